@@ -1,0 +1,118 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+var (
+	insertedRows = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "cxstar_inserted_rows_total", Help: "Rows acknowledged by ClickHouse, per table.",
+	}, []string{"table"})
+	insertSeconds = promauto.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "cxstar_insert_duration_seconds", Help: "Latency of one acknowledged ClickHouse insert, per table.",
+		Buckets: prometheus.ExponentialBuckets(0.005, 2, 14),
+	}, []string{"table"})
+	insertRetries = promauto.NewCounter(prometheus.CounterOpts{
+		Name: "cxstar_insert_retries_total", Help: "Failed ClickHouse inserts that were retried.",
+	})
+)
+
+// Writer inserts batches into ClickHouse over the native protocol, retrying failed inserts with
+// capped exponential backoff. Retrying is safe: the raw tables collapse rows with the same
+// event_id, so a batch that landed before its acknowledgement was lost is not counted twice.
+type Writer struct {
+	conn        driver.Conn
+	maxAttempts int
+	minBackoff  time.Duration
+	maxBackoff  time.Duration
+	log         *slog.Logger
+	now         func() time.Time
+}
+
+// WriterOption configures a Writer.
+type WriterOption func(*Writer)
+
+// WithMaxAttempts sets how many times one insert is tried; 0 retries until the context ends.
+// Default: 0 (the Kafka consumer must not drop a batch; backfill sets a finite number).
+func WithMaxAttempts(n int) WriterOption { return func(w *Writer) { w.maxAttempts = n } }
+
+// WithBackoff sets the first and the largest pause between attempts. Default: 100 ms and 10 s.
+func WithBackoff(min, max time.Duration) WriterOption {
+	return func(w *Writer) { w.minBackoff, w.maxBackoff = min, max }
+}
+
+// WithLogger sets where retries are reported. Default: slog.Default().
+func WithLogger(l *slog.Logger) WriterOption { return func(w *Writer) { w.log = l } }
+
+// NewWriter returns a Writer on conn.
+func NewWriter(conn driver.Conn, opts ...WriterOption) *Writer {
+	w := &Writer{conn: conn, minBackoff: 100 * time.Millisecond, maxBackoff: 10 * time.Second, log: slog.Default(), now: time.Now}
+	for _, o := range opts {
+		o(w)
+	}
+	return w
+}
+
+// Write inserts every table of the batch and returns when ClickHouse has acknowledged all of
+// them, or with the last error when the attempts or the context run out.
+func (w *Writer) Write(ctx context.Context, b *Batch) error {
+	now := w.now().UTC().Truncate(time.Second)
+	for _, ins := range b.inserts(now) {
+		if err := w.writeOne(ctx, ins); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *Writer) writeOne(ctx context.Context, ins insert) error {
+	backoff := w.minBackoff
+	for attempt := 1; ; attempt++ {
+		start := time.Now()
+		err := w.send(ctx, ins)
+		if err == nil {
+			insertedRows.WithLabelValues(ins.table).Add(float64(ins.rows))
+			insertSeconds.WithLabelValues(ins.table).Observe(time.Since(start).Seconds())
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("insert %d rows into %s: %w (stopped: %v)", ins.rows, ins.table, err, ctx.Err())
+		}
+		if w.maxAttempts > 0 && attempt >= w.maxAttempts {
+			return fmt.Errorf("insert %d rows into %s after %d attempts (is ClickHouse up? try scripts/clickhouse.sh up): %w",
+				ins.rows, ins.table, attempt, err)
+		}
+		insertRetries.Inc()
+		w.log.Warn("ClickHouse insert failed; retrying", "table", ins.table, "rows", ins.rows, "attempt", attempt, "in", backoff, "err", err)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("insert %d rows into %s: %w (stopped: %v)", ins.rows, ins.table, err, ctx.Err())
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, w.maxBackoff)
+	}
+}
+
+func (w *Writer) send(ctx context.Context, ins insert) error {
+	batch, err := w.conn.PrepareBatch(ctx, ins.sql)
+	if err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	for i, col := range ins.cols {
+		if err := batch.Column(i).Append(col); err != nil {
+			_ = batch.Abort()
+			return fmt.Errorf("column %d: %w", i, err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("send: %w", err)
+	}
+	return nil
+}

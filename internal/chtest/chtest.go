@@ -1,0 +1,98 @@
+// Package chtest gives tests a fresh, migrated ClickHouse database on the project's private
+// server (scripts/clickhouse.sh), so that test packages never see each other's rows.
+//
+// Tests that call DB fail, never skip, when ClickHouse cannot be started: CI must run them.
+package chtest
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cxstar/cxstar/internal/store"
+)
+
+var (
+	upOnce sync.Once
+	upErr  error
+)
+
+// RepoRoot returns the repository's top folder (where go.mod is).
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// Addr returns host:port of the private server's native protocol.
+func Addr() string {
+	port := os.Getenv("CXSTAR_CH_TCP_PORT")
+	if port == "" {
+		port = "19000"
+	}
+	return "127.0.0.1:" + port
+}
+
+// Up starts the private ClickHouse server (once per test process) and returns an error saying
+// what to do when it cannot.
+func Up() error {
+	upOnce.Do(func() {
+		cmd := exec.Command("bash", filepath.Join(RepoRoot(), "scripts", "clickhouse.sh"), "up")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			upErr = fmt.Errorf("start ClickHouse with scripts/clickhouse.sh up (install clickhouse-server, see README): %w\n%s", err, out)
+		}
+	})
+	return upErr
+}
+
+// DB creates a fresh database with all migrations applied and returns a connection to it and
+// its DSN. The database is dropped when the test ends unless CXSTAR_KEEP_TEST_DB is set.
+func DB(t testing.TB) (driver.Conn, string) {
+	t.Helper()
+	if err := Up(); err != nil {
+		t.Fatalf("ClickHouse is required for this test: %v", err)
+	}
+	name := fmt.Sprintf("t_%s_%d_%04x", sanitize(t.Name()), time.Now().Unix()%100000, rand.IntN(0xffff))
+	dsn := fmt.Sprintf("clickhouse://%s/%s", Addr(), name)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	conn, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatalf("open test database: %v", err)
+	}
+	if _, err := store.Migrate(ctx, conn); err != nil {
+		t.Fatalf("migrate test database: %v", err)
+	}
+	t.Cleanup(func() {
+		if os.Getenv("CXSTAR_KEEP_TEST_DB") == "" {
+			_ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name)
+		}
+		conn.Close()
+	})
+	return conn, dsn
+}
+
+func sanitize(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+		if b.Len() >= 32 {
+			break
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,139 @@
+// Package store opens ClickHouse connections and applies the embedded schema migrations.
+package store
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cxstar/cxstar/schemas"
+)
+
+// DefaultDSN is the ClickHouse address used when neither --clickhouse nor CXSTAR_CLICKHOUSE is set:
+// the private server of scripts/clickhouse.sh, database cxstar.
+const DefaultDSN = "clickhouse://127.0.0.1:19000/cxstar"
+
+var dbName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
+
+// Options parses a clickhouse:// DSN and adds the settings cxstar needs on every connection.
+func Options(dsn string) (*clickhouse.Options, error) {
+	opts, err := clickhouse.ParseDSN(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("parse ClickHouse DSN %q (want clickhouse://host:9000/database?username=…): %w", dsn, err)
+	}
+	if opts.Auth.Database == "" {
+		opts.Auth.Database = "default"
+	}
+	if !dbName.MatchString(opts.Auth.Database) {
+		return nil, fmt.Errorf("ClickHouse DSN %q: database name %q must match %s", dsn, opts.Auth.Database, dbName)
+	}
+	if opts.Settings == nil {
+		opts.Settings = clickhouse.Settings{}
+	}
+	// LowCardinality columns are experimental on 18.16 and need this on every session.
+	opts.Settings["allow_experimental_low_cardinality_type"] = 1
+	if opts.DialTimeout == 0 || opts.DialTimeout == 30*time.Second {
+		opts.DialTimeout = 5 * time.Second
+	}
+	if opts.MaxOpenConns == 0 {
+		opts.MaxOpenConns = 8
+	}
+	return opts, nil
+}
+
+// Open connects to the database named in dsn, creating the database when it does not exist.
+// It checks the connection with a ping so that a wrong address fails here with a clear error.
+func Open(ctx context.Context, dsn string) (driver.Conn, error) {
+	opts, err := Options(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Auth.Database != "default" {
+		bootstrap := *opts
+		bootstrap.Auth.Database = "default"
+		conn, err := clickhouse.Open(&bootstrap)
+		if err != nil {
+			return nil, fmt.Errorf("connect to ClickHouse at %v: %w", opts.Addr, err)
+		}
+		err = conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+opts.Auth.Database)
+		conn.Close()
+		if err != nil {
+			return nil, fmt.Errorf("create database %s on ClickHouse at %v (is the server up? try scripts/clickhouse.sh up): %w",
+				opts.Auth.Database, opts.Addr, err)
+		}
+	}
+	conn, err := clickhouse.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("connect to ClickHouse at %v: %w", opts.Addr, err)
+	}
+	if err := conn.Ping(ctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("ping ClickHouse at %v (is the server up? try scripts/clickhouse.sh up): %w", opts.Addr, err)
+	}
+	return conn, nil
+}
+
+// Applied is one migration that Migrate ran.
+type Applied struct {
+	Version int
+	Name    string
+}
+
+// Migrate applies the embedded migrations that the database has not recorded in
+// schema_migrations yet, in version order, and returns what it applied. It is idempotent:
+// a second call applies nothing.
+func Migrate(ctx context.Context, conn driver.Conn) ([]Applied, error) {
+	if err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations
+		(version UInt32, name String, applied_at DateTime('UTC'))
+		ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`); err != nil {
+		return nil, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	done := map[int]bool{}
+	rows, err := conn.Query(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	for rows.Next() {
+		var v uint32
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read schema_migrations: %w", err)
+		}
+		done[int(v)] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	all, err := schemas.Migrations()
+	if err != nil {
+		return nil, err
+	}
+	var applied []Applied
+	for _, m := range all {
+		if done[m.Version] {
+			continue
+		}
+		for i, stmt := range m.Statements() {
+			if err := conn.Exec(ctx, stmt); err != nil {
+				return applied, fmt.Errorf("migration %s, statement %d: %w", m.Name, i+1, err)
+			}
+		}
+		b, err := conn.PrepareBatch(ctx, "INSERT INTO schema_migrations (version, name, applied_at)")
+		if err != nil {
+			return applied, fmt.Errorf("record migration %s: %w", m.Name, err)
+		}
+		if err := b.Append(uint32(m.Version), m.Name, time.Now().UTC()); err != nil {
+			return applied, fmt.Errorf("record migration %s: %w", m.Name, err)
+		}
+		if err := b.Send(); err != nil {
+			return applied, fmt.Errorf("record migration %s: %w", m.Name, err)
+		}
+		applied = append(applied, Applied{Version: m.Version, Name: m.Name})
+	}
+	return applied, nil
+}
