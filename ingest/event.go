@@ -192,7 +192,7 @@ func decodeError(err error) *Rejection {
 		}
 		want := te.Type.String()
 		switch want {
-		case "*int":
+		case "*int", "int":
 			want = "an integer"
 		case "bool":
 			want = "true or false"

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/cxstar/cxstar/internal/store"
+)
+
+// newFlagSet returns a FlagSet whose --help prints the command's synopsis and flags.
+func newFlagSet(name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet("cxstar "+name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: cxstar %s\n\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// envString defines a string flag whose default comes from the environment variable env when set.
+func envString(fs *flag.FlagSet, name, env, def, usage string) *string {
+	if v, ok := os.LookupEnv(env); ok {
+		def = v
+	}
+	return fs.String(name, def, usage+" (env "+env+")")
+}
+
+// envInt defines an int flag with an environment fallback.
+func envInt(fs *flag.FlagSet, name, env string, def int, usage string) *int {
+	if v, ok := os.LookupEnv(env); ok {
+		if n, err := strconv.Atoi(v); err == nil {
+			def = n
+		} else {
+			fmt.Fprintf(os.Stderr, "cxstar: ignoring %s=%q: not an integer\n", env, v)
+		}
+	}
+	return fs.Int(name, def, usage+" (env "+env+")")
+}
+
+// envDuration defines a duration flag with an environment fallback.
+func envDuration(fs *flag.FlagSet, name, env string, def time.Duration, usage string) *time.Duration {
+	if v, ok := os.LookupEnv(env); ok {
+		if d, err := time.ParseDuration(v); err == nil {
+			def = d
+		} else {
+			fmt.Fprintf(os.Stderr, "cxstar: ignoring %s=%q: not a duration like 5s\n", env, v)
+		}
+	}
+	return fs.Duration(name, def, usage+" (env "+env+")")
+}
+
+// clickhouseFlag defines --clickhouse, the DSN of the ClickHouse database.
+func clickhouseFlag(fs *flag.FlagSet) *string {
+	return envString(fs, "clickhouse", "CXSTAR_CLICKHOUSE", store.DefaultDSN,
+		"ClickHouse DSN, native protocol: clickhouse://host:9000/database?username=u&password=p")
+}

@@ -1,0 +1,77 @@
+// Command cxstar validates and lands client-experience events of government agencies in
+// ClickHouse, computes the indicators of the standards «Государство для людей» and
+// «Государство для бизнеса», assigns star levels, and publishes dashboards and reports.
+//
+// Usage: cxstar COMMAND [flags]; cxstar COMMAND --help describes each command.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// command is one subcommand of the binary.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string) error
+}
+
+// commands is the dispatch table; each command lives in its own file of this folder.
+var commands = []command{
+	{"migrate", "create the database and apply missing schema migrations", runMigrate},
+	{"backfill", "load JSON Lines files of events (or directories, .gz too) into ClickHouse", runBackfill},
+}
+
+func usage() {
+	fmt.Fprintf(os.Stderr, "cxstar: client-centricity indicators of government agencies\n\nUsage: cxstar COMMAND [flags]\n\nCommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(os.Stderr, "  %-12s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(os.Stderr, "\nRun 'cxstar COMMAND --help' for a command's flags. Every flag has a CXSTAR_… environment fallback.\n")
+}
+
+func main() {
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()})))
+	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
+		usage()
+		if len(os.Args) < 2 {
+			os.Exit(2)
+		}
+		return
+	}
+	name := os.Args[1]
+	for _, c := range commands {
+		if c.name != name {
+			continue
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err := c.run(ctx, os.Args[2:])
+		stop()
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "cxstar %s: %v\n", name, err)
+			os.Exit(1)
+		}
+		return
+	}
+	fmt.Fprintf(os.Stderr, "cxstar: unknown command %q\n\n", name)
+	usage()
+	os.Exit(2)
+}
+
+func logLevel() slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(os.Getenv("CXSTAR_LOG_LEVEL"))); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
