@@ -35,7 +35,7 @@ func (c *common) reset() {
 type serviceCols struct {
 	common
 	requestID, serviceID, serviceKind, status, channel, lifeSituation, scenario, segment []string
-	proactive                                                                           []uint8
+	proactive                                                                            []uint8
 }
 
 type ratingCols struct {
@@ -152,7 +152,7 @@ func (b *Batch) inserts(now time.Time) []insert {
 	if n := len(b.svc.eventID); n > 0 {
 		c := &b.svc
 		out = append(out, insert{table: "service_events", rows: n,
-			sql: "INSERT INTO service_events (event_id, occurred_at, agency_id, client_type, client_id, request_id, service_id, service_kind, status, channel, life_situation_id, scenario_id, segment_id, proactive, ingested_at, source)",
+			sql:  "INSERT INTO service_events (event_id, occurred_at, agency_id, client_type, client_id, request_id, service_id, service_kind, status, channel, life_situation_id, scenario_id, segment_id, proactive, ingested_at, source)",
 			cols: []any{c.eventID, c.occurredAt, c.agencyID, c.clientType, c.clientID, c.requestID, c.serviceID, c.serviceKind, c.status, c.channel, c.lifeSituation, c.scenario, c.segment, c.proactive, stamp(n), c.source}})
 	}
 	if n := len(b.rat.eventID); n > 0 {
