@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/cxstar/cxstar/ingest"
+	"github.com/cxstar/cxstar/internal/store"
+)
+
+func runIngest(ctx context.Context, args []string) error {
+	fs := newFlagSet("ingest", "ingest [flags]\n\nConsumes the event topics of EVENTS.md with a Kafka consumer group and writes valid events to\nClickHouse through the same validation and insert path as `cxstar backfill`. Invalid messages go to the\ndead-letter topic with headers cx-error, cx-reason, cx-source. Offsets are committed only after\nClickHouse (and the dead-letter topic) acknowledged the batch holding them; while ClickHouse is down\nthe batch is retried with capped exponential backoff and nothing is committed. SIGTERM writes and\ncommits the batch in flight, then exits 0. Serves /metrics (Prometheus) and /healthz on --listen.")
+	dsn := clickhouseFlag(fs)
+	brokers := envString(fs, "brokers", "CXSTAR_KAFKA_BROKERS", "127.0.0.1:19092", "Kafka bootstrap brokers, comma-separated")
+	group := envString(fs, "group", "CXSTAR_KAFKA_GROUP", ingest.DefaultGroup, "consumer group id")
+	svc := envString(fs, "topic-service-events", "CXSTAR_TOPIC_SERVICE_EVENTS", ingest.TopicServiceEvents, "topic of service_event.v1")
+	rat := envString(fs, "topic-ratings", "CXSTAR_TOPIC_RATINGS", ingest.TopicRatings, "topic of rating.v1")
+	app := envString(fs, "topic-appeals", "CXSTAR_TOPIC_APPEALS", ingest.TopicAppeals, "topic of appeal.v1")
+	dlq := envString(fs, "topic-dead-letter", "CXSTAR_TOPIC_DEAD_LETTER", ingest.TopicDeadLetter, "dead-letter topic for rejected messages")
+	batchRows := envInt(fs, "batch-messages", "CXSTAR_BATCH_MESSAGES", 50_000, "flush a batch after this many messages")
+	batchBytes := envInt(fs, "batch-bytes", "CXSTAR_BATCH_BYTES", 32<<20, "flush a batch after this many (estimated) bytes")
+	batchWait := envDuration(fs, "batch-wait", "CXSTAR_BATCH_WAIT", time.Second, "flush a batch this long after its first message")
+	maxBuffer := envInt(fs, "max-buffer-bytes", "CXSTAR_MAX_BUFFER_BYTES", 128<<20, "bound on buffered batch bytes; fetching stops while it is reached")
+	dedupe := envInt(fs, "dedupe-window", "CXSTAR_DEDUPE_WINDOW", 1_000_000, "recent event ids remembered to count duplicates")
+	minBackoff := envDuration(fs, "retry-min", "CXSTAR_RETRY_MIN", 100*time.Millisecond, "first pause after a failed ClickHouse insert")
+	maxBackoff := envDuration(fs, "retry-max", "CXSTAR_RETRY_MAX", 5*time.Second, "largest pause between ClickHouse insert attempts (capped exponential backoff)")
+	stopTimeout := envDuration(fs, "stop-timeout", "CXSTAR_STOP_TIMEOUT", 20*time.Second, "on SIGTERM or rebalance, how long the batch in flight may take to be written")
+	listen := envString(fs, "listen", "CXSTAR_INGEST_LISTEN", "127.0.0.1:9464", "address of /metrics and /healthz (empty: none)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	conn, err := openIngestStore(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	w := ingest.NewWriter(conn, ingest.WithMaxAttempts(0), ingest.WithBackoff(*minBackoff, *maxBackoff))
+	c := ingest.NewConsumer(kafkaBrokerList(*brokers), ingest.NewValidator(), w,
+		ingest.WithGroup(*group), ingest.WithTopics(*svc, *rat, *app), ingest.WithDeadLetterTopic(*dlq),
+		ingest.WithFlush(*batchRows, *batchBytes, *batchWait), ingest.WithMaxBuffer(*maxBuffer),
+		ingest.WithDedupeWindow(*dedupe), ingest.WithStopTimeout(*stopTimeout))
+	if *listen != "" {
+		ln, err := net.Listen("tcp", *listen)
+		if err != nil {
+			return fmt.Errorf("listen for /metrics on %s (choose another with --listen, or --listen '' for none): %w", *listen, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.Handler())
+		mux.Handle("/healthz", c.HealthHandler())
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				slog.Warn("metrics server stopped", "err", err)
+			}
+		}()
+		defer srv.Close()
+		slog.Info("serving /metrics and /healthz", "addr", ln.Addr().String())
+	}
+	slog.Info("ingesting", "brokers", *brokers, "group", *group, "topics", []string{*svc, *rat, *app}, "dead_letter", *dlq)
+	err = c.Run(ctx)
+	st := c.Stats()
+	fmt.Printf("consumed %d  inserted %d  duplicate %d  rejected %d  committed %d  batches %d\n",
+		st.Consumed, st.Inserted, st.Duplicates, st.Rejected, st.Committed, st.Batches)
+	return err
+}
+
+// openIngestStore connects to ClickHouse and applies missing migrations, retrying while the
+// server is not up yet (a service waits for its database rather than crash-looping).
+func openIngestStore(ctx context.Context, dsn string) (driver.Conn, error) {
+	backoff := 500 * time.Millisecond
+	for {
+		conn, err := store.Open(ctx, dsn)
+		if err == nil {
+			if _, err = store.Migrate(ctx, conn); err == nil {
+				return conn, nil
+			}
+			conn.Close()
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("ClickHouse at %s is not reachable (start it with scripts/clickhouse.sh up, or set --clickhouse): %w", dsn, err)
+		}
+		slog.Warn("ClickHouse not ready; retrying", "dsn", dsn, "in", backoff, "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 10*time.Second)
+	}
+}

@@ -1,0 +1,95 @@
+// Package broker runs an embedded Kafka-protocol broker (franz-go's kfake) with the project's
+// topics, so that a laptop, the demo and the tests need no Kafka install. Production points
+// CXSTAR_KAFKA_BROKERS at a real Kafka cluster instead.
+package broker
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+)
+
+// The topics of /work/shared/EVENTS.md (defaults; every command can be pointed elsewhere).
+const (
+	TopicServiceEvents = "cx.service-events"
+	TopicRatings       = "cx.ratings"
+	TopicAppeals       = "cx.appeals"
+	TopicDeadLetter    = "cx.dead-letter"
+)
+
+// Topics lists every topic the broker creates at start.
+var Topics = []string{TopicServiceEvents, TopicRatings, TopicAppeals, TopicDeadLetter}
+
+// DefaultPort is the fixed 127.0.0.1 port of `cxstar broker` (CXSTAR_KAFKA_BROKERS' default).
+const DefaultPort = 19092
+
+// DefaultPartitions is the number of partitions of each topic: enough for two or three
+// consumers to share a topic, few enough for one 2-core machine.
+const DefaultPartitions = 6
+
+// Broker is a running embedded broker.
+type Broker struct {
+	c *kfake.Cluster
+}
+
+type config struct {
+	port       int
+	dataDir    string
+	partitions int
+	topics     []string
+}
+
+// Option configures Start.
+type Option func(*config)
+
+// WithPort sets the 127.0.0.1 port to listen on; 0 picks a free port. Default: 19092.
+func WithPort(port int) Option { return func(c *config) { c.port = port } }
+
+// WithDataDir keeps the topics, messages and committed offsets in dir, so that they survive a
+// restart. Default: "" (in memory only).
+func WithDataDir(dir string) Option { return func(c *config) { c.dataDir = dir } }
+
+// WithPartitions sets the partition count of each created topic. Default: 6.
+func WithPartitions(n int) Option { return func(c *config) { c.partitions = n } }
+
+// WithTopics replaces the topics created at start. Default: Topics.
+func WithTopics(topics ...string) Option { return func(c *config) { c.topics = topics } }
+
+// Start starts the broker and returns when it accepts connections.
+func Start(opts ...Option) (*Broker, error) {
+	cfg := config{port: DefaultPort, partitions: DefaultPartitions, topics: Topics}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.partitions < 1 {
+		return nil, fmt.Errorf("broker: partitions must be at least 1, got %d", cfg.partitions)
+	}
+	kopts := []kfake.Opt{
+		kfake.NumBrokers(1),
+		kfake.SeedTopics(int32(cfg.partitions), cfg.topics...),
+		kfake.DefaultNumPartitions(cfg.partitions),
+		kfake.Ports(cfg.port),
+		kfake.ClusterID("cxstar"),
+	}
+	if cfg.dataDir != "" {
+		if err := os.MkdirAll(cfg.dataDir, 0o755); err != nil {
+			return nil, fmt.Errorf("broker: create data dir %s: %w", cfg.dataDir, err)
+		}
+		kopts = append(kopts, kfake.DataDir(cfg.dataDir))
+	}
+	c, err := kfake.NewCluster(kopts...)
+	if err != nil {
+		return nil, fmt.Errorf("broker: start on 127.0.0.1:%d (is another broker already running there? choose another with --port): %w", cfg.port, err)
+	}
+	return &Broker{c: c}, nil
+}
+
+// Addrs returns the host:port addresses clients bootstrap from.
+func (b *Broker) Addrs() []string { return b.c.ListenAddrs() }
+
+// Addr returns the first bootstrap address.
+func (b *Broker) Addr() string { return b.c.ListenAddrs()[0] }
+
+// Close stops the broker (and writes its state to the data dir, when it has one).
+func (b *Broker) Close() { b.c.Close() }
