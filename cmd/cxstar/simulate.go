@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/cxstar/cxstar/ingest"
+	"github.com/cxstar/cxstar/simulate"
+)
+
+// simFlags are the generator's flags, shared by `cxstar simulate`, `cxstar demo` and `cxstar bench`.
+type simFlags struct {
+	seed, agencies, requests *int
+	from, to                 *string
+	invalid, dup             *float64
+}
+
+func addSimFlags(fs *flag.FlagSet, agencies, requests int) *simFlags {
+	return &simFlags{
+		seed:     envInt(fs, "seed", "CXSTAR_SIM_SEED", 1, "random seed; the same seed and flags give byte-identical data"),
+		agencies: envInt(fs, "agencies", "CXSTAR_SIM_AGENCIES", agencies, "number of agencies (federal, regional, municipal)"),
+		requests: envInt(fs, "requests", "CXSTAR_SIM_REQUESTS", requests, "mean service requests per agency and quarter (each gives 2–3 status events, surveys and appeals)"),
+		from:     envString(fs, "from", "CXSTAR_SIM_FROM", "", "first quarter, e.g. 2025Q4 (default: 3 quarters before --to)"),
+		to:       envString(fs, "to", "CXSTAR_SIM_TO", "", "last quarter, e.g. 2026Q3 (default: the last completed quarter)"),
+		invalid:  envFloat(fs, "invalid-share", "CXSTAR_SIM_INVALID_SHARE", 0.002, "probability that an event is followed by an invalid line"),
+		dup:      envFloat(fs, "duplicate-share", "CXSTAR_SIM_DUPLICATE_SHARE", 0.005, "probability that an event is delivered twice"),
+	}
+}
+
+// generator builds the Generator the flags describe.
+func (f *simFlags) generator() (*simulate.Generator, error) {
+	opts := []simulate.Option{simulate.WithSeed(uint64(*f.seed)), simulate.WithAgencies(*f.agencies),
+		simulate.WithRequests(*f.requests), simulate.WithInvalidShare(*f.invalid), simulate.WithDuplicateShare(*f.dup)}
+	if *f.agencies < 1 || *f.requests < 1 {
+		return nil, fmt.Errorf("--agencies and --requests must be at least 1")
+	}
+	if *f.from != "" || *f.to != "" {
+		to := simulate.LastCompleted(time.Now())
+		if *f.to != "" {
+			q, err := simulate.ParseQuarter(*f.to)
+			if err != nil {
+				return nil, fmt.Errorf("--to: %w", err)
+			}
+			to = q
+		}
+		from := to.Add(-3)
+		if *f.from != "" {
+			q, err := simulate.ParseQuarter(*f.from)
+			if err != nil {
+				return nil, fmt.Errorf("--from: %w", err)
+			}
+			from = q
+		}
+		if from.Index() > to.Index() {
+			return nil, fmt.Errorf("--from %s is after --to %s", from, to)
+		}
+		opts = append(opts, simulate.WithQuarters(from, to))
+	}
+	return simulate.New(opts...), nil
+}
+
+// envFloat defines a float flag with an environment fallback.
+func envFloat(fs *flag.FlagSet, name, env string, def float64, usage string) *float64 {
+	if v, ok := os.LookupEnv(env); ok {
+		if x, err := strconv.ParseFloat(v, 64); err == nil {
+			def = x
+		} else {
+			fmt.Fprintf(os.Stderr, "cxstar: ignoring %s=%q: not a number\n", env, v)
+		}
+	}
+	return fs.Float64(name, def, usage+" (env "+env+")")
+}
+
+// writeScenarios writes the client-scenario registry of the simulated agencies as JSON.
+func writeScenarios(path string, g *simulate.Generator) error {
+	data, err := json.MarshalIndent(map[string]any{"scenarios": g.Scenarios()}, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write scenario registry %s: %w", path, err)
+	}
+	return nil
+}
+
+// simulateToFiles runs the generator into dir and writes the scenario registry beside the events.
+func simulateToFiles(ctx context.Context, g *simulate.Generator, dir string, gz bool) (simulate.Stats, []string, error) {
+	fs, err := simulate.NewFileSink(dir, gz)
+	if err != nil {
+		return simulate.Stats{}, nil, err
+	}
+	st, err := g.Run(ctx, fs)
+	if cerr := fs.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return st, nil, err
+	}
+	reg := filepath.Join(dir, "scenarios.json")
+	return st, append(fs.Paths(), reg), writeScenarios(reg, g)
+}
+
+func printSimStats(st simulate.Stats, elapsed time.Duration) {
+	fmt.Printf("simulated %d agencies × %d quarters: %d requests (%d repeat), %d service events, %d ratings, %d appeal steps, %d duplicates, %d invalid lines; %d lines, %.1f MB in %s (%.0f events/s)\n",
+		st.Agencies, st.Quarters, st.Requests, st.RepeatRequests, st.Events[ingest.KindService], st.Events[ingest.KindRating],
+		st.Events[ingest.KindAppeal], st.DuplicateTotal(), st.InvalidTotal(), st.Lines(), float64(st.Bytes)/1e6,
+		elapsed.Round(time.Millisecond), float64(st.Lines())/elapsed.Seconds())
+}
+
+func runSimulate(ctx context.Context, args []string) error {
+	fs := newFlagSet("simulate", "simulate [flags]\n\nGenerates realistic anonymised events for N agencies over M quarters (services, life situations,\nclient scenarios, repeat requests, proactive provision, surveys, appeals with response times from\nminutes to days, and a small share of invalid and duplicated lines) as JSON Lines files, one per\nkind, plus scenarios.json (the client-scenario registry). Seeded and deterministic.")
+	sf := addSimFlags(fs, 20, 4000)
+	out := envString(fs, "out", "CXSTAR_SIM_OUT", "cxstar-sim", "output directory")
+	gz := fs.Bool("gzip", os.Getenv("CXSTAR_SIM_GZIP") == "1", "gzip the files (env CXSTAR_SIM_GZIP=1)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	g, err := sf.generator()
+	if err != nil {
+		return err
+	}
+	qs := g.Quarters()
+	fmt.Fprintf(os.Stderr, "simulate: %d agencies, %s–%s, seed %d → %s\n", len(g.Agencies()), qs[0], qs[len(qs)-1], *sf.seed, *out)
+	start := time.Now()
+	st, paths, err := simulateToFiles(ctx, g, *out, *gz)
+	if err != nil {
+		return err
+	}
+	printSimStats(st, time.Since(start))
+	for _, p := range paths {
+		fmt.Println("  " + p)
+	}
+	return nil
+}
