@@ -28,6 +28,9 @@ var commands = []command{
 	{"migrate", "create the database and apply missing schema migrations", runMigrate},
 	{"backfill", "load JSON Lines files of events (or directories, .gz too) into ClickHouse", runBackfill},
 	{"simulate", "generate realistic, deterministic event data for N agencies over M quarters (JSON Lines)", runSimulate},
+	{"ingest", "consume the Kafka event topics into ClickHouse (offsets committed after each stored batch)", runIngest},
+	{"broker", "run an embedded Kafka-protocol broker with the project's topics (laptops, demo, tests)", runBroker},
+	{"produce", "publish JSON Lines files of events to their Kafka topics", runProduce},
 }
 
 func usage() {
