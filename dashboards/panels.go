@@ -1,0 +1,201 @@
+package dashboards
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+
+	"github.com/grafana/grafana-foundation-sdk/go/barchart"
+	"github.com/grafana/grafana-foundation-sdk/go/bargauge"
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/common"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/stat"
+	"github.com/grafana/grafana-foundation-sdk/go/table"
+	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
+)
+
+// Agency is one agency (орган власти) whose dashboard is rendered.
+type Agency struct {
+	// ID is the agency_id of the events and assessments, [a-z0-9][a-z0-9._-]{0,63}.
+	ID string
+	// Name is shown in titles; the ID when empty.
+	Name string
+}
+
+// Title returns the agency's name, or its ID when it has none.
+func (a Agency) Title() string {
+	if a.Name != "" {
+		return a.Name
+	}
+	return a.ID
+}
+
+var agencyIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+
+// ValidAgencyID reports whether id matches the event contract's agency_id pattern; only such ids
+// are put into SQL, user names and uids.
+func ValidAgencyID(id string) error {
+	if !agencyIDRe.MatchString(id) {
+		return fmt.Errorf("agency id %q does not match [a-z0-9][a-z0-9._-]{0,63} (EVENTS.md)", id)
+	}
+	return nil
+}
+
+// slug turns an agency id into [a-z0-9_], adding a short hash when that changed or shortened it,
+// so that different ids never share a slug.
+func slug(id string, max int) string {
+	b := []byte(id)
+	changed := false
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			b[i] = '_'
+			changed = true
+		}
+	}
+	s := string(b)
+	if !changed && len(s) <= max {
+		return s
+	}
+	h := sha256.Sum256([]byte(id))
+	suffix := "_" + hex.EncodeToString(h[:4])
+	if len(s) > max-len(suffix) {
+		s = s[:max-len(suffix)]
+	}
+	return s + suffix
+}
+
+// AgencyDashboardUID is the uid of agency id's dashboard (unique across organizations, ≤ 40 chars).
+func AgencyDashboardUID(id string) string { return "cxstar-ag-" + slug(id, 30) }
+
+// Dashboard and folder uids of the Project Office organization.
+const (
+	OverviewUID         = "cxstar-overview"
+	AllAgenciesUID      = "cxstar-agencies"
+	ProjectOfficeFolder = "cxstar-project-office"
+)
+
+// AgencyFolderUID is the uid of agency id's folder.
+func AgencyFolderUID(id string) string { return "cxstar-f-" + slug(id, 31) }
+
+// filters shared by the agency panels; $agency, $standard and $quarter are dashboard variables.
+const (
+	whereQuarter = "agency_id = '$agency' AND standard = '$standard' AND quarter = '$quarter'"
+	whereSeries  = "agency_id = '$agency' AND standard = '$standard'\n  AND quarter_start >= toDate($__fromTime) AND quarter_start <= toDate($__toTime)"
+)
+
+func starThresholds() *dashboard.ThresholdsConfigBuilder {
+	v := func(f float64) *float64 { return &f }
+	return dashboard.NewThresholdsConfigBuilder().Mode(dashboard.ThresholdsModeAbsolute).Steps([]dashboard.Threshold{
+		{Value: nil, Color: "dark-red"},
+		{Value: v(1), Color: "red"},
+		{Value: v(2), Color: "orange"},
+		{Value: v(3), Color: "yellow"},
+		{Value: v(4), Color: "light-green"},
+		{Value: v(5), Color: "dark-green"},
+	})
+}
+
+func notAssessedMapping(t text) []dashboard.ValueMapping {
+	txt, color := t.notAssessed, "text"
+	return []dashboard.ValueMapping{{SpecialValueMap: &dashboard.SpecialValueMap{
+		Type:    dashboard.MappingTypeSpecialValue,
+		Options: dashboard.DashboardSpecialValueMapOptions{Match: dashboard.SpecialValueMatchNull, Result: dashboard.ValueMappingResult{Text: &txt, Color: &color}},
+	}}}
+}
+
+func pos(x, y, w, h uint32) dashboard.GridPos { return dashboard.GridPos{X: x, Y: y, W: w, H: h} }
+
+func reduceAll() *common.ReduceDataOptionsBuilder {
+	return common.NewReduceDataOptionsBuilder().Values(true).Calcs([]string{"lastNotNull"}).Limit(100)
+}
+
+// agencyPanels returns the panels of an agency dashboard.
+func agencyPanels(o *options) []cog.Builder[dashboard.Panel] {
+	t, lbl, ds := texts[o.lang], labelSQL(o.names), o.dsUID
+	q := func(sql string, format int) ClickHouseQuery { return chQuery("A", sql, format, ds) }
+	var ps []cog.Builder[dashboard.Panel]
+
+	ps = append(ps, stat.NewPanelBuilder().Title(t.overall).Description(t.overallDesc).GridPos(pos(0, 0, 6, 6)).
+		Datasource(dsRef(ds)).WithTarget(q(
+		"SELECT min(level) AS overall_level\nFROM assessments_latest\nWHERE "+whereQuarter+" AND table_no = 1 AND status = 'assessed'", FormatTable)).
+		Min(0).Max(5).Decimals(0).Thresholds(starThresholds()).Mappings(notAssessedMapping(t)).
+		ColorMode(common.BigValueColorModeBackground).GraphMode(common.BigValueGraphModeNone).
+		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"})))
+
+	ps = append(ps, stat.NewPanelBuilder().Title(t.levels).Description(t.levelsDesc).GridPos(pos(6, 0, 18, 12)).
+		Datasource(dsRef(ds)).WithTarget(q(
+		"SELECT "+lbl+" AS indicator_name, level\nFROM assessments_latest\nWHERE "+whereQuarter+"\nORDER BY table_no, indicator", FormatTable)).
+		Min(0).Max(5).Decimals(0).Unit("★").Thresholds(starThresholds()).Mappings(notAssessedMapping(t)).
+		ColorMode(common.BigValueColorModeBackground).GraphMode(common.BigValueGraphModeNone).
+		TextMode(common.BigValueTextModeValueAndName).ReduceOptions(reduceAll()))
+
+	ps = append(ps, stat.NewPanelBuilder().Title(t.repeat).Description(t.repeatDesc).GridPos(pos(0, 6, 6, 6)).
+		Datasource(dsRef(ds)).WithTarget(q(
+		"SELECT value AS repeat_request_rate, level, n\nFROM assessments_latest\nWHERE "+whereQuarter+" AND indicator = 'repeat_request_rate'", FormatTable)).
+		Decimals(1).Mappings(notAssessedMapping(t)).TextMode(common.BigValueTextModeValueAndName).
+		GraphMode(common.BigValueGraphModeNone).ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Fields("/.*/")))
+
+	ps = append(ps, timeseries.NewPanelBuilder().Title(t.trend).Description(t.trendDesc).GridPos(pos(0, 12, 24, 9)).
+		Datasource(dsRef(ds)).WithTarget(q(
+		"SELECT toDateTime(quarter_start) AS time, "+lbl+" AS indicator_name, level\nFROM assessments_latest\nWHERE "+whereSeries+"\nORDER BY time, indicator_name", FormatTimeSeries)).
+		Min(0).Max(5).Decimals(0).Thresholds(starThresholds()))
+
+	ps = append(ps, table.NewPanelBuilder().Title(t.nps).Description(t.npsDesc).GridPos(pos(0, 21, 12, 8)).
+		Datasource(dsRef(ds)).WithTarget(q(
+		"SELECT "+lbl+" AS indicator_name, value, ci_low, ci_high, n, level, status\nFROM assessments_latest\nWHERE "+whereQuarter+" AND indicator LIKE '%nps%'\nORDER BY indicator", FormatTable)).
+		Decimals(1))
+
+	ps = append(ps, bargauge.NewPanelBuilder().Title(t.shares).Description(t.sharesDesc).GridPos(pos(12, 21, 12, 8)).
+		Datasource(dsRef(ds)).WithTarget(q(
+		"SELECT "+lbl+" AS indicator_name, value\nFROM assessments_latest\nWHERE "+whereQuarter+"\n  AND (indicator IN ('ease_positive_share', 'satisfaction_positive_share') OR substring(indicator, 1, 4) = 'sat_')\nORDER BY indicator", FormatTable)).
+		Unit("percent").Min(0).Max(100).Decimals(1).Orientation(common.VizOrientationHorizontal).ReduceOptions(reduceAll()))
+
+	ps = append(ps, table.NewPanelBuilder().Title(t.responseTimes).Description(t.responseDesc).GridPos(pos(0, 29, 24, 6)).
+		Datasource(dsRef(ds)).WithTarget(q(
+		"SELECT "+lbl+" AS indicator_name, value, level, n, ci_low, ci_high, status, reason\nFROM assessments_latest\nWHERE "+whereQuarter+" AND indicator LIKE '%response_time%'\nORDER BY indicator", FormatTable)))
+
+	for i, dim := range []struct{ name, title string }{{"service", t.byService}, {"life_situation", t.byLifeSituation}} {
+		ps = append(ps, table.NewPanelBuilder().Title(dim.title).GridPos(pos(uint32(12*i), 35, 12, 10)).
+			Datasource(dsRef(ds)).WithTarget(q(
+			"SELECT dimension_id AS "+dim.name+", "+lbl+" AS indicator_name, value, n, ci_low, ci_high\nFROM indicator_details_latest\nWHERE "+whereQuarter+" AND dimension = '"+dim.name+"'\nORDER BY indicator_name, "+dim.name, FormatTable)).
+			Decimals(1).Filterable(true))
+	}
+
+	ps = append(ps, table.NewPanelBuilder().Title(t.samples).Description(t.samplesDesc).GridPos(pos(0, 45, 24, 10)).
+		Datasource(dsRef(ds)).WithTarget(q(
+		"SELECT table_no, "+lbl+" AS indicator_name, indicator, n, status, reason, value, level, ci_low, ci_high, bands_version, computed_at\nFROM assessments_latest\nWHERE "+whereQuarter+"\nORDER BY table_no, indicator", FormatTable)).
+		Filterable(true))
+	return ps
+}
+
+// overviewPanels returns the Project Office panels (every agency side by side).
+func overviewPanels(o *options) []cog.Builder[dashboard.Panel] {
+	t, lbl, ds := texts[o.lang], labelSQL(o.names), o.dsUID
+	q := func(sql string, format int) ClickHouseQuery { return chQuery("A", sql, format, ds) }
+	const where = "standard = '$standard' AND quarter = '$quarter'"
+	var ps []cog.Builder[dashboard.Panel]
+
+	ps = append(ps, table.NewPanelBuilder().Title(t.matrix).Description(t.matrixDesc).GridPos(pos(0, 0, 24, 12)).
+		Datasource(dsRef(ds)).WithTarget(q(
+		"SELECT agency_id, "+lbl+" AS indicator_name, level\nFROM assessments_latest\nWHERE "+where+"\nORDER BY agency_id, indicator_name", FormatTable)).
+		WithTransformation(dashboard.DataTransformerConfig{Id: "groupingToMatrix", Options: map[string]any{
+			"columnField": "indicator_name", "rowField": "agency_id", "valueField": "level"}}).
+		Thresholds(starThresholds()).Mappings(notAssessedMapping(t)).Filterable(true).
+		CellOptions(common.TableCellOptions{TableColoredBackgroundCellOptions: &common.TableColoredBackgroundCellOptions{Type: common.TableCellDisplayModeColorBackground}}))
+
+	ps = append(ps, barchart.NewPanelBuilder().Title(t.distribution).GridPos(pos(0, 12, 10, 9)).
+		Datasource(dsRef(ds)).WithTarget(q(
+		"SELECT ifNull(toString(level), 'n/a') AS level_label, count() AS indicators\nFROM assessments_latest\nWHERE "+where+"\nGROUP BY level_label\nORDER BY level_label", FormatTable)))
+
+	ps = append(ps, table.NewPanelBuilder().Title(t.movers).Description(t.moversDesc).GridPos(pos(10, 12, 14, 9)).
+		Datasource(dsRef(ds)).WithTarget(q(
+		"SELECT agency_id, indicator_name, prev_level, level, toInt16(level) - toInt16(prev_level) AS delta\n"+
+			"FROM\n(\n  SELECT agency_id, standard, indicator, "+lbl+" AS indicator_name, level\n  FROM assessments_latest\n  WHERE "+where+" AND isNotNull(level)\n)\n"+
+			"ANY INNER JOIN\n(\n  SELECT agency_id, standard, indicator, level AS prev_level\n  FROM assessments_latest\n  WHERE standard = '$standard' AND isNotNull(level)\n"+
+			"    AND quarter_start = (SELECT addMonths(any(quarter_start), -3) FROM assessments_latest WHERE quarter = '$quarter')\n)\n"+
+			"USING (agency_id, standard, indicator)\nWHERE level != prev_level\nORDER BY abs(delta) DESC, agency_id, indicator_name\nLIMIT 20", FormatTable)).
+		Filterable(true))
+	return ps
+}

@@ -1,0 +1,89 @@
+package dashboards
+
+import (
+	"errors"
+
+	"github.com/grafana/grafana-foundation-sdk/go/cog/variants"
+	"github.com/grafana/grafana-foundation-sdk/go/common"
+)
+
+// PluginID is the Grafana plugin id of the ClickHouse datasource the dashboards query.
+const PluginID = "grafana-clickhouse-datasource"
+
+// DatasourceUID is the uid of the ClickHouse datasource in every organization cxstar manages; the
+// same uid in each organization lets one dashboard JSON serve every agency.
+const DatasourceUID = "cxstar-clickhouse"
+
+// Query formats of the ClickHouse datasource plugin (numeric in plugin v1, as sqlds expects).
+const (
+	FormatTimeSeries = 0
+	FormatTable      = 1
+)
+
+// ClickHouseQuery is a panel target of the grafana-clickhouse-datasource plugin. The foundation SDK
+// has no ClickHouse query type, so this is the custom dataquery. Fields follow plugin v1 (rawSql,
+// numeric format) and carry v4's editorType/queryType too, so newer plugins open the panels.
+type ClickHouseQuery struct {
+	RefID      string                `json:"refId"`
+	Datasource *common.DataSourceRef `json:"datasource,omitempty"`
+	RawSQL     string                `json:"rawSql"`
+	Format     int                   `json:"format"`
+	EditorType string                `json:"editorType,omitempty"`
+	QueryType  string                `json:"queryType,omitempty"`
+}
+
+// ImplementsDataqueryVariant marks ClickHouseQuery as a dataquery for the foundation SDK.
+func (ClickHouseQuery) ImplementsDataqueryVariant() {}
+
+// DataqueryType returns the datasource plugin id.
+func (ClickHouseQuery) DataqueryType() string { return PluginID }
+
+// Equals reports whether other is the same ClickHouse query.
+func (q ClickHouseQuery) Equals(other variants.Dataquery) bool {
+	o, ok := other.(ClickHouseQuery)
+	if !ok {
+		return false
+	}
+	same := q.RefID == o.RefID && q.RawSQL == o.RawSQL && q.Format == o.Format &&
+		q.EditorType == o.EditorType && q.QueryType == o.QueryType
+	if !same || (q.Datasource == nil) != (o.Datasource == nil) {
+		return false
+	}
+	if q.Datasource == nil {
+		return true
+	}
+	return deref(q.Datasource.Uid) == deref(o.Datasource.Uid) && deref(q.Datasource.Type) == deref(o.Datasource.Type)
+}
+
+// Validate checks that the query has SQL and a known format.
+func (q ClickHouseQuery) Validate() error {
+	if q.RawSQL == "" {
+		return errors.New("ClickHouse query has no rawSql")
+	}
+	if q.Format != FormatTable && q.Format != FormatTimeSeries {
+		return errors.New("ClickHouse query format must be 0 (time series) or 1 (table)")
+	}
+	return nil
+}
+
+// Build returns the query itself, so a ClickHouseQuery is a cog.Builder for panel targets.
+func (q ClickHouseQuery) Build() (variants.Dataquery, error) {
+	return q, q.Validate()
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func dsRef(uid string) common.DataSourceRef {
+	t := PluginID
+	return common.DataSourceRef{Type: &t, Uid: &uid}
+}
+
+func chQuery(refID, sql string, format int, dsUID string) ClickHouseQuery {
+	ref := dsRef(dsUID)
+	return ClickHouseQuery{RefID: refID, Datasource: &ref, RawSQL: sql, Format: format, EditorType: "sql", QueryType: "sql"}
+}

@@ -1,0 +1,308 @@
+package dashboards
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// Tenant is the ClickHouse identity one Grafana organization's datasource logs in with.
+//
+// An agency tenant's user may read only its own database, which holds copies of the agency's
+// assessments and indicator_details rows (fed by materialized views from the main tables) and
+// assessments_latest / indicator_details_latest views over them. The Project Office tenant reads
+// the main database. Both users are readonly=1: no writes, no SET, no table functions (url(),
+// remote(), file() would otherwise reach other databases through the server's other users).
+type Tenant struct {
+	// AgencyID is the agency; empty for the Project Office.
+	AgencyID string
+	// User and Password log in to ClickHouse; Password is derived from the tenancy secret.
+	User, Password string
+	// Database is the only database User may read.
+	Database string
+}
+
+var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,100}$`)
+
+// AgencyTenant returns agency id's tenant for the main database mainDB.
+func AgencyTenant(mainDB, id string, secret []byte) (Tenant, error) {
+	if err := ValidAgencyID(id); err != nil {
+		return Tenant{}, err
+	}
+	if !identRe.MatchString(mainDB) {
+		return Tenant{}, fmt.Errorf("database name %q: use letters, digits and _ only", mainDB)
+	}
+	name := mainDB + "__ag_" + slug(id, 40)
+	return Tenant{AgencyID: id, User: name, Password: password(secret, name), Database: name}, nil
+}
+
+// ProjectOfficeTenant returns the Project Office tenant: read-only, the whole main database.
+func ProjectOfficeTenant(mainDB string, secret []byte) (Tenant, error) {
+	if !identRe.MatchString(mainDB) {
+		return Tenant{}, fmt.Errorf("database name %q: use letters, digits and _ only", mainDB)
+	}
+	name := mainDB + "__po"
+	return Tenant{User: name, Password: password(secret, name), Database: mainDB}, nil
+}
+
+func password(secret []byte, user string) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("cxstar-clickhouse-user:" + user))
+	return hex.EncodeToString(m.Sum(nil))[:32]
+}
+
+// PasswordFingerprint is a short hash of t's password, stored beside the datasource so that a
+// changed secret is noticed without reading the password back.
+func (t Tenant) PasswordFingerprint() string {
+	h := sha256.Sum256([]byte(t.Password))
+	return hex.EncodeToString(h[:6])
+}
+
+// LoadSecret returns the tenancy secret: env CXSTAR_TENANT_SECRET when set, else the contents of
+// path, which is created with a random secret (mode 0600) when missing.
+func LoadSecret(path string) ([]byte, error) {
+	if v := os.Getenv("CXSTAR_TENANT_SECRET"); v != "" {
+		return []byte(v), nil
+	}
+	b, err := os.ReadFile(path)
+	if err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return []byte(strings.TrimSpace(string(b))), nil
+	}
+	if err != nil && !os.IsNotExist(err) {
+		return nil, fmt.Errorf("read tenancy secret %s (or set CXSTAR_TENANT_SECRET): %w", path, err)
+	}
+	var r [32]byte
+	f, err := os.Open("/dev/urandom")
+	if err != nil {
+		return nil, fmt.Errorf("random secret: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.Read(r[:]); err != nil {
+		return nil, fmt.Errorf("random secret: %w", err)
+	}
+	s := hex.EncodeToString(r[:])
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create folder of tenancy secret %s: %w", path, err)
+	}
+	if err := os.WriteFile(path, []byte(s+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write tenancy secret %s (or set CXSTAR_TENANT_SECRET): %w", path, err)
+	}
+	return []byte(s), nil
+}
+
+// Columns of the tables of 002_assessments.sql that are copied into agency databases.
+const (
+	assessmentCols = "run_id, computed_at, quarter, quarter_start, standard, agency_id, indicator, table_no, value, level, n, ci_low, ci_high, status, reason, bands_version"
+	detailCols     = "run_id, computed_at, quarter, quarter_start, standard, agency_id, indicator, dimension, dimension_id, value, n, ci_low, ci_high"
+)
+
+func q(ident string) string { return "`" + ident + "`" }
+
+// AgencyDDL returns the statements that create agency t's database, its copies of the
+// assessment tables, the materialized views that feed them from mainDB, and the _latest views.
+// Every statement is idempotent and runs on ClickHouse 18.16 and current ClickHouse.
+func AgencyDDL(mainDB string, t Tenant) []string {
+	db, m, id := q(t.Database), q(mainDB), sqlString(t.AgencyID)
+	latest := "(quarter_start, standard, agency_id, computed_at) IN (SELECT quarter_start, standard, agency_id, max(computed_at) FROM " + db + ".assessments GROUP BY quarter_start, standard, agency_id)"
+	return []string{
+		"CREATE DATABASE IF NOT EXISTS " + db,
+		"CREATE TABLE IF NOT EXISTS " + db + `.assessments
+(
+    run_id String, computed_at DateTime('UTC'), quarter String, quarter_start Date,
+    standard Enum8('people' = 1, 'business' = 2), agency_id String, indicator String, table_no UInt8,
+    value Nullable(Float64), level Nullable(UInt8), n UInt64, ci_low Nullable(Float64), ci_high Nullable(Float64),
+    status Enum8('assessed' = 1, 'not_assessed' = 2, 'no_data' = 3), reason String, bands_version String
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toYear(quarter_start)
+ORDER BY (quarter_start, standard, agency_id, indicator, computed_at, run_id)`,
+		"CREATE TABLE IF NOT EXISTS " + db + `.indicator_details
+(
+    run_id String, computed_at DateTime('UTC'), quarter String, quarter_start Date,
+    standard Enum8('people' = 1, 'business' = 2), agency_id String, indicator String,
+    dimension Enum8('service' = 1, 'life_situation' = 2), dimension_id String,
+    value Nullable(Float64), n UInt64, ci_low Nullable(Float64), ci_high Nullable(Float64)
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toYear(quarter_start)
+ORDER BY (quarter_start, standard, agency_id, indicator, dimension, dimension_id, computed_at, run_id)`,
+		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".assessments_feed TO " + db + ".assessments AS SELECT " + assessmentCols + " FROM " + m + ".assessments WHERE agency_id = " + id,
+		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".indicator_details_feed TO " + db + ".indicator_details AS SELECT " + detailCols + " FROM " + m + ".indicator_details WHERE agency_id = " + id,
+		// Rows written before the feeds existed; ReplacingMergeTree + FINAL absorb any overlap.
+		"INSERT INTO " + db + ".assessments (" + assessmentCols + ") SELECT " + assessmentCols + " FROM " + m + ".assessments WHERE agency_id = " + id +
+			" AND (run_id, indicator) NOT IN (SELECT run_id, indicator FROM " + db + ".assessments)",
+		"INSERT INTO " + db + ".indicator_details (" + detailCols + ") SELECT " + detailCols + " FROM " + m + ".indicator_details WHERE agency_id = " + id +
+			" AND (run_id, indicator, dimension, dimension_id) NOT IN (SELECT run_id, indicator, dimension, dimension_id FROM " + db + ".indicator_details)",
+		"CREATE VIEW IF NOT EXISTS " + db + ".assessments_latest AS SELECT * FROM " + db + ".assessments FINAL WHERE " + latest,
+		"CREATE VIEW IF NOT EXISTS " + db + ".indicator_details_latest AS SELECT * FROM " + db + ".indicator_details FINAL WHERE " + latest,
+	}
+}
+
+// UsersXML returns the users.d file for ClickHouse 18.16 (also read by current ClickHouse): a
+// readonly=1 profile and one user per tenant, limited to its database and to networks.
+func UsersXML(mainDB string, tenants []Tenant, networks []string) []byte {
+	profile := mainDB + "__tenant"
+	var b strings.Builder
+	b.WriteString("<?xml version=\"1.0\"?>\n<!-- Written by `cxstar dashboards push` for database " + mainDB + ": read-only ClickHouse users of the\n")
+	b.WriteString("     Grafana organizations (one per agency + the Project Office). Do not edit: rerun the command. -->\n<yandex>\n")
+	b.WriteString("  <profiles>\n    <" + profile + ">\n      <readonly>1</readonly>\n      <max_execution_time>60</max_execution_time>\n")
+	b.WriteString("      <max_result_rows>1000000</max_result_rows>\n      <allow_experimental_low_cardinality_type>1</allow_experimental_low_cardinality_type>\n    </" + profile + ">\n  </profiles>\n  <users>\n")
+	for _, t := range tenants {
+		h := sha256.Sum256([]byte(t.Password))
+		b.WriteString("    <" + t.User + ">\n")
+		b.WriteString("      <password_sha256_hex>" + hex.EncodeToString(h[:]) + "</password_sha256_hex>\n      <networks>")
+		for _, n := range networks {
+			b.WriteString("<ip>" + n + "</ip>")
+		}
+		b.WriteString("</networks>\n      <profile>" + profile + "</profile>\n      <quota>default</quota>\n")
+		b.WriteString("      <allow_databases><database>" + t.Database + "</database></allow_databases>\n    </" + t.User + ">\n")
+	}
+	b.WriteString("  </users>\n</yandex>\n")
+	return []byte(b.String())
+}
+
+// UsersSQL returns the same users for current ClickHouse (SQL-driven access control, which 18.16
+// does not have): CREATE USER with readonly=1 and SELECT on the tenant's database only.
+func UsersSQL(tenants []Tenant, networks []string) string {
+	var b strings.Builder
+	hosts := make([]string, len(networks))
+	for i, n := range networks {
+		hosts[i] = "IP " + sqlString(n)
+	}
+	for _, t := range tenants {
+		h := sha256.Sum256([]byte(t.Password))
+		fmt.Fprintf(&b, "CREATE USER IF NOT EXISTS %s IDENTIFIED WITH sha256_hash BY '%s' HOST %s SETTINGS readonly = 1 CONST;\n",
+			q(t.User), hex.EncodeToString(h[:]), strings.Join(hosts, ", "))
+		fmt.Fprintf(&b, "GRANT SELECT ON %s.* TO %s;\n", q(t.Database), q(t.User))
+	}
+	return b.String()
+}
+
+// TenancyConfig says where the ClickHouse side of the tenancy goes.
+type TenancyConfig struct {
+	// MainDB is the database with the assessments tables (the Project Office reads it).
+	MainDB string
+	// UsersDir is the ClickHouse server's users.d folder; UsersXML is written there.
+	UsersDir string
+	// Secret derives the tenants' passwords (see LoadSecret).
+	Secret []byte
+	// Networks the tenants may connect from. Default: 127.0.0.1 and ::1.
+	Networks []string
+	// Addr is host:port (native protocol) used to check that the users can log in.
+	Addr string
+}
+
+// Tenants returns the Project Office tenant and one tenant per agency.
+func (c TenancyConfig) Tenants(agencies []Agency) (po Tenant, ag []Tenant, err error) {
+	if po, err = ProjectOfficeTenant(c.MainDB, c.Secret); err != nil {
+		return po, nil, err
+	}
+	for _, a := range agencies {
+		t, err := AgencyTenant(c.MainDB, a.ID, c.Secret)
+		if err != nil {
+			return po, nil, err
+		}
+		ag = append(ag, t)
+	}
+	return po, ag, nil
+}
+
+// ProvisionClickHouse creates the agency databases (AgencyDDL) through admin, writes UsersXML
+// into c.UsersDir, and waits until every tenant can log in (the server reloads users.d by itself
+// within a few seconds). It returns the tenants.
+func ProvisionClickHouse(ctx context.Context, admin driver.Conn, c TenancyConfig, agencies []Agency) (Tenant, []Tenant, error) {
+	if len(c.Networks) == 0 {
+		c.Networks = []string{"127.0.0.1", "::1"}
+	}
+	po, ag, err := c.Tenants(agencies)
+	if err != nil {
+		return po, nil, err
+	}
+	for _, t := range ag {
+		for _, stmt := range AgencyDDL(c.MainDB, t) {
+			if err := admin.Exec(ctx, stmt); err != nil {
+				return po, nil, fmt.Errorf("create ClickHouse database of agency %s (%.60s…): %w", t.AgencyID, stmt, err)
+			}
+		}
+	}
+	if err := writeUsers(c.UsersDir, c.MainDB, UsersXML(c.MainDB, append([]Tenant{po}, ag...), c.Networks)); err != nil {
+		return po, nil, err
+	}
+	if c.Addr != "" {
+		for _, t := range append([]Tenant{po}, ag...) {
+			if err := waitLogin(ctx, c.Addr, t); err != nil {
+				return po, nil, err
+			}
+		}
+	}
+	return po, ag, nil
+}
+
+// UsersFile is the users.d file name written for main database mainDB.
+func UsersFile(mainDB string) string { return "cxstar-" + mainDB + ".xml" }
+
+func writeUsers(dir, mainDB string, xml []byte) error {
+	if dir == "" {
+		return fmt.Errorf("no ClickHouse users.d folder given: pass --ch-users-dir or set CXSTAR_CH_USERS_DIR")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create ClickHouse users.d folder %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, UsersFile(mainDB))
+	if old, err := os.ReadFile(path); err == nil && string(old) == string(xml) {
+		return nil
+	}
+	tmp := filepath.Join(dir, "."+UsersFile(mainDB)+".tmp")
+	if err := os.WriteFile(tmp, xml, 0o640); err != nil {
+		return fmt.Errorf("write ClickHouse users file %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("install ClickHouse users file %s: %w", path, err)
+	}
+	return nil
+}
+
+func waitLogin(ctx context.Context, addr string, t Tenant) error {
+	deadline := time.Now().Add(30 * time.Second)
+	var last error
+	for time.Now().Before(deadline) {
+		last = TenantPing(ctx, addr, t)
+		if last == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("ClickHouse user %s cannot log in 30 s after writing users.d (is --ch-users-dir the users.d of the server on %s?): %w", t.User, addr, last)
+}
+
+// TenantConn opens a native-protocol connection to addr as tenant t.
+func TenantConn(addr string, t Tenant) (driver.Conn, error) {
+	return clickhouse.Open(&clickhouse.Options{
+		Addr: []string{addr},
+		Auth: clickhouse.Auth{Database: t.Database, Username: t.User, Password: t.Password},
+	})
+}
+
+// TenantPing logs in as t and runs SELECT 1.
+func TenantPing(ctx context.Context, addr string, t Tenant) error {
+	c, err := TenantConn(addr, t)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.Ping(ctx)
+}

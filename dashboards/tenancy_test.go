@@ -1,0 +1,119 @@
+package dashboards_test
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cxstar/cxstar/dashboards"
+	"github.com/cxstar/cxstar/internal/chtest"
+	"github.com/cxstar/cxstar/internal/store"
+)
+
+func mainDB(t testing.TB, dsn string) string {
+	o, err := store.Options(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o.Auth.Database
+}
+
+func agencyIDs(t testing.TB, c driver.Conn, sql string) []string {
+	t.Helper()
+	rows, err := c.Query(context.Background(), sql)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, s)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func TestTenancyClickHouse(t *testing.T) {
+	conn, dsn := chtest.DB(t)
+	ctx := context.Background()
+	// Rows of the first two agencies exist before provisioning (copied by the backfill insert);
+	// the third agency's rows arrive afterwards (through the materialized views).
+	seed(t, conn, seedAgencies[:2])
+	cfg := dashboards.TenancyConfig{MainDB: mainDB(t, dsn), UsersDir: usersDir(), Secret: []byte("test-secret"), Addr: chtest.Addr()}
+	cleanupTenancy(t, conn, cfg, seedAgencies)
+	po, ag, err := dashboards.ProvisionClickHouse(ctx, conn, cfg, seedAgencies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed(t, conn, seedAgencies[2:])
+	// Provisioning twice changes nothing and does not duplicate rows.
+	if _, _, err := dashboards.ProvisionClickHouse(ctx, conn, cfg, seedAgencies); err != nil {
+		t.Fatal(err)
+	}
+
+	for i, tn := range ag {
+		c, err := dashboards.TenantConn(chtest.Addr(), tn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if got := agencyIDs(t, c, "SELECT DISTINCT agency_id FROM assessments_latest"); strings.Join(got, ",") != seedAgencies[i].ID {
+			t.Errorf("%s sees agencies %v in assessments_latest, want only %s", tn.User, got, seedAgencies[i].ID)
+		}
+		// Latest run only: 2 quarters × 2 standards × 8 indicators = 32 rows (agency 0 also has a
+		// superseded run that must not show), and 32 × 2 dimensions × 2 ids = 128 detail rows.
+		var n uint64
+		if err := c.QueryRow(ctx, "SELECT count() FROM assessments_latest").Scan(&n); err != nil || n != 32 {
+			t.Errorf("%s: assessments_latest has %d rows (err %v), want 2·2·8 = 32", tn.User, n, err)
+		}
+		if err := c.QueryRow(ctx, "SELECT count() FROM indicator_details_latest").Scan(&n); err != nil || n != 128 {
+			t.Errorf("%s: indicator_details_latest has %d rows (err %v), want 32·2·2 = 128", tn.User, n, err)
+		}
+		// A curious user: the main tables, raw events, table functions, writes, SET.
+		for _, sql := range []string{
+			"SELECT agency_id FROM `" + cfg.MainDB + "`.assessments",
+			"SELECT agency_id FROM `" + cfg.MainDB + "`.assessments_latest",
+			"SELECT count() FROM `" + cfg.MainDB + "`.service_events",
+			"SELECT * FROM remote('127.0.0.1:" + strings.Split(chtest.Addr(), ":")[1] + "', `" + cfg.MainDB + "`.assessments, 'default', '')",
+			"SELECT * FROM url('http://127.0.0.1:18123/?query=SELECT+agency_id+FROM+" + cfg.MainDB + ".assessments', TSV, 'a String')",
+			"SELECT * FROM `" + ag[(i+1)%len(ag)].Database + "`.assessments",
+			"INSERT INTO assessments (run_id) SELECT 'x'",
+			"CREATE TABLE x (a UInt8) ENGINE = Memory",
+			"SET readonly = 0",
+		} {
+			rows, err := c.Query(ctx, sql)
+			if err == nil {
+				var leaked int
+				for rows.Next() {
+					leaked++
+				}
+				err = rows.Err()
+				rows.Close()
+				if err == nil {
+					t.Errorf("%s may run %q (%d rows); want an access error", tn.User, sql, leaked)
+				}
+			}
+			if i == 0 {
+				t.Logf("%s: %.50s… refused: %v", tn.User, sql, err)
+			}
+		}
+	}
+	c, err := dashboards.TenantConn(chtest.Addr(), po)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got := agencyIDs(t, c, "SELECT DISTINCT agency_id FROM assessments_latest"); strings.Join(got, ",") != "fns.77,mvd,pfr" {
+		t.Errorf("Project Office sees %v, want every agency", got)
+	}
+	if err := c.Exec(ctx, "CREATE TABLE x (a UInt8) ENGINE = Memory"); err == nil {
+		t.Error("Project Office user can create tables; want read-only")
+	}
+}
