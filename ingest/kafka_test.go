@@ -1,0 +1,121 @@
+package ingest_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/cxstar/cxstar/ingest"
+	"github.com/cxstar/cxstar/ingest/kafkatest"
+	"github.com/cxstar/cxstar/internal/chtest"
+	"github.com/cxstar/cxstar/internal/store"
+)
+
+func TestRoute(t *testing.T) {
+	const s, r, a = "S", "R", "A"
+	for _, tc := range []struct {
+		name, line, topic, key string
+		ok                     bool
+	}{
+		{"service keyed by request_id", `{"schema":"service_event.v1","event_id":"e1","request_id":"r9"}`, s, "r9", true},
+		{"rating keyed by event_id", `{"schema":"rating.v1","event_id":"e2","request_id":"r9"}`, r, "e2", true},
+		{"appeal keyed by appeal_id", `{"schema":"appeal.v1","event_id":"e3","appeal_id":"a7"}`, a, "a7", true},
+		{"missing key falls back to event_id", `{"schema":"appeal.v1","event_id":"e4"}`, a, "e4", true},
+		{"no id at all: keyless", `{"schema":"service_event.v1"}`, s, "", true},
+		{"unknown schema", `{"schema":"rating.v2","event_id":"e5"}`, "", "", false},
+		{"not JSON", `{"schema":`, "", "", false},
+		{"no schema", `{"event_id":"e6"}`, "", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			topic, key, ok := ingest.Route([]byte(tc.line), s, r, a)
+			if topic != tc.topic || string(key) != tc.key || ok != tc.ok {
+				t.Fatalf("Route = %q, %q, %v; want %q, %q, %v", topic, key, ok, tc.topic, tc.key, tc.ok)
+			}
+		})
+	}
+}
+
+// TestKafkaEndToEnd produces events with duplicates and invalid lines through ingest.Producer to
+// a real (in-process) broker, consumes them with ingest.Consumer into a real ClickHouse, and
+// checks exact counts in ClickHouse and in the dead-letter topic.
+func TestKafkaEndToEnd(t *testing.T) {
+	conn, dsn := chtest.DB(t)
+	b := kafkatest.StartBroker(t)
+	// 3,000 distinct valid events: 1,000 of each kind (kinds in turn).
+	// Every 7th valid event is repeated once: 3000/7 = 428 duplicates.
+	// One invalid line after every 50th valid event: 3000/50 = 60 (20 per code).
+	ev := kafkatest.Generate("e2e", 3000, 7, 50)
+	if ev.Valid() != 3000 || ev.Dups != 428 || ev.Invalid != 60 || len(ev.Lines) != 3000+428+60 {
+		t.Fatalf("generator: valid %d dups %d invalid %d lines %d", ev.Valid(), ev.Dups, ev.Invalid, len(ev.Lines))
+	}
+	kafkatest.Publish(t, b.Addrs(), ev)
+	// Two more by hand: a valid rating on the service-events topic (wrong_topic) and a line that
+	// is not JSON on the ratings topic (invalid_json), so the dead-letter topic must hold 62.
+	kw := &kafka.Writer{Addr: kafka.TCP(b.Addrs()...), RequiredAcks: kafka.RequireAll}
+	err := kw.WriteMessages(context.Background(),
+		kafka.Message{Topic: ingest.TopicServiceEvents, Key: []byte("wt"), Value: []byte(`{"schema":"rating.v1","event_id":"e2e-bad-wt","occurred_at":"2026-06-01T00:00:00Z","agency_id":"fns","client_type":"person","client_id":"c1","question":"nps","score":5}`)},
+		kafka.Message{Topic: ingest.TopicRatings, Value: []byte(`e2e-bad-notjson`)})
+	kw.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := len(ev.Lines) + 2
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	wconn, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wconn.Close()
+	c := ingest.NewConsumer(b.Addrs(), ingest.NewValidator(), ingest.NewWriter(wconn),
+		ingest.WithGroup("e2e"), ingest.WithFlush(500, 1<<20, 200*time.Millisecond))
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+
+	got := kafkatest.WaitCounts(t, conn, ev.Distinct, 60*time.Second)
+	for k, n := range ev.Distinct {
+		if got[k].Final != uint64(n) || got[k].Distinct != uint64(n) {
+			t.Errorf("%s: count() FINAL %d, uniqExact(event_id) %d; want %d", k.Table(), got[k].Final, got[k].Distinct, n)
+		}
+	}
+	// Wait until every message is committed, then stop (SIGTERM path: drain, commit, nil).
+	deadline := time.Now().Add(30 * time.Second)
+	for c.Stats().Committed < int64(total) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run returned %v after cancel; want nil", err)
+	}
+	st := c.Stats()
+	if st.Consumed != int64(total) || st.Committed != st.Consumed || st.Rejected != 62 ||
+		st.Inserted != 3000 || st.Duplicates != 428 {
+		t.Errorf("stats %+v; want consumed=committed=%d, rejected 62, inserted 3000, duplicates 428", st, total)
+	}
+
+	dl, err := kafkatest.ReadTopic(context.Background(), b.Addr(), ingest.TopicDeadLetter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dl) != 62 {
+		t.Fatalf("dead-letter topic holds %d messages; want 62", len(dl))
+	}
+	codes := map[string]int{}
+	for _, d := range dl {
+		codes[d.Error]++
+		if d.Reason == "" || !strings.Contains(string(d.Value), `"e2e-bad-`) || strings.Count(d.Source, "/") != 2 {
+			t.Errorf("dead letter %q: reason %q source %q", d.Value, d.Reason, d.Source)
+		}
+	}
+	want := map[string]int{ingest.CodeOutOfRange: 20, ingest.CodeBadEnum: 20, ingest.CodePersonalData: 20,
+		ingest.CodeWrongTopic: 1, ingest.CodeInvalidJSON: 1}
+	for code, n := range want {
+		if codes[code] != n {
+			t.Errorf("dead letters with cx-error %s: %d; want %d (all: %v)", code, codes[code], n, codes)
+		}
+	}
+}
