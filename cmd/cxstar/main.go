@@ -27,6 +27,7 @@ type command struct {
 var commands = []command{
 	{"migrate", "create the database and apply missing schema migrations", runMigrate},
 	{"backfill", "load JSON Lines files of events (or directories, .gz too) into ClickHouse", runBackfill},
+	{"export", "stream a quarter of a table to Parquet/Arrow, or write open data (export opendata)", runExport},
 	{"simulate", "generate realistic, deterministic event data for N agencies over M quarters (JSON Lines)", runSimulate},
 	{"ingest", "consume the Kafka event topics into ClickHouse (offsets committed after each stored batch)", runIngest},
 	{"broker", "run an embedded Kafka-protocol broker with the project's topics (laptops, demo, tests)", runBroker},
