@@ -134,8 +134,8 @@ func buildAgencies(seed uint64, n int, first, last Quarter) []Agency {
 		default:
 			a.Weight = 0.4 + 0.4*r.Float64()
 		}
-		// Spread quality over the whole range: agency i's base lies in its own slice of [0.1, 0.9].
-		base := 0.1 + 0.8*(float64(i%10)+r.Float64())/10
+		// Spread quality over the whole range: each agency's base lies in its own tenth of [0.1, 0.9].
+		base := 0.1 + 0.8*(float64(i*7%10)+r.Float64())/10 // agencies 0, 1, 2 … land far apart
 		a.NPSQuality = clamp01(base + 0.1*r.NormFloat64())
 		a.SatQuality = clamp01(base + 0.1*r.NormFloat64())
 		a.EaseQuality = clamp01(base + 0.1*r.NormFloat64())

@@ -29,6 +29,7 @@ var commands = []command{
 	{"backfill", "load JSON Lines files of events (or directories, .gz too) into ClickHouse", runBackfill},
 	{"export", "stream a quarter of a table to Parquet/Arrow, or write open data (export opendata)", runExport},
 	{"simulate", "generate realistic, deterministic event data for N agencies over M quarters (JSON Lines)", runSimulate},
+	{"demo", "the whole pipeline on simulated data: ClickHouse, broker, simulate, ingest, summary (no flags needed)", runDemo},
 	{"ingest", "consume the Kafka event topics into ClickHouse (offsets committed after each stored batch)", runIngest},
 	{"broker", "run an embedded Kafka-protocol broker with the project's topics (laptops, demo, tests)", runBroker},
 	{"produce", "publish JSON Lines files of events to their Kafka topics", runProduce},
