@@ -4,10 +4,9 @@
 package ingest
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -156,6 +155,9 @@ var minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 // Validator decodes and checks events. The zero value is not usable; use NewValidator.
 type Validator struct {
 	now func() time.Time
+	// lastNow caches the clock (Unix seconds): a cached time older than the real one only makes
+	// the future check stricter, so the clock is read again only when an event fails against it.
+	lastNow atomic.Int64
 }
 
 // ValidatorOption configures a Validator.
@@ -177,35 +179,11 @@ func NewValidator(opts ...ValidatorOption) *Validator {
 // *Rejection. The event is written into ev (reused by callers to avoid allocation).
 func (v *Validator) Decode(data []byte, ev *Event) error {
 	var w wire
-	if err := json.Unmarshal(data, &w); err != nil {
-		return decodeError(err)
+	if r := decodeWire(data, &w); r != nil {
+		return r
 	}
 	*ev = Event{}
 	return v.check(&w, ev)
-}
-
-func decodeError(err error) *Rejection {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		if te.Field == "" {
-			return reject(CodeInvalidJSON, "", "an event must be a JSON object, got %s", te.Value)
-		}
-		want := te.Type.String()
-		switch want {
-		case "*int", "int":
-			want = "an integer"
-		case "bool":
-			want = "true or false"
-		case "string":
-			want = "a string"
-		}
-		return reject(CodeBadType, te.Field, "must be %s, got %s", want, te.Value)
-	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return reject(CodeInvalidJSON, "", "malformed JSON at byte %d: %v", se.Offset, se)
-	}
-	return reject(CodeInvalidJSON, "", "%v", err)
 }
 
 var (
@@ -291,7 +269,12 @@ func (v *Validator) timestamp(val string) (time.Time, *Rejection) {
 	if t.Before(minTime) {
 		return time.Time{}, reject(CodeBadTimestamp, "occurred_at", "%s is before 2000-01-01: a default value at the source?", val)
 	}
-	if now := v.now(); t.After(now.Add(MaxFutureSkew)) {
+	if t.Unix() <= v.lastNow.Load()+int64(MaxFutureSkew/time.Second) {
+		return t, nil
+	}
+	now := v.now()
+	v.lastNow.Store(now.Unix())
+	if t.After(now.Add(MaxFutureSkew)) {
 		return time.Time{}, reject(CodeFutureTimestamp, "occurred_at", "%s is %s in the future (allowed: %s); check the source's clock",
 			val, t.Sub(now).Round(time.Second), MaxFutureSkew)
 	}

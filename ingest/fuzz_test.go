@@ -7,14 +7,15 @@ import (
 	"unicode/utf8"
 )
 
-// FuzzDecode checks that no input panics the decoder and that every accepted event satisfies
-// the contract's invariants. Seeds: the good events above plus testdata/fuzz/FuzzDecode.
+// FuzzDecode checks that no input panics the decoder, that it agrees with the encoding/json
+// reference on every input, and that every accepted event satisfies the contract's invariants. Seeds: the good events above plus testdata/fuzz/FuzzDecode.
 func FuzzDecode(f *testing.F) {
 	for _, s := range []string{goodService, goodRating, goodAppeal, `{}`, `null`, `{"schema":"rating.v1"}`} {
 		f.Add([]byte(s))
 	}
 	v := testValidator()
 	f.Fuzz(func(t *testing.T, data []byte) {
+		checkAgainstReference(t, v, data)
 		var ev Event
 		err := v.Decode(data, &ev)
 		if err != nil {

@@ -1,0 +1,120 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// refDecode is the reference for decodeWire: the same rules, built on encoding/json (a map keeps
+// the last of repeated keys; UseNumber keeps the score's text).
+func refDecode(data []byte, w *wire) *Rejection {
+	if !json.Valid(data) {
+		return reject(CodeInvalidJSON, "", "reference: not valid JSON")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return reject(CodeInvalidJSON, "", "reference: %v", err)
+	}
+	if v == nil {
+		return nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return reject(CodeInvalidJSON, "", "reference: not an object")
+	}
+	strs := map[string]*string{"schema": &w.Schema, "event_id": &w.EventID, "occurred_at": &w.OccurredAt,
+		"agency_id": &w.AgencyID, "client_type": &w.ClientType, "client_id": &w.ClientID, "request_id": &w.RequestID,
+		"service_id": &w.ServiceID, "service_kind": &w.ServiceKind, "status": &w.Status, "channel": &w.Channel,
+		"life_situation_id": &w.LifeSituationID, "scenario_id": &w.ScenarioID, "segment_id": &w.SegmentID,
+		"question": &w.Question, "appeal_id": &w.AppealID, "step": &w.Step, "message_type": &w.MessageType,
+		"reply_text": &w.ReplyText}
+	bools := map[string]*bool{"proactive": &w.Proactive, "automated": &w.Automated, "excluded": &w.Excluded}
+	for _, name := range fieldNames { // the decoder reports the first bad field in this order
+		val, ok := m[name]
+		if !ok || val == nil {
+			continue
+		}
+		switch {
+		case strs[name] != nil:
+			s, ok := val.(string)
+			if !ok {
+				return reject(CodeBadType, name, "reference")
+			}
+			*strs[name] = s
+		case bools[name] != nil:
+			b, ok := val.(bool)
+			if !ok {
+				return reject(CodeBadType, name, "reference")
+			}
+			*bools[name] = b
+		default: // score
+			num, ok := val.(json.Number)
+			if !ok {
+				return reject(CodeBadType, name, "reference")
+			}
+			n, err := strconv.ParseInt(string(num), 10, 64)
+			if err != nil {
+				return reject(CodeBadType, name, "reference")
+			}
+			s := int(n)
+			w.Score = &s
+		}
+	}
+	return nil
+}
+
+// checkAgainstReference decodes data with the Validator and with the reference and fails on
+// any difference in the verdict (code and field) or in the decoded event.
+func checkAgainstReference(t *testing.T, v *Validator, data []byte) {
+	t.Helper()
+	var got Event
+	gotErr := v.Decode(data, &got)
+	var w wire
+	var want Event
+	wantErr := error(nil)
+	if r := refDecode(data, &w); r != nil {
+		wantErr = r
+	} else {
+		wantErr = v.check(&w, &want)
+	}
+	switch {
+	case (gotErr == nil) != (wantErr == nil):
+		t.Fatalf("%q: decoder says %v, reference says %v", data, gotErr, wantErr)
+	case gotErr != nil:
+		g, r := gotErr.(*Rejection), wantErr.(*Rejection)
+		if g.Code != r.Code || g.Field != r.Field {
+			t.Fatalf("%q: decoder says %v, reference says %v", data, g, r)
+		}
+	case got != want:
+		t.Fatalf("%q: decoded\n %+v\nreference\n %+v", data, got, want)
+	}
+}
+
+func TestDecodeMatchesReference(t *testing.T) {
+	v := testValidator()
+	base := strings.TrimSuffix(goodRating, "}")
+	for _, in := range []string{
+		goodService, goodRating, goodAppeal, ``, ` `, `null`, ` null `, `nul`, `[]`, `"x"`, `12`, `true`, `{}`, `{} {}`, `{}x`,
+		base + `,"score":3}`,                      // repeated: the last wins (0 → 3 is out of range for nps? no: 3 is fine)
+		base + `,"score":"3"}`,                    // the last occurrence has the wrong type
+		`{"score":"x","schema":"rating.v1"}` + "", // wrong type then more fields
+		base + `,"score":null}`,                   // null = absent: score is required
+		base + `,"score":1.0}`, base + `,"score":1e1}`, base + `,"score":-0}`, base + `,"score":99999999999999999999}`,
+		base + `,"score":01}`, base + `,"score":-}`, base + `,"score":1.}`, base + `,"score":.5}`,
+		base + `,"event_id":"\u0065-\u00e9"}`, base + `,"event_id":"\ud83d\ude00"}`, base + `,"event_id":"\ud83d"}`,
+		base + `,"event_id":"a\nb"}`, base + "," + `"event_id":"` + "\xff\xfe" + `"}`, base + `,"event_id":"\x"}`,
+		base + `,"event_id":"\u12"}`, base + `,"event_id":"` + "a\tb" + `"}`,
+		base + `,"Schema":"appeal.v1"}`, // names are case-sensitive: an unknown field
+		base + `,"extra":{"a":[1,{"b":null}],"c":"\""}}`, base + `,"extra":[1,2,]}`, base + `,"extra":{"a" 1}}`,
+		base + `,"extra":tru}`, base + `,"proactive":1}`, base + `,"channel":false}`, base + `,"channel":null}`,
+		base + `,"client_id":{"x":1}}`, base + `,"client_id":["x"]}`, `{"schema":"rating.v1",}`, `{,}`, `{"a":1 "b":2}`,
+		" \t\r\n" + goodAppeal + "\n", `{"schema":"rating.v1"`, `{"schema`, strings.Repeat("[", 10002) + strings.Repeat("]", 10002),
+	} {
+		checkAgainstReference(t, v, []byte(in))
+	}
+}
