@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cxstar/cxstar/ingest"
+	"github.com/cxstar/cxstar/internal/chtest"
+	"github.com/cxstar/cxstar/internal/store"
+)
+
+// TestDemoSmall runs the whole demo with 3 agencies and few requests against a fresh database
+// and checks its summary against ClickHouse and against what the generator wrote.
+func TestDemoSmall(t *testing.T) {
+	_, dsn := chtest.DB(t)
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	cfg := demoConfig{sim: addSimFlags(fs, 3, 150), dsn: dsn, out: t.TempDir(), timeout: 3 * time.Minute}
+	if err := fs.Parse([]string{"--seed", "42", "--invalid-share", "0.01", "--duplicate-share", "0.01"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var out bytes.Buffer
+	res, err := demo(ctx, cfg, &out)
+	t.Log("\n" + out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	count := func(sql string) uint64 {
+		t.Helper()
+		var n uint64
+		if err := conn.QueryRow(ctx, sql).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		return n
+	}
+	sim := res.Sim
+	if sim.Valid() == 0 || sim.InvalidTotal() == 0 || sim.DuplicateTotal() == 0 {
+		t.Fatalf("the run should have valid, invalid and duplicated events: %+v", sim)
+	}
+	// Every published line was consumed; valid ones inserted once, duplicates skipped, invalid
+	// ones dead-lettered.
+	cs := res.Consumer
+	if res.Published != sim.Lines() || cs.Consumed != sim.Lines() || cs.Inserted != sim.Valid() ||
+		cs.Duplicates != sim.DuplicateTotal() || cs.Rejected != sim.InvalidTotal() {
+		t.Errorf("published %d, consumer %+v; generator lines %d valid %d dup %d invalid %d",
+			res.Published, cs, sim.Lines(), sim.Valid(), sim.DuplicateTotal(), sim.InvalidTotal())
+	}
+	// The summary's table counts are ClickHouse's and the generator's.
+	for table, kind := range map[string]ingest.Kind{"service_events": ingest.KindService, "ratings": ingest.KindRating, "appeals": ingest.KindAppeal} {
+		n := count("SELECT count() FROM " + table + " FINAL")
+		if res.Rows[table] != n || int64(n) != sim.Events[kind] {
+			t.Errorf("%s: summary %d, ClickHouse %d, generated %d", table, res.Rows[table], n, sim.Events[kind])
+		}
+	}
+	// Each request has exactly one submitted event.
+	if n := count("SELECT uniqExact(request_id) FROM service_events"); int64(n) != sim.Requests {
+		t.Errorf("%d distinct requests in ClickHouse, %d generated", n, sim.Requests)
+	}
+	if len(res.Agencies) != 3 {
+		t.Fatalf("%d agencies in the summary, want 3", len(res.Agencies))
+	}
+	var requests, events uint64
+	for _, a := range res.Agencies {
+		requests += a.Requests
+		events += a.ServiceEvents + a.Ratings + a.AppealSteps
+		// NPS read independently: (promoters − detractors) / answers over distinct answers.
+		var p, d, n uint64
+		if err := conn.QueryRow(ctx, "SELECT countIf(score >= 9), countIf(score <= 6), count() FROM ratings FINAL WHERE agency_id = ? AND question = 'nps'", a.ID).Scan(&p, &d, &n); err != nil {
+			t.Fatal(err)
+		}
+		want := 100 * (float64(p) - float64(d)) / float64(n)
+		if n == 0 || math.Abs(a.NPS()-want) > 1e-9 {
+			t.Errorf("%s: NPS %.3f, ClickHouse %.3f (%d answers)", a.ID, a.NPS(), want, n)
+		}
+		if !strings.Contains(out.String(), a.ID) {
+			t.Errorf("summary does not name %s", a.ID)
+		}
+	}
+	if int64(requests) != sim.Requests || int64(events) != sim.Valid() {
+		t.Errorf("summary rows add up to %d requests and %d events; generated %d and %d", requests, events, sim.Requests, sim.Valid())
+	}
+	if !strings.Contains(out.String(), "as simulated: yes") {
+		t.Error("summary does not confirm that ClickHouse holds what was simulated")
+	}
+}
