@@ -72,6 +72,9 @@ var (
 	kafkaCommitted = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "cxstar_kafka_committed_offset", Help: "Next offset to read of a partition owned by this process, as committed.",
 	}, []string{"topic", "partition"})
+	kafkaAssigned = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "cxstar_kafka_assigned_partition", Help: "1 for each partition this process owns in the current group generation.",
+	}, []string{"topic", "partition"})
 	kafkaBuffered = promauto.NewGauge(prometheus.GaugeOpts{
 		Name: "cxstar_kafka_buffered_bytes", Help: "Estimated bytes held in batches not yet committed.",
 	})
@@ -111,6 +114,7 @@ type Consumer struct {
 	dedupe        int
 	stopTimeout   time.Duration
 	stall         time.Duration
+	session       time.Duration
 	log           *slog.Logger
 
 	consumed, inserted, duplicates, rejected, committed, batches atomic.Int64
@@ -162,6 +166,11 @@ func WithStopTimeout(d time.Duration) ConsumerOption { return func(c *Consumer) 
 // (ClickHouse or the broker down). Default: 30 s.
 func WithStallAfter(d time.Duration) ConsumerOption { return func(c *Consumer) { c.stall = d } }
 
+// WithSessionTimeout sets the consumer-group session timeout: how long the coordinator waits
+// for a silent member (e.g. a killed process) before giving its partitions to the others.
+// Heartbeats are sent every fifth of it. Default: 10 s.
+func WithSessionTimeout(d time.Duration) ConsumerOption { return func(c *Consumer) { c.session = d } }
+
 // WithConsumerLogger sets where the consumer reports. Default: slog.Default().
 func WithConsumerLogger(l *slog.Logger) ConsumerOption { return func(c *Consumer) { c.log = l } }
 
@@ -171,7 +180,7 @@ func WithConsumerLogger(l *slog.Logger) ConsumerOption { return func(c *Consumer
 func NewConsumer(brokers []string, v *Validator, w *Writer, opts ...ConsumerOption) *Consumer {
 	c := &Consumer{brokers: brokers, group: DefaultGroup, dlqTopic: TopicDeadLetter, v: v, w: w,
 		batchMessages: 50_000, batchBytes: 32 << 20, batchWait: time.Second, maxBuffer: 128 << 20,
-		dedupe: 1_000_000, stopTimeout: 20 * time.Second, stall: 30 * time.Second, log: slog.Default()}
+		dedupe: 1_000_000, stopTimeout: 20 * time.Second, stall: 30 * time.Second, session: 10 * time.Second, log: slog.Default()}
 	WithTopics(TopicServiceEvents, TopicRatings, TopicAppeals)(c)
 	for _, o := range opts {
 		o(c)
@@ -232,8 +241,8 @@ func (c *Consumer) Run(ctx context.Context) error {
 	cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
 		ID: c.group, Brokers: c.brokers, Topics: topics,
 		StartOffset:           kafka.FirstOffset,
-		HeartbeatInterval:     time.Second,
-		SessionTimeout:        10 * time.Second,
+		HeartbeatInterval:     max(100*time.Millisecond, c.session/5),
+		SessionTimeout:        c.session,
 		RebalanceTimeout:      30 * time.Second,
 		JoinGroupBackoff:      time.Second,
 		WatchPartitionChanges: true,
@@ -336,6 +345,7 @@ func (c *Consumer) runGeneration(ctx, gctx context.Context, gen *kafka.Generatio
 	for topic, parts := range gen.Assignments {
 		for _, pa := range parts {
 			owned[tp{topic, pa.ID}] = true
+			kafkaAssigned.WithLabelValues(topic, strconv.Itoa(pa.ID)).Set(1)
 			r := kafka.NewReader(kafka.ReaderConfig{
 				Brokers: c.brokers, Topic: topic, Partition: pa.ID,
 				MinBytes: 1, MaxBytes: 4 << 20, MaxWait: 200 * time.Millisecond, QueueCapacity: 1000,
@@ -470,6 +480,7 @@ func (c *Consumer) runGeneration(ctx, gctx context.Context, gen *kafka.Generatio
 	}
 	closeWG.Wait()
 	for k := range owned {
+		kafkaAssigned.DeleteLabelValues(k.topic, strconv.Itoa(k.part))
 		kafkaLag.DeleteLabelValues(k.topic, strconv.Itoa(k.part))
 		kafkaCommitted.DeleteLabelValues(k.topic, strconv.Itoa(k.part))
 	}

@@ -107,7 +107,7 @@ func TestKafkaEndToEnd(t *testing.T) {
 	codes := map[string]int{}
 	for _, d := range dl {
 		codes[d.Error]++
-		if d.Reason == "" || !strings.Contains(string(d.Value), `"e2e-bad-`) || strings.Count(d.Source, "/") != 2 {
+		if d.Reason == "" || !strings.Contains(string(d.Value), "e2e-bad-") || strings.Count(d.Source, "/") != 2 {
 			t.Errorf("dead letter %q: reason %q source %q", d.Value, d.Reason, d.Source)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/cxstar/cxstar/internal/broker"
 )
@@ -14,10 +15,11 @@ func runBroker(ctx context.Context, args []string) error {
 	port := envInt(fs, "port", "CXSTAR_BROKER_PORT", broker.DefaultPort, "127.0.0.1 port to listen on")
 	dataDir := envString(fs, "data-dir", "CXSTAR_BROKER_DATA_DIR", "", "directory that keeps messages and committed offsets across restarts (empty: in memory only)")
 	partitions := envInt(fs, "partitions", "CXSTAR_BROKER_PARTITIONS", broker.DefaultPartitions, "partitions of each topic")
+	minSession := envDuration(fs, "min-session-timeout", "CXSTAR_BROKER_MIN_SESSION_TIMEOUT", 6*time.Second, "shortest consumer-group session timeout accepted")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	b, err := broker.Start(broker.WithPort(*port), broker.WithDataDir(*dataDir), broker.WithPartitions(*partitions))
+	b, err := broker.Start(broker.WithPort(*port), broker.WithDataDir(*dataDir), broker.WithPartitions(*partitions), broker.WithMinSessionTimeout(*minSession))
 	if err != nil {
 		return err
 	}

@@ -33,6 +33,7 @@ func runIngest(ctx context.Context, args []string) error {
 	minBackoff := envDuration(fs, "retry-min", "CXSTAR_RETRY_MIN", 100*time.Millisecond, "first pause after a failed ClickHouse insert")
 	maxBackoff := envDuration(fs, "retry-max", "CXSTAR_RETRY_MAX", 5*time.Second, "largest pause between ClickHouse insert attempts (capped exponential backoff)")
 	stopTimeout := envDuration(fs, "stop-timeout", "CXSTAR_STOP_TIMEOUT", 20*time.Second, "on SIGTERM or rebalance, how long the batch in flight may take to be written")
+	session := envDuration(fs, "session-timeout", "CXSTAR_KAFKA_SESSION_TIMEOUT", 10*time.Second, "consumer-group session timeout (a dead member's partitions move after this)")
 	listen := envString(fs, "listen", "CXSTAR_INGEST_LISTEN", "127.0.0.1:9464", "address of /metrics and /healthz (empty: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -46,7 +47,7 @@ func runIngest(ctx context.Context, args []string) error {
 	c := ingest.NewConsumer(kafkaBrokerList(*brokers), ingest.NewValidator(), w,
 		ingest.WithGroup(*group), ingest.WithTopics(*svc, *rat, *app), ingest.WithDeadLetterTopic(*dlq),
 		ingest.WithFlush(*batchRows, *batchBytes, *batchWait), ingest.WithMaxBuffer(*maxBuffer),
-		ingest.WithDedupeWindow(*dedupe), ingest.WithStopTimeout(*stopTimeout))
+		ingest.WithDedupeWindow(*dedupe), ingest.WithStopTimeout(*stopTimeout), ingest.WithSessionTimeout(*session))
 	if *listen != "" {
 		ln, err := net.Listen("tcp", *listen)
 		if err != nil {

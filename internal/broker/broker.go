@@ -6,6 +6,7 @@ package broker
 import (
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 )
@@ -38,6 +39,7 @@ type config struct {
 	dataDir    string
 	partitions int
 	topics     []string
+	minSession time.Duration
 }
 
 // Option configures Start.
@@ -56,6 +58,10 @@ func WithPartitions(n int) Option { return func(c *config) { c.partitions = n } 
 // WithTopics replaces the topics created at start. Default: Topics.
 func WithTopics(topics ...string) Option { return func(c *config) { c.topics = topics } }
 
+// WithMinSessionTimeout sets the shortest consumer-group session timeout the broker accepts, so
+// that tests can notice a killed consumer quickly. Default: 6 s (Kafka's default).
+func WithMinSessionTimeout(d time.Duration) Option { return func(c *config) { c.minSession = d } }
+
 // Start starts the broker and returns when it accepts connections.
 func Start(opts ...Option) (*Broker, error) {
 	cfg := config{port: DefaultPort, partitions: DefaultPartitions, topics: Topics}
@@ -71,6 +77,9 @@ func Start(opts ...Option) (*Broker, error) {
 		kfake.DefaultNumPartitions(cfg.partitions),
 		kfake.Ports(cfg.port),
 		kfake.ClusterID("cxstar"),
+	}
+	if cfg.minSession > 0 {
+		kopts = append(kopts, kfake.GroupMinSessionTimeout(cfg.minSession))
 	}
 	if cfg.dataDir != "" {
 		if err := os.MkdirAll(cfg.dataDir, 0o755); err != nil {

@@ -1,0 +1,504 @@
+package kafkatest_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cxstar/cxstar/ingest"
+	"github.com/cxstar/cxstar/ingest/kafkatest"
+	"github.com/cxstar/cxstar/internal/broker"
+	"github.com/cxstar/cxstar/internal/chtest"
+	"github.com/cxstar/cxstar/internal/store"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binDir  string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// cxstar builds the command once per test process (go build into a temporary directory).
+func cxstar(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		d, err := os.MkdirTemp("", "cxstar-kafkatest-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		binDir = d
+		binPath = kafkatest.Binary(t, d)
+	})
+	if binPath == "" {
+		t.Fatal("cxstar binary was not built (see the first test's failure)")
+	}
+	return binPath
+}
+
+// proc is a cxstar subprocess whose output goes to a log file shown when the test fails.
+type proc struct {
+	cmd    *exec.Cmd
+	log    string
+	done   chan struct{}
+	err    error
+	stdout *lockedBuf
+}
+
+type lockedBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func start(t *testing.T, name string, args ...string) *proc {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), name+".log")
+	lf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: exec.Command(cxstar(t), args...), log: logPath, done: make(chan struct{}), stdout: &lockedBuf{}}
+	p.cmd.Stdout = io.MultiWriter(lf, p.stdout)
+	p.cmd.Stderr = lf
+	p.cmd.Env = append(os.Environ(), "CXSTAR_LOG_LEVEL=info")
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start cxstar %s: %v", name, err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		lf.Close()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			if len(b) > 6000 {
+				b = b[len(b)-6000:]
+			}
+			t.Logf("--- %s (pid %d) log tail:\n%s", name, p.cmd.Process.Pid, b)
+		}
+	})
+	return p
+}
+
+// stop sends SIGTERM and waits for the exit status.
+func (p *proc) stop(t *testing.T, timeout time.Duration) error {
+	t.Helper()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+		return p.err
+	case <-time.After(timeout):
+		t.Fatalf("%s did not exit within %s of SIGTERM", p.cmd.Args, timeout)
+		return nil
+	}
+}
+
+func (p *proc) kill() {
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func ingestArgs(brokerAddr, dsn, group string, extra ...string) []string {
+	return append([]string{"ingest", "--brokers", brokerAddr, "--clickhouse", dsn, "--group", group,
+		"--session-timeout", "2s", "--batch-wait", "200ms", "--stop-timeout", "20s", "--listen", ""}, extra...)
+}
+
+func testBroker(t *testing.T) *broker.Broker {
+	return kafkatest.StartBroker(t, broker.WithMinSessionTimeout(time.Second))
+}
+
+// rawCount is count() without FINAL over the three tables: cheap progress while ingesting.
+func rawCount(conn driver.Conn) uint64 {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var n uint64
+	_ = conn.QueryRow(ctx, "SELECT (SELECT count() FROM service_events) + (SELECT count() FROM ratings) + (SELECT count() FROM appeals)").Scan(&n)
+	return n
+}
+
+func checkExact(t *testing.T, conn driver.Conn, ev *kafkatest.Events, timeout time.Duration) {
+	t.Helper()
+	got := kafkatest.WaitCounts(t, conn, ev.Distinct, timeout)
+	for k, n := range ev.Distinct {
+		c := got[k]
+		// count() FINAL is what indicator queries see; it must equal the distinct valid events,
+		// and no event_id may appear twice in it.
+		if c.Final != uint64(n) || c.Distinct != uint64(n) {
+			t.Errorf("%s: count() FINAL %d, uniqExact(event_id) %d, raw rows %d; want %d distinct events, each once",
+				k.Table(), c.Final, c.Distinct, c.Raw, n)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, k := range []ingest.Kind{ingest.KindService, ingest.KindRating, ingest.KindAppeal} {
+		var twice uint64
+		if err := conn.QueryRow(ctx, "SELECT count() FROM (SELECT event_id FROM "+k.Table()+" FINAL GROUP BY event_id HAVING count() > 1)").Scan(&twice); err != nil {
+			t.Fatal(err)
+		}
+		if twice != 0 {
+			t.Errorf("%s: %d event_ids counted twice under FINAL", k.Table(), twice)
+		}
+	}
+}
+
+// checkDeadLetters: every invalid line is in the dead-letter topic at least once (a crash
+// between the dead-letter write and the commit may repeat one), nothing else is, and each
+// carries the headers of EVENTS.md.
+func checkDeadLetters(t *testing.T, addr string, ev *kafkatest.Events, exact bool) {
+	t.Helper()
+	dl, err := kafkatest.ReadTopic(context.Background(), addr, ingest.TopicDeadLetter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sources := map[string]bool{}
+	codes := map[string]int{}
+	for _, d := range dl {
+		if d.Error == "" || d.Reason == "" || d.Source == "" || !strings.Contains(string(d.Value), "-bad-") {
+			t.Errorf("dead letter %.80q: cx-error %q cx-reason %q cx-source %q", d.Value, d.Error, d.Reason, d.Source)
+		}
+		if !sources[d.Source] {
+			sources[d.Source] = true
+			codes[d.Error]++
+		}
+	}
+	if len(sources) != ev.Invalid {
+		t.Errorf("dead-letter topic holds %d distinct source messages (%d in all); want %d", len(sources), len(dl), ev.Invalid)
+	}
+	if exact && len(dl) != ev.Invalid {
+		t.Errorf("dead-letter topic holds %d messages; want exactly %d", len(dl), ev.Invalid)
+	}
+	for code, n := range ev.InvalidBy {
+		if codes[code] != n {
+			t.Errorf("dead letters with cx-error %s: %d; want %d", code, codes[code], n)
+		}
+	}
+}
+
+var statsLine = regexp.MustCompile(`consumed (\d+)  inserted (\d+)  duplicate (\d+)  rejected (\d+)  committed (\d+)`)
+
+func finalStats(t *testing.T, p *proc) (consumed, inserted int64) {
+	t.Helper()
+	m := statsLine.FindStringSubmatch(p.stdout.String())
+	if m == nil {
+		t.Fatalf("no final stats line in the output of %v: %q", p.cmd.Args, p.stdout.String())
+	}
+	consumed, _ = strconv.ParseInt(m[1], 10, 64)
+	inserted, _ = strconv.ParseInt(m[2], 10, 64)
+	return
+}
+
+// TestCrashSafety kills `cxstar ingest` (a real separate process, SIGKILL) five times while it
+// ingests 200,000 distinct events, restarting it each time; at the end ClickHouse holds every
+// valid event exactly once under FINAL and the dead-letter topic every invalid one.
+func TestCrashSafety(t *testing.T) {
+	conn, dsn := chtest.DB(t)
+	b := testBroker(t)
+	// 200,000 distinct valid events; every 50th repeated (4,000 duplicates); an invalid line after
+	// every 1,000th valid event (200 invalid).
+	ev := kafkatest.Generate("crash", 200_000, 50, 1000)
+	if ev.Valid() != 200_000 || ev.Dups != 4000 || ev.Invalid != 200 {
+		t.Fatalf("generator: valid %d dups %d invalid %d", ev.Valid(), ev.Dups, ev.Invalid)
+	}
+	kafkatest.Publish(t, b.Addrs(), ev)
+
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, 7))
+	t.Logf("kill schedule seed %d", seed)
+	total := uint64(ev.Valid())
+	const kills = 5
+	partial := 0
+	for i := 0; i < kills; i++ {
+		p := start(t, fmt.Sprintf("ingest-%d", i), ingestArgs(b.Addr(), dsn, "crash", "--batch-messages", "8000")...)
+		// Kill at a random point: once ClickHouse has grown by a random amount past where this
+		// run started, plus a random delay, so kills land inside batches, between insert and
+		// commit, and during startup.
+		before := rawCount(conn)
+		target := before + uint64(rng.IntN(int(total)/(kills+1)))
+		deadline := time.Now().Add(30 * time.Second)
+		for rawCount(conn) < target && time.Now().Before(deadline) {
+			select {
+			case <-p.done:
+				t.Fatalf("ingest exited early: %v", p.err)
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
+		p.kill()
+		got, err := kafkatest.Counts(context.Background(), conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		final := got[ingest.KindService].Final + got[ingest.KindRating].Final + got[ingest.KindAppeal].Final
+		t.Logf("kill %d: %d of %d events stored (%d raw rows)", i+1, final, total, rawCount(conn))
+		if final > 0 && final < total {
+			partial++
+		}
+	}
+	if partial < 3 {
+		t.Errorf("only %d of %d kills landed in the middle of ingestion; the test did not exercise crashes", partial, kills)
+	}
+	p := start(t, "ingest-final", ingestArgs(b.Addr(), dsn, "crash")...)
+	checkExact(t, conn, ev, 90*time.Second)
+	if err := p.stop(t, 30*time.Second); err != nil {
+		t.Errorf("ingest after SIGTERM: %v; want exit status 0", err)
+	}
+	checkDeadLetters(t, b.Addr(), ev, false)
+}
+
+// TestClickHouseRestart stops and restarts a private ClickHouse server (its own data dir and
+// ports, not the shared one) in the middle of ingestion: the consumer retries, commits nothing
+// while the server is down, and in the end nothing is lost.
+func TestClickHouseRestart(t *testing.T) {
+	dir := t.TempDir()
+	tcp, http := freePort(t), freePort(t)
+	env := append(os.Environ(), "CXSTAR_CH_DIR="+dir, fmt.Sprintf("CXSTAR_CH_TCP_PORT=%d", tcp), fmt.Sprintf("CXSTAR_CH_HTTP_PORT=%d", http))
+	script := filepath.Join(chtest.RepoRoot(), "scripts", "clickhouse.sh")
+	ch := func(verb string) {
+		t.Helper()
+		cmd := exec.Command("bash", script, verb)
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("private ClickHouse %s: %v\n%s", verb, err, out)
+		}
+	}
+	ch("up")
+	t.Cleanup(func() { ch("down") })
+	dsn := fmt.Sprintf("clickhouse://127.0.0.1:%d/kafka_restart", tcp)
+	ctx := context.Background()
+	conn, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := store.Migrate(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+
+	b := testBroker(t)
+	// 60,000 distinct valid events, every 20th repeated (3,000), an invalid line after every
+	// 500th (120).
+	ev := kafkatest.Generate("chr", 60_000, 20, 500)
+	kafkatest.Publish(t, b.Addrs(), ev)
+	p := start(t, "ingest", ingestArgs(b.Addr(), dsn, "chr", "--batch-messages", "5000", "--retry-max", "1s")...)
+	for rawCount(conn) < 10_000 {
+		select {
+		case <-p.done:
+			t.Fatalf("ingest exited early: %v", p.err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	ch("down")
+	time.Sleep(3 * time.Second) // the consumer now fails inserts and must not commit them
+	ch("up")
+	conn2, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn2.Close()
+	checkExact(t, conn2, ev, 60*time.Second)
+	if err := p.stop(t, 30*time.Second); err != nil {
+		t.Errorf("ingest after SIGTERM: %v; want exit status 0", err)
+	}
+	log, _ := os.ReadFile(p.log)
+	if !strings.Contains(string(log), "ClickHouse insert failed; retrying") {
+		t.Errorf("the consumer never saw ClickHouse down (no retry logged): the restart missed the ingestion")
+	}
+	checkDeadLetters(t, b.Addr(), ev, true)
+}
+
+// TestTwoProcessesShareTheGroup runs `cxstar broker` and two `cxstar ingest` processes of one
+// group, publishes with `cxstar produce`, and checks that both processes got partitions (disjoint,
+// covering all 18) and that the totals are exact.
+func TestTwoProcessesShareTheGroup(t *testing.T) {
+	conn, dsn := chtest.DB(t)
+	port := freePort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	bp := start(t, "broker", "broker", "--port", strconv.Itoa(port), "--min-session-timeout", "1s", "--data-dir", t.TempDir())
+	waitListening(t, addr, bp)
+
+	m1, m2 := freePort(t), freePort(t)
+	p1 := start(t, "ingest-1", append(ingestArgs(addr, dsn, "pair"), "--listen", fmt.Sprintf("127.0.0.1:%d", m1))...)
+	p2 := start(t, "ingest-2", append(ingestArgs(addr, dsn, "pair"), "--listen", fmt.Sprintf("127.0.0.1:%d", m2))...)
+	// Wait until both are members of one stable generation (each healthy, 18 partitions between them).
+	deadline := time.Now().Add(30 * time.Second)
+	var own1, own2 []string
+	for {
+		own1, own2 = owned(m1), owned(m2)
+		if len(own1) > 0 && len(own2) > 0 && len(own1)+len(own2) == 18 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the two processes did not split the partitions: %v / %v", own1, own2)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	// 30,000 distinct valid events, every 10th repeated (3,000), an invalid line after every
+	// 300th (100).
+	ev := kafkatest.Generate("pair", 30_000, 10, 300)
+	path := ev.WriteFile(t, t.TempDir(), "pair.jsonl")
+	pp := start(t, "produce", "produce", "--brokers", addr, path)
+	<-pp.done
+	if pp.err != nil {
+		t.Fatalf("cxstar produce: %v", pp.err)
+	}
+	if want := fmt.Sprintf("published %d  unroutable 0", len(ev.Lines)); !strings.Contains(pp.stdout.String(), want) {
+		t.Errorf("cxstar produce printed %q; want %q", pp.stdout.String(), want)
+	}
+	checkExact(t, conn, ev, 60*time.Second)
+	own1, own2 = owned(m1), owned(m2)
+	seen := map[string]int{}
+	for _, p := range append(own1, own2...) {
+		seen[p]++
+	}
+	if len(seen) != 18 || len(own1) == 0 || len(own2) == 0 {
+		t.Errorf("partitions after ingestion: %v and %v; want a disjoint split of all 18", own1, own2)
+	}
+	for p, n := range seen {
+		if n != 1 {
+			t.Errorf("partition %s owned by both processes", p)
+		}
+	}
+	// Let the last commits land, then stop both.
+	time.Sleep(time.Second)
+	for _, p := range []*proc{p1, p2} {
+		if err := p.stop(t, 30*time.Second); err != nil {
+			t.Errorf("ingest after SIGTERM: %v; want exit status 0", err)
+		}
+	}
+	c1, i1 := finalStats(t, p1)
+	c2, i2 := finalStats(t, p2)
+	if c1 == 0 || c2 == 0 || c1+c2 != int64(len(ev.Lines)) || i1+i2 != int64(ev.Valid()) {
+		t.Errorf("consumed %d + %d (want %d in all, both > 0), inserted %d + %d (want %d)", c1, c2, len(ev.Lines), i1, i2, ev.Valid())
+	}
+	checkDeadLetters(t, addr, ev, true)
+	if err := bp.stop(t, 10*time.Second); err != nil {
+		t.Errorf("broker after SIGTERM: %v", err)
+	}
+}
+
+// TestKcatProducesIngestedEvents: a non-Go client (Debian's kcat, librdkafka) publishes to the
+// broker and `cxstar ingest` stores its events.
+func TestKcatProducesIngestedEvents(t *testing.T) {
+	kcat, err := exec.LookPath("kcat")
+	if err != nil {
+		t.Fatalf("kcat is required (apt-get install -y kcat; .ci/run must install it): %v", err)
+	}
+	conn, dsn := chtest.DB(t)
+	b := testBroker(t)
+	ev := kafkatest.Generate("kcat", 900, 0, 0) // 300 of each kind, all valid, no duplicates
+	for _, k := range []struct {
+		topic string
+		kind  string
+	}{{ingest.TopicServiceEvents, "service_event.v1"}, {ingest.TopicRatings, "rating.v1"}, {ingest.TopicAppeals, "appeal.v1"}} {
+		var in strings.Builder
+		for _, l := range ev.Lines {
+			if strings.Contains(string(l), `"schema":"`+k.kind+`"`) {
+				topic, key, _ := ingest.Route(l, ingest.TopicServiceEvents, ingest.TopicRatings, ingest.TopicAppeals)
+				if topic != k.topic {
+					t.Fatalf("route %s: %s", l, topic)
+				}
+				in.WriteString(string(key) + "\t" + string(l) + "\n")
+			}
+		}
+		cmd := exec.Command(kcat, "-P", "-b", b.Addr(), "-t", k.topic, "-K", "\t", "-X", "acks=all")
+		cmd.Stdin = strings.NewReader(in.String())
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("kcat -P %s: %v\n%s", k.topic, err, out)
+		}
+	}
+	p := start(t, "ingest", ingestArgs(b.Addr(), dsn, "kcat")...)
+	checkExact(t, conn, ev, 60*time.Second)
+	if err := p.stop(t, 30*time.Second); err != nil {
+		t.Errorf("ingest after SIGTERM: %v; want exit status 0", err)
+	}
+	if c, i := finalStats(t, p); c != 900 || i != 900 {
+		t.Errorf("consumed %d inserted %d; want 900 and 900", c, i)
+	}
+}
+
+func waitListening(t *testing.T, addr string, p *proc) {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("broker exited: %v", p.err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Fatalf("broker not listening on %s after 10 s", addr)
+}
+
+var assignedLine = regexp.MustCompile(`^cxstar_kafka_assigned_partition\{partition="(\d+)",topic="([^"]+)"\} 1`)
+
+// owned scrapes a process's /metrics for the partitions it owns in the current generation.
+func owned(port int) []string {
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	var out []string
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if m := assignedLine.FindStringSubmatch(sc.Text()); m != nil {
+			out = append(out, m[2]+"/"+m[1])
+		}
+	}
+	return out
+}
