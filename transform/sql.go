@@ -1,0 +1,53 @@
+package transform
+
+import (
+	_ "embed"
+	"fmt"
+	"strings"
+	"time"
+)
+
+//go:embed sql/ratings.sql
+var ratingsSQL string
+
+//go:embed sql/services.sql
+var servicesSQL string
+
+//go:embed sql/appeals.sql
+var appealsSQL string
+
+//go:embed sql/registry.sql
+var registrySQL string
+
+//go:embed sql/declarations.sql
+var declarationsSQL string
+
+// quote returns a ClickHouse string literal.
+func quote(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
+	return "'" + r.Replace(s) + "'"
+}
+
+// array returns a ClickHouse Array(String) literal; an empty list is typed so that has() works.
+func array(items []string) string {
+	if len(items) == 0 {
+		return "CAST([] AS Array(String))"
+	}
+	q := make([]string, len(items))
+	for i, s := range items {
+		q[i] = quote(s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// ts returns a DateTime literal of an instant (unix seconds, no time-zone ambiguity).
+func ts(t time.Time) string { return fmt.Sprintf("toDateTime(%d)", t.Unix()) }
+
+// render replaces the {{NAME}} placeholders of an embedded query.
+func render(tmpl string, vars map[string]string) string {
+	pairs := make([]string, 0, 2*len(vars))
+	for k, v := range vars {
+		pairs = append(pairs, "{{"+k+"}}", v)
+	}
+	return strings.NewReplacer(pairs...).Replace(tmpl)
+}
