@@ -1,0 +1,159 @@
+package dashboards_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+
+	"github.com/cxstar/cxstar/dashboards"
+	"github.com/cxstar/cxstar/internal/chtest"
+)
+
+func TestExpandSQL(t *testing.T) {
+	from := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC) // 1735689600 s
+	to := time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC) // 1798675200 s
+	vars := map[string]string{"agency": "mvd", "agency_name": "X", "quarter": "2026Q3"}
+	for _, c := range []struct{ in, want string }{
+		{"agency_id = '$agency'", "agency_id = 'mvd'"},
+		{"'${agency}' '$agency_name'", "'mvd' 'X'"},
+		{"quarter_start >= toDate($__fromTime)", "quarter_start >= toDate(toDateTime(intDiv(1735689600000,1000)))"},
+		{"x <= $__toTime", "x <= toDateTime(intDiv(1798675200000,1000))"},
+		{"$__timeFilter(ts)", "ts >= '1735689600' AND ts <= '1798675200'"},
+		{"$__timeFilter_ms(ts)", "ts >= '1735689600000' AND ts <= '1798675200000'"},
+		{"$__timeInterval(ts) / $__interval_s", "toStartOfInterval(toDateTime(ts), INTERVAL 3600 second) / 3600"},
+	} {
+		if got := dashboards.ExpandSQL(c.in, vars, from, to, time.Hour); got != c.want {
+			t.Errorf("ExpandSQL(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// runAll runs every query of d, expanded, on c and fails when one errors or returns no rows.
+func runAll(t *testing.T, c driver.Conn, d dashboard.Dashboard, vars map[string]string) {
+	t.Helper()
+	from, to := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	qs := dashboards.Queries(d)
+	if len(qs) < 3 {
+		t.Fatalf("dashboard %s has only %d queries", *d.Uid, len(qs))
+	}
+	for _, q := range qs {
+		sql := dashboards.ExpandSQL(q.SQL, vars, from, to, time.Hour)
+		if strings.Contains(sql, "$") {
+			t.Errorf("%s / %s: unexpanded variable in %s", *d.Uid, q.Panel, sql)
+			continue
+		}
+		rows, err := c.Query(context.Background(), sql)
+		if err != nil {
+			t.Errorf("%s / %s: %v\n%s", *d.Uid, q.Panel, err, sql)
+			continue
+		}
+		n := 0
+		for rows.Next() {
+			n++
+		}
+		if err := rows.Err(); err != nil {
+			t.Errorf("%s / %s: %v", *d.Uid, q.Panel, err)
+		}
+		rows.Close()
+		if n == 0 {
+			t.Errorf("%s / %s returned no rows:\n%s", *d.Uid, q.Panel, sql)
+		}
+	}
+}
+
+// TestPanelSQLRuns runs every panel's SQL as Grafana would send it, as the tenant users the
+// datasources log in with, against the seeded data, in both languages and both standards.
+func TestPanelSQLRuns(t *testing.T) {
+	conn, dsn := chtest.DB(t)
+	seed(t, conn, seedAgencies)
+	cfg := dashboards.TenancyConfig{MainDB: mainDB(t, dsn), UsersDir: usersDir(), Secret: []byte("sql-secret"), Addr: chtest.Addr()}
+	cleanupTenancy(t, conn, cfg, seedAgencies)
+	po, ag, err := dashboards.ProvisionClickHouse(context.Background(), conn, cfg, seedAgencies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	poc, err := dashboards.TenantConn(chtest.Addr(), po)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer poc.Close()
+	for _, lang := range []dashboards.Lang{dashboards.RU, dashboards.EN} {
+		for _, std := range []string{"people", "business"} {
+			vars := map[string]string{"standard": std, "quarter": "2026Q3"}
+			for i, tn := range ag {
+				d, err := dashboards.AgencyDashboard(seedAgencies[i], dashboards.WithLang(lang))
+				if err != nil {
+					t.Fatal(err)
+				}
+				c, err := dashboards.TenantConn(chtest.Addr(), tn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				vars["agency"] = tn.AgencyID
+				runAll(t, c, d, vars)
+				c.Close()
+			}
+			ov, err := dashboards.OverviewDashboard(dashboards.WithLang(lang))
+			if err != nil {
+				t.Fatal(err)
+			}
+			runAll(t, poc, ov, vars)
+			all, err := dashboards.AllAgenciesDashboard(dashboards.WithLang(lang))
+			if err != nil {
+				t.Fatal(err)
+			}
+			vars["agency"] = "fns.77"
+			runAll(t, poc, all, vars)
+		}
+	}
+}
+
+// TestMoversSQL checks the biggest-movers panel against the seed's arithmetic: seedLevel changes
+// between 2026Q2 (qi=0) and 2026Q3 (qi=1) only for odd indicator indexes ii, by +1 mod 6.
+func TestMoversSQL(t *testing.T) {
+	conn, _ := chtest.DB(t)
+	seed(t, conn, seedAgencies[:1]) // agency 0: levels (0+ii+qi·(ii%2)) % 6
+	ov, err := dashboards.OverviewDashboard(dashboards.WithIndicatorNames(map[string]string{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sql string
+	for _, q := range dashboards.Queries(ov) {
+		if strings.Contains(q.SQL, "prev_level") {
+			sql = dashboards.ExpandSQL(q.SQL, map[string]string{"standard": "people", "quarter": "2026Q3"}, time.Now(), time.Now(), time.Hour)
+		}
+	}
+	rows, err := conn.Query(context.Background(), sql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[string][3]int64{}
+	for rows.Next() {
+		var ag, ind string
+		var prev, lvl *uint8
+		var delta *int16
+		if err := rows.Scan(&ag, &ind, &prev, &lvl, &delta); err != nil {
+			t.Fatal(err)
+		}
+		got[ind] = [3]int64{int64(*prev), int64(*lvl), int64(*delta)}
+	}
+	// ii=1 ease_positive_share: 1 → 2 (+1); ii=3 repeat_request_rate: 3 → 4 (+1);
+	// ii=5 sat_feedback_channels: 5 → 0 (−5); ii=7 social_media_response_time: 7%6=1 → 8%6=2 (+1).
+	want := map[string][3]int64{
+		"ease_positive_share": {1, 2, 1}, "repeat_request_rate": {3, 4, 1},
+		"sat_feedback_channels": {5, 0, -5}, "social_media_response_time": {1, 2, 1},
+	}
+	if len(got) != len(want) {
+		t.Errorf("movers = %v, want %v", got, want)
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("mover %s = %v, want %v (prev, level, delta)", k, got[k], w)
+		}
+	}
+}
