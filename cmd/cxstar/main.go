@@ -27,6 +27,8 @@ type command struct {
 var commands = []command{
 	{"migrate", "create the database and apply missing schema migrations", runMigrate},
 	{"backfill", "load JSON Lines files of events (or directories, .gz too) into ClickHouse", runBackfill},
+	{"assess", "compute indicators and star levels of a quarter, store them in assessments and print them", runAssess},
+	{"registry", "registry import FILE: load client scenarios and capability declarations", runRegistry},
 	{"export", "stream a quarter of a table to Parquet/Arrow, or write open data (export opendata)", runExport},
 	{"simulate", "generate realistic, deterministic event data for N agencies over M quarters (JSON Lines)", runSimulate},
 	{"demo", "the whole pipeline on simulated data: ClickHouse, broker, simulate, ingest, summary (no flags needed)", runDemo},

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/cxstar/cxstar/internal/store"
+	"github.com/cxstar/cxstar/metrics"
+	"github.com/cxstar/cxstar/transform"
+)
+
+func runAssess(ctx context.Context, args []string) error {
+	fs := newFlagSet("assess", "assess --quarter 2026Q3 [--standard people|business] [--agency ID] [--format table|json|csv] [flags]")
+	dsn := clickhouseFlag(fs)
+	quarter := envString(fs, "quarter", "CXSTAR_QUARTER", "", "quarter to assess, YYYYQn (default: the last complete quarter in --tz)")
+	standard := envString(fs, "standard", "CXSTAR_STANDARD", "both", "people, business or both")
+	agency := envString(fs, "agency", "CXSTAR_AGENCY", "", "assess only this agency_id (default: every agency with data)")
+	format := envString(fs, "format", "CXSTAR_FORMAT", "table", "output: table, json (one object per standard per line) or csv")
+	bands := envString(fs, "bands", "CXSTAR_BANDS", "", "band files overriding the embedded ones, comma-separated (each names its standard)")
+	tz := envString(fs, "tz", "CXSTAR_TZ", "", "time zone of quarters (default: the band file's, Europe/Moscow)")
+	lang := envString(fs, "lang", "CXSTAR_LANG", "ru", "labels: ru or en")
+	noStore := fs.Bool("no-store", false, "print only; do not write assessments and indicator_details")
+	timeout := envDuration(fs, "timeout", "CXSTAR_TIMEOUT", 10*time.Minute, "give up after this long")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %v (see cxstar assess --help)", fs.Args())
+	}
+	req := transform.Request{Agency: *agency, Timezone: *tz, Store: !*noStore, Bands: map[metrics.Standard]*metrics.BandSet{}}
+	if *standard != "both" && *standard != "" {
+		std, err := metrics.ParseStandard(*standard)
+		if err != nil {
+			return err
+		}
+		req.Standards = []metrics.Standard{std}
+	}
+	for _, path := range strings.Split(*bands, ",") {
+		if path = strings.TrimSpace(path); path == "" {
+			continue
+		}
+		b, err := metrics.LoadBands(path)
+		if err != nil {
+			return err
+		}
+		req.Bands[b.Standard] = b
+	}
+	l := metrics.RU
+	switch *lang {
+	case "ru":
+	case "en":
+		l = metrics.EN
+	default:
+		return fmt.Errorf("--lang %q: use ru or en", *lang)
+	}
+	switch *format {
+	case "table", "json", "csv":
+	default:
+		return fmt.Errorf("--format %q: use table, json or csv", *format)
+	}
+	req.Quarter = *quarter
+	if req.Quarter == "" {
+		zone := *tz
+		if zone == "" {
+			zone = "Europe/Moscow"
+		}
+		loc, err := time.LoadLocation(zone)
+		if err != nil {
+			return fmt.Errorf("--tz %q: %w", zone, err)
+		}
+		q := transform.QuarterOf(time.Now(), loc)
+		q = transform.QuarterOf(q.Start().Add(-time.Hour), loc)
+		req.Quarter = q.String()
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	conn, err := store.Open(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	run, err := transform.Assess(ctx, conn, req)
+	if err != nil {
+		return err
+	}
+	for i := range run.Reports {
+		rep := &run.Reports[i]
+		switch *format {
+		case "json":
+			err = rep.WriteJSON(os.Stdout)
+		case "csv":
+			err = rep.WriteCSV(os.Stdout, l, i == 0)
+		default:
+			if i > 0 {
+				fmt.Println()
+			}
+			err = rep.WriteTable(os.Stdout, l)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if req.Store {
+		fmt.Fprintf(os.Stderr, "cxstar assess: stored run %s (computed_at %s) in assessments and %d drill-down rows in indicator_details\n",
+			run.RunID, run.ComputedAt.Format(time.RFC3339), len(run.Details))
+	}
+	return nil
+}

@@ -1,0 +1,124 @@
+package metrics
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteJSON writes the report as one JSON object, the shape of `cxstar assess --format json`:
+// {"quarter","standard","bands_version","agencies":[{"agency_id","overall_level","indicators":[{"code","value","level","n","ci_low","ci_high","status"}]}]}.
+func (r *Report) WriteJSON(w io.Writer) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encode report: %w", err)
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// CSVHeader is the header row of WriteCSV.
+var CSVHeader = []string{"quarter", "standard", "bands_version", "agency_id", "overall_level", "indicator_id", "table", "code", "name", "value", "level", "n", "ci_low", "ci_high", "status", "reason"}
+
+// WriteCSV writes one row per agency × indicator (with the header when header is true); names are
+// in the given language.
+func (r *Report) WriteCSV(w io.Writer, lang Lang, header bool) error {
+	cw := csv.NewWriter(w)
+	if header {
+		if err := cw.Write(CSVHeader); err != nil {
+			return err
+		}
+	}
+	for _, a := range r.Agencies {
+		for _, x := range a.Indicators {
+			ind, _ := DefaultCatalog().Lookup(r.Standard, x.Code)
+			name := x.Code
+			if ind != nil {
+				name = ind.Name(lang)
+			}
+			if err := cw.Write([]string{r.Quarter, string(r.Standard), r.BandsVersion, a.AgencyID, intStr(a.OverallLevel), x.ID, strconv.Itoa(x.Table), x.Code, name,
+				decStr(x.Value), intStr(x.Level), strconv.FormatInt(x.N, 10), decStr(x.CILow), decStr(x.CIHigh), string(x.Status), x.Reason}); err != nil {
+				return err
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WriteTable writes a human-readable table per agency, with short labels in the given language
+// (Russian by default), stars as ★ and statuses spelled out.
+func (r *Report) WriteTable(w io.Writer, lang Lang) error {
+	std := map[Standard][2]string{People: {"«Государство для людей»", "State for people"}, Business: {"«Государство для бизнеса»", "State for business"}}[r.Standard]
+	title, agencyWord, overallWord, cols := std[0], "Орган власти", "Общий уровень (предложение A21)", "ID\tПоказатель\tЗначение\tУровень\tn\t95% ДИ\tСтатус"
+	if lang == EN {
+		title, agencyWord, overallWord, cols = std[1], "Agency", "Overall level (A21 proposal)", "ID\tIndicator\tValue\tLevel\tn\t95% CI\tStatus"
+	}
+	fmt.Fprintf(w, "%s %s, %s: %s\n", r.Quarter, title, "bands", r.BandsVersion)
+	if len(r.Agencies) == 0 {
+		if lang == EN {
+			fmt.Fprintln(w, "no agency has data in this quarter")
+		} else {
+			fmt.Fprintln(w, "нет данных ни по одному органу власти за квартал")
+		}
+	}
+	for _, a := range r.Agencies {
+		fmt.Fprintf(w, "\n%s: %s — %s: %s\n", agencyWord, a.AgencyID, overallWord, stars(a.OverallLevel, lang))
+		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, cols)
+		for _, x := range a.Indicators {
+			ind, _ := DefaultCatalog().Lookup(r.Standard, x.Code)
+			label := x.Code
+			if ind != nil {
+				label = ind.Label(lang)
+			}
+			ci := ""
+			if x.CILow != nil && x.CIHigh != nil {
+				ci = x.CILow.String() + "–" + x.CIHigh.String()
+			}
+			status := StatusLabel(x.Status, lang)
+			if x.Reason != "" {
+				status += " (" + x.Reason + ")"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", x.ID, label, decStr(x.Value), stars(x.Level, lang), x.N, ci, status)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func stars(l *int, lang Lang) string {
+	if l == nil {
+		if lang == EN {
+			return "not assessed"
+		}
+		return "не оценивается"
+	}
+	if *l == 0 {
+		if lang == EN {
+			return "0 (below 1★)"
+		}
+		return "0 (ниже 1★)"
+	}
+	return strconv.Itoa(*l) + " " + strings.Repeat("★", *l)
+}
+
+func decStr(d *Decimal) string {
+	if d == nil {
+		return ""
+	}
+	return d.String()
+}
+
+func intStr(p *int) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.Itoa(*p)
+}
