@@ -1,0 +1,292 @@
+// Package benchkafka measures Kafka ingestion end to end (broker → `cxstar ingest` subprocess →
+// ClickHouse) beside two baselines measured in the same run on the same events: the raw
+// ClickHouse insert rate of the rows (ingest.Writer, no Kafka) and the raw kafka-go consume rate of
+// the messages (a group Reader, no validation, no ClickHouse). `cxstar bench` and
+// `go test -bench` call Run.
+package benchkafka
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/cxstar/cxstar/ingest"
+	"github.com/cxstar/cxstar/ingest/kafkatest"
+	"github.com/cxstar/cxstar/internal/broker"
+	"github.com/cxstar/cxstar/internal/store"
+)
+
+// Options says what to measure.
+type Options struct {
+	// Binary is the cxstar executable run as `cxstar ingest` (required; `cxstar bench` passes
+	// its own os.Executable()).
+	Binary string
+	// DSN is a scratch ClickHouse database; its raw tables are emptied before each phase.
+	// Default: store.DefaultDSN with database cxstar_bench_kafka.
+	DSN string
+	// Events is the number of distinct valid events (kinds in turn). Default: 300,000.
+	Events int
+	// BatchMessages is the rows per insert of both the baseline and the consumer. Default: 50,000.
+	BatchMessages int
+	// Log receives progress lines. Default: none.
+	Log io.Writer
+}
+
+// Result is one run's measurements. Rates are per second of wall time on this machine.
+type Result struct {
+	Events            int
+	InsertRowsPerSec  float64 // baseline: ingest.Writer inserts of the pre-validated rows
+	ConsumeMsgsPerSec float64 // baseline: kafka-go group Reader, FetchMessage + CommitMessages
+	IngestRowsPerSec  float64 // cxstar ingest: from joining the group to the last row in ClickHouse
+	IngestWallPerSec  float64 // cxstar ingest: from process start (includes startup and group join)
+	Ratio             float64 // IngestRowsPerSec / min(InsertRowsPerSec, ConsumeMsgsPerSec); target ≥ 0.5
+	PeakRSSBytes      int64   // VmHWM of the ingest process; target < 300 MB
+}
+
+// String formats the result for a report.
+func (r Result) String() string {
+	return fmt.Sprintf("kafka ingest: %d events  ingest %.0f rows/s (%.0f incl. startup)  baselines: ClickHouse insert %.0f rows/s, kafka-go consume %.0f msg/s  ratio %.2f of the lower baseline  peak RSS %.0f MB",
+		r.Events, r.IngestRowsPerSec, r.IngestWallPerSec, r.InsertRowsPerSec, r.ConsumeMsgsPerSec, r.Ratio, float64(r.PeakRSSBytes)/(1<<20))
+}
+
+// Run measures once: publishes the events to an in-process broker, runs both baselines, then
+// the ingest process.
+func Run(ctx context.Context, o Options) (Result, error) {
+	if o.Binary == "" {
+		return Result{}, fmt.Errorf("benchkafka: Options.Binary (the cxstar executable) is required")
+	}
+	if o.DSN == "" {
+		o.DSN = strings.TrimSuffix(store.DefaultDSN, "/cxstar") + "/cxstar_bench_kafka"
+	}
+	if o.Events <= 0 {
+		o.Events = 300_000
+	}
+	if o.BatchMessages <= 0 {
+		o.BatchMessages = 50_000
+	}
+	logf := func(format string, args ...any) {
+		if o.Log != nil {
+			fmt.Fprintf(o.Log, format+"\n", args...)
+		}
+	}
+	res := Result{Events: o.Events}
+	conn, err := store.Open(ctx, o.DSN)
+	if err != nil {
+		return res, err
+	}
+	defer conn.Close()
+	if _, err := store.Migrate(ctx, conn); err != nil {
+		return res, err
+	}
+	b, err := broker.Start(broker.WithPort(0))
+	if err != nil {
+		return res, err
+	}
+	defer b.Close()
+	dir, err := os.MkdirTemp("", "cxstar-benchkafka-")
+	if err != nil {
+		return res, err
+	}
+	defer os.RemoveAll(dir)
+
+	ev := kafkatest.Generate("bench", o.Events, 0, 0)
+	path := filepath.Join(dir, "events.jsonl")
+	if err := writeLines(path, ev.Lines); err != nil {
+		return res, err
+	}
+	if _, err := ingest.NewProducer(b.Addrs()).Publish(ctx, []string{path}); err != nil {
+		return res, err
+	}
+	logf("published %d events", o.Events)
+
+	// Baseline 1: raw ClickHouse insert of the same rows, validated beforehand (not timed).
+	if err := truncate(ctx, conn); err != nil {
+		return res, err
+	}
+	v := ingest.NewValidator()
+	var batches []*ingest.Batch
+	cur := new(ingest.Batch)
+	var e ingest.Event
+	for i, l := range ev.Lines {
+		if err := v.Decode(l, &e); err != nil {
+			return res, fmt.Errorf("generated line %d is invalid: %w", i, err)
+		}
+		cur.Add(&e, "bench/"+strconv.Itoa(i))
+		if cur.Len() >= o.BatchMessages {
+			batches = append(batches, cur)
+			cur = new(ingest.Batch)
+		}
+	}
+	if cur.Len() > 0 {
+		batches = append(batches, cur)
+	}
+	w := ingest.NewWriter(conn, ingest.WithMaxAttempts(3))
+	start := time.Now()
+	for _, bt := range batches {
+		if err := w.Write(ctx, bt); err != nil {
+			return res, err
+		}
+	}
+	res.InsertRowsPerSec = float64(o.Events) / time.Since(start).Seconds()
+	batches = nil
+	logf("baseline ClickHouse insert: %.0f rows/s", res.InsertRowsPerSec)
+
+	// Baseline 2: raw kafka-go consume of the same messages.
+	rate, err := consume(ctx, b.Addrs(), o.Events)
+	if err != nil {
+		return res, err
+	}
+	res.ConsumeMsgsPerSec = rate
+	logf("baseline kafka-go consume: %.0f msg/s", rate)
+
+	// The ingest process.
+	if err := truncate(ctx, conn); err != nil {
+		return res, err
+	}
+	cmd := exec.CommandContext(ctx, o.Binary, "ingest", "--brokers", b.Addr(), "--clickhouse", o.DSN,
+		"--group", fmt.Sprintf("bench-%d", time.Now().UnixNano()), "--listen", "",
+		"--batch-messages", strconv.Itoa(o.BatchMessages))
+	cmd.Env = append(os.Environ(), "CXSTAR_LOG_LEVEL=info")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return res, err
+	}
+	var joined atomic.Int64
+	start = time.Now()
+	if err := cmd.Start(); err != nil {
+		return res, fmt.Errorf("start %s ingest: %w", o.Binary, err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "joined consumer group") {
+				joined.CompareAndSwap(0, time.Now().UnixNano())
+			}
+		}
+	}()
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		n, err := rows(ctx, conn)
+		if err != nil {
+			return res, err
+		}
+		if n >= uint64(o.Events) {
+			break
+		}
+		if time.Now().After(deadline) {
+			return res, fmt.Errorf("ingest stored %d of %d rows in 10 minutes", n, o.Events)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	end := time.Now()
+	res.PeakRSSBytes = vmHWM(cmd.Process.Pid)
+	res.IngestWallPerSec = float64(o.Events) / end.Sub(start).Seconds()
+	if j := joined.Load(); j != 0 {
+		res.IngestRowsPerSec = float64(o.Events) / end.Sub(time.Unix(0, j)).Seconds()
+	} else {
+		res.IngestRowsPerSec = res.IngestWallPerSec
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	res.Ratio = res.IngestRowsPerSec / min(res.InsertRowsPerSec, res.ConsumeMsgsPerSec)
+	logf("%s", res)
+	return res, nil
+}
+
+func writeLines(path string, lines [][]byte) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	for _, l := range lines {
+		bw.Write(l)
+		bw.WriteByte('\n')
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func truncate(ctx context.Context, conn driver.Conn) error {
+	for _, t := range []string{"service_events", "ratings", "appeals"} {
+		if err := conn.Exec(ctx, "TRUNCATE TABLE "+t); err != nil {
+			return fmt.Errorf("empty %s before the benchmark: %w", t, err)
+		}
+	}
+	return nil
+}
+
+func rows(ctx context.Context, conn driver.Conn) (uint64, error) {
+	var n uint64
+	err := conn.QueryRow(ctx, "SELECT (SELECT count() FROM service_events) + (SELECT count() FROM ratings) + (SELECT count() FROM appeals)").Scan(&n)
+	return n, err
+}
+
+// consume reads n messages of the three topics with a kafka-go group Reader, committing as it goes.
+func consume(ctx context.Context, brokers []string, n int) (float64, error) {
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers: brokers, GroupID: fmt.Sprintf("bench-raw-%d", time.Now().UnixNano()),
+		GroupTopics: []string{ingest.TopicServiceEvents, ingest.TopicRatings, ingest.TopicAppeals},
+		StartOffset: kafka.FirstOffset, MinBytes: 1, MaxBytes: 4 << 20, MaxWait: 200 * time.Millisecond,
+		QueueCapacity: 1000, CommitInterval: time.Second,
+	})
+	defer r.Close()
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	var start time.Time
+	batch := make([]kafka.Message, 0, 1000)
+	for i := 0; i < n; i++ {
+		m, err := r.FetchMessage(cctx)
+		if err != nil {
+			return 0, fmt.Errorf("baseline consume: %d of %d messages: %w", i, n, err)
+		}
+		if i == 0 {
+			start = time.Now() // after the group join, like the ingest rate
+		}
+		batch = append(batch, kafka.Message{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset})
+		if len(batch) == cap(batch) {
+			if err := r.CommitMessages(cctx, batch...); err != nil {
+				return 0, err
+			}
+			batch = batch[:0]
+		}
+	}
+	if err := r.CommitMessages(cctx, batch...); err != nil {
+		return 0, err
+	}
+	return float64(n-1) / time.Since(start).Seconds(), nil
+}
+
+// vmHWM returns the peak resident set of a process (Linux /proc/PID/status VmHWM), 0 if unknown.
+func vmHWM(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			f := strings.Fields(rest)
+			if len(f) >= 1 {
+				kb, _ := strconv.ParseInt(f[0], 10, 64)
+				return kb << 10
+			}
+		}
+	}
+	return 0
+}
