@@ -30,6 +30,7 @@ var commands = []command{
 	{"assess", "compute indicators and star levels of a quarter, store them in assessments and print them", runAssess},
 	{"registry", "registry import FILE: load client scenarios and capability declarations", runRegistry},
 	{"export", "stream a quarter of a table to Parquet/Arrow, or write open data (export opendata)", runExport},
+	{"report", "write the Project Office quarterly report as one self-contained HTML file", runReport},
 	{"simulate", "generate realistic, deterministic event data for N agencies over M quarters (JSON Lines)", runSimulate},
 	{"demo", "the whole pipeline on simulated data: ClickHouse, broker, simulate, ingest, summary (no flags needed)", runDemo},
 	{"ingest", "consume the Kafka event topics into ClickHouse (offsets committed after each stored batch)", runIngest},

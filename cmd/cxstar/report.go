@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/cxstar/cxstar/internal/store"
+	"github.com/cxstar/cxstar/report"
+)
+
+func runReport(ctx context.Context, args []string) error {
+	fs := newFlagSet("report", `report --quarter 2026Q3 --out report.html [--lang ru|en] [--trend 4]
+
+Writes the Project Office's quarterly report as one self-contained HTML file (inline CSS and SVG,
+no scripts, no external assets): a summary of every agency's star level per indicator, one section
+per agency (value, 95 % interval, n, band met, distance to the next band, trend over the last
+quarters) and what could not be assessed and why. Reads assessments_latest.`)
+	dsn := clickhouseFlag(fs)
+	quarter := envString(fs, "quarter", "CXSTAR_QUARTER", defaultQuarter(), "quarter to report, YYYYQn")
+	out := envString(fs, "out", "CXSTAR_REPORT_OUT", "report.html", "output HTML file")
+	lang := envString(fs, "lang", "CXSTAR_LANG", "ru", "label language: ru|en")
+	trend := envInt(fs, "trend", "CXSTAR_REPORT_TREND", report.DefaultTrendQuarters, "quarters shown in the trend charts, the report quarter included")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	conn, err := store.Open(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(*out), "."+filepath.Base(*out)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("create %s (does the folder exist?): %w", *out, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := report.Write(ctx, conn, *quarter, *lang, tmp, report.WithTrendQuarters(*trend)); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", *out, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), *out); err != nil {
+		return fmt.Errorf("move report into %s: %w", *out, err)
+	}
+	fmt.Printf("wrote %s (%s, %s)\n", *out, *quarter, *lang)
+	return nil
+}

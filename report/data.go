@@ -1,0 +1,78 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cxstar/cxstar/export"
+)
+
+// Assessment is one row of assessments_latest.
+type Assessment struct {
+	Quarter      string
+	QuarterStart time.Time
+	Standard     string // people | business
+	AgencyID     string
+	Indicator    string // indicator code
+	Table        uint8
+	Value        *float64
+	Level        *uint8
+	N            uint64
+	CILow        *float64
+	CIHigh       *float64
+	Status       string // assessed | not_assessed | no_data
+	Reason       string
+	BandsVersion string
+}
+
+// Data is what a report is rendered from: the latest assessments of the report quarter and of the
+// quarters before it (for trends).
+type Data struct {
+	Quarter  export.Quarter
+	Quarters []export.Quarter // trend quarters, oldest first, ending with Quarter
+	Rows     []Assessment     // every quarter of Quarters
+}
+
+// Load reads assessments_latest for quarter q and the trend-1 quarters before it.
+func Load(ctx context.Context, conn driver.Conn, q export.Quarter, trend int) (*Data, error) {
+	if trend < 1 {
+		trend = 1
+	}
+	d := &Data{Quarter: q}
+	first := q
+	for i := 1; i < trend; i++ {
+		first = first.Prev()
+	}
+	for x := first; ; x = x.Next() {
+		d.Quarters = append(d.Quarters, x)
+		if x == q {
+			break
+		}
+	}
+	query := fmt.Sprintf(`SELECT quarter, quarter_start, toString(standard), agency_id, indicator, table_no, value, level, n,
+		ci_low, ci_high, toString(status), reason, bands_version
+		FROM assessments_latest
+		WHERE quarter_start >= toDate('%s') AND quarter_start <= toDate('%s')
+		ORDER BY quarter_start, standard, agency_id, table_no, indicator`,
+		first.Start().Format("2006-01-02"), q.Start().Format("2006-01-02"))
+	rows, err := conn.Query(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("read assessments_latest (run cxstar migrate and the assessment first): %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a Assessment
+		if err := rows.Scan(&a.Quarter, &a.QuarterStart, &a.Standard, &a.AgencyID, &a.Indicator, &a.Table, &a.Value,
+			&a.Level, &a.N, &a.CILow, &a.CIHigh, &a.Status, &a.Reason, &a.BandsVersion); err != nil {
+			return nil, fmt.Errorf("read assessments_latest: %w", err)
+		}
+		d.Rows = append(d.Rows, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read assessments_latest: %w", err)
+	}
+	return d, nil
+}
