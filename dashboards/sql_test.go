@@ -136,7 +136,7 @@ func TestMoversSQL(t *testing.T) {
 	for rows.Next() {
 		var ag, ind string
 		var prev, lvl *uint8
-		var delta *int16
+		var delta *int32
 		if err := rows.Scan(&ag, &ind, &prev, &lvl, &delta); err != nil {
 			t.Fatal(err)
 		}
