@@ -85,5 +85,42 @@ func defaultQuarter() string {
 }
 
 func runExportOpendata(ctx context.Context, args []string) error {
-	return fmt.Errorf("cxstar export opendata is not built yet")
+	fs := newFlagSet("export opendata", `export opendata --quarter 2026Q3 --out DIR [--k 10]
+
+Writes DIR/opendata-QUARTER.csv and .json: respondents, ratings and per-question results
+(satisfaction and ease: % positive; NPS) per agency × life situation and per agency, from the
+ratings table (each event once), with small-cell suppression: no published figure rests on fewer
+than k respondents, and cells that could be recovered from the agency total are suppressed too
+(see schemas/README.md, "Open data", and the rule text inside the JSON).`)
+	dsn := clickhouseFlag(fs)
+	quarter := envString(fs, "quarter", "CXSTAR_QUARTER", defaultQuarter(), "quarter to publish, YYYYQn")
+	out := envString(fs, "out", "CXSTAR_OPENDATA_OUT", "opendata", "output folder (created when missing)")
+	k := envInt(fs, "k", "CXSTAR_OPENDATA_K", export.DefaultK, "minimum respondents behind any published figure")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *k < 1 {
+		return fmt.Errorf("--k %d: must be at least 1 (default %d)", *k, export.DefaultK)
+	}
+	q, err := export.ParseQuarter(*quarter)
+	if err != nil {
+		return err
+	}
+	conn, err := store.Open(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	paths, od, err := export.WriteOpenData(ctx, conn, q, int64(*k), *out)
+	if err != nil {
+		return err
+	}
+	suppressed := 0
+	for _, c := range od.Cells {
+		if c.Suppressed != "" {
+			suppressed++
+		}
+	}
+	fmt.Printf("wrote %s: %d rows (%d suppressed, k = %d)\n", strings.Join(paths, " and "), len(od.Cells), suppressed, *k)
+	return nil
 }
