@@ -36,6 +36,7 @@ var commands = []command{
 	{"ingest", "consume the Kafka event topics into ClickHouse (offsets committed after each stored batch)", runIngest},
 	{"broker", "run an embedded Kafka-protocol broker with the project's topics (laptops, demo, tests)", runBroker},
 	{"produce", "publish JSON Lines files of events to their Kafka topics", runProduce},
+	{"dashboards", "Grafana dashboards: push (org per agency, idempotent), render (JSON + provisioning), tenants", runDashboards},
 }
 
 func usage() {

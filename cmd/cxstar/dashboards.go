@@ -1,0 +1,267 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cxstar/cxstar/dashboards"
+	"github.com/cxstar/cxstar/internal/store"
+)
+
+const dashboardsUsage = `dashboards push|render|tenants [flags]
+
+  push     provision the ClickHouse tenancy (per-agency databases and read-only users in users.d)
+           and create or update, idempotently, in Grafana: one organization per agency (datasource
+           logging in as the agency's ClickHouse user, folder, team, folder permissions, dashboard)
+           and the Project Office organization (overview + all-agencies dashboard). A second push
+           changes nothing. Organizations of agencies no longer pushed are reported, not deleted.
+  render   write the dashboards as JSON plus Grafana provisioning YAML and the ClickHouse users
+           files into --out (no Grafana needed).
+  tenants  print the ClickHouse users of the tenancy (user, database, password env) and, with
+           --sql FILE, the CREATE USER / GRANT statements for current ClickHouse.
+
+Agencies come from --agencies (id or id=Name, comma-separated) or, when empty, from
+SELECT DISTINCT agency_id FROM assessments.`
+
+func chDir() string {
+	if d := os.Getenv("CXSTAR_CH_DIR"); d != "" {
+		return d
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".cache", "cxstar", "clickhouse")
+}
+
+type dashFlags struct {
+	dsn, agencies, lang, usersDir, secretFile, chHost, sqlOut, out   *string
+	grafanaURL, grafanaToken, grafanaUser, grafanaPassword, networks *string
+	chPort                                                           *int
+	jsonOut                                                          *bool
+}
+
+func runDashboards(ctx context.Context, args []string) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(os.Stderr, "Usage: cxstar "+dashboardsUsage)
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return flag.ErrHelp
+		}
+		return errors.New("want a subcommand: push, render or tenants")
+	}
+	sub, args := args[0], args[1:]
+	fs := newFlagSet("dashboards "+sub, dashboardsUsage)
+	f := dashFlags{
+		dsn:             clickhouseFlag(fs),
+		agencies:        envString(fs, "agencies", "CXSTAR_AGENCIES", "", "agencies, comma-separated id or id=Name (default: every agency_id of assessments)"),
+		lang:            envString(fs, "lang", "CXSTAR_DASHBOARDS_LANG", "ru", "language of titles and indicator names: ru or en"),
+		usersDir:        envString(fs, "ch-users-dir", "CXSTAR_CH_USERS_DIR", filepath.Join(chDir(), "users.d"), "users.d folder of the ClickHouse server (the tenancy users file is written there)"),
+		secretFile:      envString(fs, "tenant-secret-file", "CXSTAR_TENANT_SECRET_FILE", filepath.Join(chDir(), "tenant.secret"), "file with the secret the ClickHouse tenant passwords derive from (created when missing; CXSTAR_TENANT_SECRET overrides)"),
+		chHost:          envString(fs, "grafana-ch-host", "CXSTAR_GRAFANA_CH_HOST", "", "ClickHouse host as Grafana reaches it (default: the --clickhouse host)"),
+		chPort:          envInt(fs, "grafana-ch-port", "CXSTAR_GRAFANA_CH_PORT", 0, "ClickHouse native port as Grafana reaches it (default: the --clickhouse port)"),
+		networks:        envString(fs, "ch-networks", "CXSTAR_CH_NETWORKS", "127.0.0.1,::1", "networks the tenant users may connect from (comma-separated IPs or CIDRs)"),
+		sqlOut:          envString(fs, "sql", "CXSTAR_DASHBOARDS_SQL", "", "also write CREATE USER / GRANT SQL for current ClickHouse to this file"),
+		out:             envString(fs, "out", "CXSTAR_DASHBOARDS_OUT", "dashboards-out", "render: output folder"),
+		grafanaURL:      envString(fs, "grafana-url", "CXSTAR_GRAFANA_URL", "http://127.0.0.1:13000", "Grafana base URL"),
+		grafanaToken:    envString(fs, "grafana-token", "CXSTAR_GRAFANA_TOKEN", "", "Grafana token (organization-scoped: push needs --grafana-user instead)"),
+		grafanaUser:     envString(fs, "grafana-user", "CXSTAR_GRAFANA_USER", "admin", "Grafana server admin user (basic auth)"),
+		grafanaPassword: envString(fs, "grafana-password", "CXSTAR_GRAFANA_PASSWORD", "cxstar-admin", "Grafana server admin password"),
+		jsonOut:         fs.Bool("json", false, "push: print the report as JSON"),
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	switch sub {
+	case "push", "render", "tenants":
+	default:
+		return fmt.Errorf("unknown subcommand %q: want push, render or tenants", sub)
+	}
+	lang, err := dashboards.ParseLang(*f.lang)
+	if err != nil {
+		return err
+	}
+	opts, err := store.Options(*f.dsn)
+	if err != nil {
+		return err
+	}
+	mainDB := opts.Auth.Database
+	host, port := *f.chHost, *f.chPort
+	if len(opts.Addr) > 0 {
+		if h, p, err := net.SplitHostPort(opts.Addr[0]); err == nil {
+			if host == "" {
+				host = h
+			}
+			if port == 0 {
+				port, _ = strconv.Atoi(p)
+			}
+		}
+	}
+	agencies, err := parseAgencies(*f.agencies)
+	if err != nil {
+		return err
+	}
+	needDB := sub == "push" || len(agencies) == 0
+	secret, err := dashboards.LoadSecret(*f.secretFile)
+	if err != nil {
+		return err
+	}
+	tcfg := dashboards.TenancyConfig{MainDB: mainDB, UsersDir: *f.usersDir, Secret: secret, Networks: splitList(*f.networks)}
+	if len(opts.Addr) > 0 {
+		tcfg.Addr = opts.Addr[0]
+	}
+	var po dashboards.Tenant
+	var ag []dashboards.Tenant
+	if needDB {
+		c, err := store.Open(ctx, *f.dsn)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		if len(agencies) == 0 {
+			if agencies, err = agenciesFromAssessments(ctx, c); err != nil {
+				return err
+			}
+			if len(agencies) == 0 {
+				return fmt.Errorf("no agencies: assessments in %s is empty; run `cxstar assess` first or pass --agencies", mainDB)
+			}
+		}
+		if sub == "push" {
+			if po, ag, err = dashboards.ProvisionClickHouse(ctx, c, tcfg, agencies); err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "ClickHouse tenancy: %d agency users + Project Office in %s\n", len(ag), filepath.Join(tcfg.UsersDir, dashboards.UsersFile(mainDB)))
+		}
+	}
+	if po.User == "" {
+		if po, ag, err = tcfg.Tenants(agencies); err != nil {
+			return err
+		}
+	}
+	tenants := map[string]dashboards.Tenant{}
+	for _, t := range ag {
+		tenants[t.AgencyID] = t
+	}
+	if *f.sqlOut != "" {
+		if err := os.WriteFile(*f.sqlOut, []byte(dashboards.UsersSQL(append([]dashboards.Tenant{po}, ag...), tcfg.Networks)), 0o600); err != nil {
+			return fmt.Errorf("write %s: %w", *f.sqlOut, err)
+		}
+	}
+	switch sub {
+	case "tenants":
+		fmt.Printf("%-12s  %-40s  %-40s  %s\n", "agency", "clickhouse user", "database", "password env (render YAML)")
+		for _, t := range append([]dashboards.Tenant{po}, ag...) {
+			id := t.AgencyID
+			if id == "" {
+				id = "(project office)"
+			}
+			fmt.Printf("%-12s  %-40s  %-40s  %s\n", id, t.User, t.Database, dashboards.PasswordEnv(t.User))
+		}
+		return nil
+	case "render":
+		out, err := filepath.Abs(*f.out)
+		if err != nil {
+			return err
+		}
+		b, err := dashboards.Render(out, dashboards.RenderConfig{ClickHouseHost: host, ClickHousePort: port, ProjectOffice: po, Tenants: tenants,
+			MainDB: mainDB, Networks: tcfg.Networks}, agencies, dashboards.WithLang(lang))
+		if err != nil {
+			return err
+		}
+		paths, err := b.Write(out)
+		if err != nil {
+			return err
+		}
+		for _, p := range paths {
+			fmt.Println(filepath.Join(out, p))
+		}
+		return nil
+	}
+	rep, err := dashboards.Push(ctx, dashboards.PushConfig{
+		Grafana:        dashboards.Grafana{URL: *f.grafanaURL, User: *f.grafanaUser, Password: *f.grafanaPassword, Token: *f.grafanaToken},
+		ClickHouseHost: host, ClickHousePort: port, ProjectOffice: po, Tenants: tenants,
+	}, agencies, dashboards.WithLang(lang))
+	if rep != nil {
+		if *f.jsonOut {
+			enc := json.NewEncoder(os.Stdout)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(rep)
+		} else {
+			printReport(rep)
+		}
+	}
+	return err
+}
+
+func printReport(rep *dashboards.Report) {
+	counts := map[dashboards.Change]int{}
+	for _, a := range rep.Actions {
+		counts[a.Change]++
+		if a.Change != dashboards.Unchanged {
+			v := ""
+			if a.Version > 0 {
+				v = fmt.Sprintf(" (version %d)", a.Version)
+			}
+			fmt.Printf("%-14s %-12s %-30s %s%s\n", a.Change, a.Kind, a.Name, a.Org, v)
+		}
+	}
+	fmt.Printf("%d created, %d updated, %d unchanged\n", counts[dashboards.Created], counts[dashboards.Updated], counts[dashboards.Unchanged])
+	for _, id := range rep.Removed {
+		fmt.Printf("WARNING: agency %s has organization %q in Grafana but was not pushed; it was left in place: delete it by hand if the agency is gone\n", id, dashboards.AgencyOrg(id))
+	}
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// parseAgencies reads "id" or "id=Name" items.
+func parseAgencies(s string) ([]dashboards.Agency, error) {
+	var out []dashboards.Agency
+	seen := map[string]bool{}
+	for _, item := range splitList(s) {
+		id, name, _ := strings.Cut(item, "=")
+		id = strings.TrimSpace(id)
+		if err := dashboards.ValidAgencyID(id); err != nil {
+			return nil, fmt.Errorf("--agencies: %w", err)
+		}
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, dashboards.Agency{ID: id, Name: strings.TrimSpace(name)})
+		}
+	}
+	return out, nil
+}
+
+func agenciesFromAssessments(ctx context.Context, c driver.Conn) ([]dashboards.Agency, error) {
+	rows, err := c.Query(ctx, "SELECT DISTINCT agency_id FROM assessments ORDER BY agency_id")
+	if err != nil {
+		return nil, fmt.Errorf("list agencies from assessments (migrate and assess first, or pass --agencies): %w", err)
+	}
+	defer rows.Close()
+	var out []dashboards.Agency
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		if dashboards.ValidAgencyID(id) == nil {
+			out = append(out, dashboards.Agency{ID: id})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, rows.Err()
+}
