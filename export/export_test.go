@@ -291,7 +291,34 @@ func TestExportRoundTrip(t *testing.T) {
 		[]any{"run2", cq.Add(time.Hour), "2026Q2", q3.Prev().Start(), "people", "agency-1", "P-T1-2", uint8(1), ptr(60.0), ptr(uint8(2)), uint64(300), ptr(55.0), ptr(65.0), "assessed", "", "v1"},
 	)
 
+	insertRows(t, conn, `INSERT INTO service_events (event_id, occurred_at, agency_id, client_type, client_id, request_id,
+		service_id, service_kind, status, channel, life_situation_id, scenario_id, segment_id, proactive, ingested_at, source)`,
+		[]any{"s1", q3.Start().Add(time.Hour), "agency-1", "person", "c1", "req-1", "svc-1", "support_measure", "completed", "mfc", "ls-1", "sc-1", "seg", uint8(1), ing, "test"},
+		[]any{"s2", q3.End().Add(-time.Second), "agency-2", "business", "c2", "req-2", "svc-2", "service", "refused", "api", "", "", "", uint8(0), ing, "test"},
+	)
+	insertRows(t, conn, `INSERT INTO appeals (event_id, occurred_at, agency_id, client_type, client_id, appeal_id, step, message_type,
+		channel, automated, excluded, reply_chars, reply_words, reply_sentences, reply_syllables, service_id, life_situation_id, ingested_at, source)`,
+		[]any{"a1", q3.Start().Add(2 * time.Hour), "agency-1", "person", "c1", "ap-1", "received", "mention", "social_network", uint8(0), uint8(0), uint32(0), uint32(0), uint32(0), uint32(0), "", "", ing, "test"},
+		[]any{"a2", q3.Start().Add(5 * time.Hour), "agency-1", "person", "c1", "ap-1", "replied", "", "email", uint8(1), uint8(0), uint32(4000000000), uint32(250), uint32(12), uint32(700), "svc-1", "ls-1", ing, "test"},
+	)
+	insertRows(t, conn, `INSERT INTO indicator_details (run_id, computed_at, quarter, quarter_start, standard, agency_id, indicator,
+		dimension, dimension_id, value, n, ci_low, ci_high)`,
+		[]any{"run1", cq, "2026Q3", d, "people", "agency-1", "P-T1-2", "service", "svc-1", ptr(50.0), uint64(10), ptr(40.0), ptr(60.0)},
+		[]any{"run2", cq.Add(time.Hour), "2026Q3", d, "people", "agency-1", "P-T1-2", "service", "svc-1", ptr(0.125), uint64(8), (*float64)(nil), (*float64)(nil)},
+		[]any{"run2", cq.Add(time.Hour), "2026Q3", d, "people", "agency-1", "P-T1-2", "life_situation", "ls-1", ptr(99.5), uint64(400), ptr(98.0), ptr(100.0)},
+	)
+
 	wantTypes := map[string]map[string]string{
+		"service_events": {
+			"service_kind": "dictionary<values=utf8, indices=int8, ordered=false>", "proactive": "uint8",
+			"segment_id": "utf8", "occurred_at": "timestamp[s, tz=UTC]",
+		},
+		"appeals": {
+			"reply_chars": "uint32", "message_type": "dictionary<values=utf8, indices=int8, ordered=false>", "automated": "uint8",
+		},
+		"indicator_details": {
+			"dimension": "dictionary<values=utf8, indices=int8, ordered=false>", "value": "float64?", "n": "uint64", "quarter_start": "date32",
+		},
 		"ratings": {
 			"event_id": "utf8", "occurred_at": "timestamp[s, tz=UTC]", "agency_id": "utf8",
 			"client_type": "dictionary<values=utf8, indices=int8, ordered=false>",
@@ -305,8 +332,9 @@ func TestExportRoundTrip(t *testing.T) {
 	}
 	// Hand count: ratings 25 seeded (all in Q3, minutes 0..24), r000003 twice → 25; old/new are outside.
 	// assessments_latest for 2026Q3: run2's two rows (run1 is older, the Q2 row is another quarter).
-	wantRows := map[string]int{"ratings": 25, "assessments": 2}
-	for _, table := range []string{"ratings", "assessments"} {
+	// service_events and appeals: both rows are inside the quarter; indicator_details_latest: run2's 2 rows.
+	wantRows := map[string]int{"ratings": 25, "assessments": 2, "service_events": 2, "appeals": 2, "indicator_details": 2}
+	for _, table := range Tables {
 		for _, f := range []Format{Parquet, Arrow} {
 			t.Run(table+"/"+string(f), func(t *testing.T) {
 				var buf bytes.Buffer
@@ -398,7 +426,7 @@ func TestExportRoundTrip(t *testing.T) {
 	})
 	t.Run("empty", func(t *testing.T) {
 		var buf bytes.Buffer
-		st, err := Table(ctx, conn, "appeals", q3, Arrow, &buf)
+		st, err := Table(ctx, conn, "appeals", q3.Next(), Arrow, &buf)
 		if err != nil || st.Rows != 0 {
 			t.Fatalf("empty export: %+v %v", st, err)
 		}
