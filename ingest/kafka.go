@@ -348,7 +348,7 @@ func (c *Consumer) runGeneration(ctx, gctx context.Context, gen *kafka.Generatio
 			kafkaAssigned.WithLabelValues(topic, strconv.Itoa(pa.ID)).Set(1)
 			r := kafka.NewReader(kafka.ReaderConfig{
 				Brokers: c.brokers, Topic: topic, Partition: pa.ID,
-				MinBytes: 1, MaxBytes: 4 << 20, MaxWait: 200 * time.Millisecond, QueueCapacity: 1000,
+				MinBytes: 1, MaxBytes: 1 << 20, MaxWait: 200 * time.Millisecond, QueueCapacity: 500,
 				ReadBackoffMin: 50 * time.Millisecond, ReadBackoffMax: time.Second,
 				ErrorLogger: kafkaLogger{c.log, slog.LevelDebug},
 			})
@@ -584,5 +584,6 @@ func (c *Consumer) flush(ctx context.Context, gen *kafka.Generation, dlq *kafka.
 		}
 	}
 	kafkaFlushSeconds.Observe(time.Since(start).Seconds())
+	c.log.Debug("batch committed", "messages", p.messages, "rows", n, "duplicates", p.dups, "rejected", len(p.dead), "took", time.Since(start))
 	return nil
 }

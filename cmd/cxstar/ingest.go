@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -34,9 +36,13 @@ func runIngest(ctx context.Context, args []string) error {
 	maxBackoff := envDuration(fs, "retry-max", "CXSTAR_RETRY_MAX", 5*time.Second, "largest pause between ClickHouse insert attempts (capped exponential backoff)")
 	stopTimeout := envDuration(fs, "stop-timeout", "CXSTAR_STOP_TIMEOUT", 20*time.Second, "on SIGTERM or rebalance, how long the batch in flight may take to be written")
 	session := envDuration(fs, "session-timeout", "CXSTAR_KAFKA_SESSION_TIMEOUT", 10*time.Second, "consumer-group session timeout (a dead member's partitions move after this)")
+	memLimit := envInt(fs, "memory-limit", "CXSTAR_INGEST_MEMORY_LIMIT", 200<<20, "soft limit of the Go heap in bytes, so that the process stays well under 300 MB whatever the backlog (0: none; GOMEMLIMIT wins when set)")
 	listen := envString(fs, "listen", "CXSTAR_INGEST_LISTEN", "127.0.0.1:9464", "address of /metrics and /healthz (empty: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(int64(*memLimit))
 	}
 	conn, err := openIngestStore(ctx, *dsn)
 	if err != nil {

@@ -71,7 +71,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		o.DSN = strings.TrimSuffix(store.DefaultDSN, "/cxstar") + "/cxstar_bench_kafka"
 	}
 	if o.Events <= 0 {
-		o.Events = 300_000
+		o.Events = 1_000_000
 	}
 	if o.BatchMessages <= 0 {
 		o.BatchMessages = 50_000
