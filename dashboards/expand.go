@@ -18,15 +18,7 @@ var macroRe = regexp.MustCompile(`\$__(timeFilter_ms|timeFilter|timeInterval|fro
 // [from, to]: $__fromTime, $__toTime, $__timeFilter(col), $__timeFilter_ms(col),
 // $__timeInterval(col) and $__interval_s (interval in seconds).
 func ExpandSQL(sql string, vars map[string]string, from, to time.Time, interval time.Duration) string {
-	names := make([]string, 0, len(vars))
-	for n := range vars {
-		names = append(names, n)
-	}
-	sort.Slice(names, func(i, j int) bool { return len(names[i]) > len(names[j]) })
-	for _, n := range names {
-		sql = strings.ReplaceAll(sql, "${"+n+"}", vars[n])
-		sql = strings.ReplaceAll(sql, "$"+n, vars[n])
-	}
+	sql = InterpolateVars(sql, vars)
 	return macroRe.ReplaceAllStringFunc(sql, func(m string) string {
 		p := macroRe.FindStringSubmatch(m)
 		arg := strings.TrimSpace(p[2])
@@ -76,4 +68,19 @@ func Queries(d dashboard.Dashboard) []PanelQuery {
 		}
 	}
 	return out
+}
+
+// InterpolateVars replaces the dashboard variables ($name and ${name}, longest names first) as
+// Grafana's front end does before a query reaches the datasource; macros ($__…) are left alone.
+func InterpolateVars(sql string, vars map[string]string) string {
+	names := make([]string, 0, len(vars))
+	for n := range vars {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool { return len(names[i]) > len(names[j]) })
+	for _, n := range names {
+		sql = strings.ReplaceAll(sql, "${"+n+"}", vars[n])
+		sql = strings.ReplaceAll(sql, "$"+n, vars[n])
+	}
+	return sql
 }
