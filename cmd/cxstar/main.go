@@ -33,6 +33,7 @@ var commands = []command{
 	{"report", "write the Project Office quarterly report as one self-contained HTML file", runReport},
 	{"simulate", "generate realistic, deterministic event data for N agencies over M quarters (JSON Lines)", runSimulate},
 	{"demo", "the whole pipeline on simulated data: ClickHouse, broker, simulate, ingest, summary (no flags needed)", runDemo},
+	{"bench", "run the benchmark suite (each figure beside a same-run baseline) and write BENCHMARKS.md", runBench},
 	{"ingest", "consume the Kafka event topics into ClickHouse (offsets committed after each stored batch)", runIngest},
 	{"broker", "run an embedded Kafka-protocol broker with the project's topics (laptops, demo, tests)", runBroker},
 	{"produce", "publish JSON Lines files of events to their Kafka topics", runProduce},

@@ -1,0 +1,228 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/cxstar/cxstar/ingest"
+	"github.com/cxstar/cxstar/simulate"
+)
+
+// benchNow fixes the generator's clock so that every run measures the same data.
+var benchNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+func benchClock() time.Time { return benchNow }
+
+// generator returns a generator of about n lines over 4 quarters.
+func generator(n int) *simulate.Generator {
+	const agencies, linesPerRequest = 20, 4.1
+	req := max(10, int(float64(n)/(agencies*4*linesPerRequest)))
+	return simulate.New(simulate.WithSeed(1), simulate.WithAgencies(agencies), simulate.WithRequests(req), simulate.WithClock(benchClock))
+}
+
+var errEnough = errors.New("enough lines")
+
+// sample returns the first n generated lines (valid, duplicated and invalid ones, as generated).
+func sample(n int) ([][]byte, error) {
+	out := make([][]byte, 0, n)
+	_, err := generator(n*11/10).Run(context.Background(), simulate.SinkFunc(func(_ ingest.Kind, _, line []byte) error {
+		if len(out) == n {
+			return errEnough
+		}
+		out = append(out, bytes.Clone(line))
+		return nil
+	}))
+	if err != nil && !errors.Is(err, errEnough) {
+		return nil, err
+	}
+	return out, nil
+}
+
+// jsonEvent is the three kinds' fields for the encoding/json baselines.
+type jsonEvent struct {
+	Schema          string `json:"schema"`
+	EventID         string `json:"event_id,omitempty"`
+	OccurredAt      string `json:"occurred_at,omitempty"`
+	AgencyID        string `json:"agency_id,omitempty"`
+	ClientType      string `json:"client_type,omitempty"`
+	ClientID        string `json:"client_id,omitempty"`
+	RequestID       string `json:"request_id,omitempty"`
+	ServiceID       string `json:"service_id,omitempty"`
+	ServiceKind     string `json:"service_kind,omitempty"`
+	Status          string `json:"status,omitempty"`
+	Channel         string `json:"channel,omitempty"`
+	LifeSituationID string `json:"life_situation_id,omitempty"`
+	ScenarioID      string `json:"scenario_id,omitempty"`
+	SegmentID       string `json:"segment_id,omitempty"`
+	Proactive       bool   `json:"proactive,omitempty"`
+	Question        string `json:"question,omitempty"`
+	Score           *int   `json:"score,omitempty"`
+	AppealID        string `json:"appeal_id,omitempty"`
+	Step            string `json:"step,omitempty"`
+	MessageType     string `json:"message_type,omitempty"`
+	Automated       bool   `json:"automated,omitempty"`
+	Excluded        bool   `json:"excluded,omitempty"`
+	ReplyText       string `json:"reply_text,omitempty"`
+}
+
+// runSimulate: the generator's events/s into a discarding sink, beside encoding/json.Marshal of
+// the same events (what a straightforward generator would spend on encoding alone).
+func runSimulate(ctx context.Context, s *state) error {
+	lines, err := sample(s.o.Events)
+	if err != nil {
+		return err
+	}
+	evs := make([]jsonEvent, 0, len(lines))
+	for _, l := range lines {
+		var e jsonEvent
+		if json.Unmarshal(l, &e) == nil {
+			evs = append(evs, e)
+		}
+	}
+	var proj, base []float64
+	// At least a million events a run: shorter runs fit in caches and overstate the rate.
+	g := generator(max(s.o.Events, 1_000_000))
+	var n int64
+	for i := 0; i < s.o.Runs; i++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var st simulate.Stats
+		t := time.Now()
+		err := s.profile("simulate", func() (err error) { st, err = g.Run(ctx, simulate.Discard); return err })
+		if err != nil {
+			return err
+		}
+		proj, n = append(proj, float64(st.Lines())/time.Since(t).Seconds()), st.Lines()
+
+		buf := make([]byte, 0, 1<<20)
+		t = time.Now()
+		for k := range evs {
+			b, err := json.Marshal(&evs[k])
+			if err != nil {
+				return err
+			}
+			buf = append(append(buf[:0], b...), '\n')
+		}
+		base = append(base, float64(len(evs))/time.Since(t).Seconds())
+	}
+	s.add(rate("simulate", "simulate.Generator → discard", "events/s", "encoding/json.Marshal of the same events", proj, base,
+		"~1 M events/s", fmt.Sprintf("%d events a run, one goroutine; baseline on %d of them", n, len(evs))))
+	return nil
+}
+
+// runValidation: ingest.Validator.Decode over generated lines, beside encoding/json.Unmarshal of
+// the same lines into a struct (parsing alone, no checks).
+func runValidation(ctx context.Context, s *state) error {
+	lines, err := sample(s.o.Events)
+	if err != nil {
+		return err
+	}
+	v := ingest.NewValidator(ingest.WithClock(benchClock))
+	var proj, base []float64
+	for i := 0; i < s.o.Runs; i++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var ev ingest.Event
+		t := time.Now()
+		if err := s.profile("validation", func() error {
+			for _, l := range lines {
+				_ = v.Decode(l, &ev) // invalid lines are part of the mix
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		proj = append(proj, float64(len(lines))/time.Since(t).Seconds())
+		t = time.Now()
+		for _, l := range lines {
+			var e jsonEvent
+			_ = json.Unmarshal(l, &e)
+		}
+		base = append(base, float64(len(lines))/time.Since(t).Seconds())
+	}
+	s.add(rate("validation", "ingest.Validator.Decode", "events/s", "encoding/json.Unmarshal into a struct", proj, base,
+		"> 300k events/s per core", fmt.Sprintf("%d simulated lines incl. ~0.2 %% invalid, one goroutine", len(lines))))
+	return nil
+}
+
+// runBackfill: ingest.Loader from JSON Lines files into ClickHouse (read, validate, insert,
+// acknowledged), beside the raw insert of the same rows already decoded into batches of the same
+// size (ingest.Writer): the ClickHouse floor under the loader.
+func runBackfill(ctx context.Context, s *state) error {
+	dir, err := os.MkdirTemp("", "cxstar-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	lines, err := sample(s.o.Events)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dir, "events.jsonl")
+	if err := os.WriteFile(path, append(bytes.Join(lines, []byte("\n")), '\n'), 0o644); err != nil {
+		return fmt.Errorf("write the benchmark's events file: %w", err)
+	}
+	const batchRows = 50_000
+	v := ingest.NewValidator(ingest.WithClock(benchClock))
+	var batches []*ingest.Batch
+	var ev ingest.Event
+	seen := ingest.NewSeen(0)
+	var rows int64
+	for _, l := range lines {
+		if v.Decode(l, &ev) != nil || seen.Add(ev.EventID) {
+			continue
+		}
+		if rows%batchRows == 0 {
+			batches = append(batches, new(ingest.Batch))
+		}
+		batches[len(batches)-1].Add(&ev, "bench")
+		rows++
+	}
+	var proj, base []float64
+	for i := 0; i < s.o.Runs; i++ {
+		conn, err := scratch(ctx, s.o.DSN)
+		if err != nil {
+			return err
+		}
+		var st ingest.Stats
+		t := time.Now()
+		err = s.profile("backfill", func() (err error) {
+			st, err = ingest.NewLoader(v, ingest.NewWriter(conn, ingest.WithMaxAttempts(3)), ingest.WithBatchRows(batchRows)).Load(ctx, []string{path})
+			return err
+		})
+		el := time.Since(t)
+		conn.Close()
+		if err != nil {
+			return err
+		}
+		if st.Inserted != rows {
+			return fmt.Errorf("the loader inserted %d rows, want %d", st.Inserted, rows)
+		}
+		proj = append(proj, float64(st.Inserted)/el.Seconds())
+
+		if conn, err = scratch(ctx, s.o.DSN); err != nil {
+			return err
+		}
+		w := ingest.NewWriter(conn, ingest.WithMaxAttempts(3))
+		t = time.Now()
+		for _, b := range batches {
+			if err := w.Write(ctx, b); err != nil {
+				conn.Close()
+				return err
+			}
+		}
+		base = append(base, float64(rows)/time.Since(t).Seconds())
+		conn.Close()
+	}
+	s.add(rate("backfill", "ingest.Loader (file → validate → insert)", "rows/s", "raw ClickHouse insert of the same rows (ingest.Writer, 50k-row batches)",
+		proj, base, "", fmt.Sprintf("%d rows, %.0f MB file", rows, float64(len(bytes.Join(lines, nil)))/1e6)))
+	return nil
+}

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/cxstar/cxstar/bench"
+)
+
+func runBench(ctx context.Context, args []string) error {
+	fs := newFlagSet("bench", "bench [flags]\n\nRuns the benchmark suite: each figure beside a baseline measured in the same run on the same data\n(simulate vs encoding/json, validation vs encoding/json, backfill vs the raw ClickHouse insert, …),\nmedians of --runs runs. Prints a table and writes it into BENCHMARKS.md with the machine and date.\nNeeds ClickHouse (scripts/clickhouse.sh up); it empties its own scratch database.")
+	dsn := envString(fs, "clickhouse", "CXSTAR_BENCH_CLICKHOUSE", bench.DefaultDSN, "ClickHouse DSN of the scratch database (emptied!)")
+	runs := envInt(fs, "runs", "CXSTAR_BENCH_RUNS", 3, "runs per figure; the median is reported")
+	events := envInt(fs, "events", "CXSTAR_BENCH_EVENTS", 300_000, "events per ClickHouse figure")
+	out := envString(fs, "out", "CXSTAR_BENCH_OUT", "BENCHMARKS.md", "file to write the results into (between its markers; empty: none)")
+	profile := envString(fs, "profile", "CXSTAR_BENCH_PROFILE", "", "directory for CPU profiles of the project's figures (go tool pprof)")
+	only := envString(fs, "only", "CXSTAR_BENCH_ONLY", "", "comma-separated words: run only the figures whose name contains one")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	o := bench.Options{DSN: *dsn, Runs: *runs, Events: *events, ProfileDir: *profile, Log: os.Stderr}
+	if *only != "" {
+		o.Only = strings.Split(*only, ",")
+	}
+	rep, err := bench.Run(ctx, o)
+	if err != nil {
+		return err
+	}
+	fmt.Println()
+	if err := rep.WriteTable(os.Stdout); err != nil {
+		return err
+	}
+	if *out != "" {
+		if err := rep.WriteFile(*out); err != nil {
+			return err
+		}
+		fmt.Printf("wrote %s\n", *out)
+	}
+	return nil
+}
