@@ -31,20 +31,21 @@ FROM
     FROM
     (
         SELECT
-            agency_id,
-            client_type,
-            client_id,
-            service_id,
+            any(ag)                                          AS agency_id,
+            any(ct)                                          AS client_type,
+            any(svc)                                         AS service_id,
             groupArrayIf((submitted_at, has_submitted AND submitted_at >= {{QS}}, in_scenario, life_situation_id, service_kind), active_in_q) AS requests,
             groupArrayIf(completed_at, has_completed)                                                                                  AS completions
         FROM
         (
+            -- One row per request. Keys are hashed to two independent 64-bit hashes (collision odds
+            -- ~2^-128): on 18.16 a GROUP BY on fixed-size keys is several times faster than on strings.
             SELECT
-                agency_id,
-                toString(client_type)                          AS client_type,
-                client_id,
-                service_id,
-                request_id,
+                any(agency_id)                                 AS ag,
+                any(toString(client_type))                     AS ct,
+                any(service_id)                                AS svc,
+                any(cityHash64(toString(agency_id), toString(client_type), client_id, service_id)) AS cs1,
+                any(sipHash64(toString(agency_id), toString(client_type), client_id, service_id))  AS cs2,
                 minIf(occurred_at, status = 'submitted')       AS submitted_at,
                 countIf(status = 'submitted') > 0              AS has_submitted,
                 minIf(occurred_at, status = 'completed')       AS completed_at,
@@ -55,9 +56,11 @@ FROM
                 toString(max(service_kind))                    AS service_kind
             FROM service_events
             WHERE occurred_at >= {{LOOKBACK}} AND occurred_at < {{QE}} {{AGENCY}}
-            GROUP BY agency_id, client_type, client_id, service_id, request_id
+            GROUP BY
+                cityHash64(toString(agency_id), toString(client_type), client_id, service_id, request_id) AS rk1,
+                sipHash64(toString(agency_id), toString(client_type), client_id, service_id, request_id)  AS rk2
         )
-        GROUP BY agency_id, client_type, client_id, service_id
+        GROUP BY cs1, cs2
     )
     ARRAY JOIN requests AS r
 )

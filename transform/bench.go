@@ -1,0 +1,161 @@
+package transform
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cxstar/cxstar/metrics"
+)
+
+// BenchOptions configures BenchAssess.
+type BenchOptions struct {
+	// Ratings and ServiceEvents are the numbers of rows generated (default 10 M each).
+	Ratings, ServiceEvents int64
+	// Rounds is how many times the scan and the assessment each run; medians are reported (default 3).
+	Rounds int
+	// Quarter is the quarter the rows fall into (default 2026Q3); a tenth of them falls outside it.
+	Quarter string
+	// Generate inserts the rows first (default true in BenchAssess callers; set false to reuse them).
+	Generate bool
+}
+
+// BenchResult holds the medians of one BenchAssess run.
+type BenchResult struct {
+	Ratings, ServiceEvents int64         // rows in the tables
+	Generate               time.Duration // time to insert the rows (0 when reused)
+	Scan                   time.Duration // median of one full scan of both tables (count() … WHERE on the same columns)
+	Assess                 time.Duration // median of Assess (both standards, no store)
+	Ratio                  float64       // Assess / Scan
+	Scans, Assesses        []time.Duration
+}
+
+// String formats the result for `cxstar bench` and test logs.
+func (r BenchResult) String() string {
+	return fmt.Sprintf("assess over %d ratings + %d service events: median %v; full scan of the same columns: median %v; ratio %.2f× (target ≤ 5×); generate %v; scans %v; assesses %v",
+		r.Ratings, r.ServiceEvents, r.Assess.Round(time.Millisecond), r.Scan.Round(time.Millisecond), r.Ratio, r.Generate.Round(time.Millisecond), r.Scans, r.Assesses)
+}
+
+// BenchAssess measures Assess against a full scan in the same run, on rows generated inside
+// ClickHouse with INSERT … SELECT FROM numbers() in the connection's database (use a scratch one:
+// it appends to ratings and service_events).
+func BenchAssess(ctx context.Context, conn driver.Conn, o BenchOptions) (BenchResult, error) {
+	if o.Ratings <= 0 {
+		o.Ratings = 10_000_000
+	}
+	if o.ServiceEvents <= 0 {
+		o.ServiceEvents = 10_000_000
+	}
+	if o.Rounds <= 0 {
+		o.Rounds = 3
+	}
+	if o.Quarter == "" {
+		o.Quarter = "2026Q3"
+	}
+	bands, err := metrics.DefaultBands(metrics.People)
+	if err != nil {
+		return BenchResult{}, err
+	}
+	loc, err := time.LoadLocation(bands.Parameters.Timezone)
+	if err != nil {
+		return BenchResult{}, err
+	}
+	q, err := ParseQuarter(o.Quarter, loc)
+	if err != nil {
+		return BenchResult{}, err
+	}
+	var res BenchResult
+	// Rows spread over the quarter plus 28 days before it (repeat lookback) and a little after.
+	start := q.Start().Add(-28 * 24 * time.Hour).Unix()
+	span := q.End().Add(7*24*time.Hour).Unix() - start
+	if o.Generate {
+		t0 := time.Now()
+		ratings := fmt.Sprintf(`INSERT INTO ratings (event_id, occurred_at, agency_id, client_type, client_id, question, score, service_id, request_id, life_situation_id, scenario_id, channel, ingested_at, source)
+SELECT
+    concat('bench-r-', toString(number)),
+    toDateTime(%[1]d + intHash32(number) %% %[2]d),
+    concat('agency-', toString(number %% 40)),
+    if(number %% 5 = 0, 'business', 'person'),
+    concat('c', toString(intHash32(number + 1) %% 2000000)),
+    arrayElement(['nps', 'nps_digital', 'satisfaction', 'ease', 'sat_phone', 'sat_compliance_costs', 'sat_path_time'], 1 + number %% 7),
+    if(number %% 7 < 2, intHash32(number + 2) %% 11, 1 + intHash32(number + 2) %% 4),
+    concat('svc-', toString(number %% 40), '-', toString(intHash32(number + 3) %% 25)),
+    if(number %% 10 < 4, concat('req-', toString(intHash32(number + 4) %% 5000000)), ''),
+    concat('ls-', toString(number %% 40), '-', toString(intHash32(number + 3) %% 25 %% 8)),
+    '',
+    arrayElement(['portal', 'mobile_app', 'mfc', 'office', 'phone', 'chat_bot'], 1 + number %% 6),
+    now(), 'bench'
+FROM numbers(%[3]d)`, start, span, o.Ratings)
+		if err := conn.Exec(ctx, ratings); err != nil {
+			return res, fmt.Errorf("generate ratings: %w", err)
+		}
+		// Each agency has 25 services in 8 life situations. Three status events per request: submitted, in_progress, completed (every 4th refused).
+		services := fmt.Sprintf(`INSERT INTO service_events (event_id, occurred_at, agency_id, client_type, client_id, request_id, service_id, service_kind, status, channel, life_situation_id, scenario_id, segment_id, proactive, ingested_at, source)
+SELECT
+    concat('bench-s-', toString(number)),
+    toDateTime(%[1]d + intHash32(intDiv(number, 3)) %% %[2]d + (number %% 3) * 86400 * (1 + intDiv(number, 3) %% 5)),
+    concat('agency-', toString(intDiv(number, 3) %% 40)),
+    if(intDiv(number, 3) %% 5 = 0, 'business', 'person'),
+    concat('c', toString(intHash32(intDiv(number, 3) + 7) %% 1500000)),
+    concat('req-', toString(intDiv(number, 3))),
+    concat('svc-', toString(intDiv(number, 3) %% 40), '-', toString(intHash32(intDiv(number, 3) + 9) %% 25)),
+    arrayElement(['service', 'support_measure', 'digital_service'], 1 + intDiv(number, 3) %% 3),
+    arrayElement(['submitted', 'in_progress', if(intDiv(number, 3) %% 4 = 0, 'refused', 'completed')], 1 + number %% 3),
+    arrayElement(['portal', 'mobile_app', 'mfc', 'office'], 1 + intDiv(number, 3) %% 4),
+    concat('ls-', toString(intDiv(number, 3) %% 40), '-', toString(intHash32(intDiv(number, 3) + 9) %% 25 %% 8)),
+    if(intDiv(number, 3) %% 3 = 0, concat('sc-', toString(intDiv(number, 3) %% 50)), ''),
+    '', 0, now(), 'bench'
+FROM numbers(%[3]d)`, start, span, o.ServiceEvents)
+		if err := conn.Exec(ctx, services); err != nil {
+			return res, fmt.Errorf("generate service events: %w", err)
+		}
+		res.Generate = time.Since(t0)
+	}
+	if err := conn.QueryRow(ctx, "SELECT (SELECT count() FROM ratings), (SELECT count() FROM service_events)").Scan(&res.Ratings, &res.ServiceEvents); err != nil {
+		var r, s uint64
+		if err2 := conn.QueryRow(ctx, "SELECT (SELECT count() FROM ratings), (SELECT count() FROM service_events)").Scan(&r, &s); err2 != nil {
+			return res, fmt.Errorf("count rows: %w", err)
+		}
+		res.Ratings, res.ServiceEvents = int64(r), int64(s)
+	}
+	qs, qe, lb := ts(q.Start()), ts(q.End()), ts(q.Start().Add(-28*24*time.Hour))
+	// The full scan reads the columns the assessment reads, with the same time filters.
+	scans := []string{
+		fmt.Sprintf(`SELECT count() FROM ratings WHERE occurred_at >= %s AND occurred_at < %s
+  AND length(event_id) + length(client_id) + length(service_id) + length(request_id) + length(life_situation_id) + length(scenario_id) + score + length(agency_id) + toUInt8(client_type) + toUInt8(question) + toUInt8(channel) > 0`, qs, qe),
+		fmt.Sprintf(`SELECT count() FROM service_events WHERE occurred_at >= %s AND occurred_at < %s
+  AND length(client_id) + length(request_id) + length(service_id) + length(life_situation_id) + length(scenario_id) + length(agency_id) + toUInt8(client_type) + toUInt8(status) + toUInt8(service_kind) > 0`, lb, qe),
+	}
+	for i := 0; i < o.Rounds; i++ {
+		t0 := time.Now()
+		for _, s := range scans {
+			var n uint64
+			if err := conn.QueryRow(ctx, s).Scan(&n); err != nil {
+				return res, fmt.Errorf("full scan: %w", err)
+			}
+		}
+		res.Scans = append(res.Scans, time.Since(t0).Round(time.Millisecond))
+		t0 = time.Now()
+		if _, err := Assess(ctx, conn, Request{Quarter: o.Quarter, Now: func() time.Time { return q.End().Add(48 * time.Hour) }}); err != nil {
+			return res, fmt.Errorf("assess: %w", err)
+		}
+		res.Assesses = append(res.Assesses, time.Since(t0).Round(time.Millisecond))
+	}
+	res.Scan, res.Assess = median(res.Scans), median(res.Assesses)
+	if res.Scan > 0 {
+		res.Ratio = float64(res.Assess) / float64(res.Scan)
+	}
+	return res, nil
+}
+
+func median(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
