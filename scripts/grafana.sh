@@ -152,7 +152,7 @@ up() {
   write_config
   start-stop-daemon --start --background --make-pidfile --pidfile "$S/grafana.pid" \
     --chdir "$D/src" --output "$S/logs/stdout.log" \
-    --exec "$D/bin/grafana" -- server --homepath="$D/src" --config="$S/custom.ini"
+    --exec "$D/bin/grafana" -- server --homepath="$D/src" --config="$S/custom.ini" 9>&-
   for _ in $(seq 1 600); do
     if answers; then log "up on $(url) (admin user '$ADMIN_USER'), state in $S"; return 0; fi
     if ! start-stop-daemon --status --pidfile "$S/grafana.pid"; then break; fi
