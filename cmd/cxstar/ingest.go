@@ -36,6 +36,7 @@ func runIngest(ctx context.Context, args []string) error {
 	maxBackoff := envDuration(fs, "retry-max", "CXSTAR_RETRY_MAX", 5*time.Second, "largest pause between ClickHouse insert attempts (capped exponential backoff)")
 	stopTimeout := envDuration(fs, "stop-timeout", "CXSTAR_STOP_TIMEOUT", 20*time.Second, "on SIGTERM or rebalance, how long the batch in flight may take to be written")
 	session := envDuration(fs, "session-timeout", "CXSTAR_KAFKA_SESSION_TIMEOUT", 10*time.Second, "consumer-group session timeout (a dead member's partitions move after this)")
+	stall := envDuration(fs, "stall-after", "CXSTAR_INGEST_STALL_AFTER", 30*time.Second, "/healthz answers 503 when one batch has waited this long for ClickHouse or the broker")
 	memLimit := envInt(fs, "memory-limit", "CXSTAR_INGEST_MEMORY_LIMIT", 200<<20, "soft limit of the Go heap in bytes, so that the process stays well under 300 MB whatever the backlog (0: none; GOMEMLIMIT wins when set)")
 	listen := envString(fs, "listen", "CXSTAR_INGEST_LISTEN", "127.0.0.1:9464", "address of /metrics and /healthz (empty: none)")
 	if err := fs.Parse(args); err != nil {
@@ -53,7 +54,7 @@ func runIngest(ctx context.Context, args []string) error {
 	c := ingest.NewConsumer(kafkaBrokerList(*brokers), ingest.NewValidator(), w,
 		ingest.WithGroup(*group), ingest.WithTopics(*svc, *rat, *app), ingest.WithDeadLetterTopic(*dlq),
 		ingest.WithFlush(*batchRows, *batchBytes, *batchWait), ingest.WithMaxBuffer(*maxBuffer),
-		ingest.WithDedupeWindow(*dedupe), ingest.WithStopTimeout(*stopTimeout), ingest.WithSessionTimeout(*session))
+		ingest.WithDedupeWindow(*dedupe), ingest.WithStopTimeout(*stopTimeout), ingest.WithSessionTimeout(*session), ingest.WithStallAfter(*stall))
 	if *listen != "" {
 		ln, err := net.Listen("tcp", *listen)
 		if err != nil {

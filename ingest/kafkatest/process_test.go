@@ -331,7 +331,9 @@ func TestClickHouseRestart(t *testing.T) {
 	// 500th (120).
 	ev := kafkatest.Generate("chr", 60_000, 20, 500)
 	kafkatest.Publish(t, b.Addrs(), ev)
-	p := start(t, "ingest", ingestArgs(b.Addr(), dsn, "chr", "--batch-messages", "5000", "--retry-max", "1s")...)
+	mport := freePort(t)
+	p := start(t, "ingest", append(ingestArgs(b.Addr(), dsn, "chr", "--batch-messages", "5000", "--retry-max", "1s", "--stall-after", "1s"),
+		"--listen", fmt.Sprintf("127.0.0.1:%d", mport))...)
 	for rawCount(conn) < 10_000 {
 		select {
 		case <-p.done:
@@ -339,8 +341,19 @@ func TestClickHouseRestart(t *testing.T) {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+	if code := healthz(mport); code != 200 {
+		t.Errorf("/healthz while ingesting: %d; want 200", code)
+	}
 	ch("down")
-	time.Sleep(3 * time.Second) // the consumer now fails inserts and must not commit them
+	// The consumer now fails inserts, commits nothing, and reports itself stalled after 1 s.
+	unhealthy := false
+	for i := 0; i < 40 && !unhealthy; i++ {
+		time.Sleep(100 * time.Millisecond)
+		unhealthy = healthz(mport) == 503
+	}
+	if !unhealthy {
+		t.Errorf("/healthz never answered 503 while ClickHouse was down")
+	}
 	ch("up")
 	conn2, err := store.Open(ctx, dsn)
 	if err != nil {
@@ -348,14 +361,57 @@ func TestClickHouseRestart(t *testing.T) {
 	}
 	defer conn2.Close()
 	checkExact(t, conn2, ev, 60*time.Second)
-	if err := p.stop(t, 30*time.Second); err != nil {
-		t.Errorf("ingest after SIGTERM: %v; want exit status 0", err)
+	if code := healthz(mport); code != 200 {
+		t.Errorf("/healthz after ClickHouse came back: %d; want 200", code)
 	}
 	log, _ := os.ReadFile(p.log)
 	if !strings.Contains(string(log), "ClickHouse insert failed; retrying") {
 		t.Errorf("the consumer never saw ClickHouse down (no retry logged): the restart missed the ingestion")
 	}
+	if err := p.stop(t, 30*time.Second); err != nil {
+		t.Errorf("ingest after SIGTERM: %v; want exit status 0", err)
+	}
 	checkDeadLetters(t, b.Addr(), ev, true)
+}
+
+// TestBrokerRestart stops `cxstar broker` (persistent, --data-dir) while `cxstar ingest` runs,
+// starts it again on the same port, and publishes more: the consumer reconnects, rejoins its
+// group at the committed offsets, and stores everything exactly once.
+func TestBrokerRestart(t *testing.T) {
+	conn, dsn := chtest.DB(t)
+	port := freePort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	data := t.TempDir()
+	brokerArgs := []string{"broker", "--port", strconv.Itoa(port), "--min-session-timeout", "1s", "--data-dir", data}
+	bp := start(t, "broker-1", brokerArgs...)
+	waitListening(t, addr, bp)
+	p := start(t, "ingest", ingestArgs(addr, dsn, "restart")...)
+
+	// First 9,000 events (3,000 per kind, every 10th repeated), then the broker restarts, then
+	// 9,000 more with other event ids.
+	ev1 := kafkatest.Generate("br1", 9_000, 10, 0)
+	kafkatest.Publish(t, []string{addr}, ev1)
+	checkExact(t, conn, ev1, 60*time.Second)
+	time.Sleep(500 * time.Millisecond) // the last commit
+	if err := bp.stop(t, 30*time.Second); err != nil {
+		t.Fatalf("broker after SIGTERM: %v", err)
+	}
+	time.Sleep(2 * time.Second) // the consumer loses its connections and its group
+	bp2 := start(t, "broker-2", brokerArgs...)
+	waitListening(t, addr, bp2)
+	ev2 := kafkatest.Generate("br2", 9_000, 10, 0)
+	kafkatest.Publish(t, []string{addr}, ev2)
+	both := &kafkatest.Events{Distinct: map[ingest.Kind]int{}}
+	for k, n := range ev1.Distinct {
+		both.Distinct[k] = n + ev2.Distinct[k]
+	}
+	checkExact(t, conn, both, 90*time.Second)
+	if err := p.stop(t, 30*time.Second); err != nil {
+		t.Errorf("ingest after SIGTERM: %v; want exit status 0", err)
+	}
+	if err := bp2.stop(t, 30*time.Second); err != nil {
+		t.Errorf("broker after SIGTERM: %v", err)
+	}
 }
 
 // TestTwoProcessesShareTheGroup runs `cxstar broker` and two `cxstar ingest` processes of one
@@ -466,6 +522,15 @@ func TestKcatProducesIngestedEvents(t *testing.T) {
 	if c, i := finalStats(t, p); c != 900 || i != 900 {
 		t.Errorf("consumed %d inserted %d; want 900 and 900", c, i)
 	}
+}
+
+func healthz(port int) int {
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", port))
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 func waitListening(t *testing.T, addr string, p *proc) {
