@@ -156,13 +156,13 @@ func runDashboards(ctx context.Context, args []string) error {
 	}
 	switch sub {
 	case "tenants":
-		fmt.Printf("%-12s  %-40s  %-40s  %s\n", "agency", "clickhouse user", "database", "password env (render YAML)")
+		fmt.Printf("%-16s  %-40s  %-40s  %s\n", "agency", "clickhouse user", "database", "password env (render YAML)")
 		for _, t := range append([]dashboards.Tenant{po}, ag...) {
 			id := t.AgencyID
 			if id == "" {
 				id = "(project office)"
 			}
-			fmt.Printf("%-12s  %-40s  %-40s  %s\n", id, t.User, t.Database, dashboards.PasswordEnv(t.User))
+			fmt.Printf("%-16s  %-40s  %-40s  %s\n", id, t.User, t.Database, dashboards.PasswordEnv(t.User))
 		}
 		return nil
 	case "render":
