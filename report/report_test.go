@@ -189,8 +189,9 @@ func TestReportContent(t *testing.T) {
 	}
 	// Summary: mfc-tula's people row has 5 indicators of its own; the evil agency's row is escaped.
 	sumStart := strings.Index(html, `id="summary"`)
-	summary := html[sumStart:strings.Index(html, "</table>")]
-	for _, want := range []string{"Стандарт «Государство для людей»", "Простота получения услуг", "P-T1-2", "★★★☆☆", "★☆☆☆☆", "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&amp;Co"} {
+	summary := html[sumStart:strings.Index(html, "</ul>\n\n<h3>")]
+	for _, want := range []string{"Стандарт «Государство для людей»", `<span class="ind-id">P-T1-2</span> Простота получения услуг`,
+		`title="Простота получения услуг: Оценка клиентами`, ">P-T1-2</th>", "★★★☆☆", "★☆☆☆☆", "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&amp;Co"} {
 		if !strings.Contains(summary, want) {
 			t.Errorf("summary lacks %q", want)
 		}
