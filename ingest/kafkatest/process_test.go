@@ -3,6 +3,7 @@ package kafkatest_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -416,7 +417,8 @@ func TestBrokerRestart(t *testing.T) {
 
 // TestTwoProcessesShareTheGroup runs `cxstar broker` and two `cxstar ingest` processes of one
 // group, publishes with `cxstar produce`, and checks that both processes got partitions (disjoint,
-// covering all 18) and that the totals are exact.
+// covering all 18) and that the totals are exact; then a third process joins in the middle of a
+// second stream (a rebalance while ingesting) and the totals are still exact, with lag 0 at the end.
 func TestTwoProcessesShareTheGroup(t *testing.T) {
 	conn, dsn := chtest.DB(t)
 	port := freePort(t)
@@ -466,19 +468,90 @@ func TestTwoProcessesShareTheGroup(t *testing.T) {
 			t.Errorf("partition %s owned by both processes", p)
 		}
 	}
-	// Let the last commits land, then stop both.
+	// Both consumed, and (no rebalance while ingesting) exactly once between them.
+	var st1, st2 ingest.ConsumerStats
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		st1, st2 = statsOf(m1), statsOf(m2)
+		if st1.Committed+st2.Committed >= int64(len(ev.Lines)) {
+			break
+		}
+	}
+	if st1.Consumed == 0 || st2.Consumed == 0 || st1.Consumed+st2.Consumed != int64(len(ev.Lines)) ||
+		st1.Inserted+st2.Inserted != int64(ev.Valid()) || st1.Committed+st2.Committed != int64(len(ev.Lines)) {
+		t.Errorf("stats %+v and %+v; want both consuming, %d consumed and committed, %d inserted in all", st1, st2, len(ev.Lines), ev.Valid())
+	}
+	checkDeadLetters(t, addr, ev, true)
+
+	// Phase 2: a rebalance in the middle of ingestion. Publish 30,000 more events and start a
+	// third process while the first two are storing them; the totals must still be exact.
+	ev2 := kafkatest.Generate("pair2", 30_000, 10, 300)
+	path2 := ev2.WriteFile(t, t.TempDir(), "pair2.jsonl")
+	before := rawCount(conn)
+	pp2 := start(t, "produce-2", "produce", "--brokers", addr, path2)
+	for rawCount(conn) < before+3000 {
+		select {
+		case <-pp2.done:
+		case <-time.After(10 * time.Millisecond):
+			continue
+		}
+		if pp2.err != nil {
+			t.Fatalf("cxstar produce: %v", pp2.err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	m3 := freePort(t)
+	p3 := start(t, "ingest-3", append(ingestArgs(addr, dsn, "pair"), "--listen", fmt.Sprintf("127.0.0.1:%d", m3))...)
+	mid := rawCount(conn)
+	<-pp2.done
+	if pp2.err != nil {
+		t.Fatalf("cxstar produce: %v", pp2.err)
+	}
+	both := &kafkatest.Events{Distinct: map[ingest.Kind]int{}, Invalid: ev.Invalid + ev2.Invalid, InvalidBy: map[string]int{}}
+	for k, n := range ev.Distinct {
+		both.Distinct[k] = n + ev2.Distinct[k]
+	}
+	for k, n := range ev.InvalidBy {
+		both.InvalidBy[k] = n + ev2.InvalidBy[k]
+	}
+	checkExact(t, conn, both, 60*time.Second)
+	if stored := uint64(both.Valid()); mid >= stored {
+		t.Errorf("the third process joined after ingestion had finished (%d of %d rows): no rebalance was tested", mid, stored)
+	}
+	deadline = time.Now().Add(30 * time.Second)
+	var own3 []string
+	for {
+		own1, own2, own3 = owned(m1), owned(m2), owned(m3)
+		if len(own1) > 0 && len(own2) > 0 && len(own3) > 0 && len(own1)+len(own2)+len(own3) == 18 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("three processes did not split the partitions: %v / %v / %v", own1, own2, own3)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	// Every partition's committed offset reaches its end: lag 0 everywhere.
 	time.Sleep(time.Second)
-	for _, p := range []*proc{p1, p2} {
+	for _, m := range []int{m1, m2, m3} {
+		for part, lag := range lags(m) {
+			if lag != 0 {
+				t.Errorf("process on :%d reports lag %v on %s after everything was stored", m, lag, part)
+			}
+		}
+	}
+	var consumed int64
+	for _, p := range []*proc{p1, p2, p3} {
 		if err := p.stop(t, 30*time.Second); err != nil {
 			t.Errorf("ingest after SIGTERM: %v; want exit status 0", err)
 		}
+		c, _ := finalStats(t, p)
+		consumed += c
 	}
-	c1, i1 := finalStats(t, p1)
-	c2, i2 := finalStats(t, p2)
-	if c1 == 0 || c2 == 0 || c1+c2 != int64(len(ev.Lines)) || i1+i2 != int64(ev.Valid()) {
-		t.Errorf("consumed %d + %d (want %d in all, both > 0), inserted %d + %d (want %d)", c1, c2, len(ev.Lines), i1, i2, ev.Valid())
+	// A rebalance may hand a partition over with messages fetched but not yet committed: they
+	// are read again (at least once), never skipped.
+	if consumed < int64(len(ev.Lines)+len(ev2.Lines)) {
+		t.Errorf("consumed %d messages in all; want at least %d", consumed, len(ev.Lines)+len(ev2.Lines))
 	}
-	checkDeadLetters(t, addr, ev, true)
+	checkDeadLetters(t, addr, both, false)
 	if err := bp.stop(t, 10*time.Second); err != nil {
 		t.Errorf("broker after SIGTERM: %v", err)
 	}
@@ -522,6 +595,38 @@ func TestKcatProducesIngestedEvents(t *testing.T) {
 	if c, i := finalStats(t, p); c != 900 || i != 900 {
 		t.Errorf("consumed %d inserted %d; want 900 and 900", c, i)
 	}
+}
+
+// statsOf reads the counts of a running process from its /healthz.
+func statsOf(port int) ingest.ConsumerStats {
+	var body struct{ Stats ingest.ConsumerStats }
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", port))
+	if err != nil {
+		return body.Stats
+	}
+	defer resp.Body.Close()
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	return body.Stats
+}
+
+var lagLine = regexp.MustCompile(`^cxstar_kafka_consumer_lag\{partition="(\d+)",topic="([^"]+)"\} (\S+)`)
+
+// lags scrapes the per-partition consumer lag of a process.
+func lags(port int) map[string]float64 {
+	out := map[string]float64{}
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
+	if err != nil {
+		return out
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if m := lagLine.FindStringSubmatch(sc.Text()); m != nil {
+			v, _ := strconv.ParseFloat(m[3], 64)
+			out[m[2]+"/"+m[1]] = v
+		}
+	}
+	return out
 }
 
 func healthz(port int) int {
