@@ -4,12 +4,12 @@
 -- to a request or scenario keeps only the client's latest answer per (request, scenario, question)
 -- (A12, A24). Scores outside the question's scale are not valid answers (R-SURVEY).
 SELECT
-    agency_id,
-    toString(client_type)           AS client_type_name,
-    toString(question)              AS question_name,
-    service_id,
-    life_situation_id,
-    has({{DIGITAL}}, channel)       AS digital,
+    any(agency_id)                  AS agency,
+    any(toString(client_type))      AS client_type_name,
+    any(toString(question))         AS question_name,
+    any(service_id)                 AS service,
+    any(life_situation_id)          AS life_situation,
+    any(has({{DIGITAL}}, channel))  AS digital,
     count()                         AS n,
     countIf(score >= 3)             AS positive,
     countIf(score >= 9)             AS promoters,
@@ -20,25 +20,37 @@ FROM
         ag                                AS agency_id,
         ct                                AS client_type,
         qn                                AS question,
-        tupleElement(latest, 1)           AS score,
-        tupleElement(latest, 2)           AS service_id,
-        tupleElement(latest, 3)           AS life_situation_id,
-        toString(tupleElement(latest, 4)) AS channel
+        score,
+        service_id,
+        life_situation_id,
+        toString(channel)                 AS channel
     FROM
     (
-        -- Keys are hashed to two independent 64-bit hashes (collision odds ~2^-128): on 18.16 a
-        -- GROUP BY on fixed-size keys is several times faster than on the strings themselves.
         SELECT
-            any(agency_id)                                                                   AS ag,
-            any(client_type)                                                                 AS ct,
-            any(question)                                                                    AS qn,
-            argMax((score, service_id, life_situation_id, channel), (occurred_at, event_id)) AS latest
-        FROM ratings
-        WHERE occurred_at >= {{QS}} AND occurred_at < {{QE}} {{AGENCY}}
-        GROUP BY
-            cityHash64(toString(agency_id), toString(client_type), toString(question), if(request_id = '' AND scenario_id = '', event_id, concat(client_id, '|', request_id, '|', scenario_id))) AS key1,
-            sipHash64(toString(agency_id), toString(client_type), toString(question), if(request_id = '' AND scenario_id = '', event_id, concat(client_id, '|', request_id, '|', scenario_id)))  AS key2
+            any(agency_id)               AS ag,
+            any(client_type)             AS ct,
+            any(question)                AS qn,
+            argMax(score, ord)           AS score,
+            argMax(service_id, ord)      AS service_id,
+            argMax(life_situation_id, ord) AS life_situation_id,
+            argMax(channel, ord)         AS channel
+        FROM
+        (
+            SELECT
+                agency_id, client_type, question, score, service_id, life_situation_id, channel,
+                -- latest answer first; ties broken by the event_id (deterministic)
+                bitShiftLeft(toUInt64(occurred_at), 32) + bitAnd(cityHash64(event_id), 4294967295) AS ord,
+                if(request_id = '' AND scenario_id = '', event_id, concat(client_id, '|', request_id, '|', scenario_id)) AS answer_key,
+                -- two independent 64-bit hashes of the answer key (collision odds ~2^-128): on 18.16 a
+                -- GROUP BY on fixed-size keys is several times faster than on the strings themselves
+                cityHash64(toString(agency_id), toString(client_type), toString(question), answer_key) AS key1,
+                sipHash64(toString(agency_id), toString(client_type), toString(question), answer_key)  AS key2
+            FROM ratings
+            WHERE occurred_at >= {{QS}} AND occurred_at < {{QE}} {{AGENCY}}
+        )
+        GROUP BY key1, key2
     )
 )
 WHERE if(question IN ('nps', 'nps_digital'), score <= 10, score >= 1 AND score <= 4)
-GROUP BY agency_id, client_type, question, service_id, life_situation_id, digital
+-- a few thousand groups: one 64-bit hash of the names is collision-free in practice and fast on 18.16
+GROUP BY cityHash64(toString(agency_id), toString(client_type), toString(question), service_id, life_situation_id, has({{DIGITAL}}, channel)) AS group_key
