@@ -102,10 +102,10 @@ var exportedRows = promauto.NewCounterVec(prometheus.CounterOpts{
 
 // TableQuery returns the SELECT that exports table for quarter q. Raw event tables (ratings,
 // service_events, appeals) are read with FINAL, so an event delivered twice appears once, and
-// filtered on occurred_at within the quarter (UTC). assessments and indicator_details are filtered
+// filtered on occurred_at within the quarter's boundaries in q.Loc. assessments and indicator_details are filtered
 // on quarter_start; without allRuns they read the *_latest views (the newest run per agency).
 func TableQuery(table string, q Quarter, allRuns bool) (string, error) {
-	start, end := q.Start().Format("2006-01-02 15:04:05"), q.End().Format("2006-01-02 15:04:05")
+	start, end := q.Start().UTC().Format("2006-01-02 15:04:05"), q.End().UTC().Format("2006-01-02 15:04:05")
 	switch table {
 	case "ratings", "service_events", "appeals":
 		return fmt.Sprintf("SELECT * FROM %s FINAL WHERE occurred_at >= toDateTime('%s', 'UTC') AND occurred_at < toDateTime('%s', 'UTC')",

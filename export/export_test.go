@@ -74,8 +74,23 @@ func TestParseQuarter(t *testing.T) {
 	if s, e := q.Start(), q.End(); s != time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC) || e != time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC) {
 		t.Fatalf("bounds %v %v", s, e)
 	}
-	if q.Prev().String() != "2026Q2" || (Quarter{2026, 4}).Next().String() != "2027Q1" || (Quarter{2026, 1}).Prev().String() != "2025Q4" {
+	if q.Prev().String() != "2026Q2" || (Quarter{Year: 2026, Q: 4}).Next().String() != "2027Q1" || (Quarter{Year: 2026, Q: 1}).Prev().String() != "2025Q4" {
 		t.Fatal("Prev/Next")
+	}
+	msk, err := time.LoadLocation("Europe/Moscow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Moscow is UTC+3: 2026Q3 runs from 2026-06-30 21:00 UTC to 2026-09-30 21:00 UTC.
+	if s, e := q.In(msk).Start().UTC(), q.In(msk).Next().Start().UTC(); s != time.Date(2026, 6, 30, 21, 0, 0, 0, time.UTC) || e != time.Date(2026, 9, 30, 21, 0, 0, 0, time.UTC) {
+		t.Fatalf("Moscow bounds %v %v", s, e)
+	}
+	query, _ := TableQuery("ratings", q.In(msk), false)
+	if !strings.Contains(query, "occurred_at >= toDateTime('2026-06-30 21:00:00', 'UTC') AND occurred_at < toDateTime('2026-09-30 21:00:00', 'UTC')") {
+		t.Fatalf("query %s", query)
+	}
+	if query, _ := TableQuery("assessments", q.In(msk), false); !strings.Contains(query, "quarter_start = toDate('2026-07-01')") {
+		t.Fatalf("query %s", query)
 	}
 	for _, bad := range []string{"2026", "2026Q5", "26Q1", "Q3", "2026Q0"} {
 		if _, err := ParseQuarter(bad); err == nil {
@@ -87,7 +102,7 @@ func TestParseQuarter(t *testing.T) {
 var (
 	questions = []string{"nps", "satisfaction", "ease", "sat_phone"}
 	channels  = []string{"", "portal", "mfc", "phone"}
-	q3        = Quarter{2026, 3}
+	q3        = Quarter{Year: 2026, Q: 3}
 )
 
 // seedRatings inserts n ratings in 2026Q3 with event ids r000000…, cycling through agencies,

@@ -86,7 +86,7 @@ func readCounts(ctx context.Context, conn driver.Conn, q Quarter, byLS bool) ([]
 	if byLS {
 		lsExpr, group = "life_situation_id", "agency_id, life_situation_id"
 	}
-	query := fmt.Sprintf(openDataSelect, lsExpr, q.Start().Format("2006-01-02 15:04:05"), q.End().Format("2006-01-02 15:04:05"), group)
+	query := fmt.Sprintf(openDataSelect, lsExpr, q.Start().UTC().Format("2006-01-02 15:04:05"), q.End().UTC().Format("2006-01-02 15:04:05"), group)
 	rows, err := conn.Query(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("count respondents in ratings (is the database migrated? try cxstar migrate): %w", err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -35,10 +36,11 @@ func runExport(ctx context.Context, args []string) error {
 	out := envString(fs, "out", "CXSTAR_EXPORT_OUT", "", "output file (default TABLE-QUARTER.parquet|.arrow in the current folder)")
 	batch := envInt(fs, "batch-rows", "CXSTAR_EXPORT_BATCH_ROWS", export.DefaultBatchRows, "rows per record batch / Parquet row group (memory is proportional to it)")
 	allRuns := fs.Bool("all-runs", false, "assessments/indicator_details: every stored run, not only the latest")
+	tz := tzFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	q, err := export.ParseQuarter(*quarter)
+	q, err := parseQuarterTZ(*quarter, *tz)
 	if err != nil {
 		return err
 	}
@@ -77,6 +79,23 @@ func runExport(ctx context.Context, args []string) error {
 	return nil
 }
 
+// tzFlag defines --tz, the time zone of quarter boundaries for raw events (the assessment's, A20).
+func tzFlag(fs *flag.FlagSet) *string {
+	return envString(fs, "tz", "CXSTAR_TZ", "Europe/Moscow", "time zone of the quarter boundaries applied to occurred_at (same as cxstar assess)")
+}
+
+func parseQuarterTZ(quarter, tz string) (export.Quarter, error) {
+	q, err := export.ParseQuarter(quarter)
+	if err != nil {
+		return q, err
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return q, fmt.Errorf("--tz %q: %w (install tzdata or use an IANA name such as Europe/Moscow or UTC)", tz, err)
+	}
+	return q.In(loc), nil
+}
+
 // defaultQuarter is the last complete quarter before today (UTC), the one a report is due for.
 func defaultQuarter() string {
 	now := time.Now().UTC()
@@ -96,13 +115,14 @@ than k respondents, and cells that could be recovered from the agency total are 
 	quarter := envString(fs, "quarter", "CXSTAR_QUARTER", defaultQuarter(), "quarter to publish, YYYYQn")
 	out := envString(fs, "out", "CXSTAR_OPENDATA_OUT", "opendata", "output folder (created when missing)")
 	k := envInt(fs, "k", "CXSTAR_OPENDATA_K", export.DefaultK, "minimum respondents behind any published figure")
+	tz := tzFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *k < 1 {
 		return fmt.Errorf("--k %d: must be at least 1 (default %d)", *k, export.DefaultK)
 	}
-	q, err := export.ParseQuarter(*quarter)
+	q, err := parseQuarterTZ(*quarter, *tz)
 	if err != nil {
 		return err
 	}
