@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"math"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"github.com/cxstar/cxstar/ingest"
 	"github.com/cxstar/cxstar/internal/broker"
 	"github.com/cxstar/cxstar/internal/chtest"
+	"github.com/cxstar/cxstar/transform"
 )
 
 // testNow is a fixed clock: the default period is then 2025Q4–2026Q3.
@@ -473,6 +475,79 @@ func TestKafkaSink(t *testing.T) {
 		}
 		if want := st.Events[k] + st.Duplicates[k] + st.InvalidByKind[k]; n != want {
 			t.Errorf("%s: %d messages, want %d", topic, n, want)
+		}
+	}
+}
+
+// TestRegistry checks that the reference data is a valid `cxstar registry import` file that
+// names every scenario the events carry, and that it loads into ClickHouse.
+func TestRegistry(t *testing.T) {
+	g := New(WithSeed(9), WithAgencies(5), WithRequests(200), WithClock(clock))
+	reg := g.Registry()
+	data, err := json.Marshal(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := transform.ParseRegistry(data)
+	if err != nil {
+		t.Fatalf("the registry does not parse: %v", err)
+	}
+	known := map[string]bool{}
+	for _, s := range parsed.Scenarios {
+		known[s.ScenarioID] = true
+	}
+	lines, _ := collect(t, g)
+	v := ingest.NewValidator(ingest.WithClock(clock))
+	var ev ingest.Event
+	used := 0
+	for _, l := range lines {
+		if v.Decode(l.data, &ev) == nil && ev.ScenarioID != "" {
+			used++
+			if !known[ev.ScenarioID] {
+				t.Fatalf("event names scenario %s, which is not in the registry", ev.ScenarioID)
+			}
+		}
+	}
+	if used == 0 {
+		t.Fatal("no event within a scenario")
+	}
+	// Declarations: per agency and quarter, phone availability per standard served and booking
+	// for people.
+	want := 0
+	for _, a := range g.Agencies() {
+		per := 0
+		if a.PersonShare > 0 {
+			per += 2
+		}
+		if a.PersonShare < 1 {
+			per++
+		}
+		want += per * len(g.Quarters())
+	}
+	if len(parsed.Declarations) != want {
+		t.Errorf("%d declarations, want %d", len(parsed.Declarations), want)
+	}
+	path := filepath.Join(t.TempDir(), "registry.json")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	conn, _ := chtest.DB(t)
+	st, err := transform.ImportRegistry(context.Background(), conn, path, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Scenarios != len(reg.Scenarios) || st.Declarations != want {
+		t.Errorf("imported %+v; want %d scenarios and %d declarations", st, len(reg.Scenarios), want)
+	}
+}
+
+func TestLadder(t *testing.T) {
+	for _, tc := range []struct {
+		q    float64
+		want int
+	}{{0, 1}, {0.24, 1}, {0.25, 2}, {0.74, 3}, {0.75, 4}, {1, 4}} {
+		if got := len(ladder(phoneFlags, tc.q)); got != tc.want {
+			t.Errorf("quality %.2f: %d flags, want %d", tc.q, got, tc.want)
 		}
 	}
 }

@@ -10,15 +10,21 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/cxstar/cxstar/dashboards"
 	"github.com/cxstar/cxstar/ingest"
 	"github.com/cxstar/cxstar/internal/broker"
 	"github.com/cxstar/cxstar/internal/store"
+	"github.com/cxstar/cxstar/metrics"
+	"github.com/cxstar/cxstar/report"
 	"github.com/cxstar/cxstar/simulate"
+	"github.com/cxstar/cxstar/transform"
 )
 
 // demoDefaultDSN is the demo's own database on the private server: the demo empties it first,
@@ -43,6 +49,17 @@ type demoResult struct {
 	Agencies  []demoAgency
 	Files     []string
 	DSN       string
+	Quarters  []string
+	// Levels holds each agency's overall star level per standard and quarter (nil: not assessed).
+	Levels map[string]map[metrics.Standard][]*int
+	// LastQuarter counts, per agency and standard, the indicators of the last quarter that were
+	// assessed and those of them at 3 stars or more.
+	LastQuarter map[string]map[metrics.Standard][2]int
+	// Indicators counts the stored indicator rows per status (assessed, not_assessed, no_data).
+	Indicators map[metrics.Status]int
+	Pushed     bool
+	// Failures lists stages that failed without stopping the demo (an assessment of one quarter).
+	Failures []string
 }
 
 // demoAgency is one line of the summary table, read back from ClickHouse.
@@ -87,7 +104,7 @@ func demo(ctx context.Context, cfg demoConfig, w io.Writer) (*demoResult, error)
 	defer cancel()
 	started := time.Now()
 	res := &demoResult{DSN: cfg.dsn, Rows: map[string]uint64{}}
-	st := &stager{w: w, of: 5}
+	st := &stager{w: w, of: 8}
 	g, err := cfg.sim.generator()
 	if err != nil {
 		return nil, err
@@ -128,25 +145,58 @@ func demo(ctx context.Context, cfg demoConfig, w io.Writer) (*demoResult, error)
 	// 3. Simulate into Kafka while the consumer ingests.
 	qs := g.Quarters()
 	done = st.start(fmt.Sprintf("simulate %d agencies, %s–%s (seed %d) → Kafka → ingest → ClickHouse", len(g.Agencies()), qs[0], qs[len(qs)-1], *cfg.sim.seed))
-	if err := writeScenarios(filepath.Join(cfg.out, "scenarios.json"), g); err != nil {
-		return nil, err
-	}
-	res.Files = append(res.Files, filepath.Join(cfg.out, "scenarios.json"))
 	if err := simulateAndIngest(ctx, g, b.Addrs(), conn, cfg.progress, w, res); err != nil {
 		return res, err
 	}
 	done()
 
-	// 4. Read back.
-	done = st.start("read back from ClickHouse: distinct events per table and agency")
-	if err := readBack(ctx, conn, g, res); err != nil {
+	// 4. Reference data.
+	done = st.start("registry: import the client scenarios and capability declarations")
+	regPath := filepath.Join(cfg.out, "registry.json")
+	if err := writeRegistry(regPath, g); err != nil {
+		return res, err
+	}
+	res.Files = append(res.Files, regPath)
+	is, err := transform.ImportRegistry(ctx, conn, regPath, time.Now())
+	if err != nil {
+		return res, err
+	}
+	fmt.Fprintf(w, "      %d scenarios, %d declarations from %s\n", is.Scenarios, is.Declarations, regPath)
+	done()
+
+	// 5. Assessments.
+	done = st.start(fmt.Sprintf("assess %d quarters × both standards (stored in assessments)", len(qs)))
+	if err := assessAll(ctx, conn, g, w, res); err != nil {
 		return res, err
 	}
 	done()
 
-	// 5. Summary.
-	st.start("summary")
+	// 6. Dashboards.
+	done = st.start("dashboards: render (and push when CXSTAR_GRAFANA_URL is set)")
+	if err := demoDashboards(ctx, cfg, g, w, res); err != nil {
+		return res, err
+	}
+	done()
+
+	// 7. Report.
+	last := qs[len(qs)-1].String()
+	done = st.start("report: the Project Office's quarterly report for " + last)
+	reportPath := filepath.Join(cfg.out, "report-"+last+".html")
+	if err := writeDemoReport(ctx, conn, last, reportPath); err != nil {
+		return res, err
+	}
+	res.Files = append(res.Files, reportPath)
+	done()
+
+	// 8. Summary.
+	st.start("summary: read back from ClickHouse")
+	if err := readBack(ctx, conn, g, res); err != nil {
+		return res, err
+	}
 	printDemoSummary(w, res, time.Since(started))
+	if len(res.Failures) > 0 {
+		return res, fmt.Errorf("the demo ran to the end, but %d step(s) failed:\n  %s", len(res.Failures), strings.Join(res.Failures, "\n  "))
+	}
 	return res, nil
 }
 
@@ -313,6 +363,112 @@ func simulateAndIngest(ctx context.Context, g *simulate.Generator, brokers []str
 	return nil
 }
 
+// assessAll assesses every simulated quarter for both standards, stores the results, and keeps
+// each agency's overall levels for the summary.
+func assessAll(ctx context.Context, conn driver.Conn, g *simulate.Generator, w io.Writer, res *demoResult) error {
+	res.Levels = map[string]map[metrics.Standard][]*int{}
+	res.Indicators = map[metrics.Status]int{}
+	res.LastQuarter = map[string]map[metrics.Standard][2]int{}
+	for _, a := range g.Agencies() {
+		res.Levels[a.ID] = map[metrics.Standard][]*int{}
+		res.LastQuarter[a.ID] = map[metrics.Standard][2]int{}
+		for _, std := range metrics.Standards {
+			res.Levels[a.ID][std] = make([]*int, len(g.Quarters()))
+		}
+	}
+	for qi, q := range g.Quarters() {
+		t := time.Now()
+		res.Quarters = append(res.Quarters, q.String())
+		run, err := transform.Assess(ctx, conn, transform.Request{Quarter: q.String(), Store: true})
+		if err != nil {
+			// The other quarters, the dashboards and the report are still worth having; the
+			// demo ends with an error that names this one.
+			if ctx.Err() != nil {
+				return err
+			}
+			fmt.Fprintf(w, "      %s: FAILED: %v\n", q, err)
+			res.Failures = append(res.Failures, fmt.Sprintf("assess %s: %v", q, err))
+			continue
+		}
+		n := 0
+		for _, rep := range run.Reports {
+			for _, ar := range rep.Agencies {
+				if lv := res.Levels[ar.AgencyID]; lv != nil {
+					lv[rep.Standard][qi] = ar.OverallLevel
+				}
+				var good, assessed int
+				for _, ind := range ar.Indicators {
+					res.Indicators[ind.Status]++
+					n++
+					if ind.Status == metrics.Assessed && ind.Level != nil {
+						assessed++
+						if *ind.Level >= 3 {
+							good++
+						}
+					}
+				}
+				if lq := res.LastQuarter[ar.AgencyID]; lq != nil && qi == len(g.Quarters())-1 {
+					lq[rep.Standard] = [2]int{good, assessed}
+				}
+			}
+		}
+		fmt.Fprintf(w, "      %s: %d indicator values in %s\n", q, n, time.Since(t).Round(time.Millisecond))
+	}
+	return nil
+}
+
+// demoDashboards renders the dashboards into the output directory and pushes them to Grafana
+// when CXSTAR_GRAFANA_URL is set (through `cxstar dashboards push`, which also provisions the
+// per-agency ClickHouse users).
+func demoDashboards(ctx context.Context, cfg demoConfig, g *simulate.Generator, w io.Writer, res *demoResult) error {
+	var agencies []dashboards.Agency
+	var list []string
+	for _, a := range g.Agencies() {
+		agencies = append(agencies, dashboards.Agency{ID: a.ID, Name: a.Name})
+		list = append(list, a.ID+"="+a.Name)
+	}
+	dir, err := filepath.Abs(filepath.Join(cfg.out, "dashboards"))
+	if err != nil {
+		return err
+	}
+	bundle, err := dashboards.Render(dir, dashboards.RenderConfig{}, agencies, dashboards.WithLang(dashboards.RU))
+	if err != nil {
+		return fmt.Errorf("render the dashboards: %w", err)
+	}
+	paths, err := bundle.Write(dir)
+	if err != nil {
+		return fmt.Errorf("write the dashboards into %s: %w", dir, err)
+	}
+	fmt.Fprintf(w, "      %d files in %s\n", len(paths), dir)
+	res.Files = append(res.Files, dir+string(filepath.Separator))
+	if os.Getenv("CXSTAR_GRAFANA_URL") == "" {
+		fmt.Fprintln(w, "      CXSTAR_GRAFANA_URL is not set: not pushed (see `cxstar dashboards push --help`)")
+		return nil
+	}
+	fmt.Fprintf(w, "      pushing to %s\n", os.Getenv("CXSTAR_GRAFANA_URL"))
+	if err := runDashboards(ctx, []string{"push", "--clickhouse", cfg.dsn, "--agencies", strings.Join(list, ",")}); err != nil {
+		return fmt.Errorf("push the dashboards to %s: %w", os.Getenv("CXSTAR_GRAFANA_URL"), err)
+	}
+	res.Pushed = true
+	return nil
+}
+
+// writeDemoReport writes the Project Office's HTML report of quarter into path.
+func writeDemoReport(ctx context.Context, conn driver.Conn, quarter, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	if err := report.Write(ctx, conn, quarter, "ru", f); err != nil {
+		f.Close()
+		return fmt.Errorf("write the report for %s: %w", quarter, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
 func readBack(ctx context.Context, conn driver.Conn, g *simulate.Generator, res *demoResult) error {
 	byID := map[string]*demoAgency{}
 	for _, a := range g.Agencies() {
@@ -379,23 +535,55 @@ func (a demoAgency) NPS() float64 {
 }
 
 func printDemoSummary(w io.Writer, res *demoResult, elapsed time.Duration) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "agency\tlevel\trequests\tcompleted\tservice events\tratings\tNPS\tappeals\tappeal steps\t")
+	last := ""
+	if len(res.Quarters) > 0 {
+		last = res.Quarters[len(res.Quarters)-1]
+	}
+	fmt.Fprintf(w, "Overall star level per quarter (%s; — not assessed) and, for %s, the assessed indicators at 3★ or more:\n\n", strings.Join(res.Quarters, " "), last)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "agency\ttier\tpeople ★\t≥3★\tbusiness ★\t≥3★\trequests\tratings\tNPS\tappeals\t")
 	for _, a := range res.Agencies {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%+.1f\t%d\t%d\t\n", a.ID, a.Level, a.Requests, a.CompletedRequests,
-			a.ServiceEvents, a.Ratings, a.NPS(), a.Appeals, a.AppealSteps)
+		lv, lq := res.Levels[a.ID], res.LastQuarter[a.ID]
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%+.1f\t%d\t\n", a.ID, a.Level,
+			levels(lv[metrics.People]), share(lq[metrics.People]), levels(lv[metrics.Business]), share(lq[metrics.Business]),
+			a.Requests, a.Ratings, a.NPS(), a.Appeals)
 	}
 	tw.Flush()
 	cs := res.Consumer
-	fmt.Fprintf(w, "\nClickHouse (%s): %d service events, %d ratings, %d appeal steps — distinct events, as simulated: %s\n",
+	fmt.Fprintf(w, "\nIndicator values stored: %d assessed, %d not assessed (sample below min_n or no declaration), %d without data\n",
+		res.Indicators[metrics.Assessed], res.Indicators[metrics.NotAssessed], res.Indicators[metrics.NoData])
+	fmt.Fprintf(w, "ClickHouse (%s): %d service events, %d ratings, %d appeal steps — distinct events, as simulated: %s\n",
 		res.DSN, res.Rows["service_events"], res.Rows["ratings"], res.Rows["appeals"], yesNo(res.consistent()))
 	fmt.Fprintf(w, "Kafka: %d messages published, %d inserted, %d duplicates skipped, %d invalid sent to the dead-letter topic\n",
 		res.Published, cs.Inserted, cs.Duplicates, cs.Rejected)
+	if res.Pushed {
+		fmt.Fprintf(w, "Grafana: dashboards pushed to %s\n", os.Getenv("CXSTAR_GRAFANA_URL"))
+	}
 	fmt.Fprintf(w, "Files:\n")
 	for _, f := range res.Files {
 		fmt.Fprintf(w, "  %s\n", f)
 	}
 	fmt.Fprintf(w, "Demo finished in %s.\n", elapsed.Round(time.Second))
+}
+
+// share formats "good/assessed", or "—" when nothing was assessed.
+func share(c [2]int) string {
+	if c[1] == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%d/%d", c[0], c[1])
+}
+
+// levels formats overall levels per quarter, e.g. "2 2 3 —".
+func levels(lv []*int) string {
+	parts := make([]string, len(lv))
+	for i, l := range lv {
+		parts[i] = "—"
+		if l != nil {
+			parts[i] = strconv.Itoa(*l)
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 // consistent reports whether ClickHouse holds exactly the distinct valid events simulated.

@@ -5,6 +5,8 @@ import (
 	"context"
 	"flag"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -88,6 +90,26 @@ func TestDemoSmall(t *testing.T) {
 	}
 	if int64(requests) != sim.Requests || int64(events) != sim.Valid() {
 		t.Errorf("summary rows add up to %d requests and %d events; generated %d and %d", requests, events, sim.Requests, sim.Valid())
+	}
+	// Every quarter was assessed for both standards and stored: the summary's indicator counts
+	// are the rows of assessments.
+	if len(res.Quarters) != 4 || len(res.Failures) > 0 {
+		t.Errorf("quarters %v, failures %v", res.Quarters, res.Failures)
+	}
+	var stored int
+	for _, n := range res.Indicators {
+		stored += n
+	}
+	if n := count("SELECT count() FROM assessments"); stored == 0 || int(n) != stored {
+		t.Errorf("summary counts %d indicator values, assessments holds %d", stored, n)
+	}
+	if n := count("SELECT uniqExact(quarter) FROM assessments"); n != 4 {
+		t.Errorf("assessments cover %d quarters, want 4", n)
+	}
+	for _, f := range []string{"registry.json", "report-" + res.Quarters[len(res.Quarters)-1] + ".html", "dashboards"} {
+		if _, err := os.Stat(filepath.Join(cfg.out, f)); err != nil {
+			t.Errorf("demo did not write %s: %v", f, err)
+		}
 	}
 	if !strings.Contains(out.String(), "as simulated: yes") {
 		t.Error("summary does not confirm that ClickHouse holds what was simulated")

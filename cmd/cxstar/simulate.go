@@ -77,19 +77,20 @@ func envFloat(fs *flag.FlagSet, name, env string, def float64, usage string) *fl
 	return fs.Float64(name, def, usage+" (env "+env+")")
 }
 
-// writeScenarios writes the client-scenario registry of the simulated agencies as JSON.
-func writeScenarios(path string, g *simulate.Generator) error {
-	data, err := json.MarshalIndent(map[string]any{"scenarios": g.Scenarios()}, "", "  ")
+// writeRegistry writes the reference data of the simulated agencies (client scenarios and
+// capability declarations) in the format of `cxstar registry import`.
+func writeRegistry(path string, g *simulate.Generator) error {
+	data, err := json.MarshalIndent(g.Registry(), "", "  ")
 	if err != nil {
 		return err
 	}
 	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("write scenario registry %s: %w", path, err)
+		return fmt.Errorf("write registry %s: %w", path, err)
 	}
 	return nil
 }
 
-// simulateToFiles runs the generator into dir and writes the scenario registry beside the events.
+// simulateToFiles runs the generator into dir and writes the registry beside the events.
 func simulateToFiles(ctx context.Context, g *simulate.Generator, dir string, gz bool) (simulate.Stats, []string, error) {
 	fs, err := simulate.NewFileSink(dir, gz)
 	if err != nil {
@@ -102,8 +103,8 @@ func simulateToFiles(ctx context.Context, g *simulate.Generator, dir string, gz 
 	if err != nil {
 		return st, nil, err
 	}
-	reg := filepath.Join(dir, "scenarios.json")
-	return st, append(fs.Paths(), reg), writeScenarios(reg, g)
+	reg := filepath.Join(dir, "registry.json")
+	return st, append(fs.Paths(), reg), writeRegistry(reg, g)
 }
 
 func printSimStats(st simulate.Stats, elapsed time.Duration) {
@@ -114,7 +115,7 @@ func printSimStats(st simulate.Stats, elapsed time.Duration) {
 }
 
 func runSimulate(ctx context.Context, args []string) error {
-	fs := newFlagSet("simulate", "simulate [flags]\n\nGenerates realistic anonymised events for N agencies over M quarters (services, life situations,\nclient scenarios, repeat requests, proactive provision, surveys, appeals with response times from\nminutes to days, and a small share of invalid and duplicated lines) as JSON Lines files, one per\nkind, plus scenarios.json (the client-scenario registry). Seeded and deterministic.")
+	fs := newFlagSet("simulate", "simulate [flags]\n\nGenerates realistic anonymised events for N agencies over M quarters (services, life situations,\nclient scenarios, repeat requests, proactive provision, surveys, appeals with response times from\nminutes to days, and a small share of invalid and duplicated lines) as JSON Lines files, one per\nkind, plus registry.json (client scenarios and capability declarations, for\n`cxstar registry import`). Seeded and deterministic.")
 	sf := addSimFlags(fs, 20, 4000)
 	out := envString(fs, "out", "CXSTAR_SIM_OUT", "cxstar-sim", "output directory")
 	gz := fs.Bool("gzip", os.Getenv("CXSTAR_SIM_GZIP") == "1", "gzip the files (env CXSTAR_SIM_GZIP=1)")
