@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"context"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -117,5 +118,84 @@ func TestKafkaEndToEnd(t *testing.T) {
 		if codes[code] != n {
 			t.Errorf("dead letters with cx-error %s: %d; want %d (all: %v)", code, codes[code], n, codes)
 		}
+	}
+}
+
+// TestProduceAndIngestSample publishes testdata/kafka/sample.jsonl.gz (7 lines, counted by hand:
+// 2 service events of request req-1, 3 ratings of which smp-3 twice and smp-4 with a
+// satisfaction score of 7 (outside 1–4), 1 appeal, 1 line that is not JSON) and ingests it.
+func TestProduceAndIngestSample(t *testing.T) {
+	conn, dsn := chtest.DB(t)
+	b := kafkatest.StartBroker(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var unroutable []int
+	st, err := ingest.NewProducer(b.Addrs(), ingest.WithUnroutableFunc(func(_ string, line int) { unroutable = append(unroutable, line) })).
+		Publish(ctx, []string{"testdata/kafka/sample.jsonl.gz"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st != (ingest.ProduceStats{Files: 1, Read: 7, Published: 6, Unroutable: 1}) || len(unroutable) != 1 || unroutable[0] != 7 {
+		t.Fatalf("publish: %+v, unroutable lines %v; want 7 read, 6 published, line 7 unroutable", st, unroutable)
+	}
+	wantKeys := map[string][]string{
+		ingest.TopicServiceEvents: {"req-1", "req-1"},
+		ingest.TopicRatings:       {"smp-3", "smp-3", "smp-4"},
+		ingest.TopicAppeals:       {"ap-1"},
+	}
+	for topic, want := range wantKeys {
+		msgs, err := kafkatest.ReadTopic(ctx, b.Addr(), topic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		parts := map[int]bool{}
+		for _, m := range msgs {
+			keys = append(keys, string(m.Key))
+			parts[m.Partition] = true
+		}
+		sort.Strings(keys)
+		if strings.Join(keys, ",") != strings.Join(want, ",") || len(parts) > len(want) {
+			t.Errorf("%s: keys %v in partitions %v; want %v", topic, keys, parts, want)
+		}
+		if topic == ingest.TopicServiceEvents && len(parts) != 1 {
+			t.Errorf("the two events of request req-1 are in partitions %v; want one (key request_id)", parts)
+		}
+	}
+
+	wconn, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wconn.Close()
+	c := ingest.NewConsumer(b.Addrs(), ingest.NewValidator(), ingest.NewWriter(wconn), ingest.WithGroup("sample"),
+		ingest.WithFlush(100, 1<<20, 100*time.Millisecond))
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- c.Run(rctx) }()
+	want := map[ingest.Kind]int{ingest.KindService: 2, ingest.KindRating: 1, ingest.KindAppeal: 1}
+	got := kafkatest.WaitCounts(t, conn, want, 30*time.Second)
+	for k, n := range want {
+		if got[k].Final != uint64(n) {
+			t.Errorf("%s: %d rows under FINAL; want %d", k.Table(), got[k].Final, n)
+		}
+	}
+	for c.Stats().Committed < 6 && ctx.Err() == nil {
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if s := c.Stats(); s.Consumed != 6 || s.Inserted != 4 || s.Duplicates != 1 || s.Rejected != 1 || s.Committed != 6 {
+		t.Errorf("stats %+v; want consumed 6, inserted 4, duplicates 1, rejected 1, committed 6", s)
+	}
+	dl, err := kafkatest.ReadTopic(ctx, b.Addr(), ingest.TopicDeadLetter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dl) != 1 || dl[0].Error != ingest.CodeOutOfRange || string(dl[0].Key) != "smp-4" ||
+		!strings.HasPrefix(dl[0].Source, ingest.TopicRatings+"/") || !strings.Contains(dl[0].Reason, "score") {
+		t.Errorf("dead letters %+v; want smp-4 with cx-error out_of_range, a reason about score, source cx.ratings/…", dl)
 	}
 }
