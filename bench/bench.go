@@ -64,6 +64,9 @@ type Options struct {
 	Runs int
 	// Events is the number of events of the ClickHouse figures (backfill). Default: 300,000.
 	Events int
+	// AssessRows is the number of ratings and of service events the assessment figure runs over.
+	// Default: 10,000,000 each (the issue's size).
+	AssessRows int64
 	// ProfileDir, when set, receives a CPU profile per project figure (<name>.pprof) for
 	// `go tool pprof`. Default: "" (none).
 	ProfileDir string
@@ -88,6 +91,8 @@ var suite = []struct {
 	{"simulate", runSimulate},
 	{"validation", runValidation},
 	{"backfill", runBackfill},
+	{"kafka-ingest", runKafka},
+	{"assess", runAssess},
 }
 
 type state struct {
@@ -136,6 +141,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	if o.Events <= 0 {
 		o.Events = 300_000
+	}
+	if o.AssessRows <= 0 {
+		o.AssessRows = 10_000_000
 	}
 	if o.Binary == "" {
 		if exe, err := os.Executable(); err == nil {
