@@ -1,0 +1,621 @@
+package transform_test
+
+// An independent reference implementation of the event-computable indicators of
+// /work/shared/INDICATORS.md, in plain Go over the event JSON Lines files (no ClickHouse, no
+// SQL, nothing taken from transform/). crosscheck_test.go compares it with transform.Assess.
+//
+// Every rule below is quoted from INDICATORS.md (the specification) or EVENTS.md (the contract);
+// the metrics package is used only as the band table (BandSet.Level on a value rounded here) and
+// for the catalog's min_n parameters.
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/big"
+	"sort"
+	"time"
+
+	"github.com/cxstar/cxstar/ingest"
+	"github.com/cxstar/cxstar/metrics"
+)
+
+// refInd is the reference result of one indicator of one agency, quarter and standard.
+type refInd struct {
+	Status  metrics.Status
+	Raw     *big.Rat // unrounded value (percent or NPS points); nil when there is none
+	Units   int64    // value·10 after R-ROUND (one decimal, half away from zero); valid when Raw != nil
+	N       int64
+	Level   *int
+	CI      bool    // an interval is reported
+	CILow   float64 // unrounded interval
+	CIHigh  float64
+	Explain string // the counts, for failure messages
+}
+
+// refKey is agency × quarter × standard.
+type refKey struct {
+	Std     metrics.Standard
+	Agency  string
+	Quarter string
+}
+
+// readEvents decodes every line of the files with the project's validator, drops rejected lines
+// and keeps the first occurrence of each event_id per kind (EVENTS.md: «the same event_id delivered
+// twice counts once»).
+func readEvents(ctx context.Context, v *ingest.Validator, paths []string) ([]ingest.Event, int, error) {
+	type id struct {
+		k  ingest.Kind
+		id string
+	}
+	seen := map[id]bool{}
+	var out []ingest.Event
+	rejected := 0
+	for _, p := range paths {
+		err := ingest.ScanFile(ctx, p, func(_ int, data []byte) error {
+			var ev ingest.Event
+			if err := v.Decode(data, &ev); err != nil {
+				rejected++
+				return nil
+			}
+			k := id{ev.Kind, ev.EventID}
+			if seen[k] {
+				return nil
+			}
+			seen[k] = true
+			out = append(out, ev)
+			return nil
+		}, func(int, int) error { rejected++; return nil }, nil)
+		if err != nil {
+			return nil, 0, fmt.Errorf("read %s: %w", p, err)
+		}
+	}
+	return out, rejected, nil
+}
+
+// stdOf maps client_type to the standard (EVENTS.md: «client_type: person | business — which
+// standard applies»; A23).
+func stdOf(clientType string) metrics.Standard {
+	if clientType == "business" {
+		return metrics.Business
+	}
+	return metrics.People
+}
+
+// quarterOf is the calendar quarter of t in Europe/Moscow (A20), written "2026Q3".
+func quarterOf(t time.Time, loc *time.Location) string {
+	l := t.In(loc)
+	return fmt.Sprintf("%dQ%d", l.Year(), (int(l.Month())-1)/3+1)
+}
+
+// roundUnits is R-ROUND / A1: x rounded half away from zero to one decimal, as an integer number
+// of tenths (35.05 → 351, −4.95 → −50).
+func roundUnits(x *big.Rat) int64 {
+	t := new(big.Rat).Mul(x, big.NewRat(10, 1))
+	neg := t.Sign() < 0
+	if neg {
+		t.Neg(t)
+	}
+	// floor(t + 1/2)
+	t.Add(t, big.NewRat(1, 2))
+	q := new(big.Int).Quo(t.Num(), t.Denom())
+	u := q.Int64()
+	if neg {
+		u = -u
+	}
+	return u
+}
+
+// pct is 100·num/den exactly.
+func pct(num, den int64) *big.Rat { return big.NewRat(100*num, den) }
+
+// wilson is the Wilson score interval of num/den, in percent (issue 4: «Wilson for shares»):
+// centre = (p + z²/2n)/(1 + z²/n), half = z/(1 + z²/n)·sqrt(p(1−p)/n + z²/4n²).
+func wilson(num, den int64, z float64) (float64, float64) {
+	n := float64(den)
+	p := float64(num) / n
+	z2 := z * z
+	c := (p + z2/(2*n)) / (1 + z2/n)
+	h := z / (1 + z2/n) * math.Sqrt(p*(1-p)/n+z2/(4*n*n))
+	return 100 * math.Max(0, c-h), 100 * math.Min(1, c+h)
+}
+
+// npsInterval is the normal interval of the NPS seen as the mean of +1/0/−1 scores (issue 4: «the
+// NPS variance interval»): var = E[s²] − E[s]² = (p + d) − (p − d)², se = sqrt(var/n).
+func npsInterval(prom, det, n int64, z float64) (float64, float64) {
+	p, d := float64(prom)/float64(n), float64(det)/float64(n)
+	m := p - d
+	se := math.Sqrt(((p + d) - m*m) / float64(n))
+	return math.Max(-100, 100*(m-z*se)), math.Min(100, 100*(m+z*se))
+}
+
+// refModel holds the reference values of every agency × quarter × standard.
+type refModel struct {
+	Res map[refKey]map[string]*refInd
+	// Agencies lists, per standard and quarter, the agencies with any event of that standard.
+	Agencies map[metrics.Standard]map[string]map[string]bool
+	// Notes are facts about the data worth reporting (e.g. re-answers across quarters).
+	Notes []string
+	// alt is the per-quarter-dedupe variant (XC-2), set by the test.
+	alt *refModel
+}
+
+// Rating questions that feed a share of grades 4 and 3 (S-SAT / S-EASE, R-SURVEY), per code
+// (catalog rows; EVENTS.md question names).
+var shareQuestions = map[string]string{
+	"ease_positive_share":                   "ease",
+	"satisfaction_positive_share":           "satisfaction",
+	"sat_compliance_cost_reduction":         "sat_compliance_costs",
+	"sat_assessment_cost_reduction":         "sat_assessment_costs",
+	"sat_projected_requirements_evaluation": "sat_requirements_evaluation",
+	"sat_informing_training":                "sat_informing_training",
+	"sat_feedback_channels":                 "sat_feedback_channels",
+	"sat_client_path_time":                  "sat_path_time",
+	"sat_risk_profile_service":              "sat_risk_profile",
+	"sat_control_activities_service":        "sat_control_activities",
+}
+
+// businessOnly are the B-only satisfaction codes (D7).
+var businessOnly = map[string]bool{
+	"sat_compliance_cost_reduction": true, "sat_assessment_cost_reduction": true,
+	"sat_projected_requirements_evaluation": true, "sat_informing_training": true,
+	"sat_feedback_channels": true, "sat_client_path_time": true, "sat_risk_profile_service": true,
+	"sat_control_activities_service": true,
+}
+
+// refCodes returns the event-computable indicator codes of a standard that the reference computes.
+func refCodes(std metrics.Standard) []string {
+	codes := []string{"scenario_coverage", "repeat_request_rate", "nps_positive_service_share",
+		"ease_positive_share", "satisfaction_positive_share"}
+	if std == metrics.Business {
+		for c := range businessOnly {
+			codes = append(codes, c)
+		}
+	} else {
+		codes = append(codes, "digital_touchpoint_nps", "social_media_response_time")
+	}
+	sort.Strings(codes)
+	return codes
+}
+
+// digitalChannels are the digital touchpoints (EVENTS.md: «`portal`, `mobile_app`, `chat_bot`,
+// `api` are digital touchpoints»), for P-T2-5.
+var digitalChannels = map[string]bool{"portal": true, "mobile_app": true, "chat_bot": true, "api": true}
+
+// socialChannels are social networks and public messenger chats (P-T2-6: «в социальных сетях,
+// публичных чатах в мессенджерах»).
+var socialChannels = map[string]bool{"social_network": true, "public_chat": true}
+
+// P-T2-6 limits in seconds, levels 1..5 (A15: M = 24/12/8/6/4 h, O = 12/6/4/3/2 h).
+var (
+	mentionLimits  = [5]int64{24 * 3600, 12 * 3600, 8 * 3600, 6 * 3600, 4 * 3600}
+	officialLimits = [5]int64{12 * 3600, 6 * 3600, 4 * 3600, 3 * 3600, 2 * 3600}
+)
+
+// buildRef computes every reference indicator from the deduplicated events.
+//
+// perQuarter = false is the specification. perQuarter = true keeps the latest answer per quarter
+// instead (what the transform does, known bug XC-2): it only explains a disagreement.
+func buildRef(evs []ingest.Event, loc *time.Location, bands map[metrics.Standard]*metrics.BandSet, perQuarter bool) *refModel {
+	m := &refModel{Res: map[refKey]map[string]*refInd{}, Agencies: map[metrics.Standard]map[string]map[string]bool{}}
+	get := func(k refKey) map[string]*refInd {
+		r := m.Res[k]
+		if r == nil {
+			r = map[string]*refInd{}
+			m.Res[k] = r
+		}
+		return r
+	}
+	mark := func(std metrics.Standard, q, agency string) {
+		if m.Agencies[std] == nil {
+			m.Agencies[std] = map[string]map[string]bool{}
+		}
+		if m.Agencies[std][q] == nil {
+			m.Agencies[std][q] = map[string]bool{}
+		}
+		m.Agencies[std][q][agency] = true
+	}
+	for i := range evs {
+		mark(stdOf(evs[i].ClientType), quarterOf(evs[i].OccurredAt, loc), evs[i].AgencyID)
+	}
+
+	// ---------- service histories: scenario coverage (A11) and repeat requests (A10) ----------
+	type request struct {
+		agency, clientType, client, service, kind string
+		submitted                                 time.Time // earliest `submitted` event; zero if none
+		completions                               []time.Time
+		inScenario                                bool
+	}
+	reqs := map[string]*request{} // agency|request_id
+	for i := range evs {
+		e := &evs[i]
+		if e.Kind != ingest.KindService {
+			continue
+		}
+		key := e.AgencyID + "\x00" + e.RequestID
+		r := reqs[key]
+		if r == nil {
+			r = &request{agency: e.AgencyID}
+			reqs[key] = r
+		}
+		if e.ScenarioID != "" {
+			// EVENTS.md scenario_id: «the client scenario the service was provided within».
+			r.inScenario = true
+		}
+		switch e.Status {
+		case "submitted":
+			// EVENTS.md: «submitted_at = occurred_at of the submitted event».
+			if r.submitted.IsZero() || e.OccurredAt.Before(r.submitted) {
+				r.submitted = e.OccurredAt
+				r.clientType, r.client, r.service, r.kind = e.ClientType, e.ClientID, e.ServiceID, e.ServiceKind
+			}
+		case "completed":
+			// «`completed` = the status of successful receipt».
+			r.completions = append(r.completions, e.OccurredAt)
+		}
+		if r.client == "" {
+			r.clientType, r.client, r.service, r.kind = e.ClientType, e.ClientID, e.ServiceID, e.ServiceKind
+		}
+	}
+	// Completions per (agency, client, service) for the repeat rule.
+	type csKey struct{ agency, client, service string }
+	completions := map[csKey][]time.Time{}
+	for _, r := range reqs {
+		k := csKey{r.agency, r.client, r.service}
+		completions[k] = append(completions[k], r.completions...)
+	}
+	window := 28 * 24 * time.Hour // A10: «4 weeks = 28×24 h, exact timestamps»
+	type covAcc struct {
+		all, inSc map[string]bool
+	}
+	type repAcc struct{ all, rep int64 }
+	cov := map[refKey]*covAcc{}
+	rep := map[refKey]*repAcc{}
+	for _, r := range reqs {
+		if r.submitted.IsZero() {
+			continue
+		}
+		k := refKey{stdOf(r.clientType), r.agency, quarterOf(r.submitted, loc)}
+		c := cov[k]
+		if c == nil {
+			c = &covAcc{all: map[string]bool{}, inSc: map[string]bool{}}
+			cov[k] = c
+		}
+		// A11: den = distinct services with ≥ 1 request in the quarter; num = those provided at
+		// least once within a client scenario in the quarter.
+		// D6 / P-T1-1: P counts «услуг и сервисов» (no support measures); B counts all three kinds.
+		if k.Std == metrics.Business || r.kind != "support_measure" {
+			c.all[r.service] = true
+			if r.inScenario {
+				c.inSc[r.service] = true
+			}
+		}
+		a := rep[k]
+		if a == nil {
+			a = &repAcc{}
+			rep[k] = a
+		}
+		a.all++
+		// A10: repeat if an earlier request of the same client for the same service has a
+		// success timestamp t1 with t1 < submitted_at ≤ t1 + 28 days; counted once.
+		for _, t1 := range completions[csKey{r.agency, r.client, r.service}] {
+			if t1.Before(r.submitted) && !r.submitted.After(t1.Add(window)) {
+				a.rep++
+				break
+			}
+		}
+	}
+	for k, c := range cov {
+		get(k)["scenario_coverage"] = censusShare(int64(len(c.inSc)), int64(len(c.all)), bands[k.Std], "scenario_coverage")
+	}
+	for k, a := range rep {
+		get(k)["repeat_request_rate"] = censusShare(a.rep, a.all, bands[k.Std], "repeat_request_rate")
+	}
+
+	// ---------- ratings (R-SURVEY, A12, A24) ----------
+	// A24: «One answer per client per request per question (the latest kept)»; A12: «keep the
+	// latest answer per (client, request or scenario instance, question_code)».
+	type ansKey struct{ agency, clientType, question, client, request, scenario, quarter string }
+	latest := map[ansKey]*ingest.Event{}
+	var loose []*ingest.Event // answers tied to no request or scenario: each counts alone
+	ties := 0
+	for i := range evs {
+		e := &evs[i]
+		if e.Kind != ingest.KindRating {
+			continue
+		}
+		if e.RequestID == "" && e.ScenarioID == "" {
+			loose = append(loose, e)
+			continue
+		}
+		k := ansKey{e.AgencyID, e.ClientType, e.Question, e.ClientID, e.RequestID, e.ScenarioID, ""}
+		if perQuarter {
+			k.quarter = quarterOf(e.OccurredAt, loc)
+		}
+		if p := latest[k]; p == nil || e.OccurredAt.After(p.OccurredAt) {
+			if p != nil && e.OccurredAt.Equal(p.OccurredAt) {
+				ties++
+			}
+			latest[k] = e
+		} else if e.OccurredAt.Equal(p.OccurredAt) {
+			ties++
+		}
+	}
+	if ties > 0 {
+		m.Notes = append(m.Notes, fmt.Sprintf("%d re-answers with the same occurred_at as the kept one (the spec names no tie-break)", ties))
+	}
+	answers := loose
+	for _, e := range latest {
+		answers = append(answers, e)
+	}
+	type shareAcc struct{ pos, n int64 }
+	shares := map[refKey]map[string]*shareAcc{}
+	services := map[refKey]map[string]*npsAcc{}
+	digital := map[refKey]*npsAcc{}
+	question2code := map[string]string{}
+	for c, q := range shareQuestions {
+		question2code[q] = c
+	}
+	for _, e := range answers {
+		std := stdOf(e.ClientType)
+		k := refKey{std, e.AgencyID, quarterOf(e.OccurredAt, loc)}
+		switch e.Question {
+		case "nps":
+			// A9: NPS per service_id; only answers tied to a service can count for a service.
+			if e.ServiceID == "" {
+				continue
+			}
+			if services[k] == nil {
+				services[k] = map[string]*npsAcc{}
+			}
+			a := services[k][e.ServiceID]
+			if a == nil {
+				a = &npsAcc{}
+				services[k][e.ServiceID] = a
+			}
+			a.add(e.Score)
+		case "nps_digital":
+			// P-T2-5: «one NPS for the agency and quarter, pooled over all answers with a digital
+			// touchpoint». Standard P only.
+			if std != metrics.People || !digitalChannels[e.Channel] {
+				continue
+			}
+			a := digital[k]
+			if a == nil {
+				a = &npsAcc{}
+				digital[k] = a
+			}
+			a.add(e.Score)
+		default:
+			code, ok := question2code[e.Question]
+			if !ok || (businessOnly[code] && std != metrics.Business) {
+				continue
+			}
+			if shares[k] == nil {
+				shares[k] = map[string]*shareAcc{}
+			}
+			a := shares[k][code]
+			if a == nil {
+				a = &shareAcc{}
+				shares[k][code] = a
+			}
+			// S-SAT / S-EASE: positive = grades 4 and 3 among valid grades 1–4.
+			if e.Score >= 1 && e.Score <= 4 {
+				a.n++
+				if e.Score >= 3 {
+					a.pos++
+				}
+			}
+		}
+	}
+	for k, byCode := range shares {
+		b := bands[k.Std]
+		for code, a := range byCode {
+			get(k)[code] = surveyShare(a.pos, a.n, b, code)
+		}
+	}
+	for k, bySvc := range services {
+		b := bands[k.Std]
+		minN := b.Parameters.MinN.ServiceNPS
+		var eligible, positive int64
+		for _, a := range bySvc {
+			if a.n < minN { // A9: «using only services with ≥ min_n answers»
+				continue
+			}
+			eligible++
+			if a.prom > a.det { // A8: «NPS > 0 strictly, i.e. #promoters > #detractors»
+				positive++
+			}
+		}
+		r := &refInd{N: eligible, Explain: fmt.Sprintf("%d/%d services positive (%d services with answers)", positive, eligible, len(bySvc))}
+		if eligible == 0 {
+			r.Status = metrics.NotAssessed // A9: «If no service reaches min_n → NULL»
+		} else {
+			r.Raw = pct(positive, eligible)
+			r.Units = roundUnits(r.Raw)
+			r.CI = true
+			r.CILow, r.CIHigh = wilson(positive, eligible, b.Parameters.CIZ)
+			r.Status = metrics.Assessed
+			r.Level = level(b, "nps_positive_service_share", r.Units)
+		}
+		get(k)["nps_positive_service_share"] = r
+	}
+	for k, a := range digital {
+		b := bands[k.Std]
+		r := &refInd{N: a.n, Explain: fmt.Sprintf("promoters %d, detractors %d, n %d", a.prom, a.det, a.n)}
+		// S-NPS: «NPS = 100·(#answers 9–10)/N − 100·(#answers 0–6)/N».
+		r.Raw = big.NewRat(100*(a.prom-a.det), a.n)
+		r.Units = roundUnits(r.Raw)
+		r.CI = true
+		r.CILow, r.CIHigh = npsInterval(a.prom, a.det, a.n, b.Parameters.CIZ)
+		if a.n < b.Parameters.MinN.Survey {
+			r.Status = metrics.NotAssessed
+		} else {
+			r.Status = metrics.Assessed
+			r.Level = level(b, "digital_touchpoint_nps", r.Units)
+		}
+		get(k)["digital_touchpoint_nps"] = r
+	}
+
+	// ---------- social media (P-T2-6, A15) ----------
+	type msg struct {
+		agency, clientType, mtype, channel string
+		published                          time.Time
+		hasReceived, excluded              bool
+		reply                              time.Time // earliest non-automated reply
+	}
+	msgs := map[string]*msg{}
+	for i := range evs {
+		e := &evs[i]
+		if e.Kind != ingest.KindAppeal {
+			continue
+		}
+		key := e.AgencyID + "\x00" + e.AppealID
+		mm := msgs[key]
+		if mm == nil {
+			mm = &msg{agency: e.AgencyID}
+			msgs[key] = mm
+		}
+		if e.Excluded { // «Messages removed under the published moderation rules … are excluded»
+			mm.excluded = true
+		}
+		switch e.Step {
+		case "received":
+			// EVENTS.md: «published_at = occurred_at of the appeal's received step».
+			if !mm.hasReceived || e.OccurredAt.Before(mm.published) {
+				mm.published, mm.clientType, mm.mtype, mm.channel = e.OccurredAt, e.ClientType, e.MessageType, e.Channel
+				mm.hasReceived = true
+			}
+		case "replied":
+			// «first_official_reply_at = the earliest non-automated replied step».
+			if !e.Automated && (mm.reply.IsZero() || e.OccurredAt.Before(mm.reply)) {
+				mm.reply = e.OccurredAt
+			}
+		}
+	}
+	type smAcc struct {
+		n, within5      int64
+		mentions, offic int64
+		maxM, maxO      int64 // seconds; math.MaxInt64 = an unanswered message
+	}
+	sm := map[refKey]*smAcc{}
+	for _, mm := range msgs {
+		if !mm.hasReceived || mm.excluded || !socialChannels[mm.channel] {
+			continue
+		}
+		official := mm.mtype == "official_appeal" || mm.mtype == "comment_on_official_post"
+		if !official && mm.mtype != "mention" {
+			continue
+		}
+		if stdOf(mm.clientType) != metrics.People {
+			continue // P-T2-6 exists only in P (D9)
+		}
+		k := refKey{metrics.People, mm.agency, quarterOf(mm.published, loc)}
+		a := sm[k]
+		if a == nil {
+			a = &smAcc{}
+			sm[k] = a
+		}
+		a.n++
+		rt := int64(math.MaxInt64) // «A message without an official reply … exceeds every limit»
+		if !mm.reply.IsZero() {
+			rt = int64(mm.reply.Sub(mm.published) / time.Second)
+		}
+		limit5 := mentionLimits[4]
+		if official {
+			a.offic++
+			limit5 = officialLimits[4]
+			a.maxO = max(a.maxO, rt)
+		} else {
+			a.mentions++
+			a.maxM = max(a.maxM, rt)
+		}
+		if rt <= limit5 {
+			a.within5++
+		}
+	}
+	for k, a := range sm {
+		r := &refInd{N: a.n, Status: metrics.Assessed,
+			Explain: fmt.Sprintf("%d messages (%d mentions max %ds, %d official max %ds), %d within the 5★ limits", a.n, a.mentions, a.maxM, a.offic, a.maxO, a.within5)}
+		// The value reported is the share of messages within the 5★ limits (the spec defines only
+		// the level; A15: «The compliance share … always reported»).
+		r.Raw = pct(a.within5, a.n)
+		r.Units = roundUnits(r.Raw)
+		// A15: level = max L such that all mentions have rt ≤ M_L and all official appeals and
+		// comments have rt ≤ O_L (q = 100 %); a class without messages constrains nothing.
+		l := 0
+		for L := 1; L <= 5; L++ {
+			if a.maxM <= mentionLimits[L-1] && a.maxO <= officialLimits[L-1] {
+				l = L
+			}
+		}
+		r.Level = &l
+		get(k)["social_media_response_time"] = r
+	}
+	return m
+}
+
+// npsAcc counts 0–10 answers.
+type npsAcc struct{ prom, det, n int64 }
+
+// add counts one answer. S-NPS: promoters answer 9–10, detractors 0–6, passives 7–8 count in N only.
+func (a *npsAcc) add(score uint8) {
+	if score > 10 {
+		return
+	}
+	a.n++
+	switch {
+	case score >= 9:
+		a.prom++
+	case score <= 6:
+		a.det++
+	}
+}
+
+// censusShare is a share of complete counts: no interval, min_n.census.
+func censusShare(num, den int64, b *metrics.BandSet, code string) *refInd {
+	r := &refInd{N: den, Explain: fmt.Sprintf("%d/%d", num, den)}
+	if den == 0 {
+		r.Status = metrics.NoData
+		return r
+	}
+	r.Raw = pct(num, den)
+	r.Units = roundUnits(r.Raw)
+	if den < b.Parameters.MinN.Census {
+		r.Status = metrics.NotAssessed
+		return r
+	}
+	r.Status = metrics.Assessed
+	r.Level = level(b, code, r.Units)
+	return r
+}
+
+// surveyShare is a share of survey answers: Wilson interval, min_n.survey.
+func surveyShare(num, den int64, b *metrics.BandSet, code string) *refInd {
+	r := &refInd{N: den, Explain: fmt.Sprintf("%d/%d", num, den)}
+	if den == 0 {
+		r.Status = metrics.NoData
+		return r
+	}
+	r.Raw = pct(num, den)
+	r.Units = roundUnits(r.Raw)
+	r.CI = true
+	r.CILow, r.CIHigh = wilson(num, den, b.Parameters.CIZ)
+	if den < b.Parameters.MinN.Survey {
+		r.Status = metrics.NotAssessed // R-NULL: «sample below min_n»
+		return r
+	}
+	r.Status = metrics.Assessed
+	r.Level = level(b, code, r.Units)
+	return r
+}
+
+// level classifies a rounded value with the band table of the standard.
+func level(b *metrics.BandSet, code string, units int64) *int {
+	d := metrics.NewDecimal(units, 1)
+	l, err := b.Level(code, metrics.Facts{Value: &d})
+	if err != nil {
+		panic(fmt.Sprintf("band table %s: %v", code, err))
+	}
+	return &l
+}
