@@ -119,6 +119,7 @@ func runSimulate(ctx context.Context, args []string) error {
 	sf := addSimFlags(fs, 20, 4000)
 	out := envString(fs, "out", "CXSTAR_SIM_OUT", "cxstar-sim", "output directory")
 	gz := fs.Bool("gzip", os.Getenv("CXSTAR_SIM_GZIP") == "1", "gzip the files (env CXSTAR_SIM_GZIP=1)")
+	brokers := fs.String("kafka", "", "publish straight to the event topics of these Kafka brokers (comma-separated, e.g. 127.0.0.1:19092) instead of writing event files; registry.json still goes to --out")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -127,8 +128,30 @@ func runSimulate(ctx context.Context, args []string) error {
 		return err
 	}
 	qs := g.Quarters()
-	fmt.Fprintf(os.Stderr, "simulate: %d agencies, %s–%s, seed %d → %s\n", len(g.Agencies()), qs[0], qs[len(qs)-1], *sf.seed, *out)
 	start := time.Now()
+	if *brokers != "" {
+		fmt.Fprintf(os.Stderr, "simulate: %d agencies, %s–%s, seed %d → Kafka %s\n", len(g.Agencies()), qs[0], qs[len(qs)-1], *sf.seed, *brokers)
+		if err := os.MkdirAll(*out, 0o755); err != nil {
+			return fmt.Errorf("create output directory %s: %w", *out, err)
+		}
+		sink := simulate.NewKafkaSink(ctx, kafkaBrokerList(*brokers))
+		st, err := g.Run(ctx, sink)
+		if cerr := sink.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+		printSimStats(st, time.Since(start))
+		fmt.Printf("published %d messages\n", sink.Published())
+		reg := filepath.Join(*out, "registry.json")
+		if err := writeRegistry(reg, g); err != nil {
+			return err
+		}
+		fmt.Println("  " + reg)
+		return nil
+	}
+	fmt.Fprintf(os.Stderr, "simulate: %d agencies, %s–%s, seed %d → %s\n", len(g.Agencies()), qs[0], qs[len(qs)-1], *sf.seed, *out)
 	st, paths, err := simulateToFiles(ctx, g, *out, *gz)
 	if err != nil {
 		return err
