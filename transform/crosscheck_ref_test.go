@@ -225,6 +225,7 @@ func buildRef(evs []ingest.Event, loc *time.Location, bands map[metrics.Standard
 		submitted                                 time.Time // earliest `submitted` event; zero if none
 		completions                               []time.Time
 		inScenario                                bool
+		quarters                                  map[string]bool // quarters with any event of the request
 	}
 	reqs := map[string]*request{} // agency|request_id
 	for i := range evs {
@@ -235,9 +236,10 @@ func buildRef(evs []ingest.Event, loc *time.Location, bands map[metrics.Standard
 		key := e.AgencyID + "\x00" + e.RequestID
 		r := reqs[key]
 		if r == nil {
-			r = &request{agency: e.AgencyID}
+			r = &request{agency: e.AgencyID, quarters: map[string]bool{}}
 			reqs[key] = r
 		}
+		r.quarters[quarterOf(e.OccurredAt, loc)] = true
 		if e.ScenarioID != "" {
 			// EVENTS.md scenario_id: «the client scenario the service was provided within».
 			r.inScenario = true
@@ -272,24 +274,30 @@ func buildRef(evs []ingest.Event, loc *time.Location, bands map[metrics.Standard
 	cov := map[refKey]*covAcc{}
 	rep := map[refKey]*repAcc{}
 	for _, r := range reqs {
-		if r.submitted.IsZero() {
-			continue
-		}
-		k := refKey{stdOf(r.clientType), r.agency, quarterOf(r.submitted, loc)}
-		c := cov[k]
-		if c == nil {
-			c = &covAcc{all: map[string]bool{}, inSc: map[string]bool{}}
-			cov[k] = c
-		}
-		// A11: den = distinct services with ≥ 1 request in the quarter; num = those provided at
-		// least once within a client scenario in the quarter.
+		// A11: den = distinct services «with ≥ 1 request in the quarter»; num = those «provided at
+		// least once within a client scenario in the quarter». A request counts in every quarter in
+		// which it has an event (submitted, in progress or provided); the spec does not say
+		// «submitted in the quarter» here, unlike A10 (XC-3 in the report: to be confirmed).
 		// D6 / P-T1-1: P counts «услуг и сервисов» (no support measures); B counts all three kinds.
-		if k.Std == metrics.Business || r.kind != "support_measure" {
+		for q := range r.quarters {
+			k := refKey{stdOf(r.clientType), r.agency, q}
+			if k.Std == metrics.People && r.kind == "support_measure" {
+				continue
+			}
+			c := cov[k]
+			if c == nil {
+				c = &covAcc{all: map[string]bool{}, inSc: map[string]bool{}}
+				cov[k] = c
+			}
 			c.all[r.service] = true
 			if r.inScenario {
 				c.inSc[r.service] = true
 			}
 		}
+		if r.submitted.IsZero() {
+			continue
+		}
+		k := refKey{stdOf(r.clientType), r.agency, quarterOf(r.submitted, loc)}
 		a := rep[k]
 		if a == nil {
 			a = &repAcc{}

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/big"
 	"os"
 	"path/filepath"
 	"sort"
@@ -111,6 +112,7 @@ func TestCrossCheck(t *testing.T) {
 	compareAll := func(t *testing.T, evs []ingest.Event) {
 		ref := buildRef(evs, loc, bands, false)
 		ref.alt = buildRef(evs, loc, bands, true)
+		checkEdgeRef(t, ref)
 		for _, n := range ref.Notes {
 			t.Log("data: " + n)
 		}
@@ -388,8 +390,63 @@ const edgeEvents = `{"schema":"service_event.v1","event_id":"xe-1","occurred_at"
 {"schema":"rating.v1","event_id":"xe-7","occurred_at":"2026-04-01T01:00:00+03:00","agency_id":"xc-edge","client_type":"person","client_id":"c0ffee01","question":"satisfaction","score":4,"service_id":"xc-edge.s1","request_id":"e-r1"}
 {"schema":"rating.v1","event_id":"xe-8","occurred_at":"2026-04-02T10:00:00+03:00","agency_id":"xc-edge","client_type":"person","client_id":"c0ffee01","question":"nps","score":10,"request_id":"e-r1"}
 {"schema":"rating.v1","event_id":"xe-9","occurred_at":"2026-05-02T10:00:00+03:00","agency_id":"xc-edge","client_type":"business","client_id":"b0ffee01","question":"sat_path_time","score":3,"request_id":"e-b1"}
+{"schema":"service_event.v1","event_id":"xe-11","occurred_at":"2026-03-30T10:00:00+03:00","agency_id":"xc-edge","client_type":"person","client_id":"c0ffee02","request_id":"e-r5","service_id":"xc-edge.s2","status":"submitted","channel":"portal","scenario_id":"sc-edge"}
+{"schema":"service_event.v1","event_id":"xe-12","occurred_at":"2026-04-03T10:00:00+03:00","agency_id":"xc-edge","client_type":"person","client_id":"c0ffee02","request_id":"e-r5","service_id":"xc-edge.s2","status":"completed","channel":"portal","scenario_id":"sc-edge"}
 {"schema":"rating.v1","event_id":"xe-10","occurred_at":"2026-05-03T10:00:00+03:00","agency_id":"xc-edge","client_type":"business","client_id":"b0ffee02","question":"sat_path_time","score":2,"request_id":"e-b2"}
 `
 
 // edgeValid is the number of lines of edgeEvents.
-const edgeValid = 10
+const edgeValid = 12
+
+// checkEdgeRef checks the reference itself on the hand-made xc-edge events, against arithmetic
+// done by hand (Wilson with z = 1.96: 1/1 → [20.654, 100], 1/2 → [9.453, 90.547]).
+func checkEdgeRef(t *testing.T, ref *refModel) {
+	t.Helper()
+	type exp struct {
+		std        metrics.Standard
+		q, code    string
+		status     metrics.Status
+		units, n   int64
+		level      int // -1: null
+		low, high  float64
+		hasCI      bool
+		annotation string
+	}
+	for _, e := range []exp{
+		// Q1 requests submitted: e-r1 (s1), e-r5 (s2); e-r1's completion is 2026-04-01 00:00 MSK (Q2),
+		// so nothing can repeat in Q1: 0/2 = 0.0 %, P_REPEAT 0.0 ≤ 0.5 → 5★.
+		{metrics.People, "2026Q1", "repeat_request_rate", metrics.Assessed, 0, 2, 5, 0, 0, false, "0/2"},
+		// Q2: e-r2 at t1 (not > t1), e-r3 at t1 + 28 d (repeat), e-r4 one second later: 1/3 = 33.3 % > 10.0 → 0★.
+		{metrics.People, "2026Q2", "repeat_request_rate", metrics.Assessed, 333, 3, 0, 0, 0, false, "1/3"},
+		// Q1: s1 (e-r1, no scenario) and s2 (e-r5, scenario): 1/2 = 50.0 % → 2★ (35.1–50).
+		{metrics.People, "2026Q1", "scenario_coverage", metrics.Assessed, 500, 2, 2, 0, 0, false, "1/2"},
+		// Q2: s1 (e-r1 completed, e-r2..4) and s2 (e-r5 completed within sc-edge): 1/2 = 50.0 %.
+		{metrics.People, "2026Q2", "scenario_coverage", metrics.Assessed, 500, 2, 2, 0, 0, false, "1/2"},
+		// The Q1 grade 1 is superseded by the Q2 grade 4 (A24): Q1 no data, Q2 1/1 = 100.0 % below min_n.
+		{metrics.People, "2026Q1", "satisfaction_positive_share", metrics.NoData, 0, 0, -1, 0, 0, false, "none"},
+		{metrics.People, "2026Q2", "satisfaction_positive_share", metrics.NotAssessed, 1000, 1, -1, 20.654329147, 100, true, "1/1"},
+		// The only nps answer has no service_id (A9): no data.
+		{metrics.People, "2026Q2", "nps_positive_service_share", metrics.NoData, 0, 0, -1, 0, 0, false, "none"},
+		// Business: grades 3 and 2: 1/2 = 50.0 %, n 2 < 30.
+		{metrics.Business, "2026Q2", "sat_client_path_time", metrics.NotAssessed, 500, 2, -1, 9.452865480, 90.547134520, true, "1/2"},
+		{metrics.Business, "2026Q2", "ease_positive_share", metrics.NoData, 0, 0, -1, 0, 0, false, "none"},
+	} {
+		got := ref.Res[refKey{e.std, "xc-edge", e.q}][e.code]
+		if got == nil {
+			got = &refInd{Status: metrics.NoData}
+		}
+		var lv *int
+		if e.level >= 0 {
+			lv = &e.level
+		}
+		want := &refInd{Status: e.status, N: e.n, Units: e.units, Level: lv, CI: e.hasCI, CILow: e.low, CIHigh: e.high}
+		if e.status != metrics.NoData {
+			want.Raw = new(big.Rat) // presence only; Units is compared
+		}
+		bad := got.Status != want.Status || got.N != want.N || (got.Raw == nil) != (want.Raw == nil) || got.Units != want.Units ||
+			lvl(got.Level) != lvl(want.Level) || got.CI != want.CI || math.Abs(got.CILow-want.CILow) > 1e-6 || math.Abs(got.CIHigh-want.CIHigh) > 1e-6
+		if bad {
+			t.Errorf("reference %s %s xc-edge %s = %+v, want %s: %+v", e.std, e.q, e.code, *got, e.annotation, *want)
+		}
+	}
+}
