@@ -277,13 +277,13 @@ func (c *Consumer) Run(ctx context.Context) error {
 		done := make(chan genResult, 1)
 		gen.Start(func(gctx context.Context) { done <- c.runGeneration(ctx, gctx, gen, dlq, seen) })
 		res := <-done
+		c.joined.Store(false) // until the next generation is joined
 		if res.tainted {
 			// Ids of a batch that was not stored may be redelivered: forget them all so that
 			// they are not mistaken for duplicates.
 			seen = NewSeen(c.dedupe)
 		}
 		if ctx.Err() != nil {
-			c.joined.Store(false)
 			return res.err
 		}
 		if res.err != nil {
