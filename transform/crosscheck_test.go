@@ -65,7 +65,7 @@ func TestCrossCheck(t *testing.T) {
 		t.Fatalf("simulate: %v", err)
 	}
 	edge := filepath.Join(dir, "edge.jsonl")
-	if err := os.WriteFile(edge, []byte(edgeEvents), 0o644); err != nil {
+	if err := os.WriteFile(edge, []byte(edgeEvents+roundingEvents()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	paths := append(sink.Paths(), edge)
@@ -88,7 +88,7 @@ func TestCrossCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	valid := st.Valid() + int64(edgeValid)
+	valid := st.Valid() + int64(edgeValid+roundingValid)
 	if int64(len(all)) != valid || int64(rejected) != st.InvalidTotal() {
 		t.Fatalf("reference reads %d distinct valid events and %d rejected lines; simulate wrote %d valid (+%d hand-made), %d invalid",
 			len(all), rejected, st.Valid(), edgeValid, st.InvalidTotal())
@@ -411,27 +411,36 @@ func checkEdgeRef(t *testing.T, ref *refModel) {
 		low, high  float64
 		hasCI      bool
 		annotation string
+		agency     string
 	}
 	for _, e := range []exp{
 		// Q1 requests submitted: e-r1 (s1), e-r5 (s2); e-r1's completion is 2026-04-01 00:00 MSK (Q2),
 		// so nothing can repeat in Q1: 0/2 = 0.0 %, P_REPEAT 0.0 ≤ 0.5 → 5★.
-		{metrics.People, "2026Q1", "repeat_request_rate", metrics.Assessed, 0, 2, 5, 0, 0, false, "0/2"},
+		{metrics.People, "2026Q1", "repeat_request_rate", metrics.Assessed, 0, 2, 5, 0, 0, false, "0/2", ""},
 		// Q2: e-r2 at t1 (not > t1), e-r3 at t1 + 28 d (repeat), e-r4 one second later: 1/3 = 33.3 % > 10.0 → 0★.
-		{metrics.People, "2026Q2", "repeat_request_rate", metrics.Assessed, 333, 3, 0, 0, 0, false, "1/3"},
+		{metrics.People, "2026Q2", "repeat_request_rate", metrics.Assessed, 333, 3, 0, 0, 0, false, "1/3", ""},
 		// Q1: s1 (e-r1, no scenario) and s2 (e-r5, scenario): 1/2 = 50.0 % → 2★ (35.1–50).
-		{metrics.People, "2026Q1", "scenario_coverage", metrics.Assessed, 500, 2, 2, 0, 0, false, "1/2"},
+		{metrics.People, "2026Q1", "scenario_coverage", metrics.Assessed, 500, 2, 2, 0, 0, false, "1/2", ""},
 		// Q2: s1 (e-r1 completed, e-r2..4) and s2 (e-r5 completed within sc-edge): 1/2 = 50.0 %.
-		{metrics.People, "2026Q2", "scenario_coverage", metrics.Assessed, 500, 2, 2, 0, 0, false, "1/2"},
+		{metrics.People, "2026Q2", "scenario_coverage", metrics.Assessed, 500, 2, 2, 0, 0, false, "1/2", ""},
 		// The Q1 grade 1 is superseded by the Q2 grade 4 (A24): Q1 no data, Q2 1/1 = 100.0 % below min_n.
-		{metrics.People, "2026Q1", "satisfaction_positive_share", metrics.NoData, 0, 0, -1, 0, 0, false, "none"},
-		{metrics.People, "2026Q2", "satisfaction_positive_share", metrics.NotAssessed, 1000, 1, -1, 20.654329147, 100, true, "1/1"},
+		{metrics.People, "2026Q1", "satisfaction_positive_share", metrics.NoData, 0, 0, -1, 0, 0, false, "none", ""},
+		{metrics.People, "2026Q2", "satisfaction_positive_share", metrics.NotAssessed, 1000, 1, -1, 20.654329147, 100, true, "1/1", ""},
 		// The only nps answer has no service_id (A9): no data.
-		{metrics.People, "2026Q2", "nps_positive_service_share", metrics.NoData, 0, 0, -1, 0, 0, false, "none"},
+		{metrics.People, "2026Q2", "nps_positive_service_share", metrics.NoData, 0, 0, -1, 0, 0, false, "none", ""},
 		// Business: grades 3 and 2: 1/2 = 50.0 %, n 2 < 30.
-		{metrics.Business, "2026Q2", "sat_client_path_time", metrics.NotAssessed, 500, 2, -1, 9.452865480, 90.547134520, true, "1/2"},
-		{metrics.Business, "2026Q2", "ease_positive_share", metrics.NoData, 0, 0, -1, 0, 0, false, "none"},
+		{metrics.Business, "2026Q2", "sat_client_path_time", metrics.NotAssessed, 500, 2, -1, 9.452865480, 90.547134520, true, "1/2", ""},
+		{metrics.Business, "2026Q2", "ease_positive_share", metrics.NoData, 0, 0, -1, 0, 0, false, "none", ""},
+		// xc-round (roundingEvents); Wilson 1001/2000 → [47.861, 52.239], 87/2000 → [3.540, 5.335];
+		// NPS −0.0495 ± 1.96·sqrt((0.0495 − 0.0495²)/2000) → [−5.901, −3.999].
+		{metrics.People, "2026Q2", "satisfaction_positive_share", metrics.Assessed, 501, 2000, 1, 47.860660, 52.239148, true, "1001/2000", "xc-round"},
+		{metrics.Business, "2026Q2", "satisfaction_positive_share", metrics.Assessed, 44, 2000, 0, 3.540115, 5.334917, true, "87/2000", "xc-round"},
+		{metrics.People, "2026Q2", "digital_touchpoint_nps", metrics.Assessed, -50, 2000, 1, -5.900648, -3.999352, true, "(0−99)/2000", "xc-round"},
 	} {
-		got := ref.Res[refKey{e.std, "xc-edge", e.q}][e.code]
+		if e.agency == "" {
+			e.agency = "xc-edge"
+		}
+		got := ref.Res[refKey{e.std, e.agency, e.q}][e.code]
 		if got == nil {
 			got = &refInd{Status: metrics.NoData}
 		}
@@ -446,7 +455,31 @@ func checkEdgeRef(t *testing.T, ref *refModel) {
 		bad := got.Status != want.Status || got.N != want.N || (got.Raw == nil) != (want.Raw == nil) || got.Units != want.Units ||
 			lvl(got.Level) != lvl(want.Level) || got.CI != want.CI || math.Abs(got.CILow-want.CILow) > 1e-6 || math.Abs(got.CIHigh-want.CIHigh) > 1e-6
 		if bad {
-			t.Errorf("reference %s %s xc-edge %s = %+v, want %s: %+v", e.std, e.q, e.code, *got, e.annotation, *want)
+			t.Errorf("reference %s %s %s %s = %+v, want %s: %+v", e.std, e.q, e.agency, e.code, *got, e.annotation, *want)
 		}
 	}
+}
+
+// roundingValid is the number of lines of roundingEvents.
+const roundingValid = 3 * 2000
+
+// roundingEvents are 2,000 answers each of three questions of one more agency, xc-round, in 2026Q2,
+// whose exact values end in 5 at the second decimal, where binary floating point falls below the
+// half (A1: «round half-up to one decimal … use decimal arithmetic, not binary floats»):
+//   - people satisfaction, 1,001 of 2,000 positive: 50.05 % → 50.1 → 1★ (float64 gives 50.04999…, 50.0, 0★);
+//   - business satisfaction, 87 of 2,000 positive: 4.35 % → 4.4 (float64 4.34999…);
+//   - people nps_digital, 0 promoters and 99 detractors of 2,000: −4.95 → −5.0 (half away from zero).
+func roundingEvents() string {
+	var b strings.Builder
+	base := time.Date(2026, 5, 12, 9, 0, 0, 0, time.UTC)
+	line := func(i int, ct, q string, score int) {
+		fmt.Fprintf(&b, `{"schema":"rating.v1","event_id":"xr-%s-%s-%d","occurred_at":"%s","agency_id":"xc-round","client_type":"%s","client_id":"%x","question":"%s","score":%d,"request_id":"xr-%s-%d","channel":"portal"}`+"\n",
+			ct, q, i, base.Add(time.Duration(i)*time.Minute).Format(time.RFC3339), ct, 0xabc000+i, q, score, ct, i)
+	}
+	for i := 0; i < 2000; i++ {
+		line(i, "person", "satisfaction", map[bool]int{true: 4, false: 2}[i < 1001])
+		line(i, "business", "satisfaction", map[bool]int{true: 3, false: 1}[i < 87])
+		line(i, "person", "nps_digital", map[bool]int{true: 3, false: 8}[i < 99])
+	}
+	return b.String()
 }
