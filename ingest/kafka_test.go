@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/cxstar/cxstar/ingest"
 	"github.com/cxstar/cxstar/ingest/kafkatest"
+	"github.com/cxstar/cxstar/internal/broker"
 	"github.com/cxstar/cxstar/internal/chtest"
 	"github.com/cxstar/cxstar/internal/store"
 )
@@ -197,5 +199,65 @@ func TestProduceAndIngestSample(t *testing.T) {
 	if len(dl) != 1 || dl[0].Error != ingest.CodeOutOfRange || string(dl[0].Key) != "smp-4" ||
 		!strings.HasPrefix(dl[0].Source, ingest.TopicRatings+"/") || !strings.Contains(dl[0].Reason, "score") {
 		t.Errorf("dead letters %+v; want smp-4 with cx-error out_of_range, a reason about score, source cx.ratings/…", dl)
+	}
+}
+
+// TestStaleGenerationCommitIsRefused checks the property the consumer's rebalance handling rests
+// on: a commit made with the Generation that fetched the messages is refused by the coordinator
+// once the partition belongs to a newer generation, so a member that was slow (e.g. waiting for
+// ClickHouse) and lost its partitions cannot rewind or skip the new owner's offsets.
+func TestStaleGenerationCommitIsRefused(t *testing.T) {
+	b := kafkatest.StartBroker(t, broker.WithMinSessionTimeout(time.Second))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cfg := func() kafka.ConsumerGroupConfig {
+		return kafka.ConsumerGroupConfig{ID: "fence", Brokers: b.Addrs(), Topics: []string{ingest.TopicRatings},
+			HeartbeatInterval: 200 * time.Millisecond, SessionTimeout: 2 * time.Second, RebalanceTimeout: 2 * time.Second}
+	}
+	cg1, err := kafka.NewConsumerGroup(cfg())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cg1.Close()
+	gen1, err := cg1.Next(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gen1.CommitOffsets(map[string]map[int]int64{ingest.TopicRatings: {0: 10}}); err != nil {
+		t.Fatalf("commit by the current generation: %v", err)
+	}
+	// Member 1 is "stuck": its generation function does not return when the rebalance starts,
+	// so it never rejoins and the coordinator gives every partition to member 2.
+	release := make(chan struct{})
+	gen1.Start(func(context.Context) { <-release })
+	cg2, err := kafka.NewConsumerGroup(cfg())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cg2.Close()
+	gen2, err := cg2.Next(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(gen2.Assignments[ingest.TopicRatings]); n != broker.DefaultPartitions {
+		t.Fatalf("member 2 owns %d partitions; want all %d", n, broker.DefaultPartitions)
+	}
+	if err := gen2.CommitOffsets(map[string]map[int]int64{ingest.TopicRatings: {0: 20}}); err != nil {
+		t.Fatalf("commit by the new owner: %v", err)
+	}
+	// The late commit of the old generation, which would rewind partition 0 from 20 to 15.
+	err = gen1.CommitOffsets(map[string]map[int]int64{ingest.TopicRatings: {0: 15}})
+	if !errors.Is(err, kafka.IllegalGeneration) && !errors.Is(err, kafka.UnknownMemberId) && !errors.Is(err, kafka.RebalanceInProgress) {
+		t.Errorf("a commit by generation %d after generation %d took over: %v; want the coordinator to refuse it (illegal generation)", gen1.ID, gen2.ID, err)
+	}
+	t.Logf("late commit of generation %d refused: %v", gen1.ID, err)
+	close(release)
+	cl := &kafka.Client{Addr: kafka.TCP(b.Addrs()...)}
+	res, err := cl.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: "fence", Topics: map[string][]int{ingest.TopicRatings: {0}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Topics[ingest.TopicRatings][0].CommittedOffset; got != 20 {
+		t.Errorf("committed offset of partition 0 is %d; want 20 (the new owner's)", got)
 	}
 }
