@@ -18,6 +18,7 @@ import (
 
 	"github.com/cxstar/cxstar/ingest"
 	"github.com/cxstar/cxstar/metrics"
+	"github.com/cxstar/cxstar/transform"
 )
 
 // refInd is the reference result of one indicator of one agency, quarter and standard.
@@ -138,6 +139,10 @@ type refModel struct {
 	Notes []string
 	// alt is the per-quarter-dedupe variant (XC-2), set by the test.
 	alt *refModel
+	// phone holds the sat_phone (positive, n) counts per agency × quarter × standard.
+	phone map[refKey][2]int64
+	// Overall is the A21 overall level per agency × quarter × standard (nil: none).
+	Overall map[refKey]*int
 }
 
 // Rating questions that feed a share of grades 4 and 3 (S-SAT / S-EASE, R-SURVEY), per code
@@ -171,9 +176,11 @@ func refCodes(std metrics.Standard) []string {
 		for c := range businessOnly {
 			codes = append(codes, c)
 		}
+		codes = append(codes, "api_scenario_share")
 	} else {
-		codes = append(codes, "digital_touchpoint_nps", "social_media_response_time")
+		codes = append(codes, "digital_touchpoint_nps", "social_media_response_time", "appointment_booking")
 	}
+	codes = append(codes, "proactive_scenario_share", "phone_availability")
 	sort.Strings(codes)
 	return codes
 }
@@ -360,6 +367,7 @@ func buildRef(evs []ingest.Event, loc *time.Location, bands map[metrics.Standard
 	shares := map[refKey]map[string]*shareAcc{}
 	services := map[refKey]map[string]*npsAcc{}
 	digital := map[refKey]*npsAcc{}
+	phone := map[refKey]*shareAcc{}
 	question2code := map[string]string{}
 	for c, q := range shareQuestions {
 		question2code[q] = c
@@ -394,6 +402,19 @@ func buildRef(evs []ingest.Event, loc *time.Location, bands map[metrics.Standard
 				digital[k] = a
 			}
 			a.add(e.Score)
+		case "sat_phone":
+			// P-T2-3 / B-T2-15, A14: the satisfaction part of phone availability, grades 4 and 3.
+			a := phone[k]
+			if a == nil {
+				a = &shareAcc{}
+				phone[k] = a
+			}
+			if e.Score >= 1 && e.Score <= 4 {
+				a.n++
+				if e.Score >= 3 {
+					a.pos++
+				}
+			}
 		default:
 			code, ok := question2code[e.Question]
 			if !ok || (businessOnly[code] && std != metrics.Business) {
@@ -463,6 +484,11 @@ func buildRef(evs []ingest.Event, loc *time.Location, bands map[metrics.Standard
 			r.Level = level(b, "digital_touchpoint_nps", r.Units)
 		}
 		get(k)["digital_touchpoint_nps"] = r
+	}
+
+	m.phone = map[refKey][2]int64{}
+	for k, a := range phone {
+		m.phone[k] = [2]int64{a.pos, a.n}
 	}
 
 	// ---------- social media (P-T2-6, A15) ----------
@@ -624,6 +650,189 @@ func level(b *metrics.BandSet, code string, units int64) *int {
 	l, err := b.Level(code, metrics.Facts{Value: &d})
 	if err != nil {
 		panic(fmt.Sprintf("band table %s: %v", code, err))
+	}
+	return &l
+}
+
+// quarterEnd is the first instant after the quarter "2026Q3" in loc.
+func quarterEnd(q string, loc *time.Location) time.Time {
+	var y, n int
+	fmt.Sscanf(q, "%dQ%d", &y, &n)
+	return time.Date(y, time.Month(3*n+1), 1, 0, 0, 0, 0, loc)
+}
+
+// addRegistry adds the registry- and declaration-based indicators of the quarters, and the overall
+// level (A21), from the registry file the test imports:
+//   - proactive_scenario_share (B-T2-1, P-T1-6) and api_scenario_share (B-T2-2): «num = approved
+//     scenarios of the agency with proactive_possible = true at quarter end; den = approved scenarios
+//     of the agency at quarter end»; P: «0★: no approved scenario with proactive provision» (A9b).
+//   - phone_availability (B-T2-15, P-T2-3), A14: «level = max L such that CAP_1..CAP_L hold and phone
+//     satisfaction ≥ min_L» (2★ ≥ 60.1, 3★ ≥ 70.1, 4★ ≥ 80.1, 5★ > 90.0); «Phone satisfaction below
+//     min_n → the level is capped at 1★»; no declaration → NULL (R-NULL: «a capability not reported»).
+//   - appointment_booking (P-T2-7): cumulative capability flags.
+func (m *refModel) addRegistry(reg *transform.RegistryFile, quarters []string, loc *time.Location, bands map[metrics.Standard]*metrics.BandSet) {
+	get := func(k refKey) map[string]*refInd {
+		r := m.Res[k]
+		if r == nil {
+			r = map[string]*refInd{}
+			m.Res[k] = r
+		}
+		return r
+	}
+	for _, q := range quarters {
+		end := quarterEnd(q, loc)
+		type acc struct{ approved, proactive, api int64 }
+		per := map[refKey]*acc{}
+		for _, sc := range reg.Scenarios {
+			for _, std := range metrics.Standards {
+				if sc.Standard != "" && sc.Standard != string(std) {
+					continue
+				}
+				agencies := append([]string{sc.OwnerAgencyID}, sc.ParticipatingAgencyIDs...)
+				for _, a := range agencies {
+					k := refKey{std, a, q}
+					if per[k] == nil {
+						per[k] = &acc{}
+					}
+					at, err := time.Parse(time.RFC3339, sc.ApprovedAt)
+					if sc.Status != "approved" || err != nil || !at.Before(end) {
+						continue
+					}
+					per[k].approved++
+					if sc.ProactivePossible {
+						per[k].proactive++
+					}
+					if sc.APIPossible {
+						per[k].api++
+					}
+				}
+			}
+		}
+		for k, a := range per {
+			b := bands[k.Std]
+			res := get(k)
+			ex := fmt.Sprintf("%d proactive, %d api of %d approved", a.proactive, a.api, a.approved)
+			pro := &refInd{N: a.approved, Explain: ex}
+			switch {
+			case a.approved > 0:
+				pro.Raw = pct(a.proactive, a.approved)
+				pro.Units = roundUnits(pro.Raw)
+				pro.Status = metrics.Assessed
+				pro.Level = proactiveLevel(b, k.Std, pro.Units, a.proactive)
+			case k.Std == metrics.People:
+				zero := 0 // A9b: «0★: no approved scenario with proactive provision»
+				pro.Status, pro.Level = metrics.Assessed, &zero
+			default:
+				pro.Status = metrics.NoData
+			}
+			res["proactive_scenario_share"] = pro
+			if k.Std == metrics.Business {
+				res["api_scenario_share"] = censusShare(a.api, a.approved, b, "api_scenario_share")
+				res["api_scenario_share"].Explain = ex
+			}
+		}
+	}
+	declared := map[refKey]map[string][]string{}
+	for _, d := range reg.Declarations {
+		k := refKey{metrics.Standard(d.Standard), d.AgencyID, d.Quarter}
+		if declared[k] == nil {
+			declared[k] = map[string][]string{}
+		}
+		declared[k][d.Indicator] = d.Flags
+	}
+	phoneCaps := []string{"phone_working_hours", "phone_offhours_chatbot_callback", "", "phone_24x7_one_stop_shops", "phone_24x7_agencies"}
+	phoneMin := []int64{0, 601, 701, 801, 901} // tenths; 5★ is «свыше 90%» = > 90.0, i.e. ≥ 90.1 after R-ROUND
+	bookingCaps := []string{"booking_one_method", "booking_one_method_24x7", "booking_any_method_24x7", "reminder_1d_change_cancel", "reminder_1d_2h_change_cancel"}
+	for _, q := range quarters {
+		for _, std := range metrics.Standards {
+			keys := map[refKey]bool{}
+			for k := range declared {
+				if k.Std == std && k.Quarter == q {
+					keys[k] = true
+				}
+			}
+			for k := range m.phone {
+				if k.Std == std && k.Quarter == q {
+					keys[k] = true
+				}
+			}
+			for k := range keys {
+				b := bands[std]
+				cnt := m.phone[k]
+				flags, ok := declared[k]["phone_availability"]
+				r := &refInd{N: cnt[1], Status: metrics.NoData, Explain: fmt.Sprintf("sat_phone %d/%d, flags %v (declared %v)", cnt[0], cnt[1], flags, ok)}
+				if cnt[1] > 0 {
+					r.Raw = pct(cnt[0], cnt[1])
+					r.Units = roundUnits(r.Raw)
+					r.CI = true
+					r.CILow, r.CIHigh = wilson(cnt[0], cnt[1], b.Parameters.CIZ)
+					r.Status = metrics.NotAssessed
+				}
+				if ok {
+					has := map[string]bool{}
+					for _, f := range flags {
+						has[f] = true
+					}
+					enough := cnt[1] >= b.Parameters.MinN.Survey
+					l := 0
+					for L := 1; L <= 5; L++ {
+						c := phoneCaps[L-1]
+						if c != "" && !has[c] {
+							break
+						}
+						if L > 1 && (!enough || r.Units < phoneMin[L-1]) {
+							break
+						}
+						l = L
+					}
+					r.Status, r.Level = metrics.Assessed, &l
+				}
+				get(k)["phone_availability"] = r
+				if std == metrics.People {
+					bk := &refInd{Status: metrics.NoData}
+					if fl, ok := declared[k]["appointment_booking"]; ok {
+						has := map[string]bool{}
+						for _, f := range fl {
+							has[f] = true
+						}
+						l := 0
+						for L := 1; L <= 5 && has[bookingCaps[L-1]]; L++ {
+							l = L
+						}
+						bk.Status, bk.Level, bk.Explain = metrics.Assessed, &l, fmt.Sprint(fl)
+					}
+					get(k)["appointment_booking"] = bk
+				}
+			}
+		}
+	}
+	// A21: «default to the minimum over Table 1 indicators with non-NULL levels».
+	cat := metrics.DefaultCatalog()
+	m.Overall = map[refKey]*int{}
+	for k, res := range m.Res {
+		var o *int
+		for code, r := range res {
+			ind, ok := cat.Lookup(k.Std, code)
+			if !ok || ind.Table != 1 || r.Level == nil {
+				continue
+			}
+			if o == nil || *r.Level < *o {
+				v := *r.Level
+				o = &v
+			}
+		}
+		m.Overall[k] = o
+	}
+}
+
+// proactiveLevel classifies a proactive share: P uses the A9b ladder (1★ needs ≥ 1 approved
+// proactive scenario), B the «до 35%» ladder.
+func proactiveLevel(b *metrics.BandSet, std metrics.Standard, units, proactive int64) *int {
+	d := metrics.NewDecimal(units, 1)
+	l, err := b.Level("proactive_scenario_share", metrics.Facts{Value: &d,
+		Metrics: map[string]metrics.Decimal{"approved_proactive_scenarios": metrics.NewDecimal(proactive, 0)}})
+	if err != nil {
+		panic(err)
 	}
 	return &l
 }
