@@ -404,6 +404,9 @@ func lvl(l *int) string {
 //   - a satisfaction answer for e-r1 in Q1 (grade 1) re-answered in Q2 (grade 4): A24 «One answer per
 //     client per request per question (the latest kept)».
 //   - an nps answer without service_id: it cannot count for any service (A9).
+//   - one mention answered in 1 h and no official appeal or comment in 2026Q2: A15 «level = max L
+//     such that all mentions have rt ≤ M_L and all official appeals and comments have rt ≤ O_L»
+//     holds for L = 5 (nothing to violate in the empty class).
 //   - a business client's two sat_path_time answers: below min_n (not assessed), every other B
 //     indicator of xc-edge has no data.
 const edgeEvents = `{"schema":"service_event.v1","event_id":"xe-1","occurred_at":"2026-03-31T23:59:59+03:00","agency_id":"xc-edge","client_type":"person","client_id":"c0ffee01","request_id":"e-r1","service_id":"xc-edge.s1","status":"submitted","channel":"portal"}
@@ -417,11 +420,13 @@ const edgeEvents = `{"schema":"service_event.v1","event_id":"xe-1","occurred_at"
 {"schema":"rating.v1","event_id":"xe-9","occurred_at":"2026-05-02T10:00:00+03:00","agency_id":"xc-edge","client_type":"business","client_id":"b0ffee01","question":"sat_path_time","score":3,"request_id":"e-b1"}
 {"schema":"service_event.v1","event_id":"xe-11","occurred_at":"2026-03-30T10:00:00+03:00","agency_id":"xc-edge","client_type":"person","client_id":"c0ffee02","request_id":"e-r5","service_id":"xc-edge.s2","status":"submitted","channel":"portal","scenario_id":"sc-edge"}
 {"schema":"service_event.v1","event_id":"xe-12","occurred_at":"2026-04-03T10:00:00+03:00","agency_id":"xc-edge","client_type":"person","client_id":"c0ffee02","request_id":"e-r5","service_id":"xc-edge.s2","status":"completed","channel":"portal","scenario_id":"sc-edge"}
+{"schema":"appeal.v1","event_id":"xe-13","occurred_at":"2026-05-05T10:00:00+03:00","agency_id":"xc-edge","client_type":"person","appeal_id":"e-a1","step":"received","message_type":"mention","channel":"social_network"}
+{"schema":"appeal.v1","event_id":"xe-14","occurred_at":"2026-05-05T11:00:00+03:00","agency_id":"xc-edge","client_type":"person","appeal_id":"e-a1","step":"replied","channel":"social_network","reply_text":"Добрый день! Ответили в личном кабинете."}
 {"schema":"rating.v1","event_id":"xe-10","occurred_at":"2026-05-03T10:00:00+03:00","agency_id":"xc-edge","client_type":"business","client_id":"b0ffee02","question":"sat_path_time","score":2,"request_id":"e-b2"}
 `
 
 // edgeValid is the number of lines of edgeEvents.
-const edgeValid = 12
+const edgeValid = 14
 
 // checkEdgeRef checks the reference itself on the hand-made xc-edge events, against arithmetic
 // done by hand (Wilson with z = 1.96: 1/1 → [20.654, 100], 1/2 → [9.453, 90.547]).
@@ -456,6 +461,8 @@ func checkEdgeRef(t *testing.T, ref *refModel) {
 		// Business: grades 3 and 2: 1/2 = 50.0 %, n 2 < 30.
 		{metrics.Business, "2026Q2", "sat_client_path_time", metrics.NotAssessed, 500, 2, -1, 9.452865480, 90.547134520, true, "1/2", ""},
 		{metrics.Business, "2026Q2", "ease_positive_share", metrics.NoData, 0, 0, -1, 0, 0, false, "none", ""},
+		// One mention answered in 1 h, no official message: 1/1 within the 5★ limits, 5★.
+		{metrics.People, "2026Q2", "social_media_response_time", metrics.Assessed, 1000, 1, 5, 0, 0, false, "1/1", ""},
 		// xc-round (roundingEvents); Wilson 1001/2000 → [47.861, 52.239], 87/2000 → [3.540, 5.335];
 		// NPS −0.0495 ± 1.96·sqrt((0.0495 − 0.0495²)/2000) → [−5.901, −3.999].
 		{metrics.People, "2026Q2", "satisfaction_positive_share", metrics.Assessed, 501, 2000, 1, 47.860660, 52.239148, true, "1001/2000", "xc-round"},
