@@ -71,10 +71,10 @@ type demoAgency struct {
 }
 
 func runDemo(ctx context.Context, args []string) error {
-	fs := newFlagSet("demo", "demo [flags]\n\nThe whole pipeline on realistic data, with no flags on a fresh machine: starts ClickHouse\n(scripts/clickhouse.sh) and the embedded Kafka broker, simulates a year of events for 20 agencies,\npublishes them to Kafka, ingests them into ClickHouse (invalid ones to the dead-letter topic,\nduplicates counted once), and prints a summary per agency. It stops what it started.")
+	fs := newFlagSet("demo", "demo [flags]\n\nThe whole pipeline on realistic data, with no flags on a fresh machine: starts ClickHouse\n(scripts/clickhouse.sh) and the embedded Kafka broker, simulates a year of events for 20 agencies,\npublishes them to Kafka, ingests them into ClickHouse (invalid ones to the dead-letter topic,\nduplicates counted once), imports the scenario registry, assesses every quarter for both standards,\nrenders the dashboards into --out (and pushes them when CXSTAR_GRAFANA_URL is set, see\n`cxstar dashboards push --help` for the credentials), writes the Project Office report for the last\nquarter, and prints the agencies' star levels. It stops what it started.")
 	cfg := demoConfig{sim: addSimFlags(fs, 20, 2500)}
 	dsn := envString(fs, "clickhouse", "CXSTAR_DEMO_CLICKHOUSE", demoDefaultDSN, "ClickHouse DSN of the demo database (emptied first!)")
-	out := envString(fs, "out", "CXSTAR_DEMO_OUT", "cxstar-demo", "directory for the scenario registry, dashboards and report")
+	out := envString(fs, "out", "CXSTAR_DEMO_OUT", "cxstar-demo", "directory for the registry, dashboards and report")
 	keep := fs.Bool("keep", os.Getenv("CXSTAR_DEMO_KEEP") == "1", "leave ClickHouse running when the demo started it, to explore the data (env CXSTAR_DEMO_KEEP=1)")
 	timeout := envDuration(fs, "timeout", "CXSTAR_DEMO_TIMEOUT", 15*time.Minute, "give up when the demo takes longer")
 	progress := envDuration(fs, "progress", "CXSTAR_PROGRESS", 2*time.Second, "how often to print progress")
