@@ -143,6 +143,61 @@ type refModel struct {
 	phone map[refKey][2]int64
 	// Overall is the A21 overall level per agency × quarter × standard (nil: none).
 	Overall map[refKey]*int
+	// Details are the drill-down values per service and per life situation.
+	Details map[detKey]*detAcc
+}
+
+// detKey is one drill-down value: an indicator of an agency × quarter × standard for one service
+// or life situation.
+type detKey struct {
+	refKey
+	Code, Dim, ID string
+}
+
+// detAcc counts a drill-down share (pos of n) or NPS (prom, det of n).
+type detAcc struct {
+	nps            bool
+	pos, prom, det int64
+	n              int64
+}
+
+// det returns the accumulator of a drill-down value; an empty id (no service or life situation)
+// has none.
+func (m *refModel) det(k refKey, code, dim, id string, nps bool) *detAcc {
+	if id == "" {
+		return &detAcc{}
+	}
+	dk := detKey{k, code, dim, id}
+	a := m.Details[dk]
+	if a == nil {
+		a = &detAcc{nps: nps}
+		m.Details[dk] = a
+	}
+	return a
+}
+
+// grade counts a 1–4 grade into a share drill-down.
+func (a *detAcc) grade(score uint8) {
+	if score >= 1 && score <= 4 {
+		a.n++
+		if score >= 3 {
+			a.pos++
+		}
+	}
+}
+
+// score counts a 0–10 answer into an NPS drill-down.
+func (a *detAcc) score(score uint8) {
+	if score > 10 {
+		return
+	}
+	a.n++
+	switch {
+	case score >= 9:
+		a.prom++
+	case score <= 6:
+		a.det++
+	}
 }
 
 // Rating questions that feed a share of grades 4 and 3 (S-SAT / S-EASE, R-SURVEY), per code
@@ -204,7 +259,7 @@ var (
 // perQuarter = false is the specification. perQuarter = true keeps the latest answer per quarter
 // instead (what the transform does, known bug XC-2): it only explains a disagreement.
 func buildRef(evs []ingest.Event, loc *time.Location, bands map[metrics.Standard]*metrics.BandSet, perQuarter bool) *refModel {
-	m := &refModel{Res: map[refKey]map[string]*refInd{}, Agencies: map[metrics.Standard]map[string]map[string]bool{}}
+	m := &refModel{Res: map[refKey]map[string]*refInd{}, Agencies: map[metrics.Standard]map[string]map[string]bool{}, Details: map[detKey]*detAcc{}}
 	get := func(k refKey) map[string]*refInd {
 		r := m.Res[k]
 		if r == nil {
@@ -232,6 +287,7 @@ func buildRef(evs []ingest.Event, loc *time.Location, bands map[metrics.Standard
 		submitted                                 time.Time // earliest `submitted` event; zero if none
 		completions                               []time.Time
 		inScenario                                bool
+		ls                                        string          // life_situation_id of any event
 		quarters                                  map[string]bool // quarters with any event of the request
 	}
 	reqs := map[string]*request{} // agency|request_id
@@ -247,6 +303,9 @@ func buildRef(evs []ingest.Event, loc *time.Location, bands map[metrics.Standard
 			reqs[key] = r
 		}
 		r.quarters[quarterOf(e.OccurredAt, loc)] = true
+		if e.LifeSituationID != "" {
+			r.ls = e.LifeSituationID
+		}
 		if e.ScenarioID != "" {
 			// EVENTS.md scenario_id: «the client scenario the service was provided within».
 			r.inScenario = true
@@ -279,6 +338,7 @@ func buildRef(evs []ingest.Event, loc *time.Location, bands map[metrics.Standard
 	}
 	type repAcc struct{ all, rep int64 }
 	cov := map[refKey]*covAcc{}
+	covLS := map[detKey]*covAcc{}
 	rep := map[refKey]*repAcc{}
 	for _, r := range reqs {
 		// A11: den = distinct services «with ≥ 1 request in the quarter»; num = those «provided at
@@ -300,6 +360,24 @@ func buildRef(evs []ingest.Event, loc *time.Location, bands map[metrics.Standard
 			if r.inScenario {
 				c.inSc[r.service] = true
 			}
+			// Drill-down: per life situation the same share of distinct services; per service the
+			// volume-weighted share (B-T1-1: «Secondary diagnostic … requests with
+			// client_scenario_id / all requests»).
+			if r.ls != "" {
+				lk := detKey{k, "scenario_coverage", "life_situation", r.ls}
+				if covLS[lk] == nil {
+					covLS[lk] = &covAcc{all: map[string]bool{}, inSc: map[string]bool{}}
+				}
+				covLS[lk].all[r.service] = true
+				if r.inScenario {
+					covLS[lk].inSc[r.service] = true
+				}
+			}
+			d := m.det(k, "scenario_coverage", "service", r.service, false)
+			d.n++
+			if r.inScenario {
+				d.pos++
+			}
 		}
 		if r.submitted.IsZero() {
 			continue
@@ -313,12 +391,21 @@ func buildRef(evs []ingest.Event, loc *time.Location, bands map[metrics.Standard
 		a.all++
 		// A10: repeat if an earlier request of the same client for the same service has a
 		// success timestamp t1 with t1 < submitted_at ≤ t1 + 28 days; counted once.
+		isRep := int64(0)
 		for _, t1 := range completions[csKey{r.agency, r.client, r.service}] {
 			if t1.Before(r.submitted) && !r.submitted.After(t1.Add(window)) {
-				a.rep++
+				isRep = 1
 				break
 			}
 		}
+		a.rep += isRep
+		for _, d := range []*detAcc{m.det(k, "repeat_request_rate", "service", r.service, false), m.det(k, "repeat_request_rate", "life_situation", r.ls, false)} {
+			d.n++
+			d.pos += isRep
+		}
+	}
+	for lk, c := range covLS {
+		m.Details[lk] = &detAcc{pos: int64(len(c.inSc)), n: int64(len(c.all))}
 	}
 	for k, c := range cov {
 		get(k)["scenario_coverage"] = censusShare(int64(len(c.inSc)), int64(len(c.all)), bands[k.Std], "scenario_coverage")
@@ -379,8 +466,11 @@ func buildRef(evs []ingest.Event, loc *time.Location, bands map[metrics.Standard
 		case "nps":
 			// A9: NPS per service_id; only answers tied to a service can count for a service.
 			if e.ServiceID == "" {
+				m.det(k, "nps_positive_service_share", "life_situation", e.LifeSituationID, true).score(e.Score)
 				continue
 			}
+			m.det(k, "nps_positive_service_share", "service", e.ServiceID, true).score(e.Score)
+			m.det(k, "nps_positive_service_share", "life_situation", e.LifeSituationID, true).score(e.Score)
 			if services[k] == nil {
 				services[k] = map[string]*npsAcc{}
 			}
@@ -401,6 +491,8 @@ func buildRef(evs []ingest.Event, loc *time.Location, bands map[metrics.Standard
 				a = &npsAcc{}
 				digital[k] = a
 			}
+			m.det(k, "digital_touchpoint_nps", "service", e.ServiceID, true).score(e.Score)
+			m.det(k, "digital_touchpoint_nps", "life_situation", e.LifeSituationID, true).score(e.Score)
 			a.add(e.Score)
 		case "sat_phone":
 			// P-T2-3 / B-T2-15, A14: the satisfaction part of phone availability, grades 4 and 3.
@@ -409,6 +501,8 @@ func buildRef(evs []ingest.Event, loc *time.Location, bands map[metrics.Standard
 				a = &shareAcc{}
 				phone[k] = a
 			}
+			m.det(k, "phone_availability", "service", e.ServiceID, false).grade(e.Score)
+			m.det(k, "phone_availability", "life_situation", e.LifeSituationID, false).grade(e.Score)
 			if e.Score >= 1 && e.Score <= 4 {
 				a.n++
 				if e.Score >= 3 {
@@ -428,6 +522,8 @@ func buildRef(evs []ingest.Event, loc *time.Location, bands map[metrics.Standard
 				a = &shareAcc{}
 				shares[k][code] = a
 			}
+			m.det(k, code, "service", e.ServiceID, false).grade(e.Score)
+			m.det(k, code, "life_situation", e.LifeSituationID, false).grade(e.Score)
 			// S-SAT / S-EASE: positive = grades 4 and 3 among valid grades 1–4.
 			if e.Score >= 1 && e.Score <= 4 {
 				a.n++

@@ -174,6 +174,7 @@ func crossCheck(t *testing.T, cfg crossConfig) {
 				}
 				t.Run(fmt.Sprintf("%s/%s", std, q), func(t *testing.T) {
 					compareReport(t, ref, rep, std, q, settled, stats)
+					compareDetails(t, ref, run.Details, rep, std, q, stats)
 				})
 			}
 		}
@@ -533,4 +534,73 @@ func roundingEvents() string {
 		line(i, "person", "nps_digital", map[bool]int{true: 3, false: 8}[i < 99])
 	}
 	return b.String()
+}
+
+// refDetail turns a drill-down accumulator into the reference value: a share (Wilson interval) or
+// an NPS (NPS interval), as the indicator itself.
+func refDetail(a *detAcc, z float64) *refInd {
+	r := &refInd{N: a.n, Status: metrics.Assessed, CI: true}
+	if a.nps {
+		r.Raw = big.NewRat(100*(a.prom-a.det), a.n)
+		r.CILow, r.CIHigh = npsInterval(a.prom, a.det, a.n, z)
+		r.Explain = fmt.Sprintf("nps %d−%d of %d", a.prom, a.det, a.n)
+	} else {
+		r.Raw = pct(a.pos, a.n)
+		r.CILow, r.CIHigh = wilson(a.pos, a.n, z)
+		r.Explain = fmt.Sprintf("%d/%d", a.pos, a.n)
+	}
+	r.Units = roundUnits(r.Raw)
+	return r
+}
+
+// compareDetails compares the per-service and per-life-situation drill-down of one standard and
+// quarter with the reference: the same set of (agency, indicator, dimension, id), and per entry n,
+// value and interval.
+func compareDetails(t *testing.T, ref *refModel, details []transform.Detail, rep *metrics.Report, std metrics.Standard, q string, stats map[string]int) {
+	t.Helper()
+	z := metrics.DefaultZ
+	inReport := map[string]bool{}
+	for _, a := range rep.Agencies {
+		inReport[a.AgencyID] = true
+	}
+	compared := map[string]bool{}
+	for _, c := range refCodes(std) {
+		compared[c] = true
+	}
+	seen := map[detKey]bool{}
+	for _, d := range details {
+		if d.Standard != std || !compared[d.Indicator] {
+			continue
+		}
+		k := detKey{refKey{std, d.AgencyID, q}, d.Indicator, d.Dimension, d.DimensionID}
+		seen[k] = true
+		name := fmt.Sprintf("%s %s %s %s by %s %s", std, q, d.AgencyID, d.Indicator, d.Dimension, d.DimensionID)
+		a := ref.Details[k]
+		if a == nil || a.n == 0 {
+			if alt := ref.alt; alt != nil && alt.Details[k] != nil {
+				knownBug(t, "XC-2", "%s: in the drill-down, not in the reference", name)
+				continue
+			}
+			t.Errorf("%s: in the drill-down (value %v, n %d), not in the reference", name, d.Value, d.N)
+			continue
+		}
+		r := metrics.Result{Value: d.Value, N: d.N, CILow: d.CILow, CIHigh: d.CIHigh, Status: metrics.Assessed}
+		want := refDetail(a, z)
+		stats["detail"]++
+		if diffs := diffResult(want, &r); len(diffs) > 0 {
+			if alt := ref.alt; alt != nil && alt.Details[k] != nil && len(diffResult(refDetail(alt.Details[k], z), &r)) == 0 {
+				knownBug(t, "XC-2", "%s: %s", name, strings.Join(diffs, "; "))
+				continue
+			}
+			for _, df := range diffs {
+				t.Errorf("%s: %s (reference: %s)", name, df, want.Explain)
+			}
+		}
+	}
+	for k, a := range ref.Details {
+		if k.Std != std || k.Quarter != q || !inReport[k.Agency] || seen[k] || a.n == 0 || !compared[k.Code] {
+			continue
+		}
+		t.Errorf("%s %s %s %s by %s %s: in the reference (%s), missing from the drill-down", std, q, k.Agency, k.Code, k.Dim, k.ID, refDetail(a, z).Explain)
+	}
 }
