@@ -427,6 +427,11 @@ func lvl(l *int) string {
 //   - one mention answered in 1 h and no official appeal or comment in 2026Q2: A15 «level = max L
 //     such that all mentions have rt ≤ M_L and all official appeals and comments have rt ≤ O_L»
 //     holds for L = 5 (nothing to violate in the empty class).
+//   - an official appeal in a public chat answered automatically after 30 min and officially after
+//     exactly 2 h: «не должно превышать … 2 часа» (A2: ≤) still meets 5★; unanswered messages that
+//     do not count: an official appeal by e-mail (not a social network or public chat), an
+//     excluded mention (moderation), a written appeal in a public chat (neither class), a business
+//     client's mention (P-T2-6 exists only in P). 2026Q2: 2 messages, 2 within the 5★ limits, 5★.
 //   - a business client's two sat_path_time answers: below min_n (not assessed), every other B
 //     indicator of xc-edge has no data.
 const edgeEvents = `{"schema":"service_event.v1","event_id":"xe-1","occurred_at":"2026-03-31T23:59:59+03:00","agency_id":"xc-edge","client_type":"person","client_id":"c0ffee01","request_id":"e-r1","service_id":"xc-edge.s1","status":"submitted","channel":"portal"}
@@ -442,11 +447,18 @@ const edgeEvents = `{"schema":"service_event.v1","event_id":"xe-1","occurred_at"
 {"schema":"service_event.v1","event_id":"xe-12","occurred_at":"2026-04-03T10:00:00+03:00","agency_id":"xc-edge","client_type":"person","client_id":"c0ffee02","request_id":"e-r5","service_id":"xc-edge.s2","status":"completed","channel":"portal","scenario_id":"sc-edge"}
 {"schema":"appeal.v1","event_id":"xe-13","occurred_at":"2026-05-05T10:00:00+03:00","agency_id":"xc-edge","client_type":"person","appeal_id":"e-a1","step":"received","message_type":"mention","channel":"social_network"}
 {"schema":"appeal.v1","event_id":"xe-14","occurred_at":"2026-05-05T11:00:00+03:00","agency_id":"xc-edge","client_type":"person","appeal_id":"e-a1","step":"replied","channel":"social_network","reply_text":"Добрый день! Ответили в личном кабинете."}
+{"schema":"appeal.v1","event_id":"xe-15","occurred_at":"2026-05-06T12:00:00+03:00","agency_id":"xc-edge","client_type":"person","appeal_id":"e-a2","step":"received","message_type":"official_appeal","channel":"public_chat"}
+{"schema":"appeal.v1","event_id":"xe-16","occurred_at":"2026-05-06T12:30:00+03:00","agency_id":"xc-edge","client_type":"person","appeal_id":"e-a2","step":"replied","channel":"public_chat","automated":true,"reply_text":"Сообщение получено."}
+{"schema":"appeal.v1","event_id":"xe-17","occurred_at":"2026-05-06T14:00:00+03:00","agency_id":"xc-edge","client_type":"person","appeal_id":"e-a2","step":"replied","channel":"public_chat","reply_text":"Добрый день! Ответ направлен."}
+{"schema":"appeal.v1","event_id":"xe-18","occurred_at":"2026-05-07T12:00:00+03:00","agency_id":"xc-edge","client_type":"person","appeal_id":"e-a3","step":"received","message_type":"official_appeal","channel":"email"}
+{"schema":"appeal.v1","event_id":"xe-19","occurred_at":"2026-05-07T12:00:00+03:00","agency_id":"xc-edge","client_type":"person","appeal_id":"e-a4","step":"received","message_type":"mention","channel":"social_network","excluded":true}
+{"schema":"appeal.v1","event_id":"xe-20","occurred_at":"2026-05-07T12:00:00+03:00","agency_id":"xc-edge","client_type":"person","appeal_id":"e-a5","step":"received","message_type":"written_appeal","channel":"public_chat"}
+{"schema":"appeal.v1","event_id":"xe-21","occurred_at":"2026-05-07T12:00:00+03:00","agency_id":"xc-edge","client_type":"business","appeal_id":"e-a6","step":"received","message_type":"mention","channel":"social_network"}
 {"schema":"rating.v1","event_id":"xe-10","occurred_at":"2026-05-03T10:00:00+03:00","agency_id":"xc-edge","client_type":"business","client_id":"b0ffee02","question":"sat_path_time","score":2,"request_id":"e-b2"}
 `
 
 // edgeValid is the number of lines of edgeEvents.
-const edgeValid = 14
+const edgeValid = 21
 
 // checkEdgeRef checks the reference itself on the hand-made xc-edge events, against arithmetic
 // done by hand (Wilson with z = 1.96: 1/1 → [20.654, 100], 1/2 → [9.453, 90.547]).
@@ -481,8 +493,14 @@ func checkEdgeRef(t *testing.T, ref *refModel) {
 		// Business: grades 3 and 2: 1/2 = 50.0 %, n 2 < 30.
 		{metrics.Business, "2026Q2", "sat_client_path_time", metrics.NotAssessed, 500, 2, -1, 9.452865480, 90.547134520, true, "1/2", ""},
 		{metrics.Business, "2026Q2", "ease_positive_share", metrics.NoData, 0, 0, -1, 0, 0, false, "none", ""},
-		// One mention answered in 1 h, no official message: 1/1 within the 5★ limits, 5★.
-		{metrics.People, "2026Q2", "social_media_response_time", metrics.Assessed, 1000, 1, 5, 0, 0, false, "1/1", ""},
+		// A mention answered in 1 h and an official appeal in exactly 2 h: 2/2 within the 5★ limits, 5★.
+		{metrics.People, "2026Q2", "social_media_response_time", metrics.Assessed, 1000, 2, 5, 0, 0, false, "2/2", ""},
+		// xc-round services: s1 NPS 0 (10/10/10), s2 NPS > 0 (11/10/9), s3 29 promoters (below min_n):
+		// 1 of 2 positive = 50.0 % → 0★ (A8: NPS = 0 is not positive), Wilson 1/2.
+		{metrics.People, "2026Q2", "nps_positive_service_share", metrics.Assessed, 500, 2, 0, 9.452865, 90.547135, true, "1/2", "xc-round"},
+		// Wilson 16/30 → [36.142, 69.768]; 29/29 → [88.303, 100].
+		{metrics.Business, "2026Q2", "ease_positive_share", metrics.Assessed, 533, 30, 1, 36.142013, 69.767873, true, "16/30", "xc-round"},
+		{metrics.People, "2026Q2", "ease_positive_share", metrics.NotAssessed, 1000, 29, -1, 88.302641, 100, true, "29/29", "xc-round"},
 		// xc-round (roundingEvents); Wilson 1001/2000 → [47.861, 52.239], 87/2000 → [3.540, 5.335];
 		// NPS −0.0495 ± 1.96·sqrt((0.0495 − 0.0495²)/2000) → [−5.901, −3.999].
 		{metrics.People, "2026Q2", "satisfaction_positive_share", metrics.Assessed, 501, 2000, 1, 47.860660, 52.239148, true, "1001/2000", "xc-round"},
@@ -513,14 +531,19 @@ func checkEdgeRef(t *testing.T, ref *refModel) {
 }
 
 // roundingValid is the number of lines of roundingEvents.
-const roundingValid = 3 * 2000
+const roundingValid = 3*2000 + 2 + 30 + 30 + 29 + 30 + 29
 
 // roundingEvents are 2,000 answers each of three questions of one more agency, xc-round, in 2026Q2,
 // whose exact values end in 5 at the second decimal, where binary floating point falls below the
 // half (A1: «round half-up to one decimal … use decimal arithmetic, not binary floats»):
 //   - people satisfaction, 1,001 of 2,000 positive: 50.05 % → 50.1 → 1★ (float64 gives 50.04999…, 50.0, 0★);
 //   - business satisfaction, 87 of 2,000 positive: 4.35 % → 4.4 (float64 4.34999…);
-//   - people nps_digital, 0 promoters and 99 detractors of 2,000: −4.95 → −5.0 (half away from zero).
+//   - people nps_digital, 0 promoters and 99 detractors of 2,000: −4.95 → −5.0 (half away from zero);
+//     two more promoters at non-digital touchpoints (mfc, none) do not count (P-T2-5);
+//   - people nps by service: xr.s1 10 promoters, 10 passives, 10 detractors (NPS 0); xr.s2 11, 9, 10
+//     (NPS > 0); xr.s3 29 promoters (below min_n 30);
+//   - min_n = 30 exactly: business ease 16 of 30 positive = 53.3 % → 1★ assessed; people ease 29
+//     answers, all positive: 100.0 % but not assessed.
 func roundingEvents() string {
 	var b strings.Builder
 	base := time.Date(2026, 5, 12, 9, 0, 0, 0, time.UTC)
@@ -532,6 +555,30 @@ func roundingEvents() string {
 		line(i, "person", "satisfaction", map[bool]int{true: 4, false: 2}[i < 1001])
 		line(i, "business", "satisfaction", map[bool]int{true: 3, false: 1}[i < 87])
 		line(i, "person", "nps_digital", map[bool]int{true: 3, false: 8}[i < 99])
+	}
+	for i, ch := range []string{`,"channel":"mfc"`, ``} {
+		fmt.Fprintf(&b, `{"schema":"rating.v1","event_id":"xr-nd-%d","occurred_at":"2026-05-13T10:00:00+03:00","agency_id":"xc-round","client_type":"person","client_id":"%x","question":"nps_digital","score":10,"request_id":"xr-nd-%d"%s}`+"\n", i, 0xdd00+i, i, ch)
+	}
+	svc := func(id string, prom, pass, det int) {
+		for i := 0; i < prom+pass+det; i++ {
+			score := 10
+			if i >= prom {
+				score = 7
+			}
+			if i >= prom+pass {
+				score = 0
+			}
+			fmt.Fprintf(&b, `{"schema":"rating.v1","event_id":"xr-%s-%d","occurred_at":"2026-05-14T10:00:00+03:00","agency_id":"xc-round","client_type":"person","client_id":"%x","question":"nps","score":%d,"service_id":"%s","request_id":"xr-%s-%d"}`+"\n", id, i, 0xee00+i, score, id, id, i)
+		}
+	}
+	svc("xr.s1", 10, 10, 10)
+	svc("xr.s2", 11, 9, 10)
+	svc("xr.s3", 29, 0, 0)
+	for i := 0; i < 30; i++ {
+		line(3000+i, "business", "ease", map[bool]int{true: 4, false: 1}[i < 16])
+		if i < 29 {
+			line(3000+i, "person", "ease", 4)
+		}
 	}
 	return b.String()
 }
