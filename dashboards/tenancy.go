@@ -306,3 +306,12 @@ func TenantPing(ctx context.Context, addr string, t Tenant) error {
 	defer c.Close()
 	return c.Ping(ctx)
 }
+
+// TenantMap indexes agency tenants by agency id, as PushConfig.Tenants and RenderConfig.Tenants want.
+func TenantMap(ag []Tenant) map[string]Tenant {
+	m := make(map[string]Tenant, len(ag))
+	for _, t := range ag {
+		m[t.AgencyID] = t
+	}
+	return m
+}
