@@ -29,8 +29,8 @@ type Figure struct {
 	Unit     string  // e.g. "events/s", "s", "MB"
 	Baseline string  // what it is compared with ("" when there is no baseline)
 	Base     float64 // the baseline's median, in the same unit
-	// Ratio is Value/Base for rates, Base/Value for times and sizes: above 1 the project is
-	// better than its baseline.
+	// Ratio is Value/Base for rates (the median of the per-run ratios), Base/Value for times
+	// and sizes: above 1 the project is better than its baseline.
 	Ratio  float64
 	Target string // the target, e.g. "≥ 0.5 of the lower baseline"
 	Runs   int
@@ -196,9 +196,15 @@ func median(xs []float64) float64 {
 func rate(name, project, unit, baseline string, value, base []float64, target, note string) Figure {
 	f := Figure{Name: name, Project: project, Unit: unit, Baseline: baseline, Value: median(value), Base: median(base),
 		Target: target, Note: note, Runs: len(value)}
-	if f.Base > 0 {
-		f.Ratio = f.Value / f.Base
+	// The ratio is the median of the per-run ratios: a project run and its baseline run are taken
+	// back to back, so they share the machine's load of the moment.
+	var ratios []float64
+	for i := range value {
+		if i < len(base) && base[i] > 0 {
+			ratios = append(ratios, value[i]/base[i])
+		}
 	}
+	f.Ratio = median(ratios)
 	return f
 }
 

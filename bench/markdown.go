@@ -62,7 +62,7 @@ func (r *Report) Markdown() string {
 		fmt.Fprintf(&b, "| %s | %s | %s %s | %s | %s | %s | %s | %s |\n", f.Name, f.Project, human(f.Value), f.Unit,
 			dash(f.Baseline), base, ratio, dash(f.Target), f.Note)
 	}
-	fmt.Fprintf(&b, "\nRatio: project ÷ baseline for rates, baseline ÷ project for times and sizes (above 1: the project beats its baseline).\n\n%s\n", EndMarker)
+	fmt.Fprintf(&b, "\nRatio: project ÷ baseline for rates (median of the per-run ratios: each project run is paired with a baseline run taken right after it), baseline ÷ project for times (above 1: the project beats its baseline).\n\n%s\n", EndMarker)
 	return b.String()
 }
 
