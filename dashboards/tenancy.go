@@ -228,6 +228,14 @@ func ProvisionClickHouse(ctx context.Context, admin driver.Conn, c TenancyConfig
 	if err != nil {
 		return po, nil, err
 	}
+	var tables uint64
+	if err := admin.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = "+sqlString(c.MainDB)+
+		" AND name IN ('assessments', 'indicator_details')").Scan(&tables); err != nil {
+		return po, nil, fmt.Errorf("check the assessments tables of %s: %w", c.MainDB, err)
+	}
+	if tables != 2 {
+		return po, nil, fmt.Errorf("database %s has no assessments/indicator_details tables: run `cxstar migrate` first", c.MainDB)
+	}
 	for _, t := range ag {
 		for _, stmt := range AgencyDDL(c.MainDB, t) {
 			if err := admin.Exec(ctx, stmt); err != nil {

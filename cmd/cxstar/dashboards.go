@@ -108,6 +108,13 @@ func runDashboards(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	gr := dashboards.Grafana{URL: *f.grafanaURL, User: *f.grafanaUser, Password: *f.grafanaPassword, Token: *f.grafanaToken}
+	if gr.Token != "" && !flagOrEnvSet(fs, "grafana-user", "CXSTAR_GRAFANA_USER") {
+		gr.User, gr.Password = "", "" // an explicit token wins over the default admin user
+	}
+	if sub == "push" && gr.User == "" {
+		return errors.New("push needs a Grafana server admin with basic auth (--grafana-user/--grafana-password): a token is scoped to one organization and cannot create the per-agency organizations")
+	}
 	needDB := sub == "push" || len(agencies) == 0
 	secret, err := dashboards.LoadSecret(*f.secretFile)
 	if err != nil {
@@ -185,7 +192,7 @@ func runDashboards(ctx context.Context, args []string) error {
 		return nil
 	}
 	rep, err := dashboards.Push(ctx, dashboards.PushConfig{
-		Grafana:        dashboards.Grafana{URL: *f.grafanaURL, User: *f.grafanaUser, Password: *f.grafanaPassword, Token: *f.grafanaToken},
+		Grafana:        gr,
 		ClickHouseHost: host, ClickHousePort: port, ProjectOffice: po, Tenants: tenants,
 	}, agencies, dashboards.WithLang(lang))
 	if rep != nil {
@@ -264,4 +271,12 @@ func agenciesFromAssessments(ctx context.Context, c driver.Conn) ([]dashboards.A
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, rows.Err()
+}
+
+// flagOrEnvSet reports whether flag name was given on the command line or through env.
+func flagOrEnvSet(fs *flag.FlagSet, name, env string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	_, inEnv := os.LookupEnv(env)
+	return set || inEnv
 }
