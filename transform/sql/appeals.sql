@@ -15,8 +15,8 @@ FROM
         appeal_id,
         minIf(occurred_at, step = 'received')                         AS received_at,
         countIf(step = 'received') > 0                                AS has_received,
-        toString(anyIf(message_type, step = 'received'))              AS message_type,
-        toString(anyIf(channel, step = 'received'))                   AS channel,
+        anyIf(toString(message_type), step = 'received')              AS message_type,
+        anyIf(toString(channel), step = 'received')                   AS channel,
         max(excluded)                                                 AS excluded,
         minIf(occurred_at, step = 'replied' AND {{AUTOMATED}})        AS replied_at,
         countIf(step = 'replied' AND {{AUTOMATED}}) > 0               AS has_reply
