@@ -52,8 +52,10 @@ build_grafana() {
   goenv
   log "building Grafana $GRAFANA_V into $D (cold: ~5.5 min, ~4.4 GB; logs in $D/build.log)"
   mkdir -p "$D/bin"
+  local rc
+  set +e # a subshell tested with || ignores set -e: test its status afterwards instead
   (
-    set -x
+    set -ex
     go mod download github.com/grafana/grafana@"$GRAFANA_V"
     rm -rf "$D/src.tmp"
     cp -r "$GOMODCACHE/github.com/grafana/grafana@$GRAFANA_V" "$D/src.tmp"
@@ -63,7 +65,10 @@ build_grafana() {
     GOBIN="$D/bin" go install github.com/google/wire/cmd/wire@v0.7.0
     "$D/bin/wire" gen -tags oss ./pkg/server
     go build -tags oss -ldflags "-X main.version=10.0.0-81d85ce8" -o "$D/bin/grafana.tmp" ./pkg/cmd/grafana
-  ) >>"$D/build.log" 2>&1 || { tail -n 30 "$D/build.log" >&2; die "Grafana build failed (full log: $D/build.log); fix the cause (disk space? Go module proxy reachable?) and rerun '$0 build'"; }
+  ) >>"$D/build.log" 2>&1
+  rc=$?
+  set -e
+  [ "$rc" = 0 ] || { tail -n 30 "$D/build.log" >&2; die "Grafana build failed (full log: $D/build.log); fix the cause (disk space? Go module proxy reachable?) and rerun '$0 build'"; }
   rm -rf "$D/src"
   mv "$D/src.tmp" "$D/src"
   mv "$D/bin/grafana.tmp" "$D/bin/grafana"
@@ -75,8 +80,10 @@ build_plugin() {
   if [ -x "$P/gpx_clickhouse_linux_amd64" ] && [ -f "$P/plugin.json" ]; then return 0; fi
   goenv
   log "building $PLUGIN_ID $PLUGIN_V (backend only; logs in $D/build.log)"
+  local rc
+  set +e
   (
-    set -x
+    set -ex
     go mod download github.com/grafana/clickhouse-datasource@"$PLUGIN_V"
     rm -rf "$D/plugin-src"
     cp -r "$GOMODCACHE/github.com/grafana/clickhouse-datasource@$PLUGIN_V" "$D/plugin-src"
@@ -86,7 +93,10 @@ build_plugin() {
     go build -o "$P.tmp/gpx_clickhouse_linux_amd64" ./pkg
     if [ -f dist/plugin.json ]; then cp dist/plugin.json "$P.tmp/"; else cp src/plugin.json "$P.tmp/"; fi
     if [ -d src/dashboards ]; then cp -r src/dashboards "$P.tmp/"; fi
-  ) >>"$D/build.log" 2>&1 || { tail -n 30 "$D/build.log" >&2; die "$PLUGIN_ID build failed (full log: $D/build.log); rerun '$0 build'"; }
+  ) >>"$D/build.log" 2>&1
+  rc=$?
+  set -e
+  [ "$rc" = 0 ] || { tail -n 30 "$D/build.log" >&2; die "$PLUGIN_ID build failed (full log: $D/build.log); rerun '$0 build'"; }
   rm -rf "$P"
   mv "$P.tmp" "$P"
   log "built plugin into $P"
