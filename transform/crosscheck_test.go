@@ -1,7 +1,7 @@
 package transform_test
 
-// Known disagreements between transform.Assess and the reference, reported to the lead. They are
-// logged as "KNOWN BUG" (CXSTAR_CROSSCHECK_STRICT=1 makes them fail):
+// Disagreements this cross-check found between transform.Assess and the reference, now fixed; the
+// test fails if either comes back:
 //
 //   - XC-1 (P-T2-6 social_media_response_time, transform/sql/appeals.sql): Assess of a quarter fails
 //     with «Unexpected value 0 for type Enum8(...)» when an appeal has a step in the quarter window
@@ -215,20 +215,10 @@ func crossCheck(t *testing.T, cfg crossConfig) {
 	}
 }
 
-// strictEnv makes known disagreements fail the test (CXSTAR_CROSSCHECK_STRICT=1): they are bugs
-// reported to the lead, logged by default so that main stays green while they are open.
-const strictEnv = "CXSTAR_CROSSCHECK_STRICT"
-
-// knownBug logs a disagreement already reported (see the bug list at the top of this file), or fails
-// in strict mode.
+// knownBug fails with the id of a disagreement this test once found (see the top of this file).
 func knownBug(t *testing.T, id, format string, args ...any) {
 	t.Helper()
-	msg := "KNOWN BUG " + id + ": " + fmt.Sprintf(format, args...)
-	if os.Getenv(strictEnv) != "" {
-		t.Error(msg)
-	} else {
-		t.Log(msg)
-	}
+	t.Error("regression of " + id + ": " + fmt.Sprintf(format, args...))
 }
 
 // splitSpanningAppeals writes a copy of the files without the appeals whose valid steps fall in more

@@ -2,7 +2,7 @@
 -- question × service × life situation × digital touchpoint. The inner GROUP BY counts each answer
 -- once: the same event_id delivered twice collapses (its key is the event_id), and an answer tied
 -- to a request or scenario keeps only the client's latest answer per (request, scenario, question)
--- (A12, A24). Scores outside the question's scale are not valid answers (R-SURVEY).
+-- (A12, A24), even when the latest was given in a later quarter: then it counts there, not here. Scores outside the question's scale are not valid answers (R-SURVEY).
 SELECT
     any(agency_id)                  AS agency,
     any(toString(client_type))      AS client_type_name,
@@ -33,11 +33,12 @@ FROM
             argMax(score, ord)           AS score,
             argMax(service_id, ord)      AS service_id,
             argMax(life_situation_id, ord) AS life_situation_id,
-            argMax(channel, ord)         AS channel
+            argMax(channel, ord)         AS channel,
+            max(occurred_at)             AS last_at
         FROM
         (
             SELECT
-                agency_id, client_type, question, score, service_id, life_situation_id, channel,
+                agency_id, client_type, question, score, service_id, life_situation_id, channel, occurred_at,
                 -- latest answer first; ties broken by the event_id (deterministic)
                 bitShiftLeft(toUInt64(occurred_at), 32) + bitAnd(cityHash64(event_id), 4294967295) AS ord,
                 if(request_id = '' AND scenario_id = '', event_id, concat(client_id, '|', request_id, '|', scenario_id)) AS answer_key,
@@ -46,10 +47,13 @@ FROM
                 cityHash64(toString(agency_id), toString(client_type), toString(question), answer_key) AS key1,
                 sipHash64(toString(agency_id), toString(client_type), toString(question), answer_key)  AS key2
             FROM ratings
-            WHERE occurred_at >= {{QS}} AND occurred_at < {{QE}} {{AGENCY}}
+            -- answers of the quarter, and later answers tied to a request or scenario, which may
+            -- supersede one of them: the latest answer counts in its own quarter only (A24, XC-2)
+            WHERE occurred_at >= {{QS}} AND (occurred_at < {{QE}} OR request_id != '' OR scenario_id != '') {{AGENCY}}
         )
         GROUP BY key1, key2
     )
+    WHERE last_at < {{QE}}
 )
 WHERE if(question IN ('nps', 'nps_digital'), score <= 10, score >= 1 AND score <= 4)
 -- a few thousand groups: one 64-bit hash of the names is collision-free in practice and fast on 18.16
