@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -121,4 +122,52 @@ func (s Server) MustCall(t testing.TB, want int, method, path, user, password st
 		t.Fatalf("%s %s as %q: status %d, want %d: %s", method, path, user, code, want, b)
 	}
 	return b
+}
+
+// StartPrivate starts a second, private Grafana (own state folder and port, same cached build)
+// with extra environment variables (e.g. for provisioning files placed in
+// state/provisioning before it starts), and stops it when the test ends. prepare, when not nil,
+// runs with the state folder before the server starts.
+func StartPrivate(t testing.TB, env map[string]string, prepare func(state string)) Server {
+	t.Helper()
+	if _, err := Up(); err != nil { // builds when needed
+		t.Fatalf("Grafana is required for this test: %v", err)
+	}
+	state := t.TempDir()
+	if prepare != nil {
+		prepare(state)
+	}
+	port := freePort(t)
+	script := filepath.Join(repoRoot(), "scripts", "grafana.sh")
+	vars := append(os.Environ(), "CXSTAR_GRAFANA_STATE="+state, "CXSTAR_GRAFANA_PORT="+strconv.Itoa(port))
+	for k, v := range env {
+		vars = append(vars, k+"="+v)
+	}
+	cmd := exec.Command("bash", script, "up")
+	cmd.Env = vars
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("start a private Grafana: %v\n%s", err, out)
+	}
+	t.Cleanup(func() {
+		down := exec.Command("bash", script, "down")
+		down.Env = vars
+		_ = down.Run()
+	})
+	return Server{URL: "http://127.0.0.1:" + strconv.Itoa(port), User: env2(env, "CXSTAR_GRAFANA_USER", "admin"), Password: env2(env, "CXSTAR_GRAFANA_PASSWORD", "cxstar-admin")}
+}
+
+func env2(m map[string]string, name, def string) string {
+	if v, ok := m[name]; ok {
+		return v
+	}
+	return env(name, def)
+}
+
+func freePort(t testing.TB) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
