@@ -422,17 +422,38 @@ func (c *Consumer) runGeneration(ctx, gctx context.Context, gen *kafka.Generatio
 	var first time.Time
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
-	hand := func() bool {
+	// stop begins the end of the generation: no more fetching, and the batches still to be
+	// written get the stop timeout, after which they are abandoned uncommitted.
+	var stopTimer *time.Timer
+	stop := sync.OnceFunc(func() {
+		stopReaders()
+		stopTimer = time.AfterFunc(c.stopTimeout, cancelWrites)
+	})
+	defer func() {
+		if stopTimer != nil {
+			stopTimer.Stop()
+		}
+	}()
+	hand := func() {
 		if cur.messages == 0 {
-			return true
+			return
 		}
 		kafkaBatchRows.Observe(float64(cur.messages))
 		buffered.Add(int64(cur.bytes()))
 		kafkaBuffered.Set(float64(buffered.Load()))
-		full <- cur
+		// Backpressure: while the writer is busy (ClickHouse slow or down) nothing is read. A stop
+		// request must still get through, so that SIGTERM is honoured within the stop timeout.
+		select {
+		case full <- cur:
+		case <-ctx.Done():
+			stop()
+			full <- cur
+		case <-gctx.Done():
+			stop()
+			full <- cur
+		}
 		cur = <-free
 		timer.Stop()
-		return !failed.Load()
 	}
 	var ev Event
 	var stopping bool
@@ -466,9 +487,7 @@ func (c *Consumer) runGeneration(ctx, gctx context.Context, gen *kafka.Generatio
 
 	// Stop: no new messages (the ones fetched but not processed are simply re-read), write what
 	// was processed within the stop timeout, commit, close the partition readers.
-	stopReaders()
-	stopTimer := time.AfterFunc(c.stopTimeout, cancelWrites)
-	defer stopTimer.Stop()
+	stop()
 	hand()
 	close(full)
 	<-writerDone

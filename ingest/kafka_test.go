@@ -3,11 +3,14 @@ package ingest_test
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/cxstar/cxstar/ingest"
@@ -259,5 +262,64 @@ func TestStaleGenerationCommitIsRefused(t *testing.T) {
 	}
 	if got := res.Topics[ingest.TopicRatings][0].CommittedOffset; got != 20 {
 		t.Errorf("committed offset of partition 0 is %d; want 20 (the new owner's)", got)
+	}
+}
+
+// TestBackpressureWhileClickHouseIsDown: with ClickHouse unreachable the consumer keeps at most
+// two batches (one being written, one full), stops fetching instead of growing, reports itself
+// stalled, commits nothing, and on stop returns an error saying the batch will be read again.
+func TestBackpressureWhileClickHouseIsDown(t *testing.T) {
+	b := kafkatest.StartBroker(t)
+	ev := kafkatest.Generate("bp", 20_000, 0, 0)
+	kafkatest.Publish(t, b.Addrs(), ev)
+
+	opts, err := store.Options("clickhouse://127.0.0.1:1/nothing_listens_here")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.DialTimeout = 200 * time.Millisecond
+	dead, err := clickhouse.Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dead.Close()
+	// maxBuffer 64 KiB → a batch is handed over once it reaches 32 KiB. Batch.Add counts at least
+	// 96 bytes an event, so a batch reaches 32,768 bytes after at most ⌈32768/96⌉ = 342 events;
+	// one batch stuck in the writer plus one waiting to be handed over: at most 684.
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	c := ingest.NewConsumer(b.Addrs(), ingest.NewValidator(),
+		ingest.NewWriter(dead, ingest.WithBackoff(10*time.Millisecond, 50*time.Millisecond), ingest.WithLogger(quiet)),
+		ingest.WithConsumerLogger(quiet),
+		ingest.WithGroup("bp"), ingest.WithMaxBuffer(64<<10), ingest.WithFlush(100_000, 1<<30, 50*time.Millisecond),
+		ingest.WithStallAfter(300*time.Millisecond), ingest.WithStopTimeout(200*time.Millisecond))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	time.Sleep(2 * time.Second)
+	st := c.Stats()
+	ok, status := c.Health()
+	cancel()
+	runErr := <-done
+	if st.Consumed == 0 || st.Consumed > 684 {
+		t.Errorf("processed %d messages while ClickHouse was down; want between 1 and 684 (two batches)", st.Consumed)
+	}
+	if st.Committed != 0 || st.Inserted != 0 {
+		t.Errorf("committed %d, inserted %d while ClickHouse was down; want 0", st.Committed, st.Inserted)
+	}
+	if ok || !strings.Contains(status, "waiting") {
+		t.Errorf("health %v %q; want stalled", ok, status)
+	}
+	if runErr == nil {
+		t.Errorf("Run returned nil although its last batch could not be written; want an error")
+	}
+	cl := &kafka.Client{Addr: kafka.TCP(b.Addrs()...)}
+	res, err := cl.OffsetFetch(context.Background(), &kafka.OffsetFetchRequest{GroupID: "bp", Topics: map[string][]int{ingest.TopicRatings: {0, 1, 2, 3, 4, 5}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range res.Topics[ingest.TopicRatings] {
+		if p.CommittedOffset >= 0 {
+			t.Errorf("partition %d has committed offset %d; want none", p.Partition, p.CommittedOffset)
+		}
 	}
 }
