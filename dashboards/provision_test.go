@@ -68,7 +68,20 @@ func TestRenderProvisionsGrafana(t *testing.T) {
 				Provisioned bool
 			}
 		}
-		if err := json.Unmarshal(s.MustCall(t, 200, "GET", "/api/dashboards/uid/"+uid, "", "", 1, nil), &got); err != nil {
+		// Provisioning runs in the background after /api/health answers (and sqlite may be busy
+		// meanwhile: 500): wait for each dashboard.
+		var raw []byte
+		for start := time.Now(); ; time.Sleep(300 * time.Millisecond) {
+			code, b, err := s.Call("GET", "/api/dashboards/uid/"+uid, "", "", 1, nil)
+			if err == nil && code == 200 {
+				raw = b
+				break
+			}
+			if time.Since(start) > 30*time.Second {
+				t.Fatalf("dashboard %s not provisioned within 30 s: %d %s %v", uid, code, b, err)
+			}
+		}
+		if err := json.Unmarshal(raw, &got); err != nil {
 			t.Fatal(err)
 		}
 		if !got.Meta.Provisioned || got.Meta.FolderUID == "" || got.Dashboard.Title == "" {
