@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/cxstar/cxstar/metrics"
 )
 
 // Lang is the language of dashboard titles and indicator names.
@@ -26,50 +28,50 @@ func ParseLang(s string) (Lang, error) {
 	return "", fmt.Errorf("unknown language %q: use ru or en", s)
 }
 
-// defaultIndicatorNames are the short names of the indicator catalog (metrics/catalog.yaml,
-// short_ru/short_en), used when the caller passes none with WithIndicatorNames.
-var defaultIndicatorNames = map[string][2]string{
-	"api_scenario_share":                                    {"Сценарии с API", "Scenarios with API"},
-	"appointment_booking":                                   {"Запись на личный приём", "Appointment booking"},
-	"clients_with_complete_compliance_data_share":           {"Клиенты с полными сведениями в ГИР", "Clients with complete compliance data"},
-	"compliance_cost_reduction_vs_base":                     {"Снижение издержек к базе", "Compliance cost reduction"},
-	"digital_touchpoint_nps":                                {"NPS цифровых каналов", "Digital touchpoint NPS"},
-	"ease_positive_share":                                   {"Простота получения услуг", "Ease of getting services"},
-	"info_reqs_confirmable_from_state_data_share":           {"Требования, подтверждаемые из ГИР", "Requirements confirmable from state data"},
-	"info_reqs_confirmable_via_api_share":                   {"Требования, подтверждаемые через API", "Requirements confirmable via API"},
-	"journey_map_coverage":                                  {"Карты клиентских путей", "Journey-map coverage"},
-	"nps_positive_service_share":                            {"Доля услуг с NPS > 0", "Services with positive NPS"},
-	"phone_availability":                                    {"Доступность по телефону", "Phone availability"},
-	"proactive_scenario_share":                              {"Проактивные сценарии", "Proactive scenarios"},
-	"prototype_testing_share":                               {"Тестирование прототипов", "Prototype testing"},
-	"repeat_request_rate":                                   {"Повторные запросы", "Repeat requests"},
-	"reqs_with_significant_assessment_cost_estimates_share": {"Требования со значимой оценкой издержек проверок", "Requirements with significant assessment-cost estimates"},
-	"reqs_with_significant_compliance_cost_estimates_share": {"Требования со значимой оценкой издержек", "Requirements with significant cost estimates"},
-	"sat_assessment_cost_reduction":                         {"Удовл. затратами на проверки", "Satisfaction: assessment costs"},
-	"sat_client_path_time":                                  {"Удовл. временем клиентского пути", "Satisfaction: client path time"},
-	"sat_compliance_cost_reduction":                         {"Удовл. затратами на обяз. требования", "Satisfaction: compliance costs"},
-	"sat_control_activities_service":                        {"Удовл. сервисом контрольных мероприятий", "Satisfaction: control-activities service"},
-	"sat_feedback_channels":                                 {"Удовл. каналами обратной связи", "Satisfaction: feedback channels"},
-	"sat_informing_training":                                {"Удовл. информированием и обучением", "Satisfaction: informing and training"},
-	"sat_projected_requirements_evaluation":                 {"Удовл. оценкой проектов требований", "Satisfaction: draft requirements evaluation"},
-	"sat_risk_profile_service":                              {"Удовл. сервисом профиля рисков", "Satisfaction: risk-profile service"},
-	"satisfaction_positive_share":                           {"Удовлетворённость услугами", "Satisfaction with services"},
-	"scenario_coverage":                                     {"Охват клиентскими сценариями", "Client-scenario coverage"},
-	"social_media_response_time":                            {"Время ответа в соцсетях", "Social-media response time"},
-	"written_text_accessibility":                            {"Понятность письменных ответов", "Written text clarity"},
-}
-
-// DefaultIndicatorNames returns the built-in short indicator names in lang, keyed by indicator code.
+// DefaultIndicatorNames returns the short indicator names of the metrics catalog
+// (short_ru/short_en of metrics/catalog.yaml) in lang, keyed by indicator code.
 func DefaultIndicatorNames(lang Lang) map[string]string {
-	i := 0
-	if lang == EN {
-		i = 1
-	}
-	m := make(map[string]string, len(defaultIndicatorNames))
-	for code, n := range defaultIndicatorNames {
-		m[code] = n[i]
+	m := map[string]string{}
+	for _, ind := range metrics.DefaultCatalog().Indicators {
+		if _, seen := m[ind.Code]; seen {
+			continue // the same code in both standards: the first (business) name
+		}
+		if lang == EN {
+			m[ind.Code] = ind.ShortEN
+		} else {
+			m[ind.Code] = ind.ShortRU
+		}
 	}
 	return m
+}
+
+// bandSQL returns a ClickHouse expression giving the band text («от 70,1% до 80%») of level
+// (an expression) for the row's standard and indicator, from the default band files of
+// metrics; ” when the level has no band. Keys are 'standard/indicator/level'.
+func bandSQL(level string) string {
+	var keys, vals []string
+	for _, std := range metrics.Standards {
+		bs, err := metrics.DefaultBands(std)
+		if err != nil {
+			continue
+		}
+		codes := make([]string, 0, len(bs.Indicators))
+		for c := range bs.Indicators {
+			codes = append(codes, c)
+		}
+		sort.Strings(codes)
+		for _, c := range codes {
+			for _, l := range bs.Indicators[c].Levels {
+				keys = append(keys, sqlString(fmt.Sprintf("%s/%s/%d", std, c, l.Level)))
+				vals = append(vals, sqlString(l.Text))
+			}
+		}
+	}
+	if len(keys) == 0 {
+		return "''"
+	}
+	return "transform(concat(toString(standard), '/', indicator, '/', toString(" + level + ")), [" +
+		strings.Join(keys, ", ") + "], [" + strings.Join(vals, ", ") + "], '')"
 }
 
 // labelSQL returns a ClickHouse expression that maps the indicator column to its name (the code
@@ -107,6 +109,7 @@ type text struct {
 	levelsDesc, overallDesc, npsDesc, responseDesc, samplesDesc string
 	moversDesc, matrixDesc, trendDesc, sharesDesc, repeatDesc   string
 	poFolder                                                    string
+	bands, bandsDesc                                            string
 }
 
 var texts = map[Lang]text{

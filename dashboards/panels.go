@@ -167,6 +167,12 @@ func agencyPanels(o *options) []cog.Builder[dashboard.Panel] {
 		Datasource(dsRef(ds)).WithTarget(q(
 		"SELECT table_no, "+lbl+" AS indicator_name, indicator, n, status, reason, value, level, ci_low, ci_high, bands_version, computed_at\nFROM assessments_latest\nWHERE "+whereQuarter+"\nORDER BY table_no, indicator", FormatTable)).
 		Filterable(true))
+
+	ps = append(ps, table.NewPanelBuilder().Title(t.bands).Description(t.bandsDesc).GridPos(pos(0, 55, 24, 10)).
+		Datasource(dsRef(ds)).WithTarget(q(
+		"SELECT "+lbl+" AS indicator_name, value, level,\n  "+bandSQL("ifNull(level, 255)")+" AS band,\n  "+bandSQL("ifNull(level, 254) + 1")+
+			" AS next_band, n, status\nFROM assessments_latest\nWHERE "+whereQuarter+"\nORDER BY table_no, indicator", FormatTable)).
+		Filterable(true))
 	return ps
 }
 

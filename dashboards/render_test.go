@@ -87,9 +87,9 @@ func TestAgencyDashboardShape(t *testing.T) {
 	if err := json.Unmarshal(raw, &m); err != nil {
 		t.Fatal(err)
 	}
-	// 10 panels: overall, levels, repeat, trend, NPS, shares, response times, 2 drill-downs, samples.
-	if len(m.Panels) != 10 {
-		t.Fatalf("%d panels, want 10", len(m.Panels))
+	// 11 panels: overall, levels, repeat, trend, NPS, shares, response times, 2 drill-downs, samples, bands.
+	if len(m.Panels) != 11 {
+		t.Fatalf("%d panels, want 11", len(m.Panels))
 	}
 	for i, p := range m.Panels {
 		if p.ID != i+1 || len(p.Targets) != 1 {

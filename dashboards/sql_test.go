@@ -157,3 +157,45 @@ func TestMoversSQL(t *testing.T) {
 		}
 	}
 }
+
+// TestBandsPanel checks the band texts against metrics/bands/people.yaml: agency 0 (mvd),
+// 2026Q3 (qi=1), ease_positive_share (ii=1) has level (0+1+1·1) % 6 = 2, band «от 60,1% до 70%»,
+// next star «от 70,1% до 80%»; scenario_coverage (ii=0) has level 0: no band, next «до 35%».
+func TestBandsPanel(t *testing.T) {
+	conn, _ := chtest.DB(t)
+	seed(t, conn, seedAgencies[:1])
+	d, err := dashboards.AgencyDashboard(seedAgencies[0], dashboards.WithIndicatorNames(map[string]string{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sql string
+	for _, q := range dashboards.Queries(d) {
+		if strings.Contains(q.SQL, "next_band") {
+			sql = dashboards.ExpandSQL(q.SQL, map[string]string{"agency": "mvd", "standard": "people", "quarter": "2026Q3"}, time.Now(), time.Now(), time.Hour)
+		}
+	}
+	rows, err := conn.Query(context.Background(), sql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[string][2]string{}
+	for rows.Next() {
+		var name, band, next, status string
+		var value *float64
+		var level *uint8
+		var n uint64
+		if err := rows.Scan(&name, &value, &level, &band, &next, &n, &status); err != nil {
+			t.Fatal(err)
+		}
+		got[name] = [2]string{band, next}
+	}
+	for code, want := range map[string][2]string{
+		"ease_positive_share": {"от 60,1% до 70%", "от 70,1% до 80%"},
+		"scenario_coverage":   {"", "до 35%"},
+	} {
+		if got[code] != want {
+			t.Errorf("%s: band, next = %q, want %q", code, got[code], want)
+		}
+	}
+}
