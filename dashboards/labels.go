@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/cxstar/cxstar/metrics"
 )
@@ -32,7 +33,7 @@ func ParseLang(s string) (Lang, error) {
 // (short_ru/short_en of metrics/catalog.yaml) in lang, keyed by indicator code.
 func DefaultIndicatorNames(lang Lang) map[string]string {
 	m := map[string]string{}
-	for _, ind := range metrics.DefaultCatalog().Indicators {
+	for _, ind := range catalog().Indicators {
 		if _, seen := m[ind.Code]; seen {
 			continue // the same code in both standards: the first (business) name
 		}
@@ -45,33 +46,41 @@ func DefaultIndicatorNames(lang Lang) map[string]string {
 	return m
 }
 
+// catalog and bandLists parse the embedded metrics files once per process.
+var (
+	catalog   = sync.OnceValue(metrics.DefaultCatalog)
+	bandLists = sync.OnceValue(func() [2]string {
+		var keys, vals []string
+		for _, std := range metrics.Standards {
+			bs, err := metrics.DefaultBands(std)
+			if err != nil {
+				continue
+			}
+			codes := make([]string, 0, len(bs.Indicators))
+			for c := range bs.Indicators {
+				codes = append(codes, c)
+			}
+			sort.Strings(codes)
+			for _, c := range codes {
+				for _, l := range bs.Indicators[c].Levels {
+					keys = append(keys, sqlString(fmt.Sprintf("%s/%s/%d", std, c, l.Level)))
+					vals = append(vals, sqlString(l.Text))
+				}
+			}
+		}
+		return [2]string{strings.Join(keys, ", "), strings.Join(vals, ", ")}
+	})
+)
+
 // bandSQL returns a ClickHouse expression giving the band text («от 70,1% до 80%») of level
 // (an expression) for the row's standard and indicator, from the default band files of
 // metrics; ” when the level has no band. Keys are 'standard/indicator/level'.
 func bandSQL(level string) string {
-	var keys, vals []string
-	for _, std := range metrics.Standards {
-		bs, err := metrics.DefaultBands(std)
-		if err != nil {
-			continue
-		}
-		codes := make([]string, 0, len(bs.Indicators))
-		for c := range bs.Indicators {
-			codes = append(codes, c)
-		}
-		sort.Strings(codes)
-		for _, c := range codes {
-			for _, l := range bs.Indicators[c].Levels {
-				keys = append(keys, sqlString(fmt.Sprintf("%s/%s/%d", std, c, l.Level)))
-				vals = append(vals, sqlString(l.Text))
-			}
-		}
-	}
-	if len(keys) == 0 {
+	l := bandLists()
+	if l[0] == "" {
 		return "''"
 	}
-	return "transform(concat(toString(standard), '/', indicator, '/', toString(" + level + ")), [" +
-		strings.Join(keys, ", ") + "], [" + strings.Join(vals, ", ") + "], '')"
+	return "transform(concat(toString(standard), '/', indicator, '/', toString(" + level + ")), [" + l[0] + "], [" + l[1] + "], '')"
 }
 
 // labelSQL returns a ClickHouse expression that maps the indicator column to its name (the code
