@@ -281,3 +281,11 @@ func TestClassifyMatchesUnicode(t *testing.T) {
 		}
 	}
 }
+
+func TestIsSpaceMatchesUnicode(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if isSpace(r) != unicode.IsSpace(r) {
+			t.Fatalf("isSpace(%U) = %v", r, isSpace(r))
+		}
+	}
+}

@@ -24,7 +24,7 @@ func checkPseudonym(s string) *Rejection {
 		if r == '@' && at < 0 {
 			at = i
 		}
-		if unicode.IsSpace(r) {
+		if isSpace(r) {
 			return reject(CodePersonalData, "client_id", "contains white space: looks like a name or a formatted number, not a pseudonym; send a hash (e.g. hex HMAC-SHA256) instead")
 		}
 		if r > unicode.MaxASCII && unicode.IsLetter(r) {
@@ -38,4 +38,12 @@ func checkPseudonym(s string) *Rejection {
 		return reject(CodePersonalData, "client_id", "is %d digits: looks like a phone, SNILS, INN or passport number; send a hash (e.g. hex HMAC-SHA256) instead", digits)
 	}
 	return nil
+}
+
+// isSpace is unicode.IsSpace with an ASCII fast path (client ids are almost always ASCII).
+func isSpace(r rune) bool {
+	if r < 0x80 {
+		return r == ' ' || r >= '\t' && r <= '\r'
+	}
+	return unicode.IsSpace(r)
 }
