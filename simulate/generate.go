@@ -535,7 +535,14 @@ func (r *run) appeal(t int64) {
 			r.emitAppeal(&e)
 		}
 	}
-	if r.r.Float64() >= 0.95 {
+	sla := a.ReplySLA.Seconds()
+	switch {
+	case written:
+		sla = 0 // the SLA is the social-media one (A15)
+	case e.msgType == "mention":
+		sla *= 2
+	}
+	if sla == 0 && r.r.Float64() >= 0.95 {
 		return // never answered
 	}
 	med := r.replyMedian
@@ -545,6 +552,9 @@ func (r *run) appeal(t int64) {
 	rt := int64(med * math.Exp(1.1*r.r.NormFloat64()))
 	if rt < 30 {
 		rt = 30
+	}
+	if lim := int64(sla * (0.3 + 0.7*r.r.Float64())); sla > 0 && rt > lim {
+		rt = lim // an agency with a reply SLA answers every social-media message within it
 	}
 	e.step, e.automated, e.reply, e.t = "replied", false, replies[r.r.IntN(len(replies))], t+rt
 	if e.t >= r.end {

@@ -36,6 +36,13 @@ type Agency struct {
 	RepeatShare float64
 	// ReplyMedian is the median time to the first official reply to a social-media message.
 	ReplyMedian time.Duration
+	// ReplySLA, when not zero, is the limit within which the agency answers every official appeal
+	// and comment on its posts (mentions: twice as long); without one, some messages stay
+	// unanswered and replies have a long tail.
+	ReplySLA time.Duration
+	// Maturity in [0,1] drives the agency's registry: scenario coverage, approval dates and
+	// proactive scenarios.
+	Maturity float64
 	// SurveyRate is the share of completed requests whose client answers the survey.
 	SurveyRate float64
 	// AppealRate is the number of appeals and social-media messages per request.
@@ -141,8 +148,21 @@ func buildAgencies(seed uint64, n int, first, last Quarter) []Agency {
 		a.EaseQuality = clamp01(base + 0.1*r.NormFloat64())
 		a.Drift = -0.04 + 0.12*r.Float64()
 		// Repeat shares from 0.3 % to 12 %: across every band of the repeat-request indicator.
-		a.RepeatShare = math.Round(0.003*math.Pow(40, r.Float64())*10000) / 10000
-		a.ReplyMedian = time.Duration(float64(20*time.Minute) * math.Pow(90, r.Float64())).Round(time.Minute)
+		// A mature agency (high base) has fewer repeat requests and answers faster: from 0.3 % to
+		// 12 % repeats, across every band of the repeat-request indicator.
+		a.Maturity = base
+		a.RepeatShare = math.Round(0.003*math.Pow(40, clamp01(1-base+0.15*r.NormFloat64()))*10000) / 10000
+		a.ReplyMedian = time.Duration(float64(20*time.Minute) * math.Pow(90, clamp01(1-base+0.2*r.NormFloat64()))).Round(time.Minute)
+		switch {
+		case base > 0.8:
+			a.ReplySLA = 2 * time.Hour
+		case base > 0.7:
+			a.ReplySLA = 3 * time.Hour
+		case base > 0.6:
+			a.ReplySLA = 4 * time.Hour
+		case base > 0.5:
+			a.ReplySLA = 6 * time.Hour
+		}
 		a.SurveyRate = 0.25 + 0.2*r.Float64()
 		a.AppealRate = 0.03 + 0.05*r.Float64()
 		a.ProactiveShare = 0.2 + 0.5*r.Float64()
@@ -165,18 +185,20 @@ func buildServices(a *Agency, r *rand.Rand, first, last Quarter) {
 	if a.PersonShare < 1 {
 		pick(businessSituations, 2+r.IntN(3), "business")
 	}
-	coverage := 0.15 + 0.8*r.Float64() // share of life situations with a scenario
+	// Share of life situations with a scenario, and how early they were approved, grow with maturity.
+	coverage := clamp01(0.1 + 0.9*a.Maturity + 0.1*r.NormFloat64())
 	span := last.End().Sub(first.Start())
 	n := 0
 	for _, ls := range situations {
 		var sc *Scenario
 		if r.Float64() < coverage {
-			// Approved from a year before the period to its end: coverage grows over the quarters.
-			approved := first.Start().Add(-365 * 24 * time.Hour).Add(time.Duration(r.Float64() * float64(span+365*24*time.Hour)))
+			// Approved from a year before the period to its end (mature agencies earlier): coverage
+			// grows over the quarters.
+			approved := first.Start().Add(-365 * 24 * time.Hour).Add(time.Duration(clamp01(r.Float64()*(1.3-a.Maturity)) * float64(span+365*24*time.Hour)))
 			a.Scenarios = append(a.Scenarios, Scenario{
 				ID: "sc-" + a.ID + "-" + ls.id, LifeSituationID: ls.id, OwnerAgencyID: a.ID, ClientType: ls.clientType,
 				Status: "approved", ApprovedAt: approved.UTC().Truncate(time.Hour),
-				ProactivePossible: r.Float64() < 0.45, APIPossible: r.Float64() < map[bool]float64{true: 0.6, false: 0.2}[ls.clientType == "business"],
+				ProactivePossible: r.Float64() < 0.1+0.7*a.Maturity, APIPossible: r.Float64() < map[bool]float64{true: 0.6, false: 0.2}[ls.clientType == "business"],
 			})
 			sc = &a.Scenarios[len(a.Scenarios)-1]
 		}

@@ -551,3 +551,67 @@ func TestLadder(t *testing.T) {
 		}
 	}
 }
+
+// TestReplySLA: an agency with a reply SLA answers every social-media message (not excluded) with
+// an official reply within it (mentions within twice the SLA), as A15's 100 % rule needs for a star;
+// the others leave some unanswered.
+func TestReplySLA(t *testing.T) {
+	g := New(WithSeed(13), WithAgencies(10), WithRequests(600), WithInvalidShare(0), WithDuplicateShare(0), WithClock(clock))
+	lines, _ := collect(t, g)
+	sla := map[string]time.Duration{}
+	for _, a := range g.Agencies() {
+		sla[a.ID] = a.ReplySLA
+	}
+	type msg struct {
+		agency, typ string
+		received    time.Time
+		excluded    bool
+		reply       time.Time
+	}
+	msgs := map[string]*msg{}
+	v := ingest.NewValidator(ingest.WithClock(clock))
+	var ev ingest.Event
+	for _, l := range lines {
+		if l.kind != ingest.KindAppeal {
+			continue
+		}
+		if err := v.Decode(l.data, &ev); err != nil {
+			t.Fatal(err)
+		}
+		m := msgs[ev.AppealID]
+		if m == nil {
+			m = &msg{agency: ev.AgencyID}
+			msgs[ev.AppealID] = m
+		}
+		switch {
+		case ev.Step == "received":
+			m.typ, m.received, m.excluded = ev.MessageType, ev.OccurredAt, ev.Excluded
+		case ev.Step == "replied" && !ev.Automated && (m.reply.IsZero() || ev.OccurredAt.Before(m.reply)):
+			m.reply = ev.OccurredAt
+		}
+	}
+	end := g.Quarters()[len(g.Quarters())-1].End()
+	withSLA, unansweredWithout := 0, 0
+	for id, m := range msgs {
+		if m.excluded || m.typ == "written_appeal" || m.received.IsZero() {
+			continue
+		}
+		limit := sla[m.agency]
+		if m.typ == "mention" {
+			limit *= 2
+		}
+		if limit == 0 {
+			if m.reply.IsZero() && m.received.Add(48*time.Hour).Before(end) {
+				unansweredWithout++
+			}
+			continue
+		}
+		withSLA++
+		if m.received.Add(limit).Before(end) && (m.reply.IsZero() || m.reply.Sub(m.received) > limit) {
+			t.Fatalf("%s (%s of %s, SLA %s): received %s, first official reply %s", id, m.typ, m.agency, limit, m.received, m.reply)
+		}
+	}
+	if withSLA == 0 || unansweredWithout == 0 {
+		t.Errorf("%d messages of agencies with an SLA, %d unanswered of agencies without: want both > 0", withSLA, unansweredWithout)
+	}
+}
