@@ -32,7 +32,7 @@ var commands = []command{
 	{"export", "stream a quarter of a table to Parquet/Arrow, or write open data (export opendata)", runExport},
 	{"report", "write the Project Office quarterly report as one self-contained HTML file", runReport},
 	{"simulate", "generate realistic, deterministic event data for N agencies over M quarters (JSON Lines)", runSimulate},
-	{"demo", "the whole pipeline on simulated data: ClickHouse, broker, simulate, ingest, summary (no flags needed)", runDemo},
+	{"demo", "the whole pipeline on simulated data: ClickHouse, broker, simulate, ingest, assess, dashboards, report (no flags needed)", runDemo},
 	{"bench", "run the benchmark suite (each figure beside a same-run baseline) and write BENCHMARKS.md", runBench},
 	{"ingest", "consume the Kafka event topics into ClickHouse (offsets committed after each stored batch)", runIngest},
 	{"broker", "run an embedded Kafka-protocol broker with the project's topics (laptops, demo, tests)", runBroker},
