@@ -1,7 +1,7 @@
 // Package transform computes the indicators of the standards «Государство для людей» and
 // «Государство для бизнеса» per agency × quarter × standard inside ClickHouse (embedded SQL in
-// transform/sql, one aggregation pass per raw table), then rounds, bands and stores them in Go
-// with the metrics package. Assess is the API that `cxstar assess`, the demo, the report and the
+// transform/sql: a few aggregation passes per raw table, numeric-only aggregation states), then
+// rounds, bands and stores them in Go with the metrics package. Assess is the API that `cxstar assess`, the demo, the report and the
 // dashboards call.
 package transform
 
