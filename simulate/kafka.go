@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -36,12 +37,12 @@ func WithKafkaTopics(service, ratings, appeals string) KafkaOption {
 	}
 }
 
-// WithKafkaChunk sets how many messages one synchronous write sends. Default: 20,000.
+// WithKafkaChunk sets how many messages one synchronous write sends. Default: 50,000.
 func WithKafkaChunk(n int) KafkaOption { return func(s *KafkaSink) { s.chunk = max(1, n) } }
 
 // NewKafkaSink returns a sink to brokers; ctx bounds every write.
 func NewKafkaSink(ctx context.Context, brokers []string, opts ...KafkaOption) *KafkaSink {
-	s := &KafkaSink{ctx: ctx, chunk: 20_000}
+	s := &KafkaSink{ctx: ctx, chunk: 50_000}
 	WithKafkaTopics(ingest.TopicServiceEvents, ingest.TopicRatings, ingest.TopicAppeals)(s)
 	for _, o := range opts {
 		o(s)
@@ -51,7 +52,7 @@ func NewKafkaSink(ctx context.Context, brokers []string, opts ...KafkaOption) *K
 		BatchSize: 5000, BatchBytes: 1 << 20, BatchTimeout: 2 * time.Millisecond, MaxAttempts: 10,
 	}
 	s.msgs = make([]kafka.Message, 0, s.chunk)
-	s.arena = make([]byte, 0, s.chunk*400)
+	s.arena = make([]byte, 0, s.chunk*400) // ~400 bytes an event
 	return s
 }
 
@@ -76,6 +77,15 @@ func (s *KafkaSink) flush() error {
 		return nil
 	}
 	if err := s.w.WriteMessages(s.ctx, s.msgs...); err != nil {
+		// kafka-go reports one error per message: say how many failed and the first reason.
+		var we kafka.WriteErrors
+		if errors.As(err, &we) {
+			for _, e := range we {
+				if e != nil {
+					return fmt.Errorf("publish simulated events to Kafka: %d of %d messages failed, first: %w", we.Count(), len(s.msgs), e)
+				}
+			}
+		}
 		return fmt.Errorf("publish %d simulated events to Kafka (is the broker up? `cxstar broker` starts one): %w", len(s.msgs), err)
 	}
 	s.published += int64(len(s.msgs))

@@ -615,3 +615,25 @@ func TestReplySLA(t *testing.T) {
 		t.Errorf("%d messages of agencies with an SLA, %d unanswered of agencies without: want both > 0", withSLA, unansweredWithout)
 	}
 }
+
+// BenchmarkKafkaSink publishes ~300k generated events to the embedded broker (acks=all).
+func BenchmarkKafkaSink(b *testing.B) {
+	br, err := broker.Start(broker.WithPort(0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer br.Close()
+	var events int64
+	for i := 0; i < b.N; i++ {
+		sink := NewKafkaSink(context.Background(), br.Addrs())
+		st, err := New(WithSeed(uint64(i)), WithAgencies(4), WithRequests(4500), WithClock(clock)).Run(context.Background(), sink)
+		if err == nil {
+			err = sink.Close()
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		events += st.Lines()
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+}
