@@ -115,7 +115,7 @@ func demo(ctx context.Context, cfg demoConfig, w io.Writer) (*demoResult, error)
 
 	// 1. ClickHouse.
 	done := st.start("ClickHouse: start the private server (scripts/clickhouse.sh up) and prepare a fresh demo database")
-	stopCH, err := startClickHouse(ctx, cfg.dsn, w)
+	stopCH, err := demoStartClickHouse(ctx, cfg.dsn, w)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +125,7 @@ func demo(ctx context.Context, cfg demoConfig, w io.Writer) (*demoResult, error)
 			stopCH()
 		}
 	}()
-	conn, err := freshDatabase(ctx, cfg.dsn)
+	conn, err := demoFreshDatabase(ctx, cfg.dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +145,7 @@ func demo(ctx context.Context, cfg demoConfig, w io.Writer) (*demoResult, error)
 	// 3. Simulate into Kafka while the consumer ingests.
 	qs := g.Quarters()
 	done = st.start(fmt.Sprintf("simulate %d agencies, %s–%s (seed %d) → Kafka → ingest → ClickHouse", len(g.Agencies()), qs[0], qs[len(qs)-1], *cfg.sim.seed))
-	if err := simulateAndIngest(ctx, g, b.Addrs(), conn, cfg.progress, w, res); err != nil {
+	if err := demoSimulateAndIngest(ctx, g, b.Addrs(), conn, cfg.progress, w, res); err != nil {
 		return res, err
 	}
 	done()
@@ -166,7 +166,7 @@ func demo(ctx context.Context, cfg demoConfig, w io.Writer) (*demoResult, error)
 
 	// 5. Assessments.
 	done = st.start(fmt.Sprintf("assess %d quarters × both standards (stored in assessments)", len(qs)))
-	if err := assessAll(ctx, conn, g, w, res); err != nil {
+	if err := demoAssessAll(ctx, conn, g, w, res); err != nil {
 		return res, err
 	}
 	done()
@@ -190,7 +190,7 @@ func demo(ctx context.Context, cfg demoConfig, w io.Writer) (*demoResult, error)
 
 	// 8. Summary.
 	st.start("summary: read back from ClickHouse")
-	if err := readBack(ctx, conn, g, res); err != nil {
+	if err := demoReadBack(ctx, conn, g, res); err != nil {
 		return res, err
 	}
 	printDemoSummary(w, res, time.Since(started))
@@ -200,9 +200,9 @@ func demo(ctx context.Context, cfg demoConfig, w io.Writer) (*demoResult, error)
 	return res, nil
 }
 
-// repoScript finds scripts/clickhouse.sh: under $CXSTAR_REPO, the working directory or one of
+// demoRepoScript finds scripts/clickhouse.sh: under $CXSTAR_REPO, the working directory or one of
 // its parents, or beside the executable's parents.
-func repoScript() (string, error) {
+func demoRepoScript() (string, error) {
 	var roots []string
 	if r := os.Getenv("CXSTAR_REPO"); r != "" {
 		roots = append(roots, r)
@@ -226,19 +226,19 @@ func repoScript() (string, error) {
 	return "", errors.New("scripts/clickhouse.sh not found: run the demo from the cxstar repository, or set CXSTAR_REPO to it")
 }
 
-// startClickHouse runs `scripts/clickhouse.sh up` unless the server already answers; it returns
+// demoStartClickHouse runs `scripts/clickhouse.sh up` unless the server already answers; it returns
 // a function that stops the server when the demo started it (nil otherwise). A DSN that is not
 // the private server's is used as it is.
-func startClickHouse(ctx context.Context, dsn string, w io.Writer) (stop func(), err error) {
+func demoStartClickHouse(ctx context.Context, dsn string, w io.Writer) (stop func(), err error) {
 	opts, err := store.Options(dsn)
 	if err != nil {
 		return nil, err
 	}
-	if len(opts.Addr) != 1 || opts.Addr[0] != "127.0.0.1:"+envOr("CXSTAR_CH_TCP_PORT", "19000") {
+	if len(opts.Addr) != 1 || opts.Addr[0] != "127.0.0.1:"+demoEnvOr("CXSTAR_CH_TCP_PORT", "19000") {
 		fmt.Fprintf(w, "      using the ClickHouse server of --clickhouse (%v)\n", opts.Addr)
 		return nil, nil
 	}
-	script, err := repoScript()
+	script, err := demoRepoScript()
 	if err != nil {
 		return nil, err
 	}
@@ -260,15 +260,15 @@ func startClickHouse(ctx context.Context, dsn string, w io.Writer) (stop func(),
 	}, nil
 }
 
-func envOr(name, def string) string {
+func demoEnvOr(name, def string) string {
 	if v := os.Getenv(name); v != "" {
 		return v
 	}
 	return def
 }
 
-// freshDatabase drops and recreates the demo database and applies the migrations.
-func freshDatabase(ctx context.Context, dsn string) (driver.Conn, error) {
+// demoFreshDatabase drops and recreates the demo database and applies the migrations.
+func demoFreshDatabase(ctx context.Context, dsn string) (driver.Conn, error) {
 	opts, err := store.Options(dsn)
 	if err != nil {
 		return nil, err
@@ -295,9 +295,9 @@ func freshDatabase(ctx context.Context, dsn string) (driver.Conn, error) {
 	return conn, nil
 }
 
-// simulateAndIngest runs the generator into Kafka while a consumer (the `cxstar ingest` code)
+// demoSimulateAndIngest runs the generator into Kafka while a consumer (the `cxstar ingest` code)
 // writes to ClickHouse, and returns when every published message is committed.
-func simulateAndIngest(ctx context.Context, g *simulate.Generator, brokers []string, conn driver.Conn, every time.Duration, w io.Writer, res *demoResult) error {
+func demoSimulateAndIngest(ctx context.Context, g *simulate.Generator, brokers []string, conn driver.Conn, every time.Duration, w io.Writer, res *demoResult) error {
 	cctx, stopConsumer := context.WithCancel(ctx)
 	defer stopConsumer()
 	c := ingest.NewConsumer(brokers, ingest.NewValidator(), ingest.NewWriter(conn),
@@ -363,9 +363,9 @@ func simulateAndIngest(ctx context.Context, g *simulate.Generator, brokers []str
 	return nil
 }
 
-// assessAll assesses every simulated quarter for both standards, stores the results, and keeps
+// demoAssessAll assesses every simulated quarter for both standards, stores the results, and keeps
 // each agency's overall levels for the summary.
-func assessAll(ctx context.Context, conn driver.Conn, g *simulate.Generator, w io.Writer, res *demoResult) error {
+func demoAssessAll(ctx context.Context, conn driver.Conn, g *simulate.Generator, w io.Writer, res *demoResult) error {
 	res.Levels = map[string]map[metrics.Standard][]*int{}
 	res.Indicators = map[metrics.Status]int{}
 	res.LastQuarter = map[string]map[metrics.Standard][2]int{}
@@ -469,7 +469,7 @@ func writeDemoReport(ctx context.Context, conn driver.Conn, quarter, path string
 	return nil
 }
 
-func readBack(ctx context.Context, conn driver.Conn, g *simulate.Generator, res *demoResult) error {
+func demoReadBack(ctx context.Context, conn driver.Conn, g *simulate.Generator, res *demoResult) error {
 	byID := map[string]*demoAgency{}
 	for _, a := range g.Agencies() {
 		res.Agencies = append(res.Agencies, demoAgency{ID: a.ID, Level: string(a.Level)})
@@ -545,7 +545,7 @@ func printDemoSummary(w io.Writer, res *demoResult, elapsed time.Duration) {
 	for _, a := range res.Agencies {
 		lv, lq := res.Levels[a.ID], res.LastQuarter[a.ID]
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%+.1f\t%d\t\n", a.ID, a.Level,
-			levels(lv[metrics.People]), share(lq[metrics.People]), levels(lv[metrics.Business]), share(lq[metrics.Business]),
+			demoLevels(lv[metrics.People]), demoShare(lq[metrics.People]), demoLevels(lv[metrics.Business]), demoShare(lq[metrics.Business]),
 			a.Requests, a.Ratings, a.NPS(), a.Appeals)
 	}
 	tw.Flush()
@@ -553,7 +553,7 @@ func printDemoSummary(w io.Writer, res *demoResult, elapsed time.Duration) {
 	fmt.Fprintf(w, "\nIndicator values stored: %d assessed, %d not assessed (sample below min_n or no declaration), %d without data\n",
 		res.Indicators[metrics.Assessed], res.Indicators[metrics.NotAssessed], res.Indicators[metrics.NoData])
 	fmt.Fprintf(w, "ClickHouse (%s): %d service events, %d ratings, %d appeal steps — distinct events, as simulated: %s\n",
-		res.DSN, res.Rows["service_events"], res.Rows["ratings"], res.Rows["appeals"], yesNo(res.consistent()))
+		res.DSN, res.Rows["service_events"], res.Rows["ratings"], res.Rows["appeals"], demoYesNo(res.consistent()))
 	fmt.Fprintf(w, "Kafka: %d messages published, %d inserted, %d duplicates skipped, %d invalid sent to the dead-letter topic\n",
 		res.Published, cs.Inserted, cs.Duplicates, cs.Rejected)
 	if res.Pushed {
@@ -566,16 +566,16 @@ func printDemoSummary(w io.Writer, res *demoResult, elapsed time.Duration) {
 	fmt.Fprintf(w, "Demo finished in %s.\n", elapsed.Round(time.Second))
 }
 
-// share formats "good/assessed", or "—" when nothing was assessed.
-func share(c [2]int) string {
+// demoShare formats "good/assessed", or "—" when nothing was assessed.
+func demoShare(c [2]int) string {
 	if c[1] == 0 {
 		return "—"
 	}
 	return fmt.Sprintf("%d/%d", c[0], c[1])
 }
 
-// levels formats overall levels per quarter, e.g. "2 2 3 —".
-func levels(lv []*int) string {
+// demoLevels formats overall levels per quarter, e.g. "2 2 3 —".
+func demoLevels(lv []*int) string {
 	parts := make([]string, len(lv))
 	for i, l := range lv {
 		parts[i] = "—"
@@ -593,7 +593,7 @@ func (r *demoResult) consistent() bool {
 		int64(r.Rows["appeals"]) == r.Sim.Events[ingest.KindAppeal]
 }
 
-func yesNo(b bool) string {
+func demoYesNo(b bool) string {
 	if b {
 		return "yes"
 	}
