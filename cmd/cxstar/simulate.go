@@ -28,8 +28,8 @@ func addSimFlags(fs *flag.FlagSet, agencies, requests int) *simFlags {
 		requests: envInt(fs, "requests", "CXSTAR_SIM_REQUESTS", requests, "mean service requests per agency and quarter (each gives 2–3 status events, surveys and appeals)"),
 		from:     envString(fs, "from", "CXSTAR_SIM_FROM", "", "first quarter, e.g. 2025Q4 (default: 3 quarters before --to)"),
 		to:       envString(fs, "to", "CXSTAR_SIM_TO", "", "last quarter, e.g. 2026Q3 (default: the last completed quarter)"),
-		invalid:  envFloat(fs, "invalid-share", "CXSTAR_SIM_INVALID_SHARE", 0.002, "probability that an event is followed by an invalid line"),
-		dup:      envFloat(fs, "duplicate-share", "CXSTAR_SIM_DUPLICATE_SHARE", 0.005, "probability that an event is delivered twice"),
+		invalid:  simEnvFloat(fs, "invalid-share", "CXSTAR_SIM_INVALID_SHARE", 0.002, "probability that an event is followed by an invalid line"),
+		dup:      simEnvFloat(fs, "duplicate-share", "CXSTAR_SIM_DUPLICATE_SHARE", 0.005, "probability that an event is delivered twice"),
 	}
 }
 
@@ -65,8 +65,8 @@ func (f *simFlags) generator() (*simulate.Generator, error) {
 	return simulate.New(opts...), nil
 }
 
-// envFloat defines a float flag with an environment fallback.
-func envFloat(fs *flag.FlagSet, name, env string, def float64, usage string) *float64 {
+// simEnvFloat defines a float flag with an environment fallback.
+func simEnvFloat(fs *flag.FlagSet, name, env string, def float64, usage string) *float64 {
 	if v, ok := os.LookupEnv(env); ok {
 		if x, err := strconv.ParseFloat(v, 64); err == nil {
 			def = x
