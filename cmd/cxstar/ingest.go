@@ -31,13 +31,13 @@ func runIngest(ctx context.Context, args []string) error {
 	batchBytes := envInt(fs, "batch-bytes", "CXSTAR_BATCH_BYTES", 32<<20, "flush a batch after this many (estimated) bytes")
 	batchWait := envDuration(fs, "batch-wait", "CXSTAR_BATCH_WAIT", time.Second, "flush a batch this long after its first message")
 	maxBuffer := envInt(fs, "max-buffer-bytes", "CXSTAR_MAX_BUFFER_BYTES", 128<<20, "bound on buffered batch bytes; fetching stops while it is reached")
-	dedupe := envInt(fs, "dedupe-window", "CXSTAR_DEDUPE_WINDOW", 1_000_000, "recent event ids remembered to count duplicates")
+	dedupe := envInt(fs, "dedupe-window", "CXSTAR_DEDUPE_WINDOW", 250_000, "recent event ids remembered to count duplicates")
 	minBackoff := envDuration(fs, "retry-min", "CXSTAR_RETRY_MIN", 100*time.Millisecond, "first pause after a failed ClickHouse insert")
 	maxBackoff := envDuration(fs, "retry-max", "CXSTAR_RETRY_MAX", 5*time.Second, "largest pause between ClickHouse insert attempts (capped exponential backoff)")
 	stopTimeout := envDuration(fs, "stop-timeout", "CXSTAR_STOP_TIMEOUT", 20*time.Second, "on SIGTERM or rebalance, how long the batch in flight may take to be written")
 	session := envDuration(fs, "session-timeout", "CXSTAR_KAFKA_SESSION_TIMEOUT", 10*time.Second, "consumer-group session timeout (a dead member's partitions move after this)")
 	stall := envDuration(fs, "stall-after", "CXSTAR_INGEST_STALL_AFTER", 30*time.Second, "/healthz answers 503 when one batch has waited this long for ClickHouse or the broker")
-	memLimit := envInt(fs, "memory-limit", "CXSTAR_INGEST_MEMORY_LIMIT", 200<<20, "soft limit of the Go heap in bytes, so that the process stays well under 300 MB whatever the backlog (0: none; GOMEMLIMIT wins when set)")
+	memLimit := envInt(fs, "memory-limit", "CXSTAR_INGEST_MEMORY_LIMIT", 256<<20, "soft limit of the Go heap in bytes, so that the process stays well under 300 MB whatever the backlog (0: none; GOMEMLIMIT wins when set)")
 	listen := envString(fs, "listen", "CXSTAR_INGEST_LISTEN", "127.0.0.1:9464", "address of /metrics and /healthz (empty: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
