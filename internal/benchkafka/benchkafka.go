@@ -23,7 +23,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/cxstar/cxstar/ingest"
-	"github.com/cxstar/cxstar/ingest/kafkatest"
+	"github.com/cxstar/cxstar/ingest/kafkagen"
 	"github.com/cxstar/cxstar/internal/broker"
 	"github.com/cxstar/cxstar/internal/store"
 )
@@ -101,7 +101,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	defer os.RemoveAll(dir)
 
-	ev := kafkatest.Generate("bench", o.Events, 0, 0)
+	ev := kafkagen.Generate("bench", o.Events, 0, 0)
 	path := filepath.Join(dir, "events.jsonl")
 	if err := writeLines(path, ev.Lines); err != nil {
 		return res, err
