@@ -80,6 +80,19 @@ var (
 	})
 )
 
+// consumedCounters caches the per-topic counter of consumed messages (one label lookup per
+// topic instead of one per message).
+var consumedCounters sync.Map
+
+func consumedOf(topic string) prometheus.Counter {
+	if c, ok := consumedCounters.Load(topic); ok {
+		return c.(prometheus.Counter)
+	}
+	c := kafkaConsumed.WithLabelValues(topic)
+	consumedCounters.Store(topic, c)
+	return c
+}
+
 // ConsumerStats counts what a Consumer did since it started.
 type ConsumerStats struct {
 	Consumed   int64 // messages processed
@@ -314,11 +327,14 @@ type pending struct {
 	rows     Batch
 	dead     []kafka.Message
 	deadSize int
-	last     map[tp]int64
-	hwm      map[tp]int64
+	last     map[tp]position
 	messages int
 	dups     int
 }
+
+// position is the last offset of a partition in a batch and the partition's high watermark
+// when that message was fetched.
+type position struct{ offset, hwm int64 }
 
 func (p *pending) reset() {
 	p.rows.Reset()
@@ -326,7 +342,6 @@ func (p *pending) reset() {
 	p.dead = p.dead[:0]
 	p.deadSize, p.messages, p.dups = 0, 0, 0
 	clear(p.last)
-	clear(p.hwm)
 }
 
 func (p *pending) bytes() int { return p.rows.Bytes() + p.deadSize }
@@ -392,8 +407,8 @@ func (c *Consumer) runGeneration(ctx, gctx context.Context, gen *kafka.Generatio
 	defer cancelWrites()
 	full := make(chan *pending)
 	free := make(chan *pending, 2)
-	free <- &pending{last: map[tp]int64{}, hwm: map[tp]int64{}}
-	free <- &pending{last: map[tp]int64{}, hwm: map[tp]int64{}}
+	free <- &pending{last: map[tp]position{}}
+	free <- &pending{last: map[tp]position{}}
 	var (
 		writerDone = make(chan struct{})
 		failed     atomic.Bool
@@ -473,7 +488,7 @@ func (c *Consumer) runGeneration(ctx, gctx context.Context, gen *kafka.Generatio
 			}
 		case m := <-in:
 			c.consumed.Add(1)
-			kafkaConsumed.WithLabelValues(m.Topic).Inc()
+			consumedOf(m.Topic).Inc()
 			if cur.messages == 0 {
 				first = time.Now()
 				timer.Reset(c.batchWait)
@@ -509,8 +524,7 @@ func (c *Consumer) runGeneration(ctx, gctx context.Context, gen *kafka.Generatio
 // process validates one message into the pending batch.
 func (c *Consumer) process(m *kafka.Message, ev *Event, p *pending, seen *Seen) {
 	k := tp{m.Topic, m.Partition}
-	p.last[k] = m.Offset
-	p.hwm[k] = m.HighWaterMark
+	p.last[k] = position{m.Offset, m.HighWaterMark}
 	p.messages++
 	err := c.v.Decode(m.Value, ev)
 	if err == nil {
@@ -580,9 +594,10 @@ func (c *Consumer) flush(ctx context.Context, gen *kafka.Generation, dlq *kafka.
 	c.batches.Add(1)
 
 	offsets := map[string]map[int]int64{}
-	for k, off := range p.last {
+	for k, pos := range p.last {
+		off := pos.offset
 		durable[k] = off + 1
-		hwm[k] = p.hwm[k]
+		hwm[k] = pos.hwm
 		if offsets[k.topic] == nil {
 			offsets[k.topic] = map[int]int64{}
 		}
