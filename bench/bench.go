@@ -16,8 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-
 	"github.com/cxstar/cxstar/internal/store"
 )
 
@@ -206,34 +204,6 @@ func rate(name, project, unit, baseline string, value, base []float64, target, n
 	}
 	f.Ratio = median(ratios)
 	return f
-}
-
-// scratch empties the scratch database and returns a migrated connection to it.
-func scratch(ctx context.Context, dsn string) (driver.Conn, error) {
-	opts, err := store.Options(dsn)
-	if err != nil {
-		return nil, err
-	}
-	if opts.Auth.Database == "default" || opts.Auth.Database == "system" {
-		return nil, fmt.Errorf("the benchmark empties its database: give it a database of its own, not %q", opts.Auth.Database)
-	}
-	conn, err := store.Open(ctx, dsn)
-	if err != nil {
-		return nil, err
-	}
-	err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+opts.Auth.Database)
-	conn.Close()
-	if err != nil {
-		return nil, fmt.Errorf("empty the scratch database %s: %w", opts.Auth.Database, err)
-	}
-	if conn, err = store.Open(ctx, dsn); err != nil {
-		return nil, err
-	}
-	if _, err := store.Migrate(ctx, conn); err != nil {
-		conn.Close()
-		return nil, err
-	}
-	return conn, nil
 }
 
 func machine(ctx context.Context, dsn string) Machine {

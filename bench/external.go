@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cxstar/cxstar/internal/benchkafka"
+	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/transform"
 )
 
@@ -65,7 +66,7 @@ func runAssess(ctx context.Context, s *state) error {
 	if err != nil {
 		return err
 	}
-	conn, err := scratch(ctx, dsn)
+	conn, err := store.Recreate(ctx, dsn)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cxstar/cxstar/ingest"
+	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/simulate"
 )
 
@@ -198,7 +199,7 @@ func runBackfill(ctx context.Context, s *state) error {
 	}
 	var proj, base, cpuPerRow []float64
 	for i := 0; i < s.o.Runs; i++ {
-		conn, err := scratch(ctx, s.o.DSN)
+		conn, err := store.Recreate(ctx, s.o.DSN)
 		if err != nil {
 			return err
 		}
@@ -218,7 +219,7 @@ func runBackfill(ctx context.Context, s *state) error {
 		}
 		proj, cpuPerRow = append(proj, float64(st.Inserted)/el), append(cpuPerRow, 1e6*cpu/float64(st.Inserted))
 
-		if conn, err = scratch(ctx, s.o.DSN); err != nil {
+		if conn, err = store.Recreate(ctx, s.o.DSN); err != nil {
 			return err
 		}
 		w := ingest.NewWriter(conn, ingest.WithMaxAttempts(3))

@@ -125,7 +125,7 @@ func demo(ctx context.Context, cfg demoConfig, w io.Writer) (*demoResult, error)
 			stopCH()
 		}
 	}()
-	conn, err := demoFreshDatabase(ctx, cfg.dsn)
+	conn, err := store.Recreate(ctx, cfg.dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -265,34 +265,6 @@ func demoEnvOr(name, def string) string {
 		return v
 	}
 	return def
-}
-
-// demoFreshDatabase drops and recreates the demo database and applies the migrations.
-func demoFreshDatabase(ctx context.Context, dsn string) (driver.Conn, error) {
-	opts, err := store.Options(dsn)
-	if err != nil {
-		return nil, err
-	}
-	if opts.Auth.Database == "default" || opts.Auth.Database == "system" {
-		return nil, fmt.Errorf("the demo empties its database: give --clickhouse a database of its own, not %q", opts.Auth.Database)
-	}
-	conn, err := store.Open(ctx, dsn)
-	if err != nil {
-		return nil, err
-	}
-	if err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+opts.Auth.Database); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("empty the demo database %s: %w", opts.Auth.Database, err)
-	}
-	conn.Close()
-	if conn, err = store.Open(ctx, dsn); err != nil {
-		return nil, err
-	}
-	if _, err := store.Migrate(ctx, conn); err != nil {
-		conn.Close()
-		return nil, err
-	}
-	return conn, nil
 }
 
 // demoSimulateAndIngest runs the generator into Kafka while a consumer (the `cxstar ingest` code)

@@ -137,3 +137,34 @@ func Migrate(ctx context.Context, conn driver.Conn) ([]Applied, error) {
 	}
 	return applied, nil
 }
+
+// Recreate drops the DSN's database, creates it again and applies every migration: a fresh,
+// empty database for the demo and the benchmarks. It refuses the default and system databases,
+// which hold what other programs need.
+func Recreate(ctx context.Context, dsn string) (driver.Conn, error) {
+	opts, err := Options(dsn)
+	if err != nil {
+		return nil, err
+	}
+	db := opts.Auth.Database
+	if db == "default" || db == "system" {
+		return nil, fmt.Errorf("refusing to empty the %q database: give a DSN with a database of its own, e.g. clickhouse://127.0.0.1:19000/cxstar_scratch", db)
+	}
+	conn, err := Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+db)
+	conn.Close()
+	if err != nil {
+		return nil, fmt.Errorf("empty the database %s: %w", db, err)
+	}
+	if conn, err = Open(ctx, dsn); err != nil {
+		return nil, err
+	}
+	if _, err := Migrate(ctx, conn); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
+}
