@@ -13,7 +13,8 @@ func runBench(ctx context.Context, args []string) error {
 	fs := newFlagSet("bench", "bench [flags]\n\nRuns the benchmark suite: each figure beside a baseline measured in the same run on the same data\n(simulate and validation vs encoding/json, backfill vs the raw ClickHouse insert, Kafka ingest vs the raw\nClickHouse insert and the raw kafka-go consume, assess vs a full scan, peak RSS of ingest),\nmedians of --runs runs. Prints a table and writes it into BENCHMARKS.md with the machine and date.\nNeeds ClickHouse (scripts/clickhouse.sh up); it empties its own scratch database.")
 	dsn := envString(fs, "clickhouse", "CXSTAR_BENCH_CLICKHOUSE", bench.DefaultDSN, "ClickHouse DSN of the scratch database (emptied!)")
 	runs := envInt(fs, "runs", "CXSTAR_BENCH_RUNS", 3, "runs per figure; the median is reported")
-	events := envInt(fs, "events", "CXSTAR_BENCH_EVENTS", 300_000, "events per ClickHouse figure")
+	events := envInt(fs, "events", "CXSTAR_BENCH_EVENTS", 300_000, "events of the validation and backfill figures")
+	kafkaEvents := envInt(fs, "kafka-events", "CXSTAR_BENCH_KAFKA_EVENTS", 1_000_000, "backlog of the Kafka ingest figure")
 	assessRows := envInt(fs, "assess-rows", "CXSTAR_BENCH_ASSESS_ROWS", 10_000_000, "ratings and service events (each) of the assessment figure")
 	out := envString(fs, "out", "CXSTAR_BENCH_OUT", "BENCHMARKS.md", "file to write the results into (between its markers; empty: none)")
 	profile := envString(fs, "profile", "CXSTAR_BENCH_PROFILE", "", "directory for CPU profiles of the project's figures (go tool pprof)")
@@ -21,7 +22,7 @@ func runBench(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	o := bench.Options{DSN: *dsn, Runs: *runs, Events: *events, AssessRows: int64(*assessRows), ProfileDir: *profile, Log: os.Stderr}
+	o := bench.Options{DSN: *dsn, Runs: *runs, Events: *events, KafkaEvents: *kafkaEvents, AssessRows: int64(*assessRows), ProfileDir: *profile, Log: os.Stderr}
 	if *only != "" {
 		o.Only = strings.Split(*only, ",")
 	}
