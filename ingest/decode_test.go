@@ -100,10 +100,10 @@ func TestDecodeMatchesReference(t *testing.T) {
 	base := strings.TrimSuffix(goodRating, "}")
 	for _, in := range []string{
 		goodService, goodRating, goodAppeal, ``, ` `, `null`, ` null `, `nul`, `[]`, `"x"`, `12`, `true`, `{}`, `{} {}`, `{}x`,
-		base + `,"score":3}`,                      // repeated: the last wins (0 → 3 is out of range for nps? no: 3 is fine)
-		base + `,"score":"3"}`,                    // the last occurrence has the wrong type
-		`{"score":"x","schema":"rating.v1"}` + "", // wrong type then more fields
-		base + `,"score":null}`,                   // null = absent: score is required
+		base + `,"score":3}`,                 // repeated: the last wins (score 3)
+		base + `,"score":"3"}`,               // the last occurrence has the wrong type
+		`{"score":"x","schema":"rating.v1"}`, // wrong type, then more fields
+		base + `,"score":null}`,              // null = absent: score is required
 		base + `,"score":1.0}`, base + `,"score":1e1}`, base + `,"score":-0}`, base + `,"score":99999999999999999999}`,
 		base + `,"score":01}`, base + `,"score":-}`, base + `,"score":1.}`, base + `,"score":.5}`,
 		base + `,"event_id":"\u0065-\u00e9"}`, base + `,"event_id":"\ud83d\ude00"}`, base + `,"event_id":"\ud83d"}`,
