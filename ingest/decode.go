@@ -237,6 +237,12 @@ func (d *decoder) literal(lit string) bool {
 
 // object decodes the top-level object; d.data[d.i] is '{'.
 func (d *decoder) object(w *wire) *Rejection {
+	return d.members(func(key []byte) *Rejection { return d.value(fieldIndex(key), w) })
+}
+
+// members walks an object's members; d.data[d.i] is '{'. For each member it reads the key and the
+// colon and calls member with d.i on the first byte of the value, which member must consume.
+func (d *decoder) members(member func(key []byte) *Rejection) *Rejection {
 	d.i++
 	d.ws()
 	if d.i < len(d.data) && d.data[d.i] == '}' {
@@ -261,7 +267,7 @@ func (d *decoder) object(w *wire) *Rejection {
 		if d.i >= len(d.data) {
 			return d.syntax("unexpected end of input")
 		}
-		if r := d.value(fieldIndex(key), w); r != nil {
+		if r := member(key); r != nil {
 			return r
 		}
 		d.ws()
@@ -537,41 +543,7 @@ func (d *decoder) skip(depth int) *Rejection {
 			d.i++
 		}
 	case c == '{':
-		d.i++
-		d.ws()
-		if d.i < len(d.data) && d.data[d.i] == '}' {
-			d.i++
-			return nil
-		}
-		for {
-			d.ws()
-			if d.i >= len(d.data) || d.data[d.i] != '"' {
-				return d.syntax("expected a field name")
-			}
-			if _, _, r := d.str(); r != nil {
-				return r
-			}
-			d.ws()
-			if d.i >= len(d.data) || d.data[d.i] != ':' {
-				return d.syntax("expected ':' after a field name")
-			}
-			d.i++
-			if r := d.skip(depth + 1); r != nil {
-				return r
-			}
-			d.ws()
-			if d.i >= len(d.data) {
-				return d.syntax("unexpected end of input")
-			}
-			if d.data[d.i] == '}' {
-				d.i++
-				return nil
-			}
-			if d.data[d.i] != ',' {
-				return d.syntax("expected ',' or '}'")
-			}
-			d.i++
-		}
+		return d.members(func([]byte) *Rejection { return d.skip(depth + 1) })
 	default:
 		return d.syntax("invalid character")
 	}
