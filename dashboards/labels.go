@@ -9,25 +9,17 @@ import (
 	"github.com/cxstar/cxstar/metrics"
 )
 
-// Lang is the language of dashboard titles and indicator names.
-type Lang string
+// Lang is the language of dashboard titles and indicator names: the catalog's languages.
+type Lang = metrics.Lang
 
 // Supported languages.
 const (
-	RU Lang = "ru"
-	EN Lang = "en"
+	RU = metrics.RU
+	EN = metrics.EN
 )
 
-// ParseLang accepts "ru" or "en".
-func ParseLang(s string) (Lang, error) {
-	switch Lang(strings.ToLower(s)) {
-	case RU:
-		return RU, nil
-	case EN:
-		return EN, nil
-	}
-	return "", fmt.Errorf("unknown language %q: use ru or en", s)
-}
+// ParseLang accepts "ru" or "en"; empty means Russian.
+var ParseLang = metrics.ParseLang
 
 // DefaultIndicatorNames returns the short indicator names of the metrics catalog
 // (short_ru/short_en of metrics/catalog.yaml) in lang, keyed by indicator code.

@@ -128,6 +128,17 @@ const (
 	EN Lang = "en"
 )
 
+// ParseLang accepts "ru" or "en" in any case; empty means the default, Russian.
+func ParseLang(s string) (Lang, error) {
+	switch Lang(strings.ToLower(strings.TrimSpace(s))) {
+	case "", RU:
+		return RU, nil
+	case EN:
+		return EN, nil
+	}
+	return "", fmt.Errorf("unknown language %q: use ru or en", s)
+}
+
 // Indicator is one row of Table 1 or Table 2 of one standard.
 type Indicator struct {
 	ID       string   `yaml:"id" json:"id"`             // B-T1-1 … P-T2-7

@@ -6,26 +6,18 @@ import (
 	"github.com/cxstar/cxstar/metrics"
 )
 
-// Lang is the language of the report's labels.
-type Lang string
+// Lang is the language of the report's labels: the catalog's languages.
+type Lang = metrics.Lang
 
 const (
 	// RU is Russian, the default (the catalog's official names).
-	RU Lang = "ru"
+	RU = metrics.RU
 	// EN is English.
-	EN Lang = "en"
+	EN = metrics.EN
 )
 
-// ParseLang accepts ru or en.
-func ParseLang(s string) (Lang, error) {
-	switch s {
-	case "", "ru":
-		return RU, nil
-	case "en":
-		return EN, nil
-	}
-	return "", fmt.Errorf("language %q: want ru or en", s)
-}
+// ParseLang accepts ru or en; empty means Russian.
+var ParseLang = metrics.ParseLang
 
 // Band is one star level of an indicator's ladder. Min/Above/Max/Below are set when the level
 // is a single condition on the indicator value (v ≥ Min, v > Above, v ≤ Max, v < Below); OnValue

@@ -48,13 +48,9 @@ func runAssess(ctx context.Context, args []string) error {
 		}
 		req.Bands[b.Standard] = b
 	}
-	l := metrics.RU
-	switch *lang {
-	case "ru":
-	case "en":
-		l = metrics.EN
-	default:
-		return fmt.Errorf("--lang %q: use ru or en", *lang)
+	l, err := metrics.ParseLang(*lang)
+	if err != nil {
+		return fmt.Errorf("--lang: %w", err)
 	}
 	switch *format {
 	case "table", "json", "csv":
