@@ -109,11 +109,25 @@ var (
 // questions and channels, plus the extra rows given.
 func seedRatings(t testing.TB, conn driver.Conn, n int) {
 	t.Helper()
+	// Like ingest.Writer, try a failed insert again: on a loaded machine clickhouse-go has been
+	// seen to lose the connection in the middle of a 100k-row block ("use of closed network
+	// connection"). A block that fails is not stored, so a retry cannot duplicate rows.
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if err = trySeedRatings(conn, n); err == nil {
+			return
+		}
+		t.Logf("seed %d ratings, attempt %d: %v", n, attempt+1, err)
+	}
+	t.Fatal(err)
+}
+
+func trySeedRatings(conn driver.Conn, n int) error {
 	ctx := context.Background()
 	b, err := conn.PrepareBatch(ctx, `INSERT INTO ratings (event_id, occurred_at, agency_id, client_type, client_id,
 		question, score, service_id, request_id, life_situation_id, scenario_id, channel, ingested_at, source)`)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	base := q3.Start()
 	ing := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
@@ -127,12 +141,11 @@ func seedRatings(t testing.TB, conn driver.Conn, n int) {
 			fmt.Sprintf("svc-%d", i%7), fmt.Sprintf("req-%d", i), fmt.Sprintf("ls-%d", i%3), "",
 			channels[i%4], ing, "test")
 		if err != nil {
-			t.Fatal(err)
+			_ = b.Abort()
+			return err
 		}
 	}
-	if err := b.Send(); err != nil {
-		t.Fatal(err)
-	}
+	return b.Send()
 }
 
 func insertRows(t testing.TB, conn driver.Conn, insert string, rows ...[]any) {
