@@ -284,19 +284,27 @@ func load(ctx context.Context, conn driver.Conn, q Quarter, p metrics.Parameters
 		automated = "1"
 	}
 	window := int64(p.RepeatWindowDays) * 24 * 3600
+	lookback := q.Start().Add(-time.Duration(window) * time.Second)
 	vars := map[string]string{
-		"QS":        ts(q.Start()),
-		"QE":        ts(q.End()),
-		"LOOKBACK":  ts(q.Start().Add(-time.Duration(window) * time.Second)),
-		"SETTLE":    ts(q.End().Add(time.Duration(p.SettleHours) * time.Hour)),
-		"WINDOW":    strconv.FormatInt(window, 10),
-		"AGENCY":    agencyFilter,
-		"DIGITAL":   array(p.DigitalChannels),
-		"SOCIAL":    array(p.SocialChannels),
-		"EXCLUDED":  array(p.RepeatExcludedServices),
-		"AUTOMATED": automated,
-		"QUARTER":   quote(q.String()),
-		"OWNER":     strings.Replace(agencyFilter, "agency_id", "owner_agency_id", 1),
+		"QS":       ts(q.Start()),
+		"QE":       ts(q.End()),
+		"LOOKBACK": ts(lookback),
+		// The same instants as unix seconds, and the UTC months (partitions) that hold them.
+		"QS_S":           strconv.FormatInt(q.Start().Unix(), 10),
+		"QE_S":           strconv.FormatInt(q.End().Unix(), 10),
+		"LOOKBACK_S":     strconv.FormatInt(lookback.Unix(), 10),
+		"QS_MONTH":       month(q.Start()),
+		"LOOKBACK_MONTH": month(lookback),
+		"QE_MONTH":       month(q.End().Add(-time.Second)),
+		"SETTLE":         ts(q.End().Add(time.Duration(p.SettleHours) * time.Hour)),
+		"WINDOW":         strconv.FormatInt(window, 10),
+		"AGENCY":         agencyFilter,
+		"DIGITAL":        array(p.DigitalChannels),
+		"SOCIAL":         array(p.SocialChannels),
+		"EXCLUDED":       array(p.RepeatExcludedServices),
+		"AUTOMATED":      automated,
+		"QUARTER":        quote(q.String()),
+		"OWNER":          strings.Replace(agencyFilter, "agency_id", "owner_agency_id", 1),
 	}
 
 	start := time.Now()

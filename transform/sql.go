@@ -3,6 +3,7 @@ package transform
 import (
 	_ "embed"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -42,6 +43,9 @@ func array(items []string) string {
 
 // ts returns a DateTime literal of an instant (unix seconds, no time-zone ambiguity).
 func ts(t time.Time) string { return fmt.Sprintf("toDateTime(%d)", t.Unix()) }
+
+// month returns the UTC month of an instant as YYYYMM, the partition of the tables of migration 022.
+func month(t time.Time) string { u := t.UTC(); return strconv.Itoa(u.Year()*100 + int(u.Month())) }
 
 // render replaces the {{NAME}} placeholders of an embedded query.
 func render(tmpl string, vars map[string]string) string {

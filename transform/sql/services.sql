@@ -1,86 +1,102 @@
--- Service histories of one quarter plus the repeat-request lookback, aggregated per agency ×
--- client type × service × life situation × service kind. Level 1 folds the status events of each
--- request (duplicates change nothing: min/max/count>0 are idempotent); level 2 gathers, per client
--- and service, the requests active in the quarter and every `completed` time since quarter start −
--- window; level 3 marks a request submitted in the quarter as a repeat when an earlier completion
--- t1 of the same client and service has t1 < submitted ≤ t1 + window (A10). The big GROUP BYs keep
--- only numbers (names as 64-bit hashes, keys as two independent 64-bit hashes: collision odds
--- ~2^-128), which is several times faster on 18.16; the names are joined back at the end.
+-- Service histories of one quarter plus the repeat-request lookback, counted per agency × client
+-- type × service × life situation × service kind. client_service_events (migration 022) holds, per
+-- client × service, every status event as two packed UInt64 (see the migration); FINAL merges the
+-- months of [quarter start − window, quarter end) into one row per client × service, without a
+-- hash table. All the work below is array arithmetic inside that row, O(k log k) for k events:
+--   1. keep the events in the window; number the requests 1..m (d) in order of first appearance;
+--   2. sort three packed copies of the events, each by request first, so that the requests come out
+--      as runs in the same positions: (request, status, time) gives the earliest `submitted` and
+--      `completed` time of each request (the first element of its (request, status) run), whether it
+--      is active in the quarter, and run sums; (request, life situation) gives the largest life
+--      situation hash; (request, kind, scenario flag) the largest kind and whether any event was in
+--      a scenario. Run sums are differences of a cumulative sum taken at the run ends. A copy of an
+--      event changes none of these values;
+--   3. A10: a request submitted in the quarter at s is a repeat when an earlier completion t1 of the
+--      same client and service has t1 < s <= t1 + window. One sorted sweep decides it for all the
+--      requests: each completion opens an interval at t1 (ordered after a submission at the same
+--      second, as t1 < s is strict) and closes it after t1 + window (ordered after a submission at
+--      that second, as s <= t1 + window is inclusive); a submission is a repeat when an interval is
+--      open. Keys: time << 30 | order << 28 | request number.
+-- The names of the service groups and life situations come from service_groups at the end.
 SELECT
-    agency,
-    client_type_name,
-    service,
-    life_situation,
-    toString(kind)   AS kind_name,
+    toString(agency_id)                                               AS agency,
+    toString(client_type)                                             AS client_type_name,
+    service_id                                                        AS service,
+    life_situation_id                                                 AS life_situation,
+    arrayElement(['service', 'support_measure', 'digital_service'], toUInt32(kind)) AS kind_name,
     active,
     in_scenario,
     submitted,
-    repeats
+    if(has({{EXCLUDED}}, service_id), toUInt64(0), repeats)           AS repeats
 FROM
 (
     SELECT
-        g0,
-        ls_h,
-        kind,
-        count()                                                   AS active,
-        countIf(in_scenario)                                      AS in_scenario,
-        countIf(submitted_in_q)                                   AS submitted,
-        countIf(submitted_in_q AND repeat_eligible AND is_repeat) AS repeats
+        g,
+        toUInt32(tupleElement(o, 1)) AS ls,
+        tupleElement(o, 2)           AS kind,
+        sum(tupleElement(o, 3))      AS active,
+        sum(tupleElement(o, 4))      AS in_scenario,
+        sum(tupleElement(o, 5))      AS submitted,
+        sum(tupleElement(o, 6))      AS repeats
     FROM
     (
         SELECT
-            g0,
-            tupleElement(r, 1) AS submitted_at,
-            tupleElement(r, 2) AS submitted_in_q,
-            tupleElement(r, 3) AS in_scenario,
-            tupleElement(r, 4) AS ls_h,
-            tupleElement(r, 5) AS kind,
-            tupleElement(r, 6) AS repeat_eligible,
-            -- 18.16 cannot capture columns in a lambda inside an aggregate function: flag it here.
-            arrayExists(t -> t < submitted_at AND submitted_at <= t + {{WINDOW}}, completions) AS is_repeat
+            g,
+            -- 1. events in the window, request numbers
+            arrayMap(x -> bitAnd(x, 4294967295) >= {{LOOKBACK_S}} AND bitAnd(x, 4294967295) < {{QE_S}}, time_all) AS keep,
+            arrayFilter((x, k) -> k, req_all, keep)                                          AS rb,
+            arrayFilter((x, k) -> k, time_all, keep)                                         AS tb,
+            arrayEnumerateDense(arrayMap(x -> bitShiftRight(x, 8), rb))                      AS d,
+            -- 2. three sorts by request first: d << 36 | status << 32 | time, d << 32 | life situation, d << 3 | kind << 1 | scenario
+            arraySort(arrayMap((r, t, n) -> bitShiftLeft(toUInt64(n), 36) + bitShiftLeft(bitAnd(bitShiftRight(r, 4), 15), 32) + bitAnd(t, 4294967295), rb, tb, d)) AS s1,
+            arraySort(arrayMap((t, n) -> bitShiftLeft(toUInt64(n), 32) + bitShiftRight(t, 32), tb, d))                                                        AS s2,
+            arraySort(arrayMap((r, n) -> bitShiftLeft(toUInt64(n), 3) + bitAnd(r, 7), rb, d))                                                                 AS s3,
+            arrayMap(x -> bitShiftRight(x, 3), s3)                                                          AS run,
+            arrayMap((a, b) -> a != b, run, arrayPushBack(arrayPopFront(run), toUInt64(0)))                 AS run_end,
+            arrayMap(x -> bitShiftRight(x, 32), s1)                                                         AS run_status,
+            arrayMap((a, b) -> a != b, run_status, arrayPushFront(arrayPopBack(run_status), toUInt64(0)))   AS status_start,
+            -- per request (length m, in request-number order): cumulative sums at the run ends, differenced
+            arrayFilter((c, e) -> e, arrayCumSum(arrayMap((x, f) -> if(f AND bitAnd(bitShiftRight(x, 32), 15) = 1, bitAnd(x, 4294967295), 0), s1, status_start)), run_end) AS sub_c,
+            arrayMap((a, b) -> toUInt64(a - b), sub_c, arrayPushFront(arrayPopBack(sub_c), toUInt64(0)))             AS submitted_at,
+            arrayFilter((c, e) -> e, arrayCumSum(arrayMap((x, f) -> if(f AND bitAnd(bitShiftRight(x, 32), 15) = 3, bitAnd(x, 4294967295), 0), s1, status_start)), run_end) AS comp_c,
+            arrayMap((a, b) -> toUInt64(a - b), comp_c, arrayPushFront(arrayPopBack(comp_c), toUInt64(0)))           AS completed_at,
+            arrayFilter((c, e) -> e, arrayCumSum(arrayMap(x -> toUInt64(bitAnd(x, 4294967295) >= {{QS_S}}), s1)), run_end) AS act_c,
+            arrayMap((a, b) -> toUInt64(a - b), act_c, arrayPushFront(arrayPopBack(act_c), toUInt64(0)))             AS active,
+            arrayFilter((c, e) -> e, arrayCumSum(arrayMap(x -> bitAnd(x, 1), s3)), run_end)                AS scen_c,
+            arrayMap((a, b) -> toUInt64(a - b), scen_c, arrayPushFront(arrayPopBack(scen_c), toUInt64(0)))           AS in_scenario,
+            arrayFilter((x, e) -> e, arrayMap(x -> bitAnd(x, 4294967295), s2), run_end)                    AS ls,
+            arrayFilter((x, e) -> e, arrayMap(x -> bitShiftRight(bitAnd(x, 7), 1), s3), run_end)           AS kind,
+            arrayMap((s, a) -> s >= {{QS_S}} AND a > 0, submitted_at, active)                              AS submitted_in_q,
+            -- 3. the repeat sweep (completion times are > 0: every kept event is after the lookback start)
+            arrayFilter(c -> c > 0, completed_at)                                                          AS completions,
+            arraySort(arrayConcat(
+                arrayMap(c -> bitShiftLeft(c, 30) + bitShiftLeft(toUInt64(1), 28), completions),
+                arrayMap(c -> bitShiftLeft(c + {{WINDOW}}, 30) + bitShiftLeft(toUInt64(2), 28), completions),
+                arrayFilter((k, q) -> q, arrayMap((s, j) -> bitShiftLeft(s, 30) + toUInt64(j), submitted_at, arrayEnumerate(submitted_at)), submitted_in_q)
+            ))                                                                                              AS sweep,
+            arrayCumSum(arrayMap(k -> multiIf(bitAnd(bitShiftRight(k, 28), 3) = 1, toInt64(1), bitAnd(bitShiftRight(k, 28), 3) = 2, toInt64(-1), toInt64(0)), sweep)) AS open,
+            -- the submissions' flags back in request-number order, aligned with arrayFilter(…, submitted_in_q)
+            arrayMap(x -> bitAnd(x, 1), arraySort(arrayFilter((x, k) -> bitAnd(bitShiftRight(k, 28), 3) = 0,
+                arrayMap((k, n) -> bitShiftLeft(bitAnd(k, 268435455), 1) + toUInt64(n > 0), sweep, open), sweep))) AS repeat,
+            arrayConcat(
+                arrayFilter((x, a) -> a > 0, arrayMap((l, k, s, q) -> (l, k, toUInt64(1), toUInt64(s > 0), toUInt64(q), toUInt64(0)), ls, kind, in_scenario, submitted_in_q), active),
+                arrayMap((l, k, r) -> (l, k, toUInt64(0), toUInt64(0), toUInt64(0), r),
+                    arrayFilter((l, q) -> q, ls, submitted_in_q), arrayFilter((k, q) -> q, kind, submitted_in_q), repeat)
+            )                                                                                               AS out
         FROM
         (
-            SELECT
-                any(g)                                                                                                      AS g0,
-                groupArrayIf((submitted_at, has_submitted AND submitted_at >= {{QS}}, in_scen, ls, sk, eligible), active_in_q) AS requests,
-                groupArrayIf(completed_at, has_completed)                                                                   AS completions
-            FROM
-            (
-                SELECT
-                    any(cityHash64(toString(agency_id), toString(client_type), client_id, service_id)) AS cs1,
-                    any(sipHash64(toString(agency_id), toString(client_type), client_id, service_id))  AS cs2,
-                    any(cityHash64(toString(agency_id), toString(client_type), service_id))            AS g,
-                    any(NOT has({{EXCLUDED}}, service_id))                                             AS eligible,
-                    minIf(occurred_at, status = 'submitted')                                           AS submitted_at,
-                    countIf(status = 'submitted') > 0                                                  AS has_submitted,
-                    minIf(occurred_at, status = 'completed')                                           AS completed_at,
-                    countIf(status = 'completed') > 0                                                  AS has_completed,
-                    countIf(occurred_at >= {{QS}}) > 0                                                 AS active_in_q,
-                    max(scenario_id != '')                                                             AS in_scen,
-                    max(if(life_situation_id = '', toUInt64(0), cityHash64(life_situation_id)))        AS ls,
-                    max(service_kind)                                                                  AS sk
-                FROM service_events
-                WHERE occurred_at >= {{LOOKBACK}} AND occurred_at < {{QE}} {{AGENCY}}
-                GROUP BY
-                    cityHash64(toString(agency_id), toString(client_type), client_id, service_id, request_id) AS rk1,
-                    sipHash64(toString(agency_id), toString(client_type), client_id, service_id, request_id)  AS rk2
-            )
-            GROUP BY cs1, cs2
+            SELECT g, finalizeAggregation(req_bits) AS req_all, finalizeAggregation(time_bits) AS time_all
+            FROM client_service_events FINAL
+            WHERE month >= {{LOOKBACK_MONTH}} AND month <= {{QE_MONTH}} {{AGENCY}}
         )
-        ARRAY JOIN requests AS r
+        WHERE arrayExists(k -> k, keep)
     )
-    GROUP BY g0, ls_h, kind
+    ARRAY JOIN out AS o
+    GROUP BY g, ls, kind
 ) AS counts
-ANY LEFT JOIN
+ANY INNER JOIN
 (
-    SELECT
-        cityHash64(toString(agency_id), toString(client_type), service_id)          AS g0,
-        if(life_situation_id = '', toUInt64(0), cityHash64(life_situation_id))     AS ls_h,
-        any(toString(agency_id))                                                    AS agency,
-        any(toString(client_type))                                                  AS client_type_name,
-        any(service_id)                                                             AS service,
-        any(life_situation_id)                                                      AS life_situation
-    FROM service_events
-    WHERE occurred_at >= {{LOOKBACK}} AND occurred_at < {{QE}} {{AGENCY}}
-    GROUP BY g0, ls_h
-) AS names USING (g0, ls_h)
+    SELECT g, ls, agency_id, client_type, service_id, life_situation_id
+    FROM service_groups
+    WHERE 1 {{AGENCY}}
+) AS names USING (g, ls)
