@@ -289,11 +289,12 @@ func load(ctx context.Context, conn driver.Conn, q Quarter, p metrics.Parameters
 		"QS":       ts(q.Start()),
 		"QE":       ts(q.End()),
 		"LOOKBACK": ts(lookback),
-		// The same instants as unix seconds, and the UTC months (partitions) that hold them.
+		// The same instants as unix seconds, in the packed form of the tables of migration 022
+		// (seconds << 32), and the UTC months (partitions) that hold them.
 		"QS_S":           strconv.FormatInt(q.Start().Unix(), 10),
-		"QE_S":           strconv.FormatInt(q.End().Unix(), 10),
-		"LOOKBACK_S":     strconv.FormatInt(lookback.Unix(), 10),
-		"QS_MONTH":       month(q.Start()),
+		"QS_V":           strconv.FormatUint(uint64(q.Start().Unix())<<32, 10),
+		"QE_V":           strconv.FormatUint(uint64(q.End().Unix())<<32, 10),
+		"LOOKBACK_V":     strconv.FormatUint(uint64(lookback.Unix())<<32, 10),
 		"LOOKBACK_MONTH": month(lookback),
 		"QE_MONTH":       month(q.End().Add(-time.Second)),
 		"SETTLE":         ts(q.End().Add(time.Duration(p.SettleHours) * time.Hour)),

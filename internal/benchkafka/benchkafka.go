@@ -224,7 +224,8 @@ func writeLines(path string, lines [][]byte) error {
 }
 
 func truncate(ctx context.Context, conn driver.Conn) error {
-	for _, t := range []string{"service_events", "ratings", "appeals"} {
+	// The raw tables and the assessment inputs their materialized views feed (migration 022).
+	for _, t := range []string{"service_events", "ratings", "appeals", "rating_answers", "rating_groups", "client_service_events", "service_groups"} {
 		if err := conn.Exec(ctx, "TRUNCATE TABLE "+t); err != nil {
 			return fmt.Errorf("empty %s before the benchmark: %w", t, err)
 		}

@@ -11,7 +11,6 @@
 CREATE TABLE IF NOT EXISTS rating_answers
 (
     agency_id   LowCardinality(String),
-    month       UInt32,
     k1          UInt64,
     k2          UInt64,
     version     UInt64,
@@ -24,13 +23,12 @@ CREATE TABLE IF NOT EXISTS rating_answers
     grp         UInt64
 )
 ENGINE = ReplacingMergeTree(version)
-PARTITION BY month
-ORDER BY (agency_id, k1, k2);
+PARTITION BY toStartOfQuarter(occurred_at, 'Europe/Moscow')
+ORDER BY (k1, k2);
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS rating_answers_feed TO rating_answers AS
 SELECT
     agency_id,
-    toYYYYMM(occurred_at) AS month,
     if(request_id = '' AND scenario_id = '', cityHash64('event', event_id),
         cityHash64(toString(agency_id), toString(client_type), toString(question), client_id, request_id, scenario_id)) AS k1,
     if(request_id = '' AND scenario_id = '', sipHash64('event', event_id),
@@ -69,7 +67,7 @@ FROM ratings;
 -- service group (g: agency, client type, service) × client after merges, holding two aligned arrays
 -- with an element per event:
 --   req_bits:  request hash (upper 56 bits) | status << 4 | service kind << 1 | in a scenario (1 bit);
---   time_bits: life-situation hash (upper 32 bits, odd; 0 = none) | occurred_at (unix seconds, lower 32 bits).
+--   time_bits: occurred_at (unix seconds, upper 32 bits) | life-situation hash (lower 32 bits, odd; 0 = none).
 -- A repeated delivery adds a copy of an element; the assessment's per-request minima, maxima and
 -- "any" flags do not change with copies.
 CREATE TABLE IF NOT EXISTS client_service_events
@@ -84,7 +82,7 @@ CREATE TABLE IF NOT EXISTS client_service_events
 )
 ENGINE = AggregatingMergeTree()
 PARTITION BY month
-ORDER BY (agency_id, g, cs1, cs2);
+ORDER BY (g, cs1, cs2);
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS client_service_events_feed TO client_service_events AS
 SELECT
@@ -95,8 +93,8 @@ SELECT
     sipHash64(toString(agency_id), toString(client_type), client_id, service_id) AS cs2,
     groupArrayState(bitAnd(cityHash64(request_id), 18446744073709551360) + bitShiftLeft(toUInt64(status), 4)
         + bitShiftLeft(toUInt64(service_kind), 1) + toUInt64(scenario_id != '')) AS req_bits,
-    groupArrayState(bitShiftLeft(if(life_situation_id = '', toUInt64(0), toUInt64(bitOr(toUInt32(bitShiftRight(cityHash64(life_situation_id), 32)), 1))), 32)
-        + toUInt64(occurred_at)) AS time_bits
+    groupArrayState(bitShiftLeft(toUInt64(occurred_at), 32)
+        + if(life_situation_id = '', toUInt64(0), toUInt64(bitOr(toUInt32(bitShiftRight(cityHash64(life_situation_id), 32)), 1)))) AS time_bits
 FROM service_events
 GROUP BY agency_id, month, g, cs1, cs2;
 
@@ -124,7 +122,6 @@ FROM service_events;
 INSERT INTO rating_answers
 SELECT
     agency_id,
-    toYYYYMM(occurred_at) AS month,
     if(request_id = '' AND scenario_id = '', cityHash64('event', event_id),
         cityHash64(toString(agency_id), toString(client_type), toString(question), client_id, request_id, scenario_id)) AS k1,
     if(request_id = '' AND scenario_id = '', sipHash64('event', event_id),
@@ -151,8 +148,8 @@ SELECT
     sipHash64(toString(agency_id), toString(client_type), client_id, service_id) AS cs2,
     groupArrayState(bitAnd(cityHash64(request_id), 18446744073709551360) + bitShiftLeft(toUInt64(status), 4)
         + bitShiftLeft(toUInt64(service_kind), 1) + toUInt64(scenario_id != '')),
-    groupArrayState(bitShiftLeft(if(life_situation_id = '', toUInt64(0), toUInt64(bitOr(toUInt32(bitShiftRight(cityHash64(life_situation_id), 32)), 1))), 32)
-        + toUInt64(occurred_at))
+    groupArrayState(bitShiftLeft(toUInt64(occurred_at), 32)
+        + if(life_situation_id = '', toUInt64(0), toUInt64(bitOr(toUInt32(bitShiftRight(cityHash64(life_situation_id), 32)), 1))))
 FROM service_events
 GROUP BY agency_id, month, g, cs1, cs2;
 

@@ -4,12 +4,13 @@
 --   * an answer not tied to a request or scenario is keyed by its event_id: counted once;
 --   * an answer tied to a request or scenario counts only if it is the client's latest answer for that
 --     (request, scenario, question), in its own quarter, even when the latest was given in a later
---     quarter (XC-2). The partition filter keeps every month from the quarter's first on, so every
---     later answer takes part in the merge; an answer older than the quarter start that wins is
---     dropped by the time filter, as it would be without the older months.
--- The time filters run after the FINAL merge (a WHERE, never a PREWHERE, on both 18.16 and current
--- ClickHouse). Scores outside the question's scale are not valid answers; validity is that of the
--- kept answer.
+--     quarter (XC-2).
+-- rating_answers is partitioned by quarter (Europe/Moscow). The PREWHERE drops answers older than
+-- the quarter start before the merge, which also skips the older partitions: that changes no result,
+-- since such an answer only wins its key when the key has no answer from the quarter start on, and
+-- then the time filter drops it. The time filters on the kept answer (its version is occurred_at
+-- << 32 | …) run after the FINAL merge, as a WHERE does on 18.16 and on current ClickHouse. Scores
+-- outside the question's scale are not valid answers; validity is that of the kept answer.
 SELECT
     toString(agency_id)                 AS agency,
     toString(client_type)               AS client_type_name,
@@ -27,8 +28,8 @@ FROM
         countIf(score >= 9)     AS promoters,
         countIf(score <= 6)     AS detractors
     FROM rating_answers FINAL
-    WHERE month >= {{QS_MONTH}} {{AGENCY}}
-      AND occurred_at >= {{QS}} AND occurred_at < {{QE}}
+    PREWHERE occurred_at >= {{QS}}
+    WHERE version >= {{QS_V}} AND version < {{QE_V}} {{AGENCY}}
       AND if(question IN ('nps', 'nps_digital'), score <= 10, score >= 1 AND score <= 4)
     GROUP BY grp
 ) AS counts

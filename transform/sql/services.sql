@@ -4,12 +4,14 @@
 -- months of [quarter start − window, quarter end) into one row per client × service, without a
 -- hash table. All the work below is array arithmetic inside that row, O(k log k) for k events:
 --   1. keep the events in the window; number the requests 1..m (d) in order of first appearance;
---   2. sort three packed copies of the events, each by request first, so that the requests come out
---      as runs in the same positions: (request, status, time) gives the earliest `submitted` and
---      `completed` time of each request (the first element of its (request, status) run), whether it
---      is active in the quarter, and run sums; (request, life situation) gives the largest life
---      situation hash; (request, kind, scenario flag) the largest kind and whether any event was in
---      a scenario. Run sums are differences of a cumulative sum taken at the run ends. A copy of an
+--   2. sort two packed copies of the events, each by request first, so that the requests come out
+--      as runs in the same positions: (request, status, time) gives the earliest `submitted` time
+--      of each request (the head of its run, as `submitted` is the lowest status), its earliest
+--      `completed` time (the head of its (request, completed) run) and whether it has an event in
+--      the quarter (a run sum); (request, kind, life situation, scenario flag) gives the request's
+--      kind (the largest among its events) and life situation (the largest hash among its events
+--      of that kind) from the tail of its run, and whether any event was in a scenario (a run
+--      sum). Run sums are differences of a cumulative sum taken at the run tails. A copy of an
 --      event changes none of these values;
 --   3. A10: a request submitted in the quarter at s is a repeat when an earlier completion t1 of the
 --      same client and service has t1 < s <= t1 + window. One sorted sweep decides it for all the
@@ -42,47 +44,46 @@ FROM
     (
         SELECT
             g,
-            -- 1. events in the window, request numbers
-            arrayMap(x -> bitAnd(x, 4294967295) >= {{LOOKBACK_S}} AND bitAnd(x, 4294967295) < {{QE_S}}, time_all) AS keep,
-            arrayFilter((x, k) -> k, req_all, keep)                                          AS rb,
-            arrayFilter((x, k) -> k, time_all, keep)                                         AS tb,
-            arrayEnumerateDense(arrayMap(x -> bitShiftRight(x, 8), rb))                      AS d,
-            -- 2. three sorts by request first: d << 36 | status << 32 | time, d << 32 | life situation, d << 3 | kind << 1 | scenario
-            arraySort(arrayMap((r, t, n) -> bitShiftLeft(toUInt64(n), 36) + bitShiftLeft(bitAnd(bitShiftRight(r, 4), 15), 32) + bitAnd(t, 4294967295), rb, tb, d)) AS s1,
-            arraySort(arrayMap((t, n) -> bitShiftLeft(toUInt64(n), 32) + bitShiftRight(t, 32), tb, d))                                                        AS s2,
-            arraySort(arrayMap((r, n) -> bitShiftLeft(toUInt64(n), 3) + bitAnd(r, 7), rb, d))                                                                 AS s3,
-            arrayMap(x -> bitShiftRight(x, 3), s3)                                                          AS run,
-            arrayMap((a, b) -> a != b, run, arrayPushBack(arrayPopFront(run), toUInt64(0)))                 AS run_end,
-            arrayMap(x -> bitShiftRight(x, 32), s1)                                                         AS run_status,
-            arrayMap((a, b) -> a != b, run_status, arrayPushFront(arrayPopBack(run_status), toUInt64(0)))   AS status_start,
-            -- per request (length m, in request-number order): cumulative sums at the run ends, differenced
-            arrayFilter((c, e) -> e, arrayCumSum(arrayMap((x, f) -> if(f AND bitAnd(bitShiftRight(x, 32), 15) = 1, bitAnd(x, 4294967295), 0), s1, status_start)), run_end) AS sub_c,
-            arrayMap((a, b) -> toUInt64(a - b), sub_c, arrayPushFront(arrayPopBack(sub_c), toUInt64(0)))             AS submitted_at,
-            arrayFilter((c, e) -> e, arrayCumSum(arrayMap((x, f) -> if(f AND bitAnd(bitShiftRight(x, 32), 15) = 3, bitAnd(x, 4294967295), 0), s1, status_start)), run_end) AS comp_c,
-            arrayMap((a, b) -> toUInt64(a - b), comp_c, arrayPushFront(arrayPopBack(comp_c), toUInt64(0)))           AS completed_at,
-            arrayFilter((c, e) -> e, arrayCumSum(arrayMap(x -> toUInt64(bitAnd(x, 4294967295) >= {{QS_S}}), s1)), run_end) AS act_c,
-            arrayMap((a, b) -> toUInt64(a - b), act_c, arrayPushFront(arrayPopBack(act_c), toUInt64(0)))             AS active,
-            arrayFilter((c, e) -> e, arrayCumSum(arrayMap(x -> bitAnd(x, 1), s3)), run_end)                AS scen_c,
-            arrayMap((a, b) -> toUInt64(a - b), scen_c, arrayPushFront(arrayPopBack(scen_c), toUInt64(0)))           AS in_scenario,
-            arrayFilter((x, e) -> e, arrayMap(x -> bitAnd(x, 4294967295), s2), run_end)                    AS ls,
-            arrayFilter((x, e) -> e, arrayMap(x -> bitShiftRight(bitAnd(x, 7), 1), s3), run_end)           AS kind,
-            arrayMap((s, a) -> s >= {{QS_S}} AND a > 0, submitted_at, active)                              AS submitted_in_q,
-            -- 3. the repeat sweep (completion times are > 0: every kept event is after the lookback start)
-            arrayFilter(c -> c > 0, completed_at)                                                          AS completions,
+            -- 1. the events in the window; request numbers 1..m, shifted to the top bits of the sort keys
+            arrayMap(x -> x >= {{LOOKBACK_V}} AND x < {{QE_V}}, time_all)                                 AS keep,
+            arrayFilter((x, k) -> k, req_all, keep)                                                      AS rb,
+            arrayFilter((x, k) -> k, time_all, keep)                                                     AS tb,
+            arrayMap(n -> bitShiftLeft(toUInt64(n), 35), arrayEnumerateDense(arrayMap(x -> bitShiftRight(x, 8), rb))) AS dk,
+            -- 2. two sorts by request first: (request, status, time) and (request, kind, life situation, scenario)
+            arraySort(arrayMap((p, r, t) -> p + bitShiftLeft(bitAnd(r, 112), 28) + bitShiftRight(t, 32), dk, rb, tb)) AS s1,
+            arraySort(arrayMap((p, r, t) -> p + bitShiftLeft(bitAnd(r, 6), 32) + bitShiftLeft(bitAnd(t, 4294967295), 1) + bitAnd(r, 1), dk, rb, tb)) AS s2,
+            arrayMap(x -> bitShiftRight(x, 35), s1)                                                      AS run,
+            arrayEnumerateUniq(run)                                                                      AS first,
+            arrayReverse(arrayEnumerateUniq(arrayReverse(run)))                                          AS last,
+            -- per request (length m, in request-number order)
+            arrayMap(x -> if(bitAnd(x, 30064771072) = 4294967296, bitAnd(x, 4294967295), 0),
+                arrayFilter((x, f) -> f = 1, s1, first))                                                 AS submitted_at,
+            arrayFilter((x, f) -> f = 1, s2, last)                                                       AS attrs,
+            arrayMap(x -> bitAnd(bitShiftRight(x, 33), 3), attrs)                                        AS kind,
+            arrayMap(x -> bitAnd(bitShiftRight(x, 1), 4294967295), attrs)                                AS ls,
+            arrayFilter((c, f) -> f = 1, arrayCumSum(arrayMap(x -> bitAnd(x, 1), s2)), last)             AS scen_c,
+            arrayMap((a, b) -> a > b, scen_c, arrayPushFront(arrayPopBack(scen_c), toUInt64(0)))         AS in_scenario,
+            arrayFilter((c, f) -> f = 1, arrayCumSum(arrayMap(x -> bitAnd(x, 4294967295) >= {{QS_S}}, s1)), last) AS act_c,
+            arrayMap((a, b) -> a > b, act_c, arrayPushFront(arrayPopBack(act_c), toUInt64(0)))           AS active,
+            arrayMap((s, a) -> s >= {{QS_S}} AND a, submitted_at, active)                                AS submitted_in_q,
+            -- the earliest `completed` time of each request: the first element of its (request, completed) run
+            arrayMap(x -> bitAnd(x, 4294967295), arrayFilter((x, f) -> f = 1 AND bitAnd(x, 30064771072) = 12884901888,
+                s1, arrayEnumerateUniq(arrayMap(x -> bitShiftRight(x, 32), s1))))                        AS completions,
+            -- 3. the repeat sweep
             arraySort(arrayConcat(
                 arrayMap(c -> bitShiftLeft(c, 30) + bitShiftLeft(toUInt64(1), 28), completions),
                 arrayMap(c -> bitShiftLeft(c + {{WINDOW}}, 30) + bitShiftLeft(toUInt64(2), 28), completions),
                 arrayFilter((k, q) -> q, arrayMap((s, j) -> bitShiftLeft(s, 30) + toUInt64(j), submitted_at, arrayEnumerate(submitted_at)), submitted_in_q)
-            ))                                                                                              AS sweep,
+            ))                                                                                           AS sweep,
             arrayCumSum(arrayMap(k -> multiIf(bitAnd(bitShiftRight(k, 28), 3) = 1, toInt64(1), bitAnd(bitShiftRight(k, 28), 3) = 2, toInt64(-1), toInt64(0)), sweep)) AS open,
             -- the submissions' flags back in request-number order, aligned with arrayFilter(…, submitted_in_q)
             arrayMap(x -> bitAnd(x, 1), arraySort(arrayFilter((x, k) -> bitAnd(bitShiftRight(k, 28), 3) = 0,
                 arrayMap((k, n) -> bitShiftLeft(bitAnd(k, 268435455), 1) + toUInt64(n > 0), sweep, open), sweep))) AS repeat,
             arrayConcat(
-                arrayFilter((x, a) -> a > 0, arrayMap((l, k, s, q) -> (l, k, toUInt64(1), toUInt64(s > 0), toUInt64(q), toUInt64(0)), ls, kind, in_scenario, submitted_in_q), active),
+                arrayFilter((x, a) -> a, arrayMap((l, k, s, q) -> (l, k, toUInt64(1), toUInt64(s), toUInt64(q), toUInt64(0)), ls, kind, in_scenario, submitted_in_q), active),
                 arrayMap((l, k, r) -> (l, k, toUInt64(0), toUInt64(0), toUInt64(0), r),
                     arrayFilter((l, q) -> q, ls, submitted_in_q), arrayFilter((k, q) -> q, kind, submitted_in_q), repeat)
-            )                                                                                               AS out
+            )                                                                                            AS out
         FROM
         (
             SELECT g, finalizeAggregation(req_bits) AS req_all, finalizeAggregation(time_bits) AS time_all
