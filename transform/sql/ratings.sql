@@ -39,3 +39,6 @@ ANY INNER JOIN
     FROM rating_groups
     WHERE 1 {{AGENCY}}
 ) AS names USING (grp)
+-- Blocks of 8192 rows rather than 65536: a few per cent faster here on 18.16, and the same setting as
+-- services.sql.
+SETTINGS max_block_size = 8192
