@@ -8,6 +8,8 @@
 -- FINAL (ReplacingMergeTree by version). An answer tied to a request or scenario is keyed by agency ×
 -- client type × question × client × request × scenario (A24: only the client's latest answer
 -- counts); any other answer is keyed by its event_id (an event delivered twice counts once).
+-- Partitions are quarters in Europe/Moscow, the default assessment time zone: a quarter reads its own
+-- partition and the later ones (another --tz reads one partition more, with the same result).
 CREATE TABLE IF NOT EXISTS rating_answers
 (
     agency_id   LowCardinality(String),

@@ -34,12 +34,12 @@ FROM
 (
     SELECT
         g,
-        toUInt32(tupleElement(o, 1)) AS ls,
-        tupleElement(o, 2)           AS kind,
-        sum(tupleElement(o, 3))      AS active,
-        sum(tupleElement(o, 4))      AS in_scenario,
-        sum(tupleElement(o, 5))      AS submitted,
-        sum(tupleElement(o, 6))      AS repeats
+        toUInt32(bitShiftRight(o, 8))                 AS ls,
+        bitAnd(bitShiftRight(o, 3), 3)                AS kind,
+        count()                                       AS active,
+        countIf(bitAnd(o, 4) != 0)                    AS in_scenario,
+        countIf(bitAnd(o, 2) != 0)                    AS submitted,
+        countIf(bitAnd(o, 1) != 0)                    AS repeats
     FROM
     (
         SELECT
@@ -69,21 +69,21 @@ FROM
             -- the earliest `completed` time of each request: the first element of its (request, completed) run
             arrayMap(x -> bitAnd(x, 4294967295), arrayFilter((x, f) -> f = 1 AND bitAnd(x, 30064771072) = 12884901888,
                 s1, arrayEnumerateUniq(arrayMap(x -> bitShiftRight(x, 32), s1))))                        AS completions,
-            -- 3. the repeat sweep
+            -- 3. the repeat sweep; every request takes part as a probe at its submission time (at 0 when
+            --    it was not submitted in the quarter, where nothing is open), so that the probes come
+            --    back in request-number order, aligned with the arrays above
             arraySort(arrayConcat(
-                arrayMap(c -> bitShiftLeft(c, 30) + bitShiftLeft(toUInt64(1), 28), completions),
-                arrayMap(c -> bitShiftLeft(c + {{WINDOW}}, 30) + bitShiftLeft(toUInt64(2), 28), completions),
-                arrayFilter((k, q) -> q, arrayMap((s, j) -> bitShiftLeft(s, 30) + toUInt64(j), submitted_at, arrayEnumerate(submitted_at)), submitted_in_q)
+                arrayMap(c -> bitShiftLeft(c, 30) + 268435456, completions),
+                arrayMap(c -> bitShiftLeft(c + {{WINDOW}}, 30) + 536870912, completions),
+                arrayMap((s, q, j) -> bitShiftLeft(s * q, 30) + j, submitted_at, submitted_in_q, arrayEnumerate(submitted_at))
             ))                                                                                           AS sweep,
-            arrayCumSum(arrayMap(k -> multiIf(bitAnd(bitShiftRight(k, 28), 3) = 1, toInt64(1), bitAnd(bitShiftRight(k, 28), 3) = 2, toInt64(-1), toInt64(0)), sweep)) AS open,
-            -- the submissions' flags back in request-number order, aligned with arrayFilter(…, submitted_in_q)
-            arrayMap(x -> bitAnd(x, 1), arraySort(arrayFilter((x, k) -> bitAnd(bitShiftRight(k, 28), 3) = 0,
-                arrayMap((k, n) -> bitShiftLeft(bitAnd(k, 268435455), 1) + toUInt64(n > 0), sweep, open), sweep))) AS repeat,
-            arrayConcat(
-                arrayFilter((x, a) -> a, arrayMap((l, k, s, q) -> (l, k, toUInt64(1), toUInt64(s), toUInt64(q), toUInt64(0)), ls, kind, in_scenario, submitted_in_q), active),
-                arrayMap((l, k, r) -> (l, k, toUInt64(0), toUInt64(0), toUInt64(0), r),
-                    arrayFilter((l, q) -> q, ls, submitted_in_q), arrayFilter((k, q) -> q, kind, submitted_in_q), repeat)
-            )                                                                                            AS out
+            arrayCumSum(arrayMap(k -> multiIf(bitAnd(k, 805306368) = 268435456, toInt64(1), bitAnd(k, 805306368) = 536870912, toInt64(-1), toInt64(0)), sweep)) AS open,
+            arrayMap(x -> bitAnd(x, 1), arraySort(arrayFilter((x, k) -> bitAnd(k, 805306368) = 0,
+                arrayMap((k, n) -> bitShiftLeft(bitAnd(k, 268435455), 1) + (n > 0), sweep, open), sweep))) AS repeat,
+            -- one number per request active in the quarter: life situation << 8 | kind << 3 | in scenario << 2
+            -- | submitted in the quarter << 1 | repeat
+            arrayFilter((x, a) -> a, arrayMap((l, k, sc, q, r) -> bitShiftLeft(l, 8) + bitShiftLeft(k, 3) + bitShiftLeft(toUInt64(sc), 2) + bitShiftLeft(toUInt64(q), 1) + bitAnd(r, q),
+                ls, kind, in_scenario, submitted_in_q, repeat), active)                                   AS out
         FROM
         (
             SELECT g, finalizeAggregation(req_bits) AS req_all, finalizeAggregation(time_bits) AS time_all
