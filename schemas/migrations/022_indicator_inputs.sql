@@ -120,7 +120,8 @@ SELECT DISTINCT
     agency_id, client_type, service_id, life_situation_id
 FROM service_events;
 
--- Rows already in the raw tables (a no-op on a new database).
+-- Rows already in the raw tables (a no-op on a new database). Each statement streams: no GROUP BY
+-- over the whole history (client_service_events gets one row per event, which merges collapse).
 INSERT INTO rating_answers
 SELECT
     agency_id,
@@ -148,12 +149,11 @@ SELECT
     cityHash64(toString(agency_id), toString(client_type), service_id) AS g,
     cityHash64(toString(agency_id), toString(client_type), client_id, service_id) AS cs1,
     sipHash64(toString(agency_id), toString(client_type), client_id, service_id) AS cs2,
-    groupArrayState(bitAnd(cityHash64(request_id), 18446744073709551360) + bitShiftLeft(toUInt64(status), 4)
-        + bitShiftLeft(toUInt64(service_kind), 1) + toUInt64(scenario_id != '')),
-    groupArrayState(bitShiftLeft(toUInt64(occurred_at), 32)
-        + if(life_situation_id = '', toUInt64(0), toUInt64(bitOr(toUInt32(bitShiftRight(cityHash64(life_situation_id), 32)), 1))))
-FROM service_events
-GROUP BY agency_id, month, g, cs1, cs2;
+    arrayReduce('groupArrayState', [bitAnd(cityHash64(request_id), 18446744073709551360) + bitShiftLeft(toUInt64(status), 4)
+        + bitShiftLeft(toUInt64(service_kind), 1) + toUInt64(scenario_id != '')]),
+    arrayReduce('groupArrayState', [bitShiftLeft(toUInt64(occurred_at), 32)
+        + if(life_situation_id = '', toUInt64(0), toUInt64(bitOr(toUInt32(bitShiftRight(cityHash64(life_situation_id), 32)), 1)))])
+FROM service_events;
 
 INSERT INTO service_groups
 SELECT DISTINCT
