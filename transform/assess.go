@@ -1,7 +1,7 @@
 // Package transform computes the indicators of the standards «Государство для людей» and
 // «Государство для бизнеса» per agency × quarter × standard inside ClickHouse (embedded SQL in
-// transform/sql: a few aggregation passes per raw table, numeric-only aggregation states), then
-// rounds, bands and stores them in Go with the metrics package. Assess is the API that `cxstar assess`, the demo, the report and the
+// transform/sql over the assessment inputs that materialized views keep at insert time, migration
+// 022), then rounds, bands and stores them in Go with the metrics package. Assess is the API that `cxstar assess`, the demo, the report and the
 // dashboards call.
 package transform
 
@@ -286,9 +286,8 @@ func load(ctx context.Context, conn driver.Conn, q Quarter, p metrics.Parameters
 	window := int64(p.RepeatWindowDays) * 24 * 3600
 	lookback := q.Start().Add(-time.Duration(window) * time.Second)
 	vars := map[string]string{
-		"QS":       ts(q.Start()),
-		"QE":       ts(q.End()),
-		"LOOKBACK": ts(lookback),
+		"QS": ts(q.Start()),
+		"QE": ts(q.End()),
 		// The same instants as unix seconds, in the packed form of the tables of migration 022
 		// (seconds << 32), and the UTC months (partitions) that hold them.
 		"QS_S":           strconv.FormatInt(q.Start().Unix(), 10),

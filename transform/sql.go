@@ -44,7 +44,7 @@ func array(items []string) string {
 // ts returns a DateTime literal of an instant (unix seconds, no time-zone ambiguity).
 func ts(t time.Time) string { return fmt.Sprintf("toDateTime(%d)", t.Unix()) }
 
-// month returns the UTC month of an instant as YYYYMM, the partition of the tables of migration 022.
+// month returns the UTC month of an instant as YYYYMM, a partition of client_service_events.
 func month(t time.Time) string { u := t.UTC(); return strconv.Itoa(u.Year()*100 + int(u.Month())) }
 
 // render replaces the {{NAME}} placeholders of an embedded query.
