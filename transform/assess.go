@@ -252,6 +252,14 @@ func sqlKey(p metrics.Parameters, tz string) string {
 	return fmt.Sprint(tz, p.RepeatWindowDays, p.RepeatExcludedServices, p.DigitalChannels, p.SocialChannels, p.AllowAutomatedReplies, p.SettleHours)
 }
 
+// errInputs reports counts whose names are missing from a names table of migration 022: the
+// assessment inputs disagree with each other, and the run stops rather than drop those counts.
+func errInputs(table string) error {
+	return fmt.Errorf("assessment inputs: counts without a row in %s (the derived tables of migration 022 are out of step): "+
+		"truncate rating_answers, rating_groups, client_service_events and service_groups, run the INSERT … SELECT statements "+
+		"at the end of schemas/migrations/022_indicator_inputs.sql, then assess again", table)
+}
+
 func standardOf(clientType string) metrics.Standard {
 	if clientType == "business" {
 		return metrics.Business
@@ -321,6 +329,10 @@ func load(ctx context.Context, conn driver.Conn, q Quarter, p metrics.Parameters
 			rows.Close()
 			return fmt.Errorf("ratings query: scan: %w", err)
 		}
+		if ag == "" {
+			rows.Close()
+			return errInputs("rating_groups")
+		}
 		std := standardOf(ct)
 		if !want[std] {
 			continue
@@ -359,6 +371,10 @@ func load(ctx context.Context, conn driver.Conn, q Quarter, p metrics.Parameters
 		if err := rows.Scan(&ag, &ct, &svc, &ls, &kind, &active, &inScen, &sub, &rep); err != nil {
 			rows.Close()
 			return fmt.Errorf("service events query: scan: %w", err)
+		}
+		if ag == "" {
+			rows.Close()
+			return errInputs("service_groups")
 		}
 		std := standardOf(ct)
 		if !want[std] {

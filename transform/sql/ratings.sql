@@ -12,12 +12,8 @@
 -- << 32 | …) run after the FINAL merge, as a WHERE does on 18.16 and on current ClickHouse. Scores
 -- outside the question's scale are not valid answers; validity is that of the kept answer.
 SELECT
-    toString(agency_id)                 AS agency,
-    toString(client_type)               AS client_type_name,
-    toString(question)                  AS question_name,
-    service_id                          AS service,
-    life_situation_id                   AS life_situation,
-    has({{DIGITAL}}, toString(channel)) AS digital,
+    agency, client_type_name, question_name, service, life_situation,
+    has({{DIGITAL}}, channel_name) AS digital,
     n, positive, promoters, detractors
 FROM
 (
@@ -33,9 +29,11 @@ FROM
       AND if(question IN ('nps', 'nps_digital'), score <= 10, score >= 1 AND score <= 4)
     GROUP BY grp
 ) AS counts
-ANY INNER JOIN
+ANY LEFT JOIN
 (
-    SELECT grp, agency_id, client_type, question, service_id, life_situation_id, channel
+    -- Names as strings: a count without a names row gets '' (errInputs in assess.go), never an Enum 0.
+    SELECT grp, toString(agency_id) AS agency, toString(client_type) AS client_type_name, toString(question) AS question_name,
+           service_id AS service, life_situation_id AS life_situation, toString(channel) AS channel_name
     FROM rating_groups
     WHERE 1 {{AGENCY}}
 ) AS names USING (grp)

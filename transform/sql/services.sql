@@ -21,15 +21,12 @@
 --      open. Keys: time << 30 | order << 28 | request number.
 -- The names of the service groups and life situations come from service_groups at the end.
 SELECT
-    toString(agency_id)                                               AS agency,
-    toString(client_type)                                             AS client_type_name,
-    service_id                                                        AS service,
-    life_situation_id                                                 AS life_situation,
+    agency, client_type_name, service, life_situation,
     arrayElement(['service', 'support_measure', 'digital_service'], toUInt32(kind)) AS kind_name,
     active,
     in_scenario,
     submitted,
-    if(has({{EXCLUDED}}, service_id), toUInt64(0), repeats)           AS repeats
+    if(has({{EXCLUDED}}, service), toUInt64(0), repeats)              AS repeats
 FROM
 (
     SELECT
@@ -95,9 +92,11 @@ FROM
     ARRAY JOIN out AS o
     GROUP BY g, ls, kind
 ) AS counts
-ANY INNER JOIN
+ANY LEFT JOIN
 (
-    SELECT g, ls, agency_id, client_type, service_id, life_situation_id
+    -- Names as strings: a count without a names row gets '' (errInputs in assess.go), never an Enum 0.
+    SELECT g, ls, toString(agency_id) AS agency, toString(client_type) AS client_type_name, service_id AS service,
+           life_situation_id AS life_situation
     FROM service_groups
     WHERE 1 {{AGENCY}}
 ) AS names USING (g, ls)
