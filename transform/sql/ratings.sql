@@ -8,9 +8,11 @@
 -- rating_answers is partitioned by quarter (Europe/Moscow). The PREWHERE drops answers older than
 -- the quarter start before the merge, which also skips the older partitions: that changes no result,
 -- since such an answer only wins its key when the key has no answer from the quarter start on, and
--- then the time filter drops it. The time filters on the kept answer (its version is occurred_at
--- << 32 | …) run after the FINAL merge, as a WHERE does on 18.16 and on current ClickHouse. Scores
--- outside the question's scale are not valid answers; validity is that of the kept answer.
+-- then the time filter drops it. An --agency run filters in the PREWHERE too (every row of a key
+-- has the same agency), so only that agency's rows are merged. The time filters on the kept answer
+-- (its version is occurred_at << 32 | …) run after the FINAL merge, as a WHERE does on 18.16 and on
+-- current ClickHouse. Scores outside the question's scale are not valid answers; validity is that
+-- of the kept answer.
 SELECT
     agency, client_type_name, question_name, service, life_situation,
     has({{DIGITAL}}, channel_name) AS digital,
@@ -24,8 +26,8 @@ FROM
         countIf(score >= 9)     AS promoters,
         countIf(score <= 6)     AS detractors
     FROM rating_answers FINAL
-    PREWHERE occurred_at >= {{QS}}
-    WHERE version >= {{QS_V}} AND version < {{QE_V}} {{AGENCY}}
+    PREWHERE occurred_at >= {{QS}} {{AGENCY}}
+    WHERE version >= {{QS_V}} AND version < {{QE_V}}
       AND if(question IN ('nps', 'nps_digital'), score <= 10, score >= 1 AND score <= 4)
     GROUP BY grp
 ) AS counts

@@ -85,7 +85,9 @@ FROM
         (
             SELECT g, finalizeAggregation(req_bits) AS req_all, finalizeAggregation(time_bits) AS time_all
             FROM client_service_events FINAL
-            WHERE month >= {{LOOKBACK_MONTH}} AND month <= {{QE_MONTH}} {{AGENCY}}
+            -- Before the merge: only the window's months take part, and with --agency only that agency
+            -- (every row of a key has the same agency and month filters apply to whole rows).
+            PREWHERE month >= {{LOOKBACK_MONTH}} AND month <= {{QE_MONTH}} {{AGENCY}}
         )
         WHERE arrayExists(k -> k, keep)
     )
