@@ -1,8 +1,8 @@
 // Package transform computes the indicators of the standards «Государство для людей» and
 // «Государство для бизнеса» per agency × quarter × standard inside ClickHouse (embedded SQL in
 // transform/sql over the assessment inputs that materialized views keep at insert time, migration
-// 022), then rounds, bands and stores them in Go with the metrics package. Assess is the API that `cxstar assess`, the demo, the report and the
-// dashboards call.
+// 022), then rounds, bands and stores them in Go with the metrics package. Assess is the API that
+// `cxstar assess`, the demo, the report and the dashboards call.
 package transform
 
 import (
