@@ -156,9 +156,9 @@ type detKey struct {
 
 // detAcc counts a drill-down share (pos of n) or NPS (prom, det of n).
 type detAcc struct {
-	nps            bool
-	pos, prom, det int64
-	n              int64
+	nps bool
+	pos int64
+	npsAcc
 }
 
 // det returns the accumulator of a drill-down value; an empty id (no service or life situation)
@@ -183,20 +183,6 @@ func (a *detAcc) grade(score uint8) {
 		if score >= 3 {
 			a.pos++
 		}
-	}
-}
-
-// score counts a 0–10 answer into an NPS drill-down.
-func (a *detAcc) score(score uint8) {
-	if score > 10 {
-		return
-	}
-	a.n++
-	switch {
-	case score >= 9:
-		a.prom++
-	case score <= 6:
-		a.det++
 	}
 }
 
@@ -405,7 +391,7 @@ func buildRef(evs []ingest.Event, loc *time.Location, bands map[metrics.Standard
 		}
 	}
 	for lk, c := range covLS {
-		m.Details[lk] = &detAcc{pos: int64(len(c.inSc)), n: int64(len(c.all))}
+		m.Details[lk] = &detAcc{pos: int64(len(c.inSc)), npsAcc: npsAcc{n: int64(len(c.all))}}
 	}
 	for k, c := range cov {
 		get(k)["scenario_coverage"] = censusShare(int64(len(c.inSc)), int64(len(c.all)), bands[k.Std], "scenario_coverage")
@@ -466,11 +452,11 @@ func buildRef(evs []ingest.Event, loc *time.Location, bands map[metrics.Standard
 		case "nps":
 			// A9: NPS per service_id; only answers tied to a service can count for a service.
 			if e.ServiceID == "" {
-				m.det(k, "nps_positive_service_share", "life_situation", e.LifeSituationID, true).score(e.Score)
+				m.det(k, "nps_positive_service_share", "life_situation", e.LifeSituationID, true).add(e.Score)
 				continue
 			}
-			m.det(k, "nps_positive_service_share", "service", e.ServiceID, true).score(e.Score)
-			m.det(k, "nps_positive_service_share", "life_situation", e.LifeSituationID, true).score(e.Score)
+			m.det(k, "nps_positive_service_share", "service", e.ServiceID, true).add(e.Score)
+			m.det(k, "nps_positive_service_share", "life_situation", e.LifeSituationID, true).add(e.Score)
 			if services[k] == nil {
 				services[k] = map[string]*npsAcc{}
 			}
@@ -491,8 +477,8 @@ func buildRef(evs []ingest.Event, loc *time.Location, bands map[metrics.Standard
 				a = &npsAcc{}
 				digital[k] = a
 			}
-			m.det(k, "digital_touchpoint_nps", "service", e.ServiceID, true).score(e.Score)
-			m.det(k, "digital_touchpoint_nps", "life_situation", e.LifeSituationID, true).score(e.Score)
+			m.det(k, "digital_touchpoint_nps", "service", e.ServiceID, true).add(e.Score)
+			m.det(k, "digital_touchpoint_nps", "life_situation", e.LifeSituationID, true).add(e.Score)
 			a.add(e.Score)
 		case "sat_phone":
 			// P-T2-3 / B-T2-15, A14: the satisfaction part of phone availability, grades 4 and 3.
