@@ -11,6 +11,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/cxstar/cxstar/dashboards"
+	"github.com/cxstar/cxstar/internal/chtest"
 )
 
 // The demo-like data of the tests: two quarters, two agencies (one with a dot, as agency ids may
@@ -45,15 +46,7 @@ func seedValue(ai, qi, ii int) float64 { return 40 + 5*float64(seedLevel(ai, qi,
 // for the first agency, which the _latest views must hide), plus drill-down rows.
 func seed(t testing.TB, conn driver.Conn, agencies []dashboards.Agency) {
 	t.Helper()
-	ctx := context.Background()
-	ab, err := conn.PrepareBatch(ctx, "INSERT INTO assessments (run_id, computed_at, quarter, quarter_start, standard, agency_id, indicator, table_no, value, level, n, ci_low, ci_high, status, reason, bands_version)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := conn.PrepareBatch(ctx, "INSERT INTO indicator_details (run_id, computed_at, quarter, quarter_start, standard, agency_id, indicator, dimension, dimension_id, value, n, ci_low, ci_high)")
-	if err != nil {
-		t.Fatal(err)
-	}
+	var assessments, details [][]any
 	computed := time.Date(2026, 10, 5, 12, 0, 0, 0, time.UTC)
 	for ai, a := range agencies {
 		for qi, qq := range seedQuarters {
@@ -74,15 +67,11 @@ func seed(t testing.TB, conn driver.Conn, agencies []dashboards.Agency) {
 							level, status, reason = nil, "not_assessed", "n < min_n"
 						}
 						lo, hi := val-3, val+3
-						if err := ab.Append(run, at, qq.q, qq.start, std, a.ID, ind.code, ind.table, &val, level, uint64(100+ii), &lo, &hi, status, reason, "P-2022-04-18.1"); err != nil {
-							t.Fatal(err)
-						}
+						assessments = append(assessments, []any{run, at, qq.q, qq.start, std, a.ID, ind.code, ind.table, &val, level, uint64(100 + ii), &lo, &hi, status, reason, "P-2022-04-18.1"})
 						for _, dim := range []string{"service", "life_situation"} {
 							for k := 1; k <= 2; k++ {
 								v := val + float64(k)
-								if err := db.Append(run, at, qq.q, qq.start, std, a.ID, ind.code, dim, fmt.Sprintf("%s-%d", dim, k), &v, uint64(50+k), &lo, &hi); err != nil {
-									t.Fatal(err)
-								}
+								details = append(details, []any{run, at, qq.q, qq.start, std, a.ID, ind.code, dim, fmt.Sprintf("%s-%d", dim, k), &v, uint64(50 + k), &lo, &hi})
 							}
 						}
 					}
@@ -90,12 +79,8 @@ func seed(t testing.TB, conn driver.Conn, agencies []dashboards.Agency) {
 			}
 		}
 	}
-	if err := ab.Send(); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Send(); err != nil {
-		t.Fatal(err)
-	}
+	chtest.Insert(t, conn, "INSERT INTO assessments (run_id, computed_at, quarter, quarter_start, standard, agency_id, indicator, table_no, value, level, n, ci_low, ci_high, status, reason, bands_version)", assessments)
+	chtest.Insert(t, conn, "INSERT INTO indicator_details (run_id, computed_at, quarter, quarter_start, standard, agency_id, indicator, dimension, dimension_id, value, n, ci_low, ci_high)", details)
 }
 
 // usersDir is the users.d folder of the server scripts/clickhouse.sh starts.

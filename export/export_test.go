@@ -106,62 +106,28 @@ var (
 )
 
 // seedRatings inserts n ratings in 2026Q3 with event ids r000000…, cycling through agencies,
-// questions and channels, plus the extra rows given.
+// questions and channels.
 func seedRatings(t testing.TB, conn driver.Conn, n int) {
 	t.Helper()
-	// Like ingest.Writer, try a failed insert again: on a loaded machine clickhouse-go has been
-	// seen to lose the connection in the middle of a 100k-row block ("use of closed network
-	// connection"). A block that fails is not stored, so a retry cannot duplicate rows.
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		if err = trySeedRatings(conn, n); err == nil {
-			return
-		}
-		t.Logf("seed %d ratings, attempt %d: %v", n, attempt+1, err)
-	}
-	t.Fatal(err)
-}
-
-func trySeedRatings(conn driver.Conn, n int) error {
-	ctx := context.Background()
-	b, err := conn.PrepareBatch(ctx, `INSERT INTO ratings (event_id, occurred_at, agency_id, client_type, client_id,
-		question, score, service_id, request_id, life_situation_id, scenario_id, channel, ingested_at, source)`)
-	if err != nil {
-		return err
-	}
 	base := q3.Start()
 	ing := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	for i := 0; i < n; i++ {
+	rows := make([][]any, n)
+	for i := range rows {
 		ct := "person"
 		if i%3 == 0 {
 			ct = "business"
 		}
-		err := b.Append(fmt.Sprintf("r%06d", i), base.Add(time.Duration(i%(90*24*60))*time.Minute),
-			fmt.Sprintf("agency-%d", i%5), ct, fmt.Sprintf("c%05d", i%977), questions[i%4], uint8(1+i%4),
+		rows[i] = []any{fmt.Sprintf("r%06d", i), base.Add(time.Duration(i%(90*24*60)) * time.Minute),
+			fmt.Sprintf("agency-%d", i%5), ct, fmt.Sprintf("c%05d", i%977), questions[i%4], uint8(1 + i%4),
 			fmt.Sprintf("svc-%d", i%7), fmt.Sprintf("req-%d", i), fmt.Sprintf("ls-%d", i%3), "",
-			channels[i%4], ing, "test")
-		if err != nil {
-			_ = b.Abort()
-			return err
-		}
+			channels[i%4], ing, "test"}
 	}
-	return b.Send()
+	chtest.Insert(t, conn, insertRating, rows)
 }
 
 func insertRows(t testing.TB, conn driver.Conn, insert string, rows ...[]any) {
 	t.Helper()
-	b, err := conn.PrepareBatch(context.Background(), insert)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range rows {
-		if err := b.Append(r...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := b.Send(); err != nil {
-		t.Fatal(err)
-	}
+	chtest.Insert(t, conn, insert, rows)
 }
 
 const insertRating = `INSERT INTO ratings (event_id, occurred_at, agency_id, client_type, client_id,

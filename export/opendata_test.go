@@ -56,21 +56,14 @@ func seedOpenData(t *testing.T, conn driver.Conn) {
 	add("D", "ls-2", "h", 3, "nps", func(int) uint8 { return 10 })
 	add("D", "ls-3", "j", 8, "nps", func(int) uint8 { return 10 })
 
-	b, err := conn.PrepareBatch(context.Background(), insertRating)
-	if err != nil {
-		t.Fatal(err)
-	}
 	at := time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC)
 	ing := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	rows := make([][]any, len(rs))
 	for i, r := range rs {
-		if err := b.Append(fmt.Sprintf("e%04d", i), at.Add(time.Duration(i)*time.Minute), r.agency, "person", r.client, r.question, r.score,
-			"svc", "", r.ls, "", "", ing, "test"); err != nil {
-			t.Fatal(err)
-		}
+		rows[i] = []any{fmt.Sprintf("e%04d", i), at.Add(time.Duration(i) * time.Minute), r.agency, "person", r.client, r.question, r.score,
+			"svc", "", r.ls, "", "", ing, "test"}
 	}
-	if err := b.Send(); err != nil {
-		t.Fatal(err)
-	}
+	insertRows(t, conn, insertRating, rows...)
 	// Re-delivery of B's first rating (e.g. index of b1 satisfaction) and a 10th C client in 2026Q2:
 	// neither may change any figure.
 	first := -1

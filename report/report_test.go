@@ -80,10 +80,7 @@ const evilAgency = `<script>alert("x")</script>&Co`
 // below can be computed by hand).
 func seed(t *testing.T, conn driver.Conn) {
 	t.Helper()
-	b, err := conn.PrepareBatch(context.Background(), insertAssessment)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var rows [][]any
 	at := time.Date(2026, 10, 5, 0, 0, 0, 0, time.UTC)
 	q := func(s string) (string, time.Time) {
 		x, _ := export.ParseQuarter(s)
@@ -91,9 +88,7 @@ func seed(t *testing.T, conn driver.Conn) {
 	}
 	add := func(run string, computed time.Time, quarter, std, agency, code string, table uint8, value *float64, level *uint8, n uint64, lo, hi *float64, status, reason string) {
 		qs, start := q(quarter)
-		if err := b.Append(run, computed, qs, start, std, agency, code, table, value, level, n, lo, hi, status, reason, "P-2022-04-18.1"); err != nil {
-			t.Fatal(err)
-		}
+		rows = append(rows, []any{run, computed, qs, start, std, agency, code, table, value, level, n, lo, hi, status, reason, "P-2022-04-18.1"})
 	}
 	none := (*float64)(nil)
 	nolevel := (*uint8)(nil)
@@ -113,9 +108,7 @@ func seed(t *testing.T, conn driver.Conn) {
 	add("r0", at.AddDate(0, -6, 0), "2026Q1", "people", "mfc-tula", "ease_positive_share", 1, ptr(65.0), ptr(uint8(2)), 390, ptr(60.0), ptr(70.0), "assessed", "")
 	// Outside the 4-quarter window (2025Q3): not drawn.
 	add("r0", at.AddDate(-1, 0, 0), "2025Q3", "people", "mfc-tula", "ease_positive_share", 1, ptr(20.0), ptr(uint8(0)), 380, ptr(15.0), ptr(25.0), "assessed", "")
-	if err := b.Send(); err != nil {
-		t.Fatal(err)
-	}
+	chtest.Insert(t, conn, insertAssessment, rows)
 }
 
 var fixed = func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }
