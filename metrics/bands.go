@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"sort"
 	"strings"
@@ -69,7 +70,8 @@ type Ladder struct {
 type Facts struct {
 	// Value is the indicator value; Ladder.Level applies R-ROUND to it first. Nil: no value.
 	Value *Decimal
-	// Metrics are the numeric parts of composite ladders, compared exactly (not rounded).
+	// Metrics are the numeric parts of composite ladders, compared as given (Evaluate rounds the
+	// declared parts of capability ladders by R-ROUND first).
 	Metrics map[string]Decimal
 	// Flags are declared capabilities.
 	Flags map[string]bool
@@ -101,12 +103,14 @@ type Parameters struct {
 
 // BandSet is one versioned band file of one standard.
 type BandSet struct {
-	Standard      Standard           `yaml:"standard" json:"standard"`
-	Version       string             `yaml:"version" json:"version"`
-	EffectiveFrom string             `yaml:"effective_from" json:"effective_from"` // YYYY-MM-DD
-	Source        string             `yaml:"source" json:"source"`
-	Parameters    Parameters         `yaml:"parameters" json:"parameters"`
-	Indicators    map[string]*Ladder `yaml:"indicators" json:"indicators"`
+	Standard      Standard `yaml:"standard" json:"standard"`
+	Version       string   `yaml:"version" json:"version"`
+	EffectiveFrom string   `yaml:"effective_from" json:"effective_from"` // YYYY-MM-DD, first day in force
+	// EffectiveTo is the first day the version no longer applies (YYYY-MM-DD); empty: open-ended.
+	EffectiveTo string             `yaml:"effective_to,omitempty" json:"effective_to,omitempty"`
+	Source      string             `yaml:"source" json:"source"`
+	Parameters  Parameters         `yaml:"parameters" json:"parameters"`
+	Indicators  map[string]*Ladder `yaml:"indicators" json:"indicators"`
 }
 
 //go:embed bands/*.yaml
@@ -119,6 +123,78 @@ func DefaultBands(std Standard) (*BandSet, error) {
 		return nil, fmt.Errorf("no embedded band file for standard %q: %w", std, err)
 	}
 	return ParseBands(data)
+}
+
+// BandVersions returns every embedded band version of a standard (metrics/bands/<standard>*.yaml),
+// ordered by effective_from. A quarter is banded with the one in force at its end (BandsAt).
+func BandVersions(std Standard) ([]*BandSet, error) {
+	names, err := fs.Glob(bandFiles, "bands/"+string(std)+"*.yaml")
+	if err != nil || len(names) == 0 {
+		return nil, fmt.Errorf("no embedded band file for standard %q", std)
+	}
+	var out []*BandSet
+	for _, name := range names {
+		data, err := bandFiles.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("read embedded %s: %w", name, err)
+		}
+		b, err := ParseBands(data)
+		if err != nil {
+			return nil, fmt.Errorf("embedded %s: %w", name, err)
+		}
+		if b.Standard != std {
+			continue
+		}
+		out = append(out, b)
+	}
+	SortBandVersions(out)
+	return out, nil
+}
+
+// SortBandVersions orders band versions by effective_from, then version.
+func SortBandVersions(v []*BandSet) {
+	sort.SliceStable(v, func(i, j int) bool {
+		if v[i].EffectiveFrom != v[j].EffectiveFrom {
+			return v[i].EffectiveFrom < v[j].EffectiveFrom
+		}
+		return v[i].Version < v[j].Version
+	})
+}
+
+// InForce reports whether the version applies on day (YYYY-MM-DD): effective_from ≤ day and,
+// when effective_to is set, day < effective_to.
+func (b *BandSet) InForce(day string) bool {
+	return b.EffectiveFrom <= day && (b.EffectiveTo == "" || day < b.EffectiveTo)
+}
+
+// BandsAt returns the version of versions in force on day (YYYY-MM-DD, the last day of the quarter
+// being banded): among those InForce, the one with the latest effective_from. Two versions in force
+// from the same day are ambiguous and an error, as is a day that no version covers.
+func BandsAt(versions []*BandSet, day string) (*BandSet, error) {
+	var best *BandSet
+	for _, b := range versions {
+		if !b.InForce(day) {
+			continue
+		}
+		switch {
+		case best == nil || b.EffectiveFrom > best.EffectiveFrom:
+			best = b
+		case b.EffectiveFrom == best.EffectiveFrom:
+			return nil, fmt.Errorf("band versions %s and %s are both in force from %s: give one an effective_to or a later effective_from", best.Version, b.Version, b.EffectiveFrom)
+		}
+	}
+	if best == nil {
+		var have []string
+		for _, b := range versions {
+			to := b.EffectiveTo
+			if to == "" {
+				to = "…"
+			}
+			have = append(have, fmt.Sprintf("%s [%s, %s)", b.Version, b.EffectiveFrom, to))
+		}
+		return nil, fmt.Errorf("no band version is in force on %s (versions: %s): pass --bands FILE or add a version whose effective dates cover it", day, strings.Join(have, ", "))
+	}
+	return best, nil
 }
 
 // BandsYAML returns the embedded band file of a standard.
@@ -166,6 +242,13 @@ func (b *BandSet) validate(cat *Catalog) error {
 	}
 	if _, err := time.Parse("2006-01-02", b.EffectiveFrom); err != nil {
 		bad("effective_from %q must be a date YYYY-MM-DD", b.EffectiveFrom)
+	}
+	if b.EffectiveTo != "" {
+		if _, err := time.Parse("2006-01-02", b.EffectiveTo); err != nil {
+			bad("effective_to %q must be a date YYYY-MM-DD (or be left out)", b.EffectiveTo)
+		} else if b.EffectiveTo <= b.EffectiveFrom {
+			bad("effective_to %s must be after effective_from %s", b.EffectiveTo, b.EffectiveFrom)
+		}
 	}
 	p := b.Parameters
 	if p.Decimals < 0 || p.Decimals > 6 {

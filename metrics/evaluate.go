@@ -197,6 +197,9 @@ func (b *BandSet) Evaluate(ind *Indicator, in Input) Result {
 		facts.Value = r.Value
 		setLevel()
 	case KindCapability:
+		// Declared parts of a capability ladder are percentages like computed values: R-ROUND
+		// applies before banding (a declared 49.96 % is 50.0 and meets a 50 % bar).
+		facts.Metrics = roundMetrics(in.Metrics, p.Decimals)
 		if in.Den > 0 {
 			v, err := sharePct(in.Num, in.Den, p.Decimals)
 			if err == nil {
@@ -235,6 +238,17 @@ func (b *BandSet) Evaluate(ind *Indicator, in Input) Result {
 		r.Reason = "unknown indicator kind " + string(ind.Kind)
 	}
 	return r
+}
+
+func roundMetrics(m map[string]Decimal, decimals int) map[string]Decimal {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]Decimal, len(m))
+	for k, v := range m {
+		out[k] = v.Round(decimals)
+	}
+	return out
 }
 
 func ciDec(x float64, decimals int) *Decimal {

@@ -43,8 +43,12 @@ type Request struct {
 	// Agency limits the run to one agency_id; empty means every agency with data in the quarter.
 	// With an agency set, the report always has that agency, even with no data at all.
 	Agency string
-	// Bands overrides the embedded band set of a standard (cxstar assess --bands FILE).
+	// Bands overrides the band set of a standard whatever its effective dates (cxstar assess
+	// --bands FILE).
 	Bands map[metrics.Standard]*metrics.BandSet
+	// BandVersions are the versions of a standard to choose from when Bands has none: the one in
+	// force on the quarter's last day (metrics.BandsAt). Default: the embedded versions.
+	BandVersions map[metrics.Standard][]*metrics.BandSet
 	// Timezone overrides parameters.timezone of the band sets when not empty (--tz).
 	Timezone string
 	// Store writes the results into assessments and indicator_details.
@@ -155,7 +159,7 @@ func assess(ctx context.Context, conn driver.Conn, req Request) (*Run, error) {
 		b := req.Bands[std]
 		if b == nil {
 			var err error
-			if b, err = metrics.DefaultBands(std); err != nil {
+			if b, err = bandsInForce(std, req); err != nil {
 				return nil, err
 			}
 		}
@@ -243,6 +247,37 @@ func assess(ctx context.Context, conn driver.Conn, req Request) (*Run, error) {
 		}
 	}
 	return run, nil
+}
+
+// bandsInForce picks the band version of std in force on the last day of req.Quarter (in the
+// quarter's time zone: req.Timezone, else the oldest version's).
+func bandsInForce(std metrics.Standard, req Request) (*metrics.BandSet, error) {
+	versions := req.BandVersions[std]
+	if len(versions) == 0 {
+		var err error
+		if versions, err = metrics.BandVersions(std); err != nil {
+			return nil, err
+		}
+	}
+	versions = append([]*metrics.BandSet(nil), versions...)
+	metrics.SortBandVersions(versions)
+	tz := req.Timezone
+	if tz == "" {
+		tz = versions[0].Parameters.Timezone
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return nil, fmt.Errorf("time zone %q: %w (use an IANA name such as Europe/Moscow)", tz, err)
+	}
+	q, err := ParseQuarter(req.Quarter, loc)
+	if err != nil {
+		return nil, err
+	}
+	b, err := metrics.BandsAt(versions, q.End().Add(-time.Second).In(loc).Format("2006-01-02"))
+	if err != nil {
+		return nil, fmt.Errorf("bands of %s for %s: %w", std, q, err)
+	}
+	return b, nil
 }
 
 func sqlKey(p metrics.Parameters, tz string) string {

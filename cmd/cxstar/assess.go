@@ -19,7 +19,7 @@ func runAssess(ctx context.Context, args []string) error {
 	standard := envString(fs, "standard", "CXSTAR_STANDARD", "both", "people, business or both")
 	agency := envString(fs, "agency", "CXSTAR_AGENCY", "", "assess only this agency_id (default: every agency with data)")
 	format := envString(fs, "format", "CXSTAR_FORMAT", "table", "output: table, json (one object per standard per line) or csv")
-	bands := envString(fs, "bands", "CXSTAR_BANDS", "", "band files overriding the embedded ones, comma-separated (each names its standard)")
+	bands := envString(fs, "bands", "CXSTAR_BANDS", "", "band files overriding the embedded ones, comma-separated (each names its standard; several files of one standard are versions chosen by effective date; default: the embedded version in force at the quarter's end)")
 	tz := envString(fs, "tz", "CXSTAR_TZ", "", "time zone of quarters (default: the band file's, Europe/Moscow)")
 	lang := envString(fs, "lang", "CXSTAR_LANG", "ru", "labels: ru or en")
 	noStore := fs.Bool("no-store", false, "print only; do not write assessments and indicator_details")
@@ -38,6 +38,9 @@ func runAssess(ctx context.Context, args []string) error {
 		}
 		req.Standards = []metrics.Standard{std}
 	}
+	// One file of a standard overrides its bands; several files of one standard are versions,
+	// and the one in force at the quarter's end applies.
+	versions := map[metrics.Standard][]*metrics.BandSet{}
 	for _, path := range strings.Split(*bands, ",") {
 		if path = strings.TrimSpace(path); path == "" {
 			continue
@@ -46,7 +49,15 @@ func runAssess(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		req.Bands[b.Standard] = b
+		versions[b.Standard] = append(versions[b.Standard], b)
+	}
+	req.BandVersions = map[metrics.Standard][]*metrics.BandSet{}
+	for std, v := range versions {
+		if len(v) == 1 {
+			req.Bands[std] = v[0]
+		} else {
+			req.BandVersions[std] = v
+		}
 	}
 	l, err := metrics.ParseLang(*lang)
 	if err != nil {
