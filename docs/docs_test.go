@@ -1,0 +1,170 @@
+// Package docs_test keeps the project's own documentation (docs/*.md) in step with the code it
+// describes: the indicator catalog and band files, the JSON Schemas and the rejection codes.
+package docs_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/cxstar/cxstar/ingest"
+	"github.com/cxstar/cxstar/metrics"
+)
+
+func read(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	return string(b)
+}
+
+// rowOf returns the cells of the table row of docs/indicators.md that starts with id and code.
+func rowOf(doc, id, code string) []string {
+	prefix := "| " + id + " | `" + code + "` |"
+	for _, line := range strings.Split(doc, "\n") {
+		if strings.HasPrefix(line, prefix) {
+			cells := strings.Split(strings.Trim(line, "|"), " | ")
+			for i := range cells {
+				cells[i] = strings.TrimSpace(cells[i])
+			}
+			return cells
+		}
+	}
+	return nil
+}
+
+// TestIndicatorTablesMatchBands checks that every indicator of the catalog has its row in
+// docs/indicators.md and that each star column states the band file's thresholds on the value:
+// min X as "≥ X", above X as "> X", max X as "≤ X", below X as "< X", and a level without any
+// condition as "any …".
+func TestIndicatorTablesMatchBands(t *testing.T) {
+	doc := read(t, "indicators.md")
+	cat := metrics.DefaultCatalog()
+	for _, std := range metrics.Standards {
+		bands, err := metrics.DefaultBands(std)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ind := range cat.ByStandard(std) {
+			cells := rowOf(doc, ind.ID, ind.Code)
+			if len(cells) != 8 {
+				t.Errorf("%s %s: no 8-column row in docs/indicators.md (got %q)", ind.ID, ind.Code, cells)
+				continue
+			}
+			ladder, _ := bands.Ladder(ind.Code)
+			for i, lv := range ladder.Levels {
+				cell := cells[3+i]
+				conds := append([]metrics.Cond{lv.Cond}, lv.All...)
+				if lv.Cond == (metrics.Cond{}) && len(lv.All) == 0 && !strings.Contains(cell, "any") {
+					t.Errorf("%s level %d has no condition, the doc says %q", ind.ID, lv.Level, cell)
+				}
+				for _, c := range conds {
+					if c.Metric != "" {
+						continue
+					}
+					for _, w := range []struct {
+						op string
+						v  *metrics.Decimal
+					}{{"≥ ", c.Min}, {"> ", c.Above}, {"≤ ", c.Max}, {"< ", c.Below}} {
+						if w.v != nil && !strings.Contains(cell, w.op+w.v.String()) {
+							t.Errorf("%s level %d: band file says %s%s, the doc says %q", ind.ID, lv.Level, w.op, w.v, cell)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestInterpretationLabelsDefined checks that every label the catalog cites is explained in the
+// label table of docs/indicators.md.
+func TestInterpretationLabelsDefined(t *testing.T) {
+	doc := read(t, "indicators.md")
+	seen := map[string]bool{}
+	for _, ind := range metrics.DefaultCatalog().Indicators {
+		for _, a := range ind.Interpretations {
+			if !seen[a] && !strings.Contains(doc, "\n| "+a+" | ") {
+				t.Errorf("label %s (cited by %s) is not in the label table of docs/indicators.md", a, ind.ID)
+			}
+			seen[a] = true
+		}
+	}
+	if len(seen) < 20 {
+		t.Fatalf("only %d labels cited by the catalog: is catalog.yaml read?", len(seen))
+	}
+}
+
+// TestEventsDocMatchesSchemas checks docs/events.md against the JSON Schemas: every field of every
+// kind and every allowed value of every enum is named, and every rejection code has its row.
+func TestEventsDocMatchesSchemas(t *testing.T) {
+	doc := read(t, "events.md")
+	files, err := filepath.Glob("../schemas/json/*.json")
+	if err != nil || len(files) != 3 {
+		t.Fatalf("want the 3 JSON Schemas in schemas/json, got %v (%v)", files, err)
+	}
+	for _, f := range files {
+		var s struct {
+			Properties map[string]struct {
+				Enum  []string `json:"enum"`
+				Const string   `json:"const"`
+			} `json:"properties"`
+		}
+		if err := json.Unmarshal([]byte(read(t, f)), &s); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		kind := strings.TrimSuffix(filepath.Base(f), ".json")
+		if !strings.Contains(doc, "## `"+kind+"`") {
+			t.Errorf("docs/events.md has no section for %s", kind)
+		}
+		names := make([]string, 0, len(s.Properties))
+		for name := range s.Properties {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			p := s.Properties[name]
+			if !strings.Contains(doc, "`"+name+"`") {
+				t.Errorf("%s: field %s is not in docs/events.md", kind, name)
+			}
+			for _, v := range p.Enum {
+				if !regexp.MustCompile("`" + regexp.QuoteMeta(v) + "`").MatchString(doc) {
+					t.Errorf("%s: %s value %s is not in docs/events.md", kind, name, v)
+				}
+			}
+		}
+	}
+	for _, code := range []string{ingest.CodeInvalidJSON, ingest.CodeUnknownSchema, ingest.CodeMissingField,
+		ingest.CodeBadType, ingest.CodeBadEnum, ingest.CodeBadID, ingest.CodeOutOfRange, ingest.CodeBadTimestamp,
+		ingest.CodeFutureTimestamp, ingest.CodePersonalData, ingest.CodeTooLarge, ingest.CodeWrongTopic} {
+		if !strings.Contains(doc, "\n| `"+code+"` |") {
+			t.Errorf("rejection code %s has no row in docs/events.md", code)
+		}
+	}
+	for _, topic := range []string{ingest.TopicServiceEvents, ingest.TopicRatings, ingest.TopicAppeals, ingest.TopicDeadLetter,
+		ingest.HeaderError, ingest.HeaderReason, ingest.HeaderSource} {
+		if !strings.Contains(doc, "`"+topic+"`") {
+			t.Errorf("%s is not in docs/events.md", topic)
+		}
+	}
+	for _, q := range metrics.KnownQuestions {
+		if !strings.Contains(doc, "`"+q+"`") {
+			t.Errorf("question %s is not in docs/events.md", q)
+		}
+	}
+}
+
+// TestNoDeveloperLinks: the docs stand alone; nothing points outside the repository.
+func TestNoDeveloperLinks(t *testing.T) {
+	files, _ := filepath.Glob("*.md")
+	for _, f := range files {
+		if s := read(t, f); strings.Contains(s, "../shared") || strings.Contains(s, "/work/") {
+			t.Errorf("%s links outside the repository", f)
+		}
+	}
+}
