@@ -26,7 +26,7 @@ func withDatabase(dsn, suffix string) (string, error) {
 	return u.String(), nil
 }
 
-// runKafka: `cxstar ingest` as a separate process, broker → ClickHouse (issue 3's benchkafka),
+// runKafka: `cxstar ingest` as a separate process, broker → ClickHouse (internal/benchkafka),
 // beside the raw ClickHouse insert of the same rows and the raw kafka-go group consume of the
 // same messages; the ingest process's peak RSS comes from the same runs.
 func runKafka(ctx context.Context, s *state) error {
@@ -60,7 +60,7 @@ func runKafka(ctx context.Context, s *state) error {
 }
 
 // runAssess: transform.Assess (both standards) over generated ratings and service events,
-// beside one full scan of the same tables and columns (issue 4's BenchAssess).
+// beside one full scan of the same tables and columns (transform.BenchAssess).
 func runAssess(ctx context.Context, s *state) error {
 	dsn, err := withDatabase(s.o.DSN, "_assess")
 	if err != nil {

@@ -38,7 +38,7 @@ var agencyIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 // are put into SQL, user names and uids.
 func ValidAgencyID(id string) error {
 	if !agencyIDRe.MatchString(id) {
-		return fmt.Errorf("agency id %q does not match [a-z0-9][a-z0-9._-]{0,63} (EVENTS.md)", id)
+		return fmt.Errorf("agency id %q does not match [a-z0-9][a-z0-9._-]{0,63} (docs/events.md)", id)
 	}
 	return nil
 }

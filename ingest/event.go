@@ -1,6 +1,7 @@
 // Package ingest turns event bytes (Kafka messages, JSON Lines files) into validated rows and
 // writes them to ClickHouse in batches. Both `cxstar backfill` and `cxstar ingest` use it, so an
-// event is validated and stored the same way whichever way it came.
+// event is validated and stored the same way whichever way it came. The contract it enforces —
+// fields, validation rules, rejection codes — is described in docs/events.md.
 package ingest
 
 import (
@@ -14,7 +15,7 @@ import (
 // Kind is the contract an event follows (its `schema` field).
 type Kind uint8
 
-// The three event kinds of EVENTS.md.
+// The three event kinds of docs/events.md.
 const (
 	KindService Kind = iota + 1 // service_event.v1
 	KindRating                  // rating.v1
@@ -142,10 +143,10 @@ func reject(code, field, format string, args ...any) *Rejection {
 	return &Rejection{Code: code, Field: field, Reason: fmt.Sprintf(format, args...)}
 }
 
-// MaxFutureSkew is how far in the future occurred_at may be (EVENTS.md: 5 minutes).
+// MaxFutureSkew is how far in the future occurred_at may be (docs/events.md: 5 minutes).
 const MaxFutureSkew = 5 * time.Minute
 
-// MaxReplyBytes is the largest reply_text accepted (EVENTS.md: 64 KiB).
+// MaxReplyBytes is the largest reply_text accepted (docs/events.md: 64 KiB).
 const MaxReplyBytes = 64 << 10
 
 // minTime is the earliest occurred_at accepted: older stamps are almost always a zero or

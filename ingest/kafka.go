@@ -17,7 +17,7 @@ import (
 	"github.com/segmentio/kafka-go"
 )
 
-// The topics of EVENTS.md (defaults; see WithTopics and WithDeadLetterTopic).
+// The topics of docs/events.md (defaults; see WithTopics and WithDeadLetterTopic).
 const (
 	TopicServiceEvents = "cx.service-events" // service_event.v1, key request_id
 	TopicRatings       = "cx.ratings"        // rating.v1, key event_id
@@ -25,7 +25,7 @@ const (
 	TopicDeadLetter    = "cx.dead-letter"    // rejected messages, key as received
 )
 
-// Dead-letter headers (EVENTS.md).
+// Dead-letter headers (docs/events.md).
 const (
 	HeaderError  = "cx-error"  // the rejection code, e.g. out_of_range
 	HeaderReason = "cx-reason" // the human reason, with the field at fault

@@ -18,7 +18,7 @@ type ProduceStats struct {
 	Unroutable int64 // lines with no known schema, skipped (or sent to the unroutable topic: see WithUnroutableTopic)
 }
 
-// Route returns the topic and key of one event line as EVENTS.md says: service_event.v1 to
+// Route returns the topic and key of one event line as docs/events.md says: service_event.v1 to
 // cx.service-events keyed by request_id, rating.v1 to cx.ratings keyed by event_id, appeal.v1 to
 // cx.appeals keyed by appeal_id. A line that is not JSON or has no known schema is unroutable
 // (ok false). The event is not validated here: the consumer does that and dead-letters it.
@@ -66,7 +66,7 @@ type Producer struct {
 // ProducerOption configures a Producer.
 type ProducerOption func(*Producer)
 
-// WithProduceTopics sets the topics of the three kinds. Default: those of EVENTS.md.
+// WithProduceTopics sets the topics of the three kinds. Default: those of docs/events.md.
 func WithProduceTopics(service, ratings, appeals string) ProducerOption {
 	return func(p *Producer) { p.service, p.ratings, p.appeals = service, ratings, appeals }
 }

@@ -4,7 +4,7 @@ import "unicode"
 
 // Readability holds the counts of a written reply from which readability formulas
 // (Flesch–Kincaid and its Russian adaptations, Coleman–Liau, ARI) are computed. Only these
-// counts are stored; the reply text itself is never kept (EVENTS.md).
+// counts are stored; the reply text itself is never kept (docs/events.md).
 type Readability struct {
 	Chars     uint32 // letters and digits
 	Words     uint32 // runs of letters or digits

@@ -14,7 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Rule says how the levels of a ladder combine (INDICATORS.md R-LADDER).
+// Rule says how the levels of a ladder combine (docs/indicators.md R-LADDER).
 type Rule string
 
 const (
@@ -84,7 +84,7 @@ type MinN struct {
 	Census     int64 `yaml:"census" json:"census"`           // requests, registry rows, messages
 }
 
-// Parameters are the configurable rules of a band file; each default is the one of INDICATORS.md.
+// Parameters are the configurable rules of a band file; each default is the one of docs/indicators.md.
 type Parameters struct {
 	Decimals               int      `yaml:"decimals" json:"decimals"`
 	CIZ                    float64  `yaml:"ci_z" json:"ci_z"`

@@ -28,7 +28,7 @@ func levelOf(t *testing.T, b *BandSet, code, value string) int {
 
 // TestBoundaries checks every boundary of every numeric band of both standards: the lower edge of
 // each level, the value 0.1 below it (after R-ROUND), raw values that round across the edge, and
-// the gaps, overlaps and typos INDICATORS.md lists (A1, A4–A6, A9b, A13, D1, D12, D13, §2.4).
+// the gaps, overlaps and typos docs/indicators.md lists (A1, A4–A6, A9b, A13, D1, D12, D13).
 func TestBoundaries(t *testing.T) {
 	share50 := []struct {
 		v    string
@@ -90,7 +90,7 @@ func TestBoundaries(t *testing.T) {
 		tc{business, "info_reqs_confirmable_via_api_share", req80},
 		tc{business, "reqs_with_significant_assessment_cost_estimates_share", req80},
 		tc{business, "clients_with_complete_compliance_data_share", req70},
-		// D1 / B-T1-4: «Менее X%» strict: 0.4→5, 0.5→4, 9.9→1, 10.0→0 (§2.4).
+		// D1 / B-T1-4: «Менее X%» strict: 0.4→5, 0.5→4, 9.9→1, 10.0→0.
 		tc{business, "repeat_request_rate", []struct {
 			v    string
 			want int
@@ -192,10 +192,10 @@ func TestPhone(t *testing.T) {
 		{"CAP2 + 60.05 % rounds to 60.1", caps(2), dec("60.05"), 2},
 		{"CAP2 + 60.1 %", caps(2), dec("60.1"), 2},
 		{"CAP2 + 70.1 %", caps(2), dec("70.1"), 3},
-		{"CAP2 + 95 % (§2.4)", caps(2), dec("95"), 3},
+		{"CAP2 + 95 % (A14)", caps(2), dec("95"), 3},
 		{"CAP4 + 80.0 %", caps(3), dec("80.0"), 3},
 		{"CAP4 + 80.1 %", caps(3), dec("80.1"), 4},
-		{"CAP5 + 85 % (§2.4)", caps(4), dec("85"), 4},
+		{"CAP5 + 85 % (A14)", caps(4), dec("85"), 4},
 		{"CAP5 + 90.0 %", caps(4), dec("90.0"), 4},
 		{"CAP5 + 90.04 % rounds to 90.0", caps(4), dec("90.04"), 4},
 		{"CAP5 + 90.1 %", caps(4), dec("90.1"), 5},
@@ -230,7 +230,7 @@ func TestCompositePeople(t *testing.T) {
 		f    Facts
 		want int
 	}{
-		// P-T2-6 (A15, §2.4): max mention rt 7 h, max official rt 3.5 h → 3★.
+		// P-T2-6 (A15): max mention rt 7 h, max official rt 3.5 h → 3★.
 		{"social_media_response_time", Facts{Metrics: m("mention_rt_hours", "7", "official_rt_hours", "3.5")}, 3},
 		{"social_media_response_time", Facts{Metrics: m("mention_rt_hours", "24", "official_rt_hours", "12")}, 1},
 		{"social_media_response_time", Facts{Metrics: m("mention_rt_hours", "24.000278", "official_rt_hours", "1")}, 0},

@@ -1,3 +1,6 @@
+// Package metrics is the indicator domain of the two standards (not the Prometheus metrics of the
+// services): the indicator catalog, the versioned star bands, exact decimal rounding, intervals and
+// the star assignment. The rules are described in docs/indicators.md.
 package metrics
 
 import (
@@ -36,7 +39,7 @@ func ParseStandard(s string) (Standard, error) {
 	return "", fmt.Errorf("unknown standard %q: use people (P, «Государство для людей») or business (B, «Государство для бизнеса»)", s)
 }
 
-// Letter is the one-letter code of INDICATORS.md: "P" or "B".
+// Letter is the one-letter code of docs/indicators.md: "P" or "B".
 func (s Standard) Letter() string {
 	switch s {
 	case People:
@@ -78,7 +81,7 @@ const (
 	KindResponseTime Kind = "response_time"
 )
 
-// Source is where an indicator's data come from (INDICATORS.md §1.6).
+// Source is where an indicator's data come from (docs/indicators.md).
 type Source string
 
 const (
@@ -164,7 +167,7 @@ type Indicator struct {
 	// external).
 	Sources    []Source `yaml:"sources" json:"sources"`
 	Computable Source   `yaml:"computable" json:"computable"`
-	Matrix     string   `yaml:"matrix" json:"matrix"`       // legend of INDICATORS.md §1.6, e.g. "E-S + REG"
+	Matrix     string   `yaml:"matrix" json:"matrix"`       // legend of docs/indicators.md, e.g. "E-S + REG"
 	Streams    []string `yaml:"streams" json:"streams"`     // event schemas feeding it: service_event, rating, appeal
 	Questions  []string `yaml:"questions" json:"questions"` // rating.v1 question codes feeding it
 	Flags      []string `yaml:"flags" json:"flags"`         // declared capability flags (capability kind)
@@ -174,7 +177,7 @@ type Indicator struct {
 	Den  string `yaml:"den" json:"den"`   // what the denominator counts
 	Note string `yaml:"note" json:"note"` // computation notes
 
-	Interpretations []string `yaml:"interpretations" json:"interpretations"` // A-numbers of INDICATORS.md §2.3 that apply
+	Interpretations []string `yaml:"interpretations" json:"interpretations"` // A-numbers of docs/indicators.md that apply
 }
 
 // Name returns the full name in the given language (Russian unless lang is EN).
@@ -258,7 +261,7 @@ var (
 	flagRE   = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 )
 
-// KnownQuestions are the rating.v1 question codes of EVENTS.md.
+// KnownQuestions are the rating.v1 question codes of docs/events.md.
 var KnownQuestions = []string{
 	"nps", "nps_digital", "satisfaction", "ease", "sat_phone",
 	"sat_compliance_costs", "sat_assessment_costs", "sat_requirements_evaluation",
@@ -363,12 +366,12 @@ func validateIndicator(ind *Indicator) error {
 	}
 	for _, s := range ind.Streams {
 		if !contains(knownStreams, s) {
-			bad("stream %q is not an EVENTS.md schema (%v)", s, knownStreams)
+			bad("stream %q is not a schema of docs/events.md (%v)", s, knownStreams)
 		}
 	}
 	for _, q := range ind.Questions {
 		if !contains(KnownQuestions, q) {
-			bad("question %q is not an EVENTS.md question code", q)
+			bad("question %q is not a question code of docs/events.md", q)
 		}
 	}
 	for _, f := range append(append([]string{}, ind.Flags...), ind.Metrics...) {
@@ -377,7 +380,7 @@ func validateIndicator(ind *Indicator) error {
 		}
 	}
 	if len(ind.Interpretations) == 0 {
-		bad("interpretations is empty (list the A-numbers of INDICATORS.md §2.3 that apply)")
+		bad("interpretations is empty (list the A-numbers of docs/indicators.md that apply)")
 	}
 	for _, a := range ind.Interpretations {
 		if !interpRE.MatchString(a) {

@@ -11,7 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// DefaultDecimals is the number of decimal places of R-ROUND (INDICATORS.md §1.1): the standards'
+// DefaultDecimals is the number of decimal places of R-ROUND (docs/indicators.md): the standards'
 // tables write every threshold with one decimal. A band file may set another value
 // (parameters.decimals); the BandSet methods use the configured one.
 const DefaultDecimals = 1
@@ -21,7 +21,7 @@ const maxScale = 18
 
 // Decimal is an exact decimal number: Units()·10^(−Scale()). Indicator values, thresholds and
 // limits are Decimals so that classification never meets binary floating-point error
-// (INDICATORS.md A1: "use decimal arithmetic, not binary floats"). The zero value is 0.
+// (docs/indicators.md A1: decimal arithmetic, no binary floats). The zero value is 0.
 type Decimal struct {
 	units int64
 	scale uint8

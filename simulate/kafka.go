@@ -11,7 +11,7 @@ import (
 	"github.com/cxstar/cxstar/ingest"
 )
 
-// KafkaSink publishes generated events straight to the event topics of EVENTS.md, keyed as the
+// KafkaSink publishes generated events straight to the event topics of docs/events.md, keyed as the
 // contract says (the generator supplies the key), with acks=all and the murmur2 partitioner of
 // `cxstar produce`. Invalid lines go to their kind's topic, where the consumer dead-letters them.
 // Messages are sent in chunks; Write returns once a full chunk is acknowledged, Close sends the

@@ -13,7 +13,7 @@ import (
 )
 
 // Sink receives generated events. line is one JSON object without the trailing newline; key is
-// the Kafka message key EVENTS.md names for the kind (request_id, event_id or appeal_id).
+// the Kafka message key docs/events.md names for the kind (request_id, event_id or appeal_id).
 // Both are only valid during the call.
 type Sink interface {
 	Write(kind ingest.Kind, key, line []byte) error

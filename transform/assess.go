@@ -2,7 +2,8 @@
 // «Государство для бизнеса» per agency × quarter × standard inside ClickHouse (embedded SQL in
 // transform/sql over the assessment inputs that materialized views keep at insert time, migration
 // 022), then rounds, bands and stores them in Go with the metrics package. Assess is the API that
-// `cxstar assess`, the demo, the report and the dashboards call.
+// `cxstar assess`, the demo, the report and the dashboards call. What each indicator counts and
+// how its level is decided is described in docs/indicators.md.
 package transform
 
 import (

@@ -1,10 +1,10 @@
 package transform_test
 
 // An independent reference implementation of the event-computable indicators of
-// /work/shared/INDICATORS.md, in plain Go over the event JSON Lines files (no ClickHouse, no
+// docs/indicators.md, in plain Go over the event JSON Lines files (no ClickHouse, no
 // SQL, nothing taken from transform/). crosscheck_test.go compares it with transform.Assess.
 //
-// Every rule below is quoted from INDICATORS.md (the specification) or EVENTS.md (the contract);
+// Every rule below follows docs/indicators.md (the indicators) or docs/events.md (the contract);
 // the metrics package is used only as the band table (BandSet.Level on a value rounded here) and
 // for the catalog's min_n parameters.
 
@@ -42,7 +42,7 @@ type refKey struct {
 }
 
 // readEvents decodes every line of the files with the project's validator, drops rejected lines
-// and keeps the first occurrence of each event_id per kind (EVENTS.md: «the same event_id delivered
+// and keeps the first occurrence of each event_id per kind (docs/events.md: «the same event_id delivered
 // twice counts once»).
 func readEvents(ctx context.Context, v *ingest.Validator, paths []string) ([]ingest.Event, int, error) {
 	type id struct {
@@ -74,7 +74,7 @@ func readEvents(ctx context.Context, v *ingest.Validator, paths []string) ([]ing
 	return out, rejected, nil
 }
 
-// stdOf maps client_type to the standard (EVENTS.md: «client_type: person | business — which
+// stdOf maps client_type to the standard (docs/events.md: «client_type: person | business — which
 // standard applies»; A23).
 func stdOf(clientType string) metrics.Standard {
 	if clientType == "business" {
@@ -110,7 +110,7 @@ func roundUnits(x *big.Rat) int64 {
 // pct is 100·num/den exactly.
 func pct(num, den int64) *big.Rat { return big.NewRat(100*num, den) }
 
-// wilson is the Wilson score interval of num/den, in percent (issue 4: «Wilson for shares»):
+// wilson is the Wilson score interval of num/den, in percent (the interval of survey shares):
 // centre = (p + z²/2n)/(1 + z²/n), half = z/(1 + z²/n)·sqrt(p(1−p)/n + z²/4n²).
 func wilson(num, den int64, z float64) (float64, float64) {
 	n := float64(den)
@@ -121,8 +121,8 @@ func wilson(num, den int64, z float64) (float64, float64) {
 	return 100 * math.Max(0, c-h), 100 * math.Min(1, c+h)
 }
 
-// npsInterval is the normal interval of the NPS seen as the mean of +1/0/−1 scores (issue 4: «the
-// NPS variance interval»): var = E[s²] − E[s]² = (p + d) − (p − d)², se = sqrt(var/n).
+// npsInterval is the normal interval of the NPS seen as the mean of +1/0/−1 scores (the
+// interval of the digital-touchpoint NPS): var = E[s²] − E[s]² = (p + d) − (p − d)², se = sqrt(var/n).
 func npsInterval(prom, det, n int64, z float64) (float64, float64) {
 	p, d := float64(prom)/float64(n), float64(det)/float64(n)
 	m := p - d
@@ -187,7 +187,7 @@ func (a *detAcc) grade(score uint8) {
 }
 
 // Rating questions that feed a share of grades 4 and 3 (S-SAT / S-EASE, R-SURVEY), per code
-// (catalog rows; EVENTS.md question names).
+// (catalog rows; docs/events.md question names).
 var shareQuestions = map[string]string{
 	"ease_positive_share":                   "ease",
 	"satisfaction_positive_share":           "satisfaction",
@@ -226,7 +226,7 @@ func refCodes(std metrics.Standard) []string {
 	return codes
 }
 
-// digitalChannels are the digital touchpoints (EVENTS.md: «`portal`, `mobile_app`, `chat_bot`,
+// digitalChannels are the digital touchpoints (docs/events.md: «`portal`, `mobile_app`, `chat_bot`,
 // `api` are digital touchpoints»), for P-T2-5.
 var digitalChannels = map[string]bool{"portal": true, "mobile_app": true, "chat_bot": true, "api": true}
 
@@ -293,12 +293,12 @@ func buildRef(evs []ingest.Event, loc *time.Location, bands map[metrics.Standard
 			r.ls = e.LifeSituationID
 		}
 		if e.ScenarioID != "" {
-			// EVENTS.md scenario_id: «the client scenario the service was provided within».
+			// docs/events.md scenario_id: «the client scenario the service was provided within».
 			r.inScenario = true
 		}
 		switch e.Status {
 		case "submitted":
-			// EVENTS.md: «submitted_at = occurred_at of the submitted event».
+			// docs/events.md: «submitted_at = occurred_at of the submitted event».
 			if r.submitted.IsZero() || e.OccurredAt.Before(r.submitted) {
 				r.submitted = e.OccurredAt
 				r.clientType, r.client, r.service, r.kind = e.ClientType, e.ClientID, e.ServiceID, e.ServiceKind
@@ -597,7 +597,7 @@ func buildRef(evs []ingest.Event, loc *time.Location, bands map[metrics.Standard
 		}
 		switch e.Step {
 		case "received":
-			// EVENTS.md: «published_at = occurred_at of the appeal's received step».
+			// docs/events.md: «published_at = occurred_at of the appeal's received step».
 			if !mm.hasReceived || e.OccurredAt.Before(mm.published) {
 				mm.published, mm.clientType, mm.mtype, mm.channel = e.OccurredAt, e.ClientType, e.MessageType, e.Channel
 				mm.hasReceived = true

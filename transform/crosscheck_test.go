@@ -9,10 +9,10 @@ package transform_test
 //     step = 'received') over a group without a `received` row yields the Enum8 default 0, which has
 //     no name, and toString fails on ClickHouse 18.16. Real data always has such appeals (a message
 //     received on the last evening of a quarter and answered the next morning), so every quarter
-//     after the first fails. INDICATORS.md A15: «Attribute each message to the quarter of
+//     after the first fails. docs/indicators.md A15: «Attribute each message to the quarter of
 //     published_at» — a later step must be ignored, not abort the whole assessment.
 //   - XC-2 (every rating-based indicator): the latest answer is kept per quarter, not per (client,
-//     request or scenario instance, question). INDICATORS.md A24: «One answer per client per request
+//     request or scenario instance, question). docs/indicators.md A24: «One answer per client per request
 //     per question (the latest kept)»; A12: «Duplicates: keep the latest answer per (client, request
 //     or scenario instance, question_code)». An answer re-given in the next quarter is counted in
 //     both quarters (the superseded one in the earlier quarter).
@@ -357,8 +357,8 @@ func compareReport(t *testing.T, ref *refModel, rep *metrics.Report, std metrics
 	for _, a := range ids {
 		ar := theirs[a]
 		if ar == nil {
-			// An agency with events of this standard in the quarter must be reported (issue 4:
-			// «every agency with data in the quarter»).
+			// An agency with events of this standard in the quarter must be reported: an
+			// assessment covers every agency with data in the quarter.
 			t.Errorf("%s %s %s: agency has events of this standard but is missing from the report", std, q, a)
 			continue
 		}

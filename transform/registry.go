@@ -22,7 +22,7 @@ type RegistryFile struct {
 	Declarations []Declaration `yaml:"declarations" json:"declarations"`
 }
 
-// Scenario is one client scenario of the life-situation registry (INDICATORS.md §1.7).
+// Scenario is one client scenario of the life-situation registry (docs/indicators.md).
 type Scenario struct {
 	ScenarioID             string   `yaml:"scenario_id" json:"scenario_id"`
 	LifeSituationID        string   `yaml:"life_situation_id" json:"life_situation_id"`

@@ -91,7 +91,7 @@ func TestParseRegistryErrors(t *testing.T) {
 	}
 }
 
-// TestReportJSONShape checks the exact JSON shape of `cxstar assess --format json` (issue 4).
+// TestReportJSONShape checks the exact JSON shape of `cxstar assess --format json`.
 func TestReportJSONShape(t *testing.T) {
 	v := metrics.MustParseDecimal("66.7")
 	lo, hi := metrics.MustParseDecimal("40.1"), metrics.MustParseDecimal("87.0")

@@ -11,7 +11,7 @@ import (
 )
 
 func runProduce(ctx context.Context, args []string) error {
-	fs := newFlagSet("produce", "produce [flags] PATH...\n\nPublishes JSON Lines files of events (files or directories, .gz too) to the topics of EVENTS.md:\nservice_event.v1 to the service-events topic keyed by request_id, rating.v1 to the ratings topic keyed\nby event_id, appeal.v1 to the appeals topic keyed by appeal_id, with acks=all. Lines are not validated\n(`cxstar ingest` does that and dead-letters bad ones); lines whose schema cannot be read are skipped\nand counted, or published to --unroutable.")
+	fs := newFlagSet("produce", "produce [flags] PATH...\n\nPublishes JSON Lines files of events (files or directories, .gz too) to the topics of docs/events.md:\nservice_event.v1 to the service-events topic keyed by request_id, rating.v1 to the ratings topic keyed\nby event_id, appeal.v1 to the appeals topic keyed by appeal_id, with acks=all. Lines are not validated\n(`cxstar ingest` does that and dead-letters bad ones); lines whose schema cannot be read are skipped\nand counted, or published to --unroutable.")
 	brokers := envString(fs, "brokers", "CXSTAR_KAFKA_BROKERS", "127.0.0.1:19092", "Kafka bootstrap brokers, comma-separated")
 	svc := envString(fs, "topic-service-events", "CXSTAR_TOPIC_SERVICE_EVENTS", ingest.TopicServiceEvents, "topic of service_event.v1")
 	rat := envString(fs, "topic-ratings", "CXSTAR_TOPIC_RATINGS", ingest.TopicRatings, "topic of rating.v1")

@@ -196,7 +196,7 @@ func checkExact(t *testing.T, conn driver.Conn, ev *kafkatest.Events, timeout ti
 
 // checkDeadLetters: every invalid line is in the dead-letter topic at least once (a crash
 // between the dead-letter write and the commit may repeat one), nothing else is, and each
-// carries the headers of EVENTS.md.
+// carries the headers of docs/events.md.
 func checkDeadLetters(t *testing.T, addr string, ev *kafkatest.Events, exact bool) {
 	t.Helper()
 	dl, err := kafkatest.ReadTopic(context.Background(), addr, ingest.TopicDeadLetter)

@@ -44,7 +44,7 @@ type Options struct {
 	Log io.Writer
 }
 
-// Result is one run's measurements. Rates are per second of wall time on this machine.
+// Result is one run's measurements. Rates are per second of wall time.
 type Result struct {
 	Events            int
 	InsertRowsPerSec  float64 // baseline: ingest.Writer inserts of the pre-validated rows

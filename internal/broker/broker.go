@@ -11,7 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 )
 
-// The topics of /work/shared/EVENTS.md (defaults; every command can be pointed elsewhere).
+// The topics of docs/events.md (defaults; every command can be pointed elsewhere).
 const (
 	TopicServiceEvents = "cx.service-events"
 	TopicRatings       = "cx.ratings"

@@ -12,7 +12,7 @@ import (
 	"github.com/cxstar/cxstar/internal/broker"
 )
 
-// TestTopicsAndPersistence: the broker creates the topics of EVENTS.md with the asked partition
+// TestTopicsAndPersistence: the broker creates the topics of docs/events.md with the asked partition
 // count, and with a data dir keeps messages and committed offsets across a restart on the same port.
 func TestTopicsAndPersistence(t *testing.T) {
 	dir := t.TempDir()

@@ -76,7 +76,7 @@ func Executable() (string, error) {
 }
 
 // Start launches headless Chromium with a fresh profile in a temporary folder, with networking
-// to Google services, sync, component updates and QUIC disabled (the machine has no internet).
+// to Google services, sync, component updates and QUIC disabled (tests must not depend on the internet).
 func Start(ctx context.Context) (*Browser, error) {
 	exe, err := Executable()
 	if err != nil {
