@@ -71,7 +71,10 @@ FROM ratings;
 --   req_bits:  request hash (upper 56 bits) | status << 4 | service kind << 1 | in a scenario (1 bit);
 --   time_bits: occurred_at (unix seconds, upper 32 bits) | life-situation hash (lower 32 bits, odd; 0 = none).
 -- A repeated delivery adds a copy of an element; the assessment's per-request minima, maxima and
--- "any" flags do not change with copies.
+-- "any" flags do not change with copies. agency_id is part of the sorting key (every column of an
+-- AggregatingMergeTree is either in the key or an aggregate; current ClickHouse refuses anything
+-- else). Databases migrated while this table was sorted by (g, cs1, cs2) alone get this layout
+-- from migration 023.
 CREATE TABLE IF NOT EXISTS client_service_events
 (
     agency_id LowCardinality(String),
@@ -84,7 +87,7 @@ CREATE TABLE IF NOT EXISTS client_service_events
 )
 ENGINE = AggregatingMergeTree()
 PARTITION BY month
-ORDER BY (g, cs1, cs2);
+ORDER BY (agency_id, g, cs1, cs2);
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS client_service_events_feed TO client_service_events AS
 SELECT

@@ -1,0 +1,218 @@
+package schemas_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cxstar/cxstar/internal/chtest"
+	"github.com/cxstar/cxstar/internal/store"
+	"github.com/cxstar/cxstar/schemas"
+)
+
+// TestUpgradeFromFirst022 migrates a database the way a user's 18.16 database was migrated when
+// migration 022 sorted client_service_events by (g, cs1, cs2) alone (the file as it shipped is in
+// testdata), then runs `cxstar migrate` on it: only 023 runs, and the database ends with the same
+// objects and the same assessment inputs as a database migrated from scratch today, including the
+// events inserted before the upgrade and those inserted after it.
+func TestUpgradeFromFirst022(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	fresh, dsn := chtest.DB(t)
+	freshDB := dbOf(dsn)
+	oldDB := freshDB + "_up"
+	old, err := store.Open(ctx, strings.Replace(dsn, "/"+freshDB, "/"+oldDB, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if os.Getenv("CXSTAR_KEEP_TEST_DB") == "" {
+			_ = old.Exec(context.Background(), "DROP DATABASE IF EXISTS "+oldDB)
+		}
+		old.Close()
+	})
+
+	// The database as `cxstar migrate` left it with the first 022: every statement up to 022 and
+	// the ledger saying so.
+	first022, err := os.ReadFile("testdata/022_indicator_inputs.first.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := schemas.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec(t, old, `CREATE TABLE IF NOT EXISTS schema_migrations
+		(version UInt32, name String, applied_at DateTime('UTC'))
+		ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`)
+	for _, m := range all {
+		if m.Version > 22 {
+			continue
+		}
+		if m.Version == 22 {
+			m.SQL = string(first022)
+		}
+		for _, s := range m.Statements() {
+			exec(t, old, s)
+		}
+		chtest.Insert(t, old, "INSERT INTO schema_migrations (version, name, applied_at)", [][]any{{uint32(m.Version), m.Name, time.Now().UTC()}})
+	}
+	if got := sortingKey(t, old, oldDB, "client_service_events"); got != "g, cs1, cs2" {
+		t.Fatalf("the first 022 sorts client_service_events by %q; want g, cs1, cs2 (testdata is not the file as shipped?)", got)
+	}
+
+	// Events before the upgrade (fed into the old layout), then the upgrade, then more events.
+	before, after := serviceRows(0, 300), serviceRows(300, 120)
+	for _, c := range []driver.Conn{fresh, old} {
+		chtest.Insert(t, c, insertServiceEvents, before)
+	}
+	applied, err := store.Migrate(ctx, old)
+	if err != nil {
+		t.Fatalf("migrate the upgraded database: %v", err)
+	}
+	var names []string
+	for _, a := range applied {
+		names = append(names, a.Name)
+	}
+	if len(all) == 0 || all[len(all)-1].Version != 23 {
+		t.Fatalf("this test expects 023 to be the newest migration; extend it (after 023 the upgraded database also applies the newer ones)")
+	}
+	if got := strings.Join(names, ","); got != "023_client_service_events_key" {
+		t.Fatalf("migrate applied %q, want only 023_client_service_events_key", got)
+	}
+	for _, c := range []driver.Conn{fresh, old} {
+		chtest.Insert(t, c, insertServiceEvents, after)
+	}
+
+	if got := sortingKey(t, old, oldDB, "client_service_events"); got != "agency_id, g, cs1, cs2" {
+		t.Errorf("after 023 client_service_events is sorted by %q, want agency_id, g, cs1, cs2", got)
+	}
+	lf, lo := layout(t, fresh, freshDB), layout(t, old, oldDB)
+	if lf != lo {
+		t.Errorf("objects of the upgraded database differ from a new one:\nnew:\n%s\nupgraded:\n%s", lf, lo)
+	}
+	cf, co := inputs(t, fresh), inputs(t, old)
+	if len(cf) == 0 || strings.Join(cf, "\n") != strings.Join(co, "\n") {
+		t.Errorf("client_service_events of the upgraded database (%d rows) differs from a new one (%d rows)", len(co), len(cf))
+	}
+	t.Logf("client_service_events: %d client × service × month rows, the same in both databases", len(cf))
+}
+
+const insertServiceEvents = "INSERT INTO service_events (event_id, occurred_at, agency_id, client_type, client_id, request_id, service_id, service_kind, status, channel, life_situation_id, scenario_id, segment_id, proactive, ingested_at, source)"
+
+// serviceRows returns n status events numbered from first: 3 agencies, 2 client types, 7 clients,
+// 4 services, 2 events per request, over three months; every 10th event is delivered twice.
+func serviceRows(first, n int) [][]any {
+	var rows [][]any
+	base := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	for i := first; i < first+n; i++ {
+		req := i / 2
+		ct := []string{"person", "business"}[req%2]
+		status := []string{"submitted", "completed"}[i%2]
+		ls, scen := "", ""
+		if req%3 == 0 {
+			ls = fmt.Sprintf("ls%d", req%2)
+		}
+		if req%5 == 0 {
+			scen = "sc1"
+		}
+		row := []any{fmt.Sprintf("e%d", i), base.Add(time.Duration(i) * 7 * time.Hour), fmt.Sprintf("ag%d", req%3), ct, fmt.Sprintf("c%d", req%7),
+			fmt.Sprintf("r%d", req), fmt.Sprintf("s%d", req%4), "service", status, "portal", ls, scen, "", uint8(0), base, "test"}
+		rows = append(rows, row)
+		if i%10 == 0 {
+			rows = append(rows, row)
+		}
+	}
+	return rows
+}
+
+func dbOf(dsn string) string {
+	db := dsn[strings.LastIndex(dsn, "/")+1:]
+	if i := strings.IndexByte(db, '?'); i >= 0 {
+		db = db[:i]
+	}
+	return db
+}
+
+func exec(t *testing.T, c driver.Conn, stmt string) {
+	t.Helper()
+	if err := c.Exec(context.Background(), stmt); err != nil {
+		t.Fatalf("%s: %v", strings.SplitN(strings.TrimSpace(stmt), "\n", 2)[0], err)
+	}
+}
+
+func sortingKey(t *testing.T, c driver.Conn, db, table string) string {
+	t.Helper()
+	var key string
+	if err := c.QueryRow(context.Background(), fmt.Sprintf("SELECT sorting_key FROM system.tables WHERE database = '%s' AND name = '%s'", db, table)).Scan(&key); err != nil {
+		t.Fatalf("sorting key of %s: %v", table, err)
+	}
+	return key
+}
+
+// layout lists every object of the database but the ledger: name, engine, partition and sorting
+// keys, columns and, for views, their query (with the database name taken out).
+func layout(t *testing.T, c driver.Conn, db string) string {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := c.Query(ctx, fmt.Sprintf(`SELECT name, engine, partition_key, sorting_key, if(engine LIKE '%%View', replaceAll(create_table_query, '%s.', ''), '')
+		FROM system.tables WHERE database = '%s' AND name != 'schema_migrations' ORDER BY name`, db, db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for rows.Next() {
+		var name, engine, part, sort, query string
+		if err := rows.Scan(&name, &engine, &part, &sort, &query); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%s %s partition(%s) order(%s) %s\n", name, engine, part, sort, query)
+	}
+	rows.Close()
+	rows, err = c.Query(ctx, fmt.Sprintf("SELECT table, name, type FROM system.columns WHERE database = '%s' AND table != 'schema_migrations' ORDER BY table, name", db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var table, name, typ string
+		if err := rows.Scan(&table, &name, &typ); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "  %s.%s %s\n", table, name, typ)
+	}
+	rows.Close()
+	return b.String()
+}
+
+// inputs returns client_service_events after FINAL, one line per row, with the per-event elements
+// sorted (their order inside a state depends on insert order, which no reader relies on).
+func inputs(t *testing.T, c driver.Conn) []string {
+	t.Helper()
+	rows, err := c.Query(context.Background(), `SELECT toString(agency_id), month, g, cs1, cs2,
+		arraySort(finalizeAggregation(req_bits)), arraySort(finalizeAggregation(time_bits))
+		FROM client_service_events FINAL ORDER BY agency_id, g, cs1, cs2, month`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var agency string
+		var month uint32
+		var g, cs1, cs2 uint64
+		var req, tm []uint64
+		if err := rows.Scan(&agency, &month, &g, &cs1, &cs2, &req, &tm); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprint(agency, month, g, cs1, cs2, req, tm))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
