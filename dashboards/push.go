@@ -246,21 +246,25 @@ func ensureOrg(api *goapi.GrafanaHTTPAPI, admin, name string) (int64, Change, er
 	return *created.Payload.OrgID, Created, nil
 }
 
-func datasourceJSON(cfg PushConfig, tn Tenant) map[string]any {
+// DatasourceSettings returns the jsonData and the secureJsonData of the ClickHouse datasource
+// Push writes for tenant tn, reaching ClickHouse at host:port (native protocol): the settings
+// the ClickHouse datasource plugin (v1.1.2) reads, plus cxstar's own keys that let a later push
+// notice a changed tenant or password.
+func DatasourceSettings(host string, port int, tn Tenant) (jsonData map[string]any, secureJSONData map[string]string) {
 	return map[string]any{
-		"server":              cfg.ClickHouseHost,
-		"port":                float64(cfg.ClickHousePort),
+		"server":              host,
+		"port":                float64(port),
 		"username":            tn.User,
 		"defaultDatabase":     tn.Database,
 		"timeout":             "30",
 		"cxstarPasswordHash":  tn.PasswordFingerprint(),
 		"cxstarTenantAgency":  tn.AgencyID,
 		"cxstarTenantVersion": "1",
-	}
+	}, map[string]string{"password": tn.Password}
 }
 
 func ensureDatasource(c *goapi.GrafanaHTTPAPI, cfg PushConfig, tn Tenant) (Change, error) {
-	jd := datasourceJSON(cfg, tn)
+	jd, secure := DatasourceSettings(cfg.ClickHouseHost, cfg.ClickHousePort, tn)
 	got, err := c.Datasources.GetDataSourceByUID(DatasourceUID)
 	if err != nil && !isCode(err, 404) {
 		return "", fmt.Errorf("read datasource %s: %w", DatasourceUID, err)
@@ -268,7 +272,7 @@ func ensureDatasource(c *goapi.GrafanaHTTPAPI, cfg PushConfig, tn Tenant) (Chang
 	if err != nil {
 		_, err := c.Datasources.AddDataSource(&models.AddDataSourceCommand{
 			UID: DatasourceUID, Name: datasourceName, Type: PluginID, Access: "proxy", IsDefault: true,
-			JSONData: jd, SecureJSONData: map[string]string{"password": tn.Password},
+			JSONData: jd, SecureJSONData: secure,
 		})
 		if err != nil {
 			return "", fmt.Errorf("create datasource %s: %w", DatasourceUID, err)
@@ -281,7 +285,7 @@ func ensureDatasource(c *goapi.GrafanaHTTPAPI, cfg PushConfig, tn Tenant) (Chang
 	}
 	_, err = c.Datasources.UpdateDataSourceByUID(DatasourceUID, &models.UpdateDataSourceCommand{
 		UID: DatasourceUID, Name: datasourceName, Type: PluginID, Access: "proxy", IsDefault: true,
-		JSONData: jd, SecureJSONData: map[string]string{"password": tn.Password}, Version: ds.Version,
+		JSONData: jd, SecureJSONData: secure, Version: ds.Version,
 	})
 	if err != nil {
 		return "", fmt.Errorf("update datasource %s: %w", DatasourceUID, err)

@@ -1,0 +1,180 @@
+package dashboards_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cxstar/cxstar/dashboards"
+	"github.com/cxstar/cxstar/internal/chtest"
+	"github.com/cxstar/cxstar/internal/plugintest"
+)
+
+// renderedBoard is a dashboard file of the rendered bundle, decoded only as far as the queries.
+type renderedBoard struct {
+	path       string
+	UID        string `json:"uid"`
+	Title      string `json:"title"`
+	Templating struct {
+		List []struct {
+			Name  string `json:"name"`
+			Type  string `json:"type"`
+			Query any    `json:"query"`
+		} `json:"list"`
+	} `json:"templating"`
+	Panels []struct {
+		Title   string           `json:"title"`
+		Targets []map[string]any `json:"targets"`
+	} `json:"panels"`
+}
+
+// agency is the value of the dashboard's constant agency variable ("" when it has none).
+func (b renderedBoard) agency() string {
+	for _, v := range b.Templating.List {
+		if v.Name == "agency" && v.Type == "constant" {
+			s, _ := v.Query.(string)
+			return s
+		}
+	}
+	return ""
+}
+
+// boardQuery is one query of a rendered dashboard: a panel target or a query variable.
+type boardQuery struct {
+	name   string         // "panel «title»" or "variable name"
+	target map[string]any // the target JSON as rendered (variables: built like the front end does)
+}
+
+func (b renderedBoard) queries() []boardQuery {
+	var qs []boardQuery
+	for _, v := range b.Templating.List {
+		if s, ok := v.Query.(string); ok && v.Type == "query" {
+			qs = append(qs, boardQuery{"variable " + v.Name, map[string]any{"refId": "A", "rawSql": s, "format": dashboards.FormatTable}})
+		}
+	}
+	for _, p := range b.Panels {
+		for _, tg := range p.Targets {
+			qs = append(qs, boardQuery{"panel «" + p.Title + "»", tg})
+		}
+	}
+	return qs
+}
+
+// renderedBoards renders the bundle of agencies and decodes its dashboard files.
+func renderedBoards(t *testing.T, agencies []dashboards.Agency, opts ...dashboards.Option) []renderedBoard {
+	t.Helper()
+	b, err := dashboards.Render("/out", dashboards.RenderConfig{}, agencies, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []renderedBoard
+	for path, raw := range b.Files {
+		if !strings.HasPrefix(path, "dashboards/") || filepath.Ext(path) != ".json" {
+			continue
+		}
+		rb := renderedBoard{path: path}
+		if err := json.Unmarshal(raw, &rb); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		out = append(out, rb)
+	}
+	if len(out) != len(agencies)+2 {
+		t.Fatalf("%d dashboards rendered, want %d agency dashboards + overview + all agencies", len(out), len(agencies))
+	}
+	return out
+}
+
+// pluginDatasource is the datasource push writes for tenant tn, as Grafana hands it to the plugin.
+func pluginDatasource(t testing.TB, tn dashboards.Tenant) plugintest.Datasource {
+	host, port, _ := strings.Cut(chtest.Addr(), ":")
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jd, secure := dashboards.DatasourceSettings(host, p, tn)
+	return plugintest.Datasource{UID: dashboards.DatasourceUID, Name: "ClickHouse (cxstar)", JSONData: jd, SecureJSONData: secure}
+}
+
+// pluginRange is the dashboards' time range in the plugin tests, covering the seeded quarters.
+var pluginFrom, pluginTo = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+
+// runBoard sends every query of b through the plugin as ds, with the dashboard variables vars
+// replaced as Grafana's front end does, and returns one line per failure: no rows, a plugin or
+// ClickHouse error, or SQL the plugin executed that ExpandSQL does not predict.
+func runBoard(t *testing.T, p *plugintest.Plugin, ds plugintest.Datasource, b renderedBoard, vars map[string]string) (problems []string, n int) {
+	t.Helper()
+	for _, q := range b.queries() {
+		raw, _ := q.target["rawSql"].(string)
+		target := make(map[string]any, len(q.target))
+		for k, v := range q.target {
+			target[k] = v
+		}
+		target["rawSql"] = dashboards.InterpolateVars(raw, vars)
+		js, err := json.Marshal(target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := p.Query(context.Background(), ds, plugintest.Query{Target: js, From: pluginFrom, To: pluginTo, Interval: time.Hour})
+		if err != nil {
+			t.Fatalf("%s / %s: %v", b.Title, q.name, err)
+		}
+		n++
+		where := fmt.Sprintf("dashboard «%s» (%s), %s", b.Title, b.UID, q.name)
+		switch {
+		case res.Error != "":
+			problems = append(problems, fmt.Sprintf("%s: the plugin answered an error: %s\nSQL sent:\n%s", where, res.Error, target["rawSql"]))
+		case res.Rows() == 0:
+			problems = append(problems, fmt.Sprintf("%s: no rows\nSQL executed:\n%s", where, res.Executed))
+		case res.Executed != dashboards.ExpandSQL(raw, vars, pluginFrom, pluginTo, time.Hour):
+			problems = append(problems, fmt.Sprintf("%s: the plugin executed\n%s\nExpandSQL gives\n%s", where, res.Executed, dashboards.ExpandSQL(raw, vars, pluginFrom, pluginTo, time.Hour)))
+		}
+	}
+	return problems, n
+}
+
+// TestPanelsThroughPlugin runs every query of every rendered dashboard (each agency's, the
+// overview, all agencies; panels and query variables) through the real ClickHouse datasource
+// plugin, configured with the very datasource settings push writes for the organization's
+// ClickHouse tenant, against the seeded data on the real ClickHouse server: each returns rows
+// and no error, and the SQL the plugin executed is dashboards.ExpandSQL's.
+func TestPanelsThroughPlugin(t *testing.T) {
+	p := plugintest.Start(t)
+	conn, dsn := chtest.DB(t)
+	seed(t, conn, seedAgencies)
+	cfg := dashboards.TenancyConfig{MainDB: mainDB(t, dsn), UsersDir: usersDir(), Secret: []byte("plugin-secret"), Addr: chtest.Addr()}
+	cleanupTenancy(t, conn, cfg, seedAgencies)
+	po, ag, err := dashboards.ProvisionClickHouse(context.Background(), conn, cfg, seedAgencies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tenants := dashboards.TenantMap(ag)
+	for _, lang := range []dashboards.Lang{dashboards.RU, dashboards.EN} {
+		for _, std := range []string{"people", "business"} {
+			total := 0
+			for _, b := range renderedBoards(t, seedAgencies, dashboards.WithLang(lang)) {
+				vars := map[string]string{"standard": std, "quarter": "2026Q3", "agency": b.agency()}
+				tn := po
+				if id := b.agency(); id != "" {
+					tn = tenants[id]
+				} else if b.UID == dashboards.AllAgenciesUID {
+					vars["agency"] = "fns.77"
+				}
+				problems, n := runBoard(t, p, pluginDatasource(t, tn), b, vars)
+				for _, pr := range problems {
+					t.Errorf("%s, %s: %s", lang, std, pr)
+				}
+				total += n
+			}
+			// Per agency dashboard: 11 panels + the quarter variable; overview: 3 panels + quarter;
+			// all agencies: 11 panels + agency and quarter variables.
+			if want := len(seedAgencies)*12 + 4 + 13; total != want {
+				t.Errorf("%s, %s: %d queries ran through the plugin, want %d", lang, std, total, want)
+			}
+		}
+	}
+}
