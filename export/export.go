@@ -27,6 +27,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/cxstar/cxstar/quarter"
 )
 
 // Format is an output file format.
@@ -104,7 +106,7 @@ var exportedRows = promauto.NewCounterVec(prometheus.CounterOpts{
 // service_events, appeals) are read with FINAL, so an event delivered twice appears once, and
 // filtered on occurred_at within the quarter's boundaries in q.Loc. assessments and indicator_details are filtered
 // on quarter_start; without allRuns they read the *_latest views (the newest run per agency).
-func TableQuery(table string, q Quarter, allRuns bool) (string, error) {
+func TableQuery(table string, q quarter.Quarter, allRuns bool) (string, error) {
 	start, end := q.Start().UTC().Format("2006-01-02 15:04:05"), q.End().UTC().Format("2006-01-02 15:04:05")
 	switch table {
 	case "ratings", "service_events", "appeals":
@@ -115,13 +117,13 @@ func TableQuery(table string, q Quarter, allRuns bool) (string, error) {
 		if allRuns {
 			from = table
 		}
-		return fmt.Sprintf("SELECT * FROM %s WHERE quarter_start = toDate('%s')", from, q.Start().Format("2006-01-02")), nil
+		return fmt.Sprintf("SELECT * FROM %s WHERE quarter_start = toDate('%s')", from, q.StartDate().Format("2006-01-02")), nil
 	}
 	return "", fmt.Errorf("table %q cannot be exported: choose one of %s", table, strings.Join(Tables, ", "))
 }
 
 // Table streams table for quarter q to w in format f; see TableQuery for what is selected.
-func Table(ctx context.Context, conn driver.Conn, table string, q Quarter, f Format, w io.Writer, opts ...Option) (Stats, error) {
+func Table(ctx context.Context, conn driver.Conn, table string, q quarter.Quarter, f Format, w io.Writer, opts ...Option) (Stats, error) {
 	var c config
 	for _, o := range opts {
 		o(&c)

@@ -22,6 +22,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/cxstar/cxstar/internal/chtest"
+	"github.com/cxstar/cxstar/quarter"
 )
 
 func TestParseCHType(t *testing.T) {
@@ -67,14 +68,14 @@ func TestParseCHType(t *testing.T) {
 }
 
 func TestParseQuarter(t *testing.T) {
-	q, err := ParseQuarter("2026q3")
+	q, err := quarter.Parse("2026q3", nil)
 	if err != nil || q.String() != "2026Q3" {
 		t.Fatalf("ParseQuarter: %v %v", q, err)
 	}
 	if s, e := q.Start(), q.End(); s != time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC) || e != time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC) {
 		t.Fatalf("bounds %v %v", s, e)
 	}
-	if q.Prev().String() != "2026Q2" || (Quarter{Year: 2026, Q: 4}).Next().String() != "2027Q1" || (Quarter{Year: 2026, Q: 1}).Prev().String() != "2025Q4" {
+	if q.Prev().String() != "2026Q2" || (quarter.Quarter{Year: 2026, Q: 4}).Next().String() != "2027Q1" || (quarter.Quarter{Year: 2026, Q: 1}).Prev().String() != "2025Q4" {
 		t.Fatal("Prev/Next")
 	}
 	msk, err := time.LoadLocation("Europe/Moscow")
@@ -93,7 +94,7 @@ func TestParseQuarter(t *testing.T) {
 		t.Fatalf("query %s", query)
 	}
 	for _, bad := range []string{"2026", "2026Q5", "26Q1", "Q3", "2026Q0"} {
-		if _, err := ParseQuarter(bad); err == nil {
+		if _, err := quarter.Parse(bad, nil); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}
@@ -102,7 +103,7 @@ func TestParseQuarter(t *testing.T) {
 var (
 	questions = []string{"nps", "satisfaction", "ease", "sat_phone"}
 	channels  = []string{"", "portal", "mfc", "phone"}
-	q3        = Quarter{Year: 2026, Q: 3}
+	q3        = quarter.Quarter{Year: 2026, Q: 3}
 )
 
 // seedRatings inserts n ratings in 2026Q3 with event ids r000000…, cycling through agencies,

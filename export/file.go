@@ -8,12 +8,14 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cxstar/cxstar/quarter"
 )
 
 // ToFile exports table for quarter q into the file at path. It writes a temporary file in the same
 // folder and renames it into place only when the export succeeded, so a failed or interrupted
 // export never leaves a truncated file under the final name.
-func ToFile(ctx context.Context, conn driver.Conn, table string, q Quarter, f Format, path string, opts ...Option) (Stats, error) {
+func ToFile(ctx context.Context, conn driver.Conn, table string, q quarter.Quarter, f Format, path string, opts ...Option) (Stats, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return Stats{}, fmt.Errorf("create output next to %s (does the folder exist and is it writable?): %w", path, err)
@@ -42,16 +44,16 @@ type BenchResult struct {
 
 // BenchParquet exports table for quarter q as Parquet into a byte counter (no disk) and reports
 // rows/s, for `cxstar bench`. The rate includes reading from ClickHouse.
-func BenchParquet(ctx context.Context, conn driver.Conn, table string, q Quarter, opts ...Option) (BenchResult, error) {
+func BenchParquet(ctx context.Context, conn driver.Conn, table string, q quarter.Quarter, opts ...Option) (BenchResult, error) {
 	return bench(ctx, conn, table, q, Parquet, opts...)
 }
 
 // BenchArrow is BenchParquet for the Arrow IPC file format.
-func BenchArrow(ctx context.Context, conn driver.Conn, table string, q Quarter, opts ...Option) (BenchResult, error) {
+func BenchArrow(ctx context.Context, conn driver.Conn, table string, q quarter.Quarter, opts ...Option) (BenchResult, error) {
 	return bench(ctx, conn, table, q, Arrow, opts...)
 }
 
-func bench(ctx context.Context, conn driver.Conn, table string, q Quarter, f Format, opts ...Option) (BenchResult, error) {
+func bench(ctx context.Context, conn driver.Conn, table string, q quarter.Quarter, f Format, opts ...Option) (BenchResult, error) {
 	start := time.Now()
 	st, err := Table(ctx, conn, table, q, f, &countingWriter{w: nopWriter{}}, opts...)
 	r := BenchResult{Stats: st, Elapsed: time.Since(start)}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cxstar/cxstar/quarter"
 )
 
 // SuppressionRule is the published description of the open-data small-cell rule (%d is k).
@@ -81,7 +83,7 @@ FROM ratings FINAL
 WHERE occurred_at >= toDateTime('%s', 'UTC') AND occurred_at < toDateTime('%s', 'UTC')
 GROUP BY %s`
 
-func readCounts(ctx context.Context, conn driver.Conn, q Quarter, byLS bool) ([]rawCounts, error) {
+func readCounts(ctx context.Context, conn driver.Conn, q quarter.Quarter, byLS bool) ([]rawCounts, error) {
 	lsExpr, group := "''", "agency_id"
 	if byLS {
 		lsExpr, group = "life_situation_id", "agency_id, life_situation_id"
@@ -112,7 +114,7 @@ func readCounts(ctx context.Context, conn driver.Conn, q Quarter, byLS bool) ([]
 
 // BuildOpenData computes the open-data cells of quarter q from the ratings table with
 // small-cell suppression at k (see SuppressionRule; k < 1 means DefaultK).
-func BuildOpenData(ctx context.Context, conn driver.Conn, q Quarter, k int64) (*OpenData, error) {
+func BuildOpenData(ctx context.Context, conn driver.Conn, q quarter.Quarter, k int64) (*OpenData, error) {
 	if k < 1 {
 		k = DefaultK
 	}
@@ -270,7 +272,7 @@ func fmtFloat(v *float64) string {
 // WriteOpenData builds the open data of quarter q with threshold k and writes
 // DIR/opendata-<quarter>.csv and .json (each through a temporary file renamed into place).
 // It returns the two paths.
-func WriteOpenData(ctx context.Context, conn driver.Conn, q Quarter, k int64, dir string) ([]string, *OpenData, error) {
+func WriteOpenData(ctx context.Context, conn driver.Conn, q quarter.Quarter, k int64, dir string) ([]string, *OpenData, error) {
 	od, err := BuildOpenData(ctx, conn, q, k)
 	if err != nil {
 		return nil, nil, err

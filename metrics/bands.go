@@ -216,6 +216,26 @@ func LoadBands(path string) (*BandSet, error) {
 	return b, nil
 }
 
+// QuarterLocation is the time zone in which quarters are counted, the one rule of every command:
+// tz when it is set (the --tz flag), otherwise parameters.timezone of b, or of the embedded people
+// band file (Europe/Moscow) when b is nil.
+func QuarterLocation(tz string, b *BandSet) (*time.Location, error) {
+	if tz == "" {
+		if b == nil {
+			var err error
+			if b, err = DefaultBands(People); err != nil {
+				return nil, err
+			}
+		}
+		tz = b.Parameters.Timezone
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return nil, fmt.Errorf("time zone %q: %w (set --tz or parameters.timezone to an IANA name such as Europe/Moscow or UTC)", tz, err)
+	}
+	return loc, nil
+}
+
 // ParseBands decodes and validates a band file against the catalog: every indicator of the
 // standard that has a value or a level must have a ladder. Unknown fields are errors.
 func ParseBands(data []byte) (*BandSet, error) {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/cxstar/cxstar/export"
+	"github.com/cxstar/cxstar/quarter"
 )
 
 // Assessment is one row of assessments_latest.
@@ -31,13 +31,13 @@ type Assessment struct {
 // Data is what a report is rendered from: the latest assessments of the report quarter and of the
 // quarters before it (for trends).
 type Data struct {
-	Quarter  export.Quarter
-	Quarters []export.Quarter // trend quarters, oldest first, ending with Quarter
-	Rows     []Assessment     // every quarter of Quarters
+	Quarter  quarter.Quarter
+	Quarters []quarter.Quarter // trend quarters, oldest first, ending with Quarter
+	Rows     []Assessment      // every quarter of Quarters
 }
 
 // Load reads assessments_latest for quarter q and the trend-1 quarters before it.
-func Load(ctx context.Context, conn driver.Conn, q export.Quarter, trend int) (*Data, error) {
+func Load(ctx context.Context, conn driver.Conn, q quarter.Quarter, trend int) (*Data, error) {
 	if trend < 1 {
 		trend = 1
 	}
@@ -57,7 +57,7 @@ func Load(ctx context.Context, conn driver.Conn, q export.Quarter, trend int) (*
 		FROM assessments_latest
 		WHERE quarter_start >= toDate('%s') AND quarter_start <= toDate('%s')
 		ORDER BY quarter_start, standard, agency_id, table_no, indicator`,
-		first.Start().Format("2006-01-02"), q.Start().Format("2006-01-02"))
+		first.StartDate().Format("2006-01-02"), q.StartDate().Format("2006-01-02"))
 	rows, err := conn.Query(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("read assessments_latest (run cxstar migrate and the assessment first): %w", err)

@@ -20,7 +20,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/cxstar/cxstar/export"
+	"github.com/cxstar/cxstar/quarter"
 )
 
 //go:embed report.html.tmpl
@@ -56,11 +56,11 @@ func WithTrendQuarters(n int) Option {
 // WithClock sets the clock of the "generated" stamp (tests use a fixed time). Default time.Now.
 func WithClock(now func() time.Time) Option { return func(cfg *config) { cfg.now = now } }
 
-// Write reads the latest assessments of quarter (e.g. "2026Q3") and the quarters before it from
+// Write reads the latest assessments of quarter qname (e.g. "2026Q3") and the quarters before it from
 // conn and writes the HTML report in lang ("ru" or "en") to w. Nothing is written when reading
 // fails. A quarter without assessments gives a short page that says so.
-func Write(ctx context.Context, conn driver.Conn, quarter string, lang string, w io.Writer, opts ...Option) error {
-	q, err := export.ParseQuarter(quarter)
+func Write(ctx context.Context, conn driver.Conn, qname string, lang string, w io.Writer, opts ...Option) error {
+	q, err := quarter.Parse(qname, nil)
 	if err != nil {
 		return err
 	}

@@ -13,9 +13,9 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/cxstar/cxstar/export"
 	"github.com/cxstar/cxstar/internal/browsertest"
 	"github.com/cxstar/cxstar/internal/chtest"
+	"github.com/cxstar/cxstar/quarter"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -83,7 +83,7 @@ func seed(t *testing.T, conn driver.Conn) {
 	var rows [][]any
 	at := time.Date(2026, 10, 5, 0, 0, 0, 0, time.UTC)
 	q := func(s string) (string, time.Time) {
-		x, _ := export.ParseQuarter(s)
+		x, _ := quarter.Parse(s, nil)
 		return x.String(), x.Start()
 	}
 	add := func(run string, computed time.Time, quarter, std, agency, code string, table uint8, value *float64, level *uint8, n uint64, lo, hi *float64, status, reason string) {

@@ -19,20 +19,21 @@ import (
 	"time"
 
 	"github.com/cxstar/cxstar/ingest"
+	"github.com/cxstar/cxstar/quarter"
 )
 
 // Generator produces the events of a simulated set of agencies. Create it with New.
 type Generator struct {
 	seed          uint64
 	agencies      int
-	from, to      Quarter
+	from, to      quarter.Quarter
 	fromSet       bool
 	requests      int
 	invalidShare  float64
 	dupShare      float64
 	now           func() time.Time
 	agencyList    []Agency
-	quarters      []Quarter
+	quarters      []quarter.Quarter
 	cutoff        time.Time
 	personsFactor float64
 }
@@ -47,10 +48,11 @@ func WithSeed(seed uint64) Option { return func(g *Generator) { g.seed = seed } 
 // WithAgencies sets the number of agencies. Default: 20.
 func WithAgencies(n int) Option { return func(g *Generator) { g.agencies = n } }
 
-// WithQuarters sets the first and last simulated quarter (inclusive, Moscow time).
-// Default: the 4 quarters ending with the last completed one (see WithClock).
-func WithQuarters(from, to Quarter) Option {
-	return func(g *Generator) { g.from, g.to, g.fromSet = from, to, true }
+// WithQuarters sets the first and last simulated quarter (inclusive; counted in Moscow time
+// whatever their time zone). Default: the 4 quarters ending with the last complete one in Moscow
+// time (see WithClock).
+func WithQuarters(from, to quarter.Quarter) Option {
+	return func(g *Generator) { g.from, g.to, g.fromSet = from.In(Moscow), to.In(Moscow), true }
 }
 
 // WithRequests sets the mean number of service requests per agency and quarter (agencies are
@@ -78,7 +80,7 @@ func New(opts ...Option) *Generator {
 	}
 	now := g.now()
 	if !g.fromSet {
-		g.to = LastCompleted(now)
+		g.to = quarter.LastComplete(now, Moscow)
 		g.from = g.to.Add(-3)
 	}
 	for q := g.from; q.Index() <= g.to.Index(); q = q.Add(1) {
@@ -101,7 +103,7 @@ func New(opts ...Option) *Generator {
 func (g *Generator) Agencies() []Agency { return g.agencyList }
 
 // Quarters returns the simulated quarters in order.
-func (g *Generator) Quarters() []Quarter { return g.quarters }
+func (g *Generator) Quarters() []quarter.Quarter { return g.quarters }
 
 // Scenarios returns the client-scenario registry of every agency (reference data for
 // `cxstar registry import`).

@@ -5,7 +5,13 @@ import (
 	"math"
 	"math/rand/v2"
 	"time"
+
+	"github.com/cxstar/cxstar/quarter"
 )
+
+// Moscow is the fixed UTC+3 offset in which the standards' quarters are counted (Russia has kept
+// UTC+3 all year since 2014). Generated timestamps carry this offset, a few carry Z.
+var Moscow = time.FixedZone("MSK", 3*3600)
 
 // Level is the tier of government an agency belongs to.
 type Level string
@@ -123,7 +129,7 @@ var serviceKinds = []string{"service", "support_measure", "digital_service"}
 
 // buildAgencies draws n agencies from the templates (numbered copies beyond them) with
 // parameters spread so that their star levels differ.
-func buildAgencies(seed uint64, n int, first, last Quarter) []Agency {
+func buildAgencies(seed uint64, n int, first, last quarter.Quarter) []Agency {
 	out := make([]Agency, n)
 	for i := range out {
 		r := rand.New(rand.NewPCG(seed, uint64(i)*0x9e3779b97f4a7c15+1))
@@ -172,7 +178,7 @@ func buildAgencies(seed uint64, n int, first, last Quarter) []Agency {
 	return out
 }
 
-func buildServices(a *Agency, r *rand.Rand, first, last Quarter) {
+func buildServices(a *Agency, r *rand.Rand, first, last quarter.Quarter) {
 	var situations []struct{ id, clientType string }
 	pick := func(list []string, k int, ct string) {
 		for _, j := range r.Perm(len(list))[:k] {

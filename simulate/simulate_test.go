@@ -18,6 +18,7 @@ import (
 	"github.com/cxstar/cxstar/ingest"
 	"github.com/cxstar/cxstar/internal/broker"
 	"github.com/cxstar/cxstar/internal/chtest"
+	"github.com/cxstar/cxstar/quarter"
 	"github.com/cxstar/cxstar/transform"
 )
 
@@ -56,7 +57,7 @@ func TestQuarter(t *testing.T) {
 		{"2026-q3", "2026Q3", "2026-06-30T21:00:00Z", "2026-09-30T21:00:00Z"},
 		{"2025Q4", "2025Q4", "2025-09-30T21:00:00Z", "2025-12-31T21:00:00Z"},
 	} {
-		q, err := ParseQuarter(tc.in)
+		q, err := quarter.Parse(tc.in, Moscow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,15 +66,15 @@ func TestQuarter(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"2026", "2026Q5", "2026Q0", "Q3", "1999Q1", "2026Q12"} {
-		if _, err := ParseQuarter(bad); err == nil {
-			t.Errorf("ParseQuarter(%q) accepted", bad)
+		if _, err := quarter.Parse(bad, Moscow); err == nil {
+			t.Errorf("quarter.Parse(%q) accepted", bad)
 		}
 	}
 	// 2026-09-30T21:30Z is 1 October 00:30 in Moscow: already 2026Q4, so the last completed is Q3.
-	if got := LastCompleted(time.Date(2026, 9, 30, 21, 30, 0, 0, time.UTC)); got.String() != "2026Q3" {
-		t.Errorf("LastCompleted = %s, want 2026Q3", got)
+	if got := quarter.LastComplete(time.Date(2026, 9, 30, 21, 30, 0, 0, time.UTC), Moscow); got.String() != "2026Q3" {
+		t.Errorf("LastComplete = %s, want 2026Q3", got)
 	}
-	if got := (Quarter{2026, 1}).Add(-1); got.String() != "2025Q4" {
+	if got := (quarter.Quarter{Year: 2026, Q: 1}).Add(-1); got.String() != "2025Q4" {
 		t.Errorf("2026Q1 - 1 = %s", got)
 	}
 }
@@ -257,7 +258,7 @@ func TestDistribution(t *testing.T) {
 		case ingest.KindRating:
 			questions[ev.Question]++
 			if ev.Question == "nps" {
-				k := aq{ev.AgencyID, QuarterOf(ev.OccurredAt).Index() - first}
+				k := aq{ev.AgencyID, quarter.Of(ev.OccurredAt, Moscow).Index() - first}
 				npsN[k]++
 				switch {
 				case ev.Score >= 9:
@@ -363,7 +364,7 @@ func TestNoFutureEvents(t *testing.T) {
 	// The current quarter is cut at now: nothing is rejected as being in the future.
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	g := New(WithSeed(5), WithAgencies(2), WithRequests(500), WithInvalidShare(0), WithDuplicateShare(0),
-		WithQuarters(Quarter{2026, 3}, Quarter{2026, 4}), WithClock(func() time.Time { return now }))
+		WithQuarters(quarter.Quarter{Year: 2026, Q: 3}, quarter.Quarter{Year: 2026, Q: 4}), WithClock(func() time.Time { return now }))
 	lines, _ := collect(t, g)
 	v := ingest.NewValidator(ingest.WithClock(func() time.Time { return now }))
 	var ev ingest.Event

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/cxstar/cxstar/metrics"
+	"github.com/cxstar/cxstar/quarter"
 )
 
 var (
@@ -75,7 +76,7 @@ type Detail struct {
 type Run struct {
 	RunID      string
 	ComputedAt time.Time
-	Quarter    Quarter
+	Quarter    quarter.Quarter
 	Reports    []metrics.Report // one per standard, in Request.Standards order
 	Details    []Detail
 	// Bands holds the band set used for each standard.
@@ -181,16 +182,13 @@ func assess(ctx context.Context, conn driver.Conn, req Request) (*Run, error) {
 	}
 	data := map[key]*agencyData{}
 	for _, k := range order {
-		p := run.Bands[groups[k][0]].Parameters
-		tz := p.Timezone
-		if req.Timezone != "" {
-			tz = req.Timezone
-		}
-		loc, err := time.LoadLocation(tz)
+		b := run.Bands[groups[k][0]]
+		p := b.Parameters
+		loc, err := metrics.QuarterLocation(req.Timezone, b)
 		if err != nil {
-			return nil, fmt.Errorf("time zone %q: %w (use an IANA name such as Europe/Moscow)", tz, err)
+			return nil, err
 		}
-		q, err := ParseQuarter(req.Quarter, loc)
+		q, err := quarter.Parse(req.Quarter, loc)
 		if err != nil {
 			return nil, err
 		}
@@ -318,7 +316,7 @@ func timed(query string, start time.Time) {
 }
 
 // load runs the aggregation queries of one quarter and folds their rows into data.
-func load(ctx context.Context, conn driver.Conn, q Quarter, p metrics.Parameters, agency string, want map[metrics.Standard]bool, data map[key]*agencyData) error {
+func load(ctx context.Context, conn driver.Conn, q quarter.Quarter, p metrics.Parameters, agency string, want map[metrics.Standard]bool, data map[key]*agencyData) error {
 	agencyFilter := ""
 	if agency != "" {
 		agencyFilter = "AND agency_id = " + quote(agency)

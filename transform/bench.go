@@ -9,6 +9,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/cxstar/cxstar/metrics"
+	"github.com/cxstar/cxstar/quarter"
 )
 
 // BenchOptions configures BenchAssess.
@@ -59,11 +60,11 @@ func BenchAssess(ctx context.Context, conn driver.Conn, o BenchOptions) (BenchRe
 	if err != nil {
 		return BenchResult{}, err
 	}
-	loc, err := time.LoadLocation(bands.Parameters.Timezone)
+	loc, err := metrics.QuarterLocation("", bands)
 	if err != nil {
 		return BenchResult{}, err
 	}
-	q, err := ParseQuarter(o.Quarter, loc)
+	q, err := quarter.Parse(o.Quarter, loc)
 	if err != nil {
 		return BenchResult{}, err
 	}

@@ -35,6 +35,7 @@ import (
 	"github.com/cxstar/cxstar/ingest"
 	"github.com/cxstar/cxstar/internal/chtest"
 	"github.com/cxstar/cxstar/metrics"
+	"github.com/cxstar/cxstar/quarter"
 	"github.com/cxstar/cxstar/schemas"
 	"github.com/cxstar/cxstar/simulate"
 	"github.com/cxstar/cxstar/transform"
@@ -72,7 +73,7 @@ func crossCheck(t *testing.T, cfg crossConfig) {
 
 	dir := t.TempDir()
 	g := simulate.New(simulate.WithSeed(cfg.seed), simulate.WithAgencies(cfg.agencies), simulate.WithRequests(cfg.requests),
-		simulate.WithQuarters(simulate.Quarter{Year: 2026, Q: 1}, simulate.Quarter{Year: 2026, Q: 3}),
+		simulate.WithQuarters(quarter.Quarter{Year: 2026, Q: 1}, quarter.Quarter{Year: 2026, Q: 3}),
 		simulate.WithInvalidShare(0.01), simulate.WithDuplicateShare(0.01), simulate.WithClock(clock))
 	sink, err := simulate.NewFileSink(dir, false)
 	if err != nil {
@@ -163,7 +164,7 @@ func crossCheck(t *testing.T, cfg crossConfig) {
 				}
 				continue
 			}
-			tq, _ := transform.ParseQuarter(q, loc)
+			tq, _ := quarter.Parse(q, loc)
 			// A15: «Compute the quarter only after quarter_end + 24 h»; before that a present
 			// value is not assessed.
 			settled := !now.Before(tq.End().Add(24 * time.Hour))

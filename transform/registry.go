@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/cxstar/cxstar/metrics"
+	"github.com/cxstar/cxstar/quarter"
 )
 
 // RegistryFile is the format of `cxstar registry import FILE` (JSON or YAML; see
@@ -109,7 +110,7 @@ func ParseRegistry(data []byte) (*RegistryFile, error) {
 		if d.AgencyID == "" {
 			bad("%s: agency_id is required", where)
 		}
-		if _, err := ParseQuarter(d.Quarter, time.UTC); err != nil {
+		if _, err := quarter.Parse(d.Quarter, time.UTC); err != nil {
 			bad("%s: %v", where, err)
 		}
 		ind, ok := metrics.DefaultCatalog().Lookup(std, d.Indicator)
@@ -194,7 +195,7 @@ func ImportRegistry(ctx context.Context, conn driver.Conn, path string, now time
 		}
 		for _, d := range f.Declarations {
 			std, _ := metrics.ParseStandard(d.Standard)
-			q, _ := ParseQuarter(d.Quarter, time.UTC)
+			q, _ := quarter.Parse(d.Quarter, time.UTC)
 			names := make([]string, 0, len(d.Metrics))
 			for k := range d.Metrics {
 				names = append(names, k)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cxstar/cxstar/metrics"
+	"github.com/cxstar/cxstar/quarter"
 	"github.com/cxstar/cxstar/schemas"
 )
 
@@ -42,7 +43,7 @@ SELECT 'l', now(), concat('sc', toString(number)), 'ls', 'a1', [], 'people', 'ap
 SELECT 'l', now(), 'a1', '2026Q3', 'people', 'phone_availability', ['phone_working_hours'], [], [], '', 0, 0, '', 'f' FROM numbers(1)`)
 	b, _ := metrics.DefaultBands(metrics.People)
 	loc, _ := time.LoadLocation("Europe/Moscow")
-	q, _ := ParseQuarter("2026Q3", loc)
+	q, _ := quarter.Parse("2026Q3", loc)
 	p := b.Parameters
 	window := int64(p.RepeatWindowDays) * 24 * 3600
 	vars := map[string]string{

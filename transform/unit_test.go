@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cxstar/cxstar/metrics"
+	"github.com/cxstar/cxstar/quarter"
 )
 
 func TestQuarterMoscow(t *testing.T) {
@@ -15,7 +16,7 @@ func TestQuarterMoscow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := ParseQuarter("2026Q3", msk)
+	q, err := quarter.Parse("2026Q3", msk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,15 +26,15 @@ func TestQuarterMoscow(t *testing.T) {
 	if got := q.End().UTC().Format(time.RFC3339); got != "2026-09-30T21:00:00Z" {
 		t.Errorf("2026Q3 ends at %s UTC", got)
 	}
-	if got := QuarterOf(time.Date(2026, 9, 30, 21, 0, 0, 0, time.UTC), msk).String(); got != "2026Q4" {
+	if got := quarter.Of(time.Date(2026, 9, 30, 21, 0, 0, 0, time.UTC), msk).String(); got != "2026Q4" {
 		t.Errorf("21:00Z on 30 Sep is %s in Moscow, want 2026Q4", got)
 	}
-	if got := QuarterOf(time.Date(2026, 9, 30, 20, 59, 59, 0, time.UTC), msk).String(); got != "2026Q3" {
+	if got := quarter.Of(time.Date(2026, 9, 30, 20, 59, 59, 0, time.UTC), msk).String(); got != "2026Q3" {
 		t.Errorf("20:59:59Z on 30 Sep is %s, want 2026Q3", got)
 	}
 	for _, bad := range []string{"2026Q5", "Q3", "2026-07", ""} {
-		if _, err := ParseQuarter(bad, msk); err == nil {
-			t.Errorf("ParseQuarter(%q) accepted", bad)
+		if _, err := quarter.Parse(bad, msk); err == nil {
+			t.Errorf("quarter.Parse(%q) accepted", bad)
 		}
 	}
 }

@@ -15,12 +15,11 @@ import (
 func runAssess(ctx context.Context, args []string) error {
 	fs := newFlagSet("assess", "assess --quarter 2026Q3 [--standard people|business] [--agency ID] [--format table|json|csv] [flags]")
 	dsn := clickhouseFlag(fs)
-	quarter := envString(fs, "quarter", "CXSTAR_QUARTER", "", "quarter to assess, YYYYQn (default: the last complete quarter in --tz)")
+	qf := addQuarterFlags(fs, "to assess")
 	standard := envString(fs, "standard", "CXSTAR_STANDARD", "both", "people, business or both")
 	agency := envString(fs, "agency", "CXSTAR_AGENCY", "", "assess only this agency_id (default: every agency with data)")
 	format := envString(fs, "format", "CXSTAR_FORMAT", "table", "output: table, json (one object per standard per line) or csv")
 	bands := envString(fs, "bands", "CXSTAR_BANDS", "", "band files overriding the embedded ones, comma-separated (each names its standard; several files of one standard are versions chosen by effective date; default: the embedded version in force at the quarter's end)")
-	tz := envString(fs, "tz", "CXSTAR_TZ", "", "time zone of quarters (default: the band file's, Europe/Moscow)")
 	lang := envString(fs, "lang", "CXSTAR_LANG", "ru", "labels: ru or en")
 	noStore := fs.Bool("no-store", false, "print only; do not write assessments and indicator_details")
 	timeout := envDuration(fs, "timeout", "CXSTAR_TIMEOUT", 10*time.Minute, "give up after this long")
@@ -30,7 +29,7 @@ func runAssess(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %v (see cxstar assess --help)", fs.Args())
 	}
-	req := transform.Request{Agency: *agency, Timezone: *tz, Store: !*noStore, Bands: map[metrics.Standard]*metrics.BandSet{}}
+	req := transform.Request{Agency: *agency, Timezone: *qf.tz, Store: !*noStore, Bands: map[metrics.Standard]*metrics.BandSet{}}
 	if *standard != "both" && *standard != "" {
 		std, err := metrics.ParseStandard(*standard)
 		if err != nil {
@@ -68,20 +67,19 @@ func runAssess(ctx context.Context, args []string) error {
 	default:
 		return fmt.Errorf("--format %q: use table, json or csv", *format)
 	}
-	req.Quarter = *quarter
-	if req.Quarter == "" {
-		zone := *tz
-		if zone == "" {
-			zone = "Europe/Moscow"
-		}
-		loc, err := time.LoadLocation(zone)
-		if err != nil {
-			return fmt.Errorf("--tz %q: %w", zone, err)
-		}
-		q := transform.QuarterOf(time.Now(), loc)
-		q = transform.QuarterOf(q.Start().Add(-time.Hour), loc)
-		req.Quarter = q.String()
+	first := metrics.People
+	if len(req.Standards) > 0 {
+		first = req.Standards[0]
 	}
+	zoneOf := req.Bands[first]
+	if v := req.BandVersions[first]; zoneOf == nil && len(v) > 0 {
+		zoneOf = v[0]
+	}
+	q, err := qf.resolve(zoneOf, time.Now())
+	if err != nil {
+		return err
+	}
+	req.Quarter = q.String()
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	conn, err := store.Open(ctx, *dsn)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -30,17 +29,16 @@ func runExport(ctx context.Context, args []string) error {
 	}
 	fs := newFlagSet("export", exportSynopsis)
 	dsn := clickhouseFlag(fs)
-	quarter := envString(fs, "quarter", "CXSTAR_QUARTER", defaultQuarter(), "quarter to export, YYYYQn")
+	qf := addQuarterFlags(fs, "to export")
 	table := envString(fs, "table", "CXSTAR_EXPORT_TABLE", "assessments", "table: "+strings.Join(export.Tables, "|"))
 	format := envString(fs, "format", "CXSTAR_EXPORT_FORMAT", "parquet", "file format: parquet|arrow")
 	out := envString(fs, "out", "CXSTAR_EXPORT_OUT", "", "output file (default TABLE-QUARTER.parquet|.arrow in the current folder)")
 	batch := envInt(fs, "batch-rows", "CXSTAR_EXPORT_BATCH_ROWS", export.DefaultBatchRows, "rows per record batch / Parquet row group (memory is proportional to it)")
 	allRuns := fs.Bool("all-runs", false, "assessments/indicator_details: every stored run, not only the latest")
-	tz := tzFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	q, err := parseQuarterTZ(*quarter, *tz)
+	q, err := qf.resolve(nil, time.Now())
 	if err != nil {
 		return err
 	}
@@ -79,30 +77,6 @@ func runExport(ctx context.Context, args []string) error {
 	return nil
 }
 
-// tzFlag defines --tz, the time zone of quarter boundaries for raw events (the assessment's, A20).
-func tzFlag(fs *flag.FlagSet) *string {
-	return envString(fs, "tz", "CXSTAR_TZ", "Europe/Moscow", "time zone of the quarter boundaries applied to occurred_at (same as cxstar assess)")
-}
-
-func parseQuarterTZ(quarter, tz string) (export.Quarter, error) {
-	q, err := export.ParseQuarter(quarter)
-	if err != nil {
-		return q, err
-	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		return q, fmt.Errorf("--tz %q: %w (install tzdata or use an IANA name such as Europe/Moscow or UTC)", tz, err)
-	}
-	return q.In(loc), nil
-}
-
-// defaultQuarter is the last complete quarter before today (UTC), the one a report is due for.
-func defaultQuarter() string {
-	now := time.Now().UTC()
-	q := export.Quarter{Year: now.Year(), Q: (int(now.Month())-1)/3 + 1}
-	return q.Prev().String()
-}
-
 func runExportOpendata(ctx context.Context, args []string) error {
 	fs := newFlagSet("export opendata", `export opendata --quarter 2026Q3 --out DIR [--k 10]
 
@@ -112,17 +86,16 @@ ratings table (each event once), with small-cell suppression: no published figur
 than k respondents, and cells that could be recovered from the agency total are suppressed too
 (see schemas/README.md, "Open data", and the rule text inside the JSON).`)
 	dsn := clickhouseFlag(fs)
-	quarter := envString(fs, "quarter", "CXSTAR_QUARTER", defaultQuarter(), "quarter to publish, YYYYQn")
+	qf := addQuarterFlags(fs, "to publish")
 	out := envString(fs, "out", "CXSTAR_OPENDATA_OUT", "opendata", "output folder (created when missing)")
 	k := envInt(fs, "k", "CXSTAR_OPENDATA_K", export.DefaultK, "minimum respondents behind any published figure")
-	tz := tzFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *k < 1 {
 		return fmt.Errorf("--k %d: must be at least 1 (default %d)", *k, export.DefaultK)
 	}
-	q, err := parseQuarterTZ(*quarter, *tz)
+	q, err := qf.resolve(nil, time.Now())
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/cxstar/cxstar/internal/store"
+	"github.com/cxstar/cxstar/metrics"
+	"github.com/cxstar/cxstar/quarter"
 )
 
 // newFlagSet returns a FlagSet whose --help prints the command's synopsis and flags.
@@ -56,4 +58,33 @@ func envDuration(fs *flag.FlagSet, name, env string, def time.Duration, usage st
 func clickhouseFlag(fs *flag.FlagSet) *string {
 	return envString(fs, "clickhouse", "CXSTAR_CLICKHOUSE", store.DefaultDSN,
 		"ClickHouse DSN, native protocol: clickhouse://host:9000/database?username=u&password=p")
+}
+
+// quarterFlags are --quarter and --tz, defined alike by every command that reads a quarter.
+type quarterFlags struct{ quarter, tz *string }
+
+// addQuarterFlags defines --quarter (what: "to assess", "to report", …) and --tz.
+func addQuarterFlags(fs *flag.FlagSet, what string) quarterFlags {
+	return quarterFlags{
+		quarter: envString(fs, "quarter", "CXSTAR_QUARTER", "", "quarter "+what+", YYYYQn (default: the last complete quarter in --tz)"),
+		tz:      envString(fs, "tz", "CXSTAR_TZ", "", "time zone of the quarter boundaries, an IANA name (default: the band file's parameters.timezone, Europe/Moscow)"),
+	}
+}
+
+// resolve returns the quarter of --quarter, or the last complete one at now, in --tz or else in
+// the time zone of band set b (nil: the embedded band file's). This is the one default-quarter
+// rule of every command.
+func (f quarterFlags) resolve(b *metrics.BandSet, now time.Time) (quarter.Quarter, error) {
+	loc, err := metrics.QuarterLocation(*f.tz, b)
+	if err != nil {
+		return quarter.Quarter{}, fmt.Errorf("--tz: %w", err)
+	}
+	if *f.quarter == "" {
+		return quarter.LastComplete(now, loc), nil
+	}
+	q, err := quarter.Parse(*f.quarter, loc)
+	if err != nil {
+		return q, fmt.Errorf("--quarter: %w", err)
+	}
+	return q, nil
 }

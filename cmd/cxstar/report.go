@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/report"
@@ -18,11 +19,15 @@ no scripts, no external assets): a summary of every agency's star level per indi
 per agency (value, 95 % interval, n, band met, distance to the next band, trend over the last
 quarters) and what could not be assessed and why. Reads assessments_latest.`)
 	dsn := clickhouseFlag(fs)
-	quarter := envString(fs, "quarter", "CXSTAR_QUARTER", defaultQuarter(), "quarter to report, YYYYQn")
+	qf := addQuarterFlags(fs, "to report")
 	out := envString(fs, "out", "CXSTAR_REPORT_OUT", "report.html", "output HTML file")
 	lang := envString(fs, "lang", "CXSTAR_LANG", "ru", "label language: ru|en")
 	trend := envInt(fs, "trend", "CXSTAR_REPORT_TREND", report.DefaultTrendQuarters, "quarters shown in the trend charts, the report quarter included")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	q, err := qf.resolve(nil, time.Now())
+	if err != nil {
 		return err
 	}
 	conn, err := store.Open(ctx, *dsn)
@@ -35,7 +40,7 @@ quarters) and what could not be assessed and why. Reads assessments_latest.`)
 		return fmt.Errorf("create %s (does the folder exist?): %w", *out, err)
 	}
 	defer os.Remove(tmp.Name())
-	if err := report.Write(ctx, conn, *quarter, *lang, tmp, report.WithTrendQuarters(*trend)); err != nil {
+	if err := report.Write(ctx, conn, q.String(), *lang, tmp, report.WithTrendQuarters(*trend)); err != nil {
 		tmp.Close()
 		return err
 	}
@@ -48,6 +53,6 @@ quarters) and what could not be assessed and why. Reads assessments_latest.`)
 	if err := os.Rename(tmp.Name(), *out); err != nil {
 		return fmt.Errorf("move report into %s: %w", *out, err)
 	}
-	fmt.Printf("wrote %s (%s, %s)\n", *out, *quarter, *lang)
+	fmt.Printf("wrote %s (%s, %s)\n", *out, q, *lang)
 	return nil
 }

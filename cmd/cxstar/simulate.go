@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/cxstar/cxstar/ingest"
+	"github.com/cxstar/cxstar/metrics"
+	"github.com/cxstar/cxstar/quarter"
 	"github.com/cxstar/cxstar/simulate"
 )
 
@@ -41,9 +43,13 @@ func (f *simFlags) generator() (*simulate.Generator, error) {
 		return nil, fmt.Errorf("--agencies and --requests must be at least 1")
 	}
 	if *f.from != "" || *f.to != "" {
-		to := simulate.LastCompleted(time.Now())
+		loc, err := metrics.QuarterLocation("", nil)
+		if err != nil {
+			return nil, err
+		}
+		to := quarter.LastComplete(time.Now(), loc)
 		if *f.to != "" {
-			q, err := simulate.ParseQuarter(*f.to)
+			q, err := quarter.Parse(*f.to, loc)
 			if err != nil {
 				return nil, fmt.Errorf("--to: %w", err)
 			}
@@ -51,7 +57,7 @@ func (f *simFlags) generator() (*simulate.Generator, error) {
 		}
 		from := to.Add(-3)
 		if *f.from != "" {
-			q, err := simulate.ParseQuarter(*f.from)
+			q, err := quarter.Parse(*f.from, loc)
 			if err != nil {
 				return nil, fmt.Errorf("--from: %w", err)
 			}
