@@ -260,15 +260,11 @@ func bandsInForce(std metrics.Standard, req Request) (*metrics.BandSet, error) {
 	}
 	versions = append([]*metrics.BandSet(nil), versions...)
 	metrics.SortBandVersions(versions)
-	tz := req.Timezone
-	if tz == "" {
-		tz = versions[0].Parameters.Timezone
-	}
-	loc, err := time.LoadLocation(tz)
+	loc, err := metrics.QuarterLocation(req.Timezone, versions[0])
 	if err != nil {
-		return nil, fmt.Errorf("time zone %q: %w (use an IANA name such as Europe/Moscow)", tz, err)
+		return nil, err
 	}
-	q, err := ParseQuarter(req.Quarter, loc)
+	q, err := quarter.Parse(req.Quarter, loc)
 	if err != nil {
 		return nil, err
 	}
