@@ -20,6 +20,7 @@ import (
 	"github.com/cxstar/cxstar/dashboards"
 	"github.com/cxstar/cxstar/ingest"
 	"github.com/cxstar/cxstar/internal/broker"
+	"github.com/cxstar/cxstar/internal/secret"
 	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/report"
@@ -525,7 +526,7 @@ func printDemoSummary(w io.Writer, res *demoResult, elapsed time.Duration) {
 	fmt.Fprintf(w, "\nIndicator values stored: %d assessed, %d not assessed (sample below min_n or no declaration), %d without data\n",
 		res.Indicators[metrics.Assessed], res.Indicators[metrics.NotAssessed], res.Indicators[metrics.NoData])
 	fmt.Fprintf(w, "ClickHouse (%s): %d service events, %d ratings, %d appeal steps — distinct events, as simulated: %s\n",
-		res.DSN, res.Rows["service_events"], res.Rows["ratings"], res.Rows["appeals"], demoYesNo(res.consistent()))
+		secret.DSN(res.DSN), res.Rows["service_events"], res.Rows["ratings"], res.Rows["appeals"], demoYesNo(res.consistent()))
 	fmt.Fprintf(w, "Kafka: %d messages published, %d inserted, %d duplicates skipped, %d invalid sent to the dead-letter topic\n",
 		res.Published, cs.Inserted, cs.Duplicates, cs.Rejected)
 	if res.Pushed {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cxstar/cxstar/internal/secret"
 	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/quarter"
@@ -15,6 +16,7 @@ import (
 // newFlagSet returns a FlagSet whose --help prints the command's synopsis and flags.
 func newFlagSet(name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet("cxstar "+name, flag.ContinueOnError)
+	fs.SetOutput(secret.Writer(os.Stderr)) // --help defaults from the environment may hold a password
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: cxstar %s\n\n", synopsis)
 		fs.PrintDefaults()
@@ -56,8 +58,8 @@ func envDuration(fs *flag.FlagSet, name, env string, def time.Duration, usage st
 
 // clickhouseFlag defines --clickhouse, the DSN of the ClickHouse database.
 func clickhouseFlag(fs *flag.FlagSet) *string {
-	return envString(fs, "clickhouse", "CXSTAR_CLICKHOUSE", store.DefaultDSN,
-		"ClickHouse DSN, native protocol: clickhouse://host:9000/database?username=u&password=p")
+	return clickhouseDSNFlags(fs, "clickhouse", "CXSTAR_CLICKHOUSE", store.DefaultDSN,
+		"ClickHouse `DSN`, native protocol: clickhouse://user@host:9000/database (TLS: see the --clickhouse-… flags and docs/security.md)")
 }
 
 // quarterFlags are --quarter and --tz, defined alike by every command that reads a quarter.

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cxstar/cxstar/ingest"
+	"github.com/cxstar/cxstar/internal/secret"
 	"github.com/cxstar/cxstar/internal/store"
 )
 
@@ -92,10 +93,13 @@ func openIngestStore(ctx context.Context, dsn string) (driver.Conn, error) {
 			}
 			conn.Close()
 		}
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("ClickHouse at %s is not reachable (start it with scripts/clickhouse.sh up, or set --clickhouse): %w", dsn, err)
+		if store.IsSettingsError(err) {
+			return nil, err // a wrong certificate, password or DSN: waiting does not help
 		}
-		slog.Warn("ClickHouse not ready; retrying", "dsn", dsn, "in", backoff, "err", err)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("ClickHouse at %s is not reachable (start it with scripts/clickhouse.sh up, or set --clickhouse): %w", secret.DSN(dsn), err)
+		}
+		slog.Warn("ClickHouse not ready; retrying", "dsn", secret.DSN(dsn), "in", backoff, "err", err)
 		select {
 		case <-ctx.Done():
 		case <-time.After(backoff):

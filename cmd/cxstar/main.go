@@ -14,6 +14,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/cxstar/cxstar/internal/secret"
 )
 
 // command is one subcommand of the binary.
@@ -49,7 +51,11 @@ func usage() {
 }
 
 func main() {
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()})))
+	// Passwords from the environment and DSNs on the command line are known before anything is
+	// printed; logs and errors pass through the redaction of package secret.
+	secret.RegisterEnviron(os.Environ())
+	secret.RegisterArgs(os.Args[1:])
+	slog.SetDefault(slog.New(slog.NewTextHandler(secret.Writer(os.Stderr), &slog.HandlerOptions{Level: logLevel()})))
 	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
 		usage()
 		if len(os.Args) < 2 {
@@ -69,7 +75,7 @@ func main() {
 			return
 		}
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "cxstar %s: %v\n", name, err)
+			fmt.Fprintf(os.Stderr, "cxstar %s: %v\n", name, secret.Error(err))
 			os.Exit(1)
 		}
 		return

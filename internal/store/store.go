@@ -10,6 +10,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/cxstar/cxstar/internal/secret"
 	"github.com/cxstar/cxstar/schemas"
 )
 
@@ -20,16 +21,28 @@ const DefaultDSN = "clickhouse://127.0.0.1:19000/cxstar"
 var dbName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
 
 // Options parses a clickhouse:// DSN and adds the settings cxstar needs on every connection.
+// Besides clickhouse-go's parameters (username, password, secure, skip_verify, tls_server_name,
+// dial_timeout, …) it reads tls_ca_file, tls_cert_file, tls_key_file and password_file (see
+// ParamCAFile). The password is registered with package secret, and errors show the DSN with its
+// password masked.
 func Options(dsn string) (*clickhouse.Options, error) {
-	opts, err := clickhouse.ParseDSN(dsn)
+	secret.RegisterDSN(dsn)
+	stripped, own, err := splitOwnParams(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("parse ClickHouse DSN %q (want clickhouse://host:9000/database?username=…): %w", dsn, err)
+		return nil, settings(fmt.Errorf("parse ClickHouse DSN %q (want clickhouse://host:9000/database?username=…): %w", secret.DSN(dsn), secret.Error(err)))
+	}
+	opts, err := clickhouse.ParseDSN(stripped)
+	if err != nil {
+		return nil, settings(fmt.Errorf("parse ClickHouse DSN %q (want clickhouse://host:9000/database?username=…): %w", secret.DSN(dsn), secret.Error(err)))
+	}
+	if err := applyOwnParams(opts, own); err != nil {
+		return nil, settings(err)
 	}
 	if opts.Auth.Database == "" {
 		opts.Auth.Database = "default"
 	}
 	if !dbName.MatchString(opts.Auth.Database) {
-		return nil, fmt.Errorf("ClickHouse DSN %q: database name %q must match %s", dsn, opts.Auth.Database, dbName)
+		return nil, settings(fmt.Errorf("ClickHouse DSN %q: database name %q must match %s", secret.DSN(dsn), opts.Auth.Database, dbName))
 	}
 	if opts.Settings == nil {
 		opts.Settings = clickhouse.Settings{}
@@ -62,6 +75,9 @@ func Open(ctx context.Context, dsn string) (driver.Conn, error) {
 		err = conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+opts.Auth.Database)
 		conn.Close()
 		if err != nil {
+			if tlsErr := explainTLS(opts, err); tlsErr != err {
+				return nil, fmt.Errorf("connect to ClickHouse at %v: %w", opts.Addr, tlsErr)
+			}
 			return nil, fmt.Errorf("create database %s on ClickHouse at %v (is the server up? try scripts/clickhouse.sh up): %w",
 				opts.Auth.Database, opts.Addr, err)
 		}
@@ -72,6 +88,9 @@ func Open(ctx context.Context, dsn string) (driver.Conn, error) {
 	}
 	if err := conn.Ping(ctx); err != nil {
 		conn.Close()
+		if tlsErr := explainTLS(opts, err); tlsErr != err {
+			return nil, fmt.Errorf("connect to ClickHouse at %v: %w", opts.Addr, tlsErr)
+		}
 		return nil, fmt.Errorf("ping ClickHouse at %v (is the server up? try scripts/clickhouse.sh up): %w", opts.Addr, err)
 	}
 	return conn, nil
