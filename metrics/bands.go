@@ -99,6 +99,26 @@ type Parameters struct {
 	Overall                string   `yaml:"overall" json:"overall"`                             // min_table1 | none
 	DigitalChannels        []string `yaml:"digital_channels" json:"digital_channels"`
 	SocialChannels         []string `yaml:"social_channels" json:"social_channels"`
+	// AckHours is the limit of a written appeal's first acknowledgement (B §4.6.7.3, P §4.6.4.3),
+	// a monitored deadline without bands; 0 in a band file means 24.
+	AckHours int `yaml:"ack_hours,omitempty" json:"ack_hours,omitempty"`
+	// SocialLimitHours are the social-media reply limits monitored without bands (B §4.6.6.2: 4 h for
+	// mentions, 2 h for an official appeal or a comment on an official post); empty: no such monitor.
+	SocialLimitHours *SocialLimits `yaml:"social_limit_hours,omitempty" json:"social_limit_hours,omitempty"`
+}
+
+// SocialLimits are reply limits in hours per message class.
+type SocialLimits struct {
+	Mention  int `yaml:"mention" json:"mention"`
+	Official int `yaml:"official" json:"official"`
+}
+
+// Ack returns the acknowledgement limit of written appeals in hours (default 24).
+func (p Parameters) Ack() int {
+	if p.AckHours <= 0 {
+		return 24
+	}
+	return p.AckHours
 }
 
 // BandSet is one versioned band file of one standard.
@@ -291,6 +311,12 @@ func (b *BandSet) validate(cat *Catalog) error {
 	}
 	if p.ZeroValueFloorStar != "keep" && p.ZeroValueFloorStar != "zero" {
 		bad("parameters.zero_value_floor_star %q must be keep or zero", p.ZeroValueFloorStar)
+	}
+	if p.AckHours < 0 {
+		bad("parameters.ack_hours must be ≥ 0 (24 by default)")
+	}
+	if l := p.SocialLimitHours; l != nil && (l.Mention <= 0 || l.Official <= 0) {
+		bad("parameters.social_limit_hours needs mention and official > 0 (4 and 2 hours)")
 	}
 	if p.Overall != "min_table1" && p.Overall != "none" {
 		bad("parameters.overall %q must be min_table1 or none", p.Overall)

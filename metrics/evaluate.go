@@ -56,6 +56,9 @@ type Result struct {
 	CILow  *Decimal `json:"ci_low"`
 	CIHigh *Decimal `json:"ci_high"`
 	Status Status   `json:"status"`
+	// Source names the data a value was computed from when there is a choice (scenario coverage:
+	// scenario_id of the events, or service_ids of the registry's approved scenarios).
+	Source string `json:"source,omitempty"`
 
 	ID     string `json:"-"` // B-T1-1 … P-T2-7
 	Table  int    `json:"-"` // 1 key, 2 additional
@@ -265,6 +268,8 @@ type AgencyReport struct {
 	AgencyID     string   `json:"agency_id"`
 	OverallLevel *int     `json:"overall_level"`
 	Indicators   []Result `json:"indicators"`
+	// Monitoring holds the deadlines monitored without bands (MonitorsFor), when computed.
+	Monitoring []Monitor `json:"monitoring,omitempty"`
 }
 
 // Report is the output of an assessment run for one quarter and one standard.

@@ -41,7 +41,18 @@ func (r *Report) WriteCSV(w io.Writer, lang Lang, header bool) error {
 				name = ind.Name(lang)
 			}
 			if err := cw.Write([]string{r.Quarter, string(r.Standard), r.BandsVersion, a.AgencyID, intStr(a.OverallLevel), x.ID, strconv.Itoa(x.Table), x.Code, name,
-				decStr(x.Value), intStr(x.Level), strconv.FormatInt(x.N, 10), decStr(x.CILow), decStr(x.CIHigh), string(x.Status), x.Reason}); err != nil {
+				decStr(x.Value), intStr(x.Level), strconv.FormatInt(x.N, 10), decStr(x.CILow), decStr(x.CIHigh), string(x.Status), withSource(x.Reason, x.Source)}); err != nil {
+				return err
+			}
+		}
+		// Monitored deadlines: the clause as indicator_id, table and level empty (no bands).
+		for _, m := range a.Monitoring {
+			reason := "limit " + m.Limit
+			if m.Reason != "" {
+				reason += "; " + m.Reason
+			}
+			if err := cw.Write([]string{r.Quarter, string(r.Standard), r.BandsVersion, a.AgencyID, intStr(a.OverallLevel), m.Clause, "", m.Code, monitorLabel(m.Code, lang),
+				decStr(m.Value), "", strconv.FormatInt(m.N, 10), decStr(m.CILow), decStr(m.CIHigh), string(m.Status), reason}); err != nil {
 				return err
 			}
 		}
@@ -81,16 +92,53 @@ func (r *Report) WriteTable(w io.Writer, lang Lang) error {
 				ci = x.CILow.String() + "–" + x.CIHigh.String()
 			}
 			status := StatusLabel(x.Status, lang)
-			if x.Reason != "" {
-				status += " (" + x.Reason + ")"
+			if why := withSource(x.Reason, x.Source); why != "" {
+				status += " (" + why + ")"
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", x.ID, label, decStr(x.Value), stars(x.Level, lang), x.N, ci, status)
+		}
+		if len(a.Monitoring) > 0 {
+			head := "\nКонтроль сроков (без звёзд)\tСрок\tДоля в срок, %\tn\t95% ДИ\tСтатус"
+			if lang == EN {
+				head = "\nDeadlines monitored (no star bands)\tLimit\tShare in time, %\tn\t95% CI\tStatus"
+			}
+			fmt.Fprintln(tw, head)
+			for _, m := range a.Monitoring {
+				ci := ""
+				if m.CILow != nil && m.CIHigh != nil {
+					ci = m.CILow.String() + "–" + m.CIHigh.String()
+				}
+				status := StatusLabel(m.Status, lang)
+				if m.Reason != "" {
+					status += " (" + m.Reason + ")"
+				}
+				fmt.Fprintf(tw, "%s %s\t%s\t%s\t%d\t%s\t%s\n", m.Clause, monitorLabel(m.Code, lang), m.Limit, decStr(m.Value), m.N, ci, status)
+			}
 		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func withSource(reason, source string) string {
+	switch {
+	case source == "":
+		return reason
+	case reason == "":
+		return "source: " + source
+	}
+	return reason + "; source: " + source
+}
+
+func monitorLabel(code string, lang Lang) string {
+	for _, m := range Monitors {
+		if m.Code == code {
+			return m.Label(lang)
+		}
+	}
+	return code
 }
 
 func stars(l *int, lang Lang) string {

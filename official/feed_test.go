@@ -49,14 +49,15 @@ func (f *feed) service(agency, ctype, request, service, status, scenario, at str
 	f.add(m)
 }
 
-func (f *feed) appeal(agency, ctype, appeal, step, mtype, channel, at string, automated bool) {
+// appeal adds one step of an appeal; flags are "automated" and "excluded".
+func (f *feed) appeal(agency, ctype, appeal, step, mtype, channel, at string, flags ...string) {
 	m := map[string]any{"schema": "appeal.v1", "occurred_at": at, "agency_id": agency, "client_type": ctype,
 		"appeal_id": appeal, "step": step, "channel": channel}
 	if mtype != "" {
 		m["message_type"] = mtype
 	}
-	if automated {
-		m["automated"] = true
+	for _, fl := range flags {
+		m[fl] = true
 	}
 	f.add(m)
 }

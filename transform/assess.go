@@ -127,6 +127,8 @@ type agencyData struct {
 	// present: the agency has events or declarations in the quarter, or approved scenarios; only
 	// present agencies are reported (plus Request.Agency).
 	present bool
+	// deadlines: written-appeal acknowledgements and the registry services of scenario coverage.
+	deadlines deadlineData
 }
 
 type key struct {
@@ -227,13 +229,20 @@ func assess(ctx context.Context, conn driver.Conn, req Request) (*Run, error) {
 			ar := metrics.AgencyReport{AgencyID: agency}
 			for _, ind := range metrics.DefaultCatalog().ByStandard(std) {
 				in, details := inputFor(ind, b, d, hold)
-				ar.Indicators = append(ar.Indicators, b.Evaluate(ind, in))
+				source := ""
+				if ind.Code == "scenario_coverage" {
+					in, source = coverageSource(b, d, in)
+				}
+				res := b.Evaluate(ind, in)
+				res.Source = source
+				ar.Indicators = append(ar.Indicators, res)
 				for _, dt := range details {
 					dt.Standard, dt.AgencyID, dt.Indicator = std, agency, ind.Code
 					run.Details = append(run.Details, dt)
 				}
 			}
 			ar.OverallLevel = b.Overall(ar.Indicators)
+			ar.Monitoring = monitorsFor(b, d, run.Quarter, now(), hold)
 			rep.Agencies = append(rep.Agencies, ar)
 		}
 		run.Reports = append(run.Reports, rep)
@@ -279,7 +288,7 @@ func sqlKey(p metrics.Parameters, tz string) string {
 	if tz == "" {
 		tz = p.Timezone
 	}
-	return fmt.Sprint(tz, p.RepeatWindowDays, p.RepeatExcludedServices, p.DigitalChannels, p.SocialChannels, p.AllowAutomatedReplies, p.SettleHours)
+	return fmt.Sprint(tz, p.RepeatWindowDays, p.RepeatExcludedServices, p.DigitalChannels, p.SocialChannels, p.AllowAutomatedReplies, p.SettleHours, p.Ack())
 }
 
 // errInputs reports counts whose names are missing from a names table of migration 022: the
@@ -521,7 +530,7 @@ func load(ctx context.Context, conn driver.Conn, q quarter.Quarter, p metrics.Pa
 		return fmt.Errorf("declarations query: %w", err)
 	}
 	timed("declarations", start)
-	return nil
+	return loadDeadlines(ctx, conn, q, p, vars, want, data)
 }
 
 func addTo(m map[string]*counts, id string, c counts) {

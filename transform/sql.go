@@ -23,6 +23,12 @@ var registrySQL string
 //go:embed sql/declarations.sql
 var declarationsSQL string
 
+//go:embed sql/deadlines.sql
+var deadlinesSQL string
+
+//go:embed sql/coverage.sql
+var coverageSQL string
+
 // quote returns a ClickHouse string literal.
 func quote(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`)

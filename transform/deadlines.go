@@ -1,0 +1,167 @@
+package transform
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cxstar/cxstar/metrics"
+	"github.com/cxstar/cxstar/quarter"
+)
+
+// deadlineData holds what the monitored deadlines and the registry fallback of scenario coverage
+// need for one agency and standard.
+type deadlineData struct {
+	ackN, ackInTime int64
+	// regServices are the services of the agency's approved scenarios (owner or participant);
+	// nil when the registry has none.
+	regServices map[string]bool
+}
+
+// loadDeadlines runs transform/sql/deadlines.sql (written-appeal acknowledgements) and
+// transform/sql/coverage.sql (services of approved scenarios) and folds their rows into data.
+func loadDeadlines(ctx context.Context, conn driver.Conn, q quarter.Quarter, p metrics.Parameters, base map[string]string, want map[metrics.Standard]bool, data map[key]*agencyData) error {
+	vars := map[string]string{}
+	for k, v := range base {
+		vars[k] = v
+	}
+	ack := time.Duration(p.Ack()) * time.Hour
+	vars["ACK_S"] = strconv.FormatInt(int64(ack/time.Second), 10)
+	vars["ACK_END"] = ts(q.End().Add(ack))
+	if vars["REGISTRY"] == "" {
+		vars["REGISTRY"] = "registry_scenarios_latest"
+	}
+
+	start := time.Now()
+	rows, err := conn.Query(ctx, render(deadlinesSQL, vars))
+	if err != nil {
+		return fmt.Errorf("written-appeal deadlines query: %w (run `cxstar migrate` and check ClickHouse)", err)
+	}
+	for rows.Next() {
+		var ag, ct string
+		var n, inTime uint64
+		if err := rows.Scan(&ag, &ct, &n, &inTime); err != nil {
+			rows.Close()
+			return fmt.Errorf("written-appeal deadlines query: scan: %w", err)
+		}
+		std := standardOf(ct)
+		if !want[std] {
+			continue
+		}
+		d := dataFor(data, std, ag)
+		d.present = true
+		d.deadlines.ackN += int64(n)
+		d.deadlines.ackInTime += int64(inTime)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("written-appeal deadlines query: %w", err)
+	}
+	timed("deadlines", start)
+
+	start = time.Now()
+	rows, err = conn.Query(ctx, render(coverageSQL, vars))
+	if err != nil {
+		return fmt.Errorf("registry services query: %w (run `cxstar migrate`)", err)
+	}
+	for rows.Next() {
+		var ag, stdName string
+		var services []string
+		if err := rows.Scan(&ag, &stdName, &services); err != nil {
+			rows.Close()
+			return fmt.Errorf("registry services query: scan: %w", err)
+		}
+		for std := range want {
+			if stdName != "" && stdName != string(std) {
+				continue // '' = the scenario applies to both standards
+			}
+			d := data[key{std, ag}]
+			if d == nil {
+				continue // coverage needs the agency's own service events
+			}
+			if d.deadlines.regServices == nil {
+				d.deadlines.regServices = map[string]bool{}
+			}
+			for _, s := range services {
+				d.deadlines.regServices[s] = true
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("registry services query: %w", err)
+	}
+	timed("coverage", start)
+	return nil
+}
+
+// Coverage sources, as stated in the output.
+const (
+	coverageFromEvents   = "scenario_id of events"
+	coverageFromRegistry = "service_ids of approved scenarios in the registry"
+)
+
+// coverageSource decides where scenario coverage comes from: the events' scenario_id when any
+// service event of the agency in the quarter carries one; otherwise (INDICATORS.md B-T1-1: «If the
+// data have no scenario instance ids») a service counts when it belongs to ≥ 1 approved scenario of
+// the registry. It returns the input to use and the source.
+func coverageSource(b *metrics.BandSet, d *agencyData, in metrics.Input) (metrics.Input, string) {
+	if in.Den == 0 {
+		return in, ""
+	}
+	for _, r := range d.services {
+		if r.inScenario > 0 {
+			return in, coverageFromEvents
+		}
+	}
+	if d.deadlines.regServices == nil {
+		return in, coverageFromEvents
+	}
+	seen := map[string]bool{}
+	in.Num, in.Den = 0, 0
+	for _, r := range d.services {
+		if b.Standard == metrics.People && r.kind == "support_measure" || r.active == 0 || seen[r.serviceID] {
+			continue
+		}
+		seen[r.serviceID] = true
+		in.Den++
+		if d.deadlines.regServices[r.serviceID] {
+			in.Num++
+		}
+	}
+	return in, coverageFromRegistry
+}
+
+// monitorsFor computes the deadlines monitored without bands for one agency: the written-appeal
+// acknowledgement and, where the band set gives social-media limits (B), the share of social-media
+// messages answered within them, from the response times appeals.sql already returns.
+func monitorsFor(b *metrics.BandSet, d *agencyData, q quarter.Quarter, now time.Time, socialHold string) []metrics.Monitor {
+	var out []metrics.Monitor
+	for _, def := range b.MonitorsFor() {
+		switch def.Code {
+		case metrics.MonitorWrittenAck:
+			hold := ""
+			if due := q.End().Add(time.Duration(b.Parameters.Ack()) * time.Hour); now.Before(due) {
+				hold = "acknowledgements are due until " + due.UTC().Format(time.RFC3339)
+			}
+			out = append(out, b.EvaluateMonitor(def, d.deadlines.ackInTime, d.deadlines.ackN, hold))
+		case metrics.MonitorSocialReply:
+			l := b.Parameters.SocialLimitHours
+			limits := map[string]int64{"mention": int64(l.Mention) * 3600, "official": int64(l.Official) * 3600}
+			var n, inTime int64
+			for class, secs := range d.appeals {
+				for _, s := range secs {
+					n++
+					if s >= 0 && s <= limits[class] {
+						inTime++
+					}
+				}
+			}
+			out = append(out, b.EvaluateMonitor(def, inTime, n, socialHold))
+		}
+	}
+	return out
+}
