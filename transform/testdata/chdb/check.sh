@@ -10,12 +10,12 @@ work=${CHDB_WORK:-/tmp/cxstar-chdb}; mkdir -p "$work"; cd "$work"
 lib=$work/node_modules/@chdb/lib-linux-x64-gnu
 gcc -O1 -o q "$here/q.c" -L "$lib" -lchdb -Wl,-rpath,"$lib"
 rm -rf sql data; (cd "$root" && GOFLAGS=-mod=mod CXSTAR_RENDER_DIR="$work/sql" go test -run TestRenderForChDB -count=1 ./transform >/dev/null)
-n=$(ls sql | wc -l); migr=$((n - 12))
-./q $(ls sql/*.sql | head -n $((migr + 5))) >/dev/null
+n=$(ls sql | wc -l); migr=$((n - 15))
+./q $(ls sql/*.sql | head -n $((migr + 6))) >/dev/null
 C="bash $root/scripts/clickhouse.sh client"; $C -q "DROP DATABASE IF EXISTS chdb_cmp"; $C -q "CREATE DATABASE chdb_cmp"
-for f in $(ls sql/*.sql | head -n $((migr + 5))); do $C -d chdb_cmp --allow_experimental_low_cardinality_type=1 < "$f"; done
+for f in $(ls sql/*.sql | head -n $((migr + 6))); do $C -d chdb_cmp --allow_experimental_low_cardinality_type=1 < "$f"; done
 status=0
-for f in $(ls sql/*.sql | tail -n 7); do
+for f in $(ls sql/*.sql | tail -n 9); do
   (./q "$f" || true) | sed 's/^OK   [^:]*: //' | sed '/^$/d' | sort > chdb.out
   $C -d chdb_cmp < "$f" | sed '/^$/d' | sort > ch18.out
   if grep -q '^FAIL' chdb.out; then echo "FAIL on chDB: $f"; cat chdb.out; status=1
