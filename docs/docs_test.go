@@ -4,6 +4,7 @@ package docs_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/cxstar/cxstar/ingest"
 	"github.com/cxstar/cxstar/metrics"
+	"github.com/cxstar/cxstar/readability"
 )
 
 func read(t *testing.T, path string) string {
@@ -165,6 +167,33 @@ func TestNoDeveloperLinks(t *testing.T) {
 	for _, f := range files {
 		if s := read(t, f); strings.Contains(s, "../shared") || strings.Contains(s, "/work/") {
 			t.Errorf("%s links outside the repository", f)
+		}
+	}
+}
+
+// TestReadabilityDocMatchesLimits: docs/readability.md names the embedded limits version and
+// states every segment's limits as the file sets them.
+func TestReadabilityDocMatchesLimits(t *testing.T) {
+	doc := read(t, "readability.md")
+	l := readability.DefaultLimits()
+	if !strings.Contains(doc, "`"+l.Version+"`") {
+		t.Errorf("docs/readability.md does not name the limits version %s", l.Version)
+	}
+	for name, seg := range l.Segments {
+		var row string
+		for _, line := range strings.Split(doc, "\n") {
+			if strings.HasPrefix(line, "| `"+name+"`") {
+				row = line
+			}
+		}
+		if row == "" {
+			t.Errorf("segment %s has no row in docs/readability.md", name)
+			continue
+		}
+		for idx, b := range seg.Limits {
+			if b.Min != nil && !strings.Contains(row, fmt.Sprintf("≥ %v", *b.Min)) || b.Max != nil && !strings.Contains(row, fmt.Sprintf("≤ %v", *b.Max)) {
+				t.Errorf("segment %s, %s: the row %q does not state %+v", name, idx, row, b)
+			}
 		}
 	}
 }

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cxstar/cxstar/readability"
+)
+
+// defaultReadabilityListen is where `cxstar readability serve` listens unless told otherwise.
+const defaultReadabilityListen = "127.0.0.1:18090"
+
+func runReadability(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "serve" {
+		return runReadabilityServe(ctx, args[1:])
+	}
+	fs := newFlagSet("readability", "readability [flags] [FILE|-]\n       cxstar readability serve [flags]\n\n"+
+		"Scores the readability of Russian text: Flesch reading ease and Flesch–Kincaid grade (Oborneva's\n"+
+		"adaptation), Coleman–Liau and ARI (Plain Russian Language coefficients), with the counts they come\n"+
+		"from, and checks them against the limits of a client segment (versioned data; see docs/readability.md).\n"+
+		"FILE (default: standard input) is one text, or with --input jsonl one JSON object per line:\n"+
+		"{\"id\": \"…\", \"text\": \"…\", \"segment\": \"…\"}. Exits 1 when a text fails its limits.\n"+
+		"`serve` answers the same check over HTTP: POST "+readability.Path+" {\"text\": \"…\", \"segment\": \"…\"}.")
+	format := envString(fs, "format", "CXSTAR_READABILITY_FORMAT", "table", "output: table or json")
+	input := envString(fs, "input", "CXSTAR_READABILITY_INPUT", "text", "input: text (the whole input is one text) or jsonl (one JSON object per line)")
+	segment := envString(fs, "segment", "CXSTAR_READABILITY_SEGMENT", "", "client segment whose limits apply (default: the limits file's default segment)")
+	limitsFile := envString(fs, "limits", "CXSTAR_READABILITY_LIMITS", "", "limits file (default: the embedded readability/limits/segments.yaml)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *format != "table" && *format != "json" {
+		return fmt.Errorf("--format %q: use table or json", *format)
+	}
+	if *input != "text" && *input != "jsonl" {
+		return fmt.Errorf("--input %q: use text or jsonl", *input)
+	}
+	if fs.NArg() > 1 {
+		return fmt.Errorf("one FILE at most (got %d); use --input jsonl to score many texts", fs.NArg())
+	}
+	limits, err := readabilityLimits(*limitsFile)
+	if err != nil {
+		return err
+	}
+	in := io.Reader(os.Stdin)
+	if name := fs.Arg(0); name != "" && name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return fmt.Errorf("open the text to score: %w", err)
+		}
+		defer f.Close()
+		in = f
+	}
+	type scored struct {
+		ID string `json:"id,omitempty"`
+		readability.Result
+	}
+	var results []scored
+	if *input == "text" {
+		data, err := io.ReadAll(in)
+		if err != nil {
+			return fmt.Errorf("read the text to score: %w", err)
+		}
+		r, err := limits.Score(string(data), *segment)
+		if err != nil {
+			return fmt.Errorf("--segment: %w", err)
+		}
+		results = append(results, scored{Result: r})
+	} else {
+		sc := bufio.NewScanner(in)
+		sc.Buffer(make([]byte, 0, 1<<16), 4<<20)
+		for line := 1; sc.Scan(); line++ {
+			if strings.TrimSpace(sc.Text()) == "" {
+				continue
+			}
+			var item struct{ ID, Text, Segment string }
+			if err := json.Unmarshal(sc.Bytes(), &item); err != nil {
+				return fmt.Errorf("line %d: not a JSON object {\"id\", \"text\", \"segment\"}: %w", line, err)
+			}
+			if item.Segment == "" {
+				item.Segment = *segment
+			}
+			r, err := limits.Score(item.Text, item.Segment)
+			if err != nil {
+				return fmt.Errorf("line %d: %w", line, err)
+			}
+			if item.ID == "" {
+				item.ID = fmt.Sprint(line)
+			}
+			results = append(results, scored{ID: item.ID, Result: r})
+		}
+		if err := sc.Err(); err != nil {
+			return fmt.Errorf("read the texts to score (a line is limited to 4 MiB): %w", err)
+		}
+	}
+	failed := 0
+	for _, r := range results {
+		if !r.Pass {
+			failed++
+		}
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(os.Stdout)
+		for _, r := range results {
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+		}
+	} else {
+		tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintf(tw, "text\tsegment\tletters\twords\tsentences\tsyllables\tFRE\tFKGL\tCLI\tARI\tresult\t\n")
+		for i, r := range results {
+			id := r.ID
+			if id == "" {
+				id = fmt.Sprint(i + 1)
+			}
+			c := r.Counts
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t", id, r.Segment, c.Chars, c.Words, c.Sentences, c.Syllables)
+			if !r.Scored {
+				fmt.Fprintf(tw, "—\t—\t—\t—\tnot scored: no words\t\n")
+				continue
+			}
+			ix := r.Indices
+			verdict := "pass"
+			if !r.Pass {
+				var bad []string
+				for _, ch := range r.Checks {
+					if !ch.Pass {
+						bad = append(bad, ch.Index)
+					}
+				}
+				verdict = "FAIL " + strings.Join(bad, ",")
+			}
+			fmt.Fprintf(tw, "%.2f\t%.2f\t%.2f\t%.2f\t%s\t\n", ix.FleschReadingEase, ix.FleschKincaidGrade, ix.ColemanLiau, ix.ARI, verdict)
+		}
+		tw.Flush()
+		fmt.Printf("limits %s; FRE higher is easier, the grades are school years\n", limits.Version)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d text(s) fail the limits of their segment", failed, len(results))
+	}
+	return nil
+}
+
+func readabilityLimits(path string) (*readability.Limits, error) {
+	if path == "" {
+		return readability.DefaultLimits(), nil
+	}
+	return readability.LoadLimits(path)
+}
+
+func runReadabilityServe(ctx context.Context, args []string) error {
+	fs := newFlagSet("readability serve", "readability serve [flags]\n\n"+
+		"Serves the readability check over HTTP until interrupted: POST "+readability.Path+" with a JSON body\n"+
+		"{\"text\": \"…\", \"segment\": \"…\"} answers the counts, the indices and pass/fail against the segment's\n"+
+		"limits (the JSON of `cxstar readability --format json`); GET /healthz answers ok. Bodies over\n"+
+		"--max-body-bytes get 413, non-UTF-8 or malformed ones 400, texts without words 422. Texts are\n"+
+		"neither stored nor logged.")
+	listen := envString(fs, "listen", "CXSTAR_READABILITY_LISTEN", defaultReadabilityListen, "address to listen on (host:port)")
+	maxBody := envInt(fs, "max-body-bytes", "CXSTAR_READABILITY_MAX_BODY_BYTES", readability.DefaultMaxBodyBytes, "largest request body accepted")
+	limitsFile := envString(fs, "limits", "CXSTAR_READABILITY_LIMITS", "", "limits file (default: the embedded readability/limits/segments.yaml)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *maxBody < 1024 {
+		return fmt.Errorf("--max-body-bytes %d is below 1024: a request could not carry a sentence", *maxBody)
+	}
+	limits, err := readabilityLimits(*limitsFile)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s (--listen): %w", *listen, err)
+	}
+	srv := readability.NewServer(*listen, readability.NewHandler(readability.WithLimits(limits), readability.WithMaxBodyBytes(int64(*maxBody))))
+	fmt.Printf("readability check on http://%s%s (limits %s); Ctrl-C stops it\n", ln.Addr(), readability.Path, limits.Version)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
