@@ -24,6 +24,7 @@ type KafkaSink struct {
 	arena     []byte
 	chunk     int
 	published int64
+	transport kafka.RoundTripper
 }
 
 // KafkaOption configures a KafkaSink.
@@ -40,6 +41,10 @@ func WithKafkaTopics(service, ratings, appeals string) KafkaOption {
 // WithKafkaChunk sets how many messages one synchronous write sends. Default: 50,000.
 func WithKafkaChunk(n int) KafkaOption { return func(s *KafkaSink) { s.chunk = max(1, n) } }
 
+// WithKafkaTransport sets how the sink reaches the brokers (TLS, SASL: see package kafkasec).
+// Default: nil (kafka-go's plaintext default transport).
+func WithKafkaTransport(t kafka.RoundTripper) KafkaOption { return func(s *KafkaSink) { s.transport = t } }
+
 // NewKafkaSink returns a sink to brokers; ctx bounds every write.
 func NewKafkaSink(ctx context.Context, brokers []string, opts ...KafkaOption) *KafkaSink {
 	s := &KafkaSink{ctx: ctx, chunk: 50_000}
@@ -50,6 +55,7 @@ func NewKafkaSink(ctx context.Context, brokers []string, opts ...KafkaOption) *K
 	s.w = &kafka.Writer{
 		Addr: kafka.TCP(brokers...), RequiredAcks: kafka.RequireAll, Balancer: &kafka.Murmur2Balancer{},
 		BatchSize: 5000, BatchBytes: 1 << 20, BatchTimeout: 2 * time.Millisecond, MaxAttempts: 10,
+		Transport: s.transport,
 	}
 	s.msgs = make([]kafka.Message, 0, s.chunk)
 	s.arena = make([]byte, 0, s.chunk*400) // ~400 bytes an event

@@ -126,6 +126,7 @@ func runSimulate(ctx context.Context, args []string) error {
 	out := envString(fs, "out", "CXSTAR_SIM_OUT", "cxstar-sim", "output directory")
 	gz := fs.Bool("gzip", os.Getenv("CXSTAR_SIM_GZIP") == "1", "gzip the files (env CXSTAR_SIM_GZIP=1)")
 	brokers := fs.String("kafka", "", "publish straight to the event topics of these Kafka brokers (comma-separated, e.g. 127.0.0.1:19092) instead of writing event files; registry.json still goes to --out")
+	ksec := kafkaSecurityFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -140,7 +141,11 @@ func runSimulate(ctx context.Context, args []string) error {
 		if err := os.MkdirAll(*out, 0o755); err != nil {
 			return fmt.Errorf("create output directory %s: %w", *out, err)
 		}
-		sink := simulate.NewKafkaSink(ctx, kafkaBrokerList(*brokers))
+		_, tr, err := kafkaClient(ctx, ksec, kafkaBrokerList(*brokers))
+		if err != nil {
+			return err
+		}
+		sink := simulate.NewKafkaSink(ctx, kafkaBrokerList(*brokers), simulate.WithKafkaTransport(tr))
 		st, err := g.Run(ctx, sink)
 		if cerr := sink.Close(); err == nil {
 			err = cerr

@@ -4,6 +4,7 @@
 package broker
 
 import (
+	"crypto/tls"
 	"fmt"
 	"os"
 	"time"
@@ -40,6 +41,26 @@ type config struct {
 	partitions int
 	topics     []string
 	minSession time.Duration
+	tls        *tls.Config
+	users      []User
+}
+
+// SASL mechanisms the broker and the clients of package kafkasec speak.
+const (
+	MechanismPlain       = "PLAIN"
+	MechanismSCRAMSHA256 = "SCRAM-SHA-256"
+	MechanismSCRAMSHA512 = "SCRAM-SHA-512"
+)
+
+// Mechanisms lists the SASL mechanisms, weakest first.
+var Mechanisms = []string{MechanismPlain, MechanismSCRAMSHA256, MechanismSCRAMSHA512}
+
+// User is a SASL user of the broker.
+type User struct {
+	Name     string
+	Password string
+	// Mechanisms the user may authenticate with. Default (nil): all of Mechanisms.
+	Mechanisms []string
 }
 
 // Option configures Start.
@@ -62,6 +83,14 @@ func WithTopics(topics ...string) Option { return func(c *config) { c.topics = t
 // that tests can notice a killed consumer quickly. Default: 6 s (Kafka's default).
 func WithMinSessionTimeout(d time.Duration) Option { return func(c *config) { c.minSession = d } }
 
+// WithTLS makes the broker speak only TLS with cfg (its certificate; set ClientCAs and
+// ClientAuth for mutual TLS). Default: nil (plaintext).
+func WithTLS(cfg *tls.Config) Option { return func(c *config) { c.tls = cfg } }
+
+// WithSASL makes the broker require SASL authentication by one of users on every connection.
+// Each user may do anything (there are no ACLs). Default: none (no authentication).
+func WithSASL(users ...User) Option { return func(c *config) { c.users = append(c.users, users...) } }
+
 // Start starts the broker and returns when it accepts connections.
 func Start(opts ...Option) (*Broker, error) {
 	cfg := config{port: DefaultPort, partitions: DefaultPartitions, topics: Topics}
@@ -80,6 +109,29 @@ func Start(opts ...Option) (*Broker, error) {
 	}
 	if cfg.minSession > 0 {
 		kopts = append(kopts, kfake.GroupMinSessionTimeout(cfg.minSession))
+	}
+	if cfg.tls != nil {
+		kopts = append(kopts, kfake.TLS(cfg.tls))
+	}
+	if len(cfg.users) > 0 {
+		kopts = append(kopts, kfake.EnableSASL())
+		for _, u := range cfg.users {
+			if u.Name == "" || u.Password == "" {
+				return nil, fmt.Errorf("broker: a SASL user needs a name and a password")
+			}
+			ms := u.Mechanisms
+			if len(ms) == 0 {
+				ms = Mechanisms
+			}
+			for _, m := range ms {
+				switch m {
+				case MechanismPlain, MechanismSCRAMSHA256, MechanismSCRAMSHA512:
+				default:
+					return nil, fmt.Errorf("broker: unknown SASL mechanism %q (want %s, %s or %s)", m, MechanismPlain, MechanismSCRAMSHA256, MechanismSCRAMSHA512)
+				}
+				kopts = append(kopts, kfake.Superuser(m, u.Name, u.Password))
+			}
+		}
 	}
 	if cfg.dataDir != "" {
 		if err := os.MkdirAll(cfg.dataDir, 0o755); err != nil {

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/cxstar/cxstar/internal/kafkasec"
+	"github.com/cxstar/cxstar/internal/secret"
+)
+
+// kafkaSecurityFlags defines the TLS and SASL flags of a Kafka client command (ingest, produce,
+// simulate --kafka). The SASL password comes from --kafka-sasl-password-file or the environment
+// (CXSTAR_KAFKA_SASL_PASSWORD), never from a flag value that `ps` would show.
+func kafkaSecurityFlags(fs *flag.FlagSet) *kafkasec.Config {
+	c := &kafkasec.Config{}
+	envBoolVar(fs, &c.TLS, "kafka-tls", "CXSTAR_KAFKA_TLS", "TLS to the brokers (implied by --kafka-ca-file, --kafka-cert-file, --kafka-server-name)")
+	fs.StringVar(&c.CAFile, "kafka-ca-file", os.Getenv("CXSTAR_KAFKA_CA_FILE"), "PEM `file` of the CA that signed the brokers' certificates (default: the system's roots) (env CXSTAR_KAFKA_CA_FILE)")
+	fs.StringVar(&c.CertFile, "kafka-cert-file", os.Getenv("CXSTAR_KAFKA_CERT_FILE"), "PEM client certificate `file` for mutual TLS (with --kafka-key-file) (env CXSTAR_KAFKA_CERT_FILE)")
+	fs.StringVar(&c.KeyFile, "kafka-key-file", os.Getenv("CXSTAR_KAFKA_KEY_FILE"), "PEM private key `file` of --kafka-cert-file (env CXSTAR_KAFKA_KEY_FILE)")
+	fs.StringVar(&c.ServerName, "kafka-server-name", os.Getenv("CXSTAR_KAFKA_SERVER_NAME"), "`name` to verify in the brokers' certificates (default: each broker's host) (env CXSTAR_KAFKA_SERVER_NAME)")
+	envBoolVar(fs, &c.InsecureSkipVerify, "kafka-insecure-skip-verify", "CXSTAR_KAFKA_INSECURE_SKIP_VERIFY", "TLS without verifying the brokers' certificates (encrypted, but anyone on the path can pose as the broker; logs a warning)")
+	fs.StringVar(&c.SASLMechanism, "kafka-sasl-mechanism", os.Getenv("CXSTAR_KAFKA_SASL_MECHANISM"), "SASL `mechanism`: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (empty: no SASL) (env CXSTAR_KAFKA_SASL_MECHANISM)")
+	fs.StringVar(&c.Username, "kafka-sasl-user", os.Getenv("CXSTAR_KAFKA_SASL_USER"), "SASL `user` (env CXSTAR_KAFKA_SASL_USER)")
+	fs.StringVar(&c.PasswordFile, "kafka-sasl-password-file", os.Getenv("CXSTAR_KAFKA_SASL_PASSWORD_FILE"), "`file` holding the SASL password (or set CXSTAR_KAFKA_SASL_PASSWORD) (env CXSTAR_KAFKA_SASL_PASSWORD_FILE)")
+	if pw := os.Getenv("CXSTAR_KAFKA_SASL_PASSWORD"); pw != "" {
+		secret.Register(pw)
+		c.Password = pw
+	}
+	return c
+}
+
+// envBoolVar defines a boolean flag with an environment fallback.
+func envBoolVar(fs *flag.FlagSet, p *bool, name, env, usage string) {
+	def := false
+	if v, ok := os.LookupEnv(env); ok && v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "cxstar: ignoring %s=%q: not true or false\n", env, v)
+		}
+		def = b
+	}
+	fs.BoolVar(p, name, def, usage+" (env "+env+")")
+}
+
+// kafkaClient builds the Dialer and Transport of c and checks them against the brokers once:
+// settings the brokers refuse (untrusted certificate, wrong password) stop the command here, with
+// what to change; brokers that are merely down are left to the command's own retries.
+func kafkaClient(ctx context.Context, c *kafkasec.Config, brokers []string) (*kafka.Dialer, *kafka.Transport, error) {
+	d, err := c.Dialer()
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := c.Transport()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := kafkasec.Check(ctx, d, brokers); err != nil {
+		var se *kafkasec.SettingsError
+		if errors.As(err, &se) {
+			return nil, nil, err
+		}
+		slog.Warn("Kafka brokers not reachable yet; going on (the client retries)", "err", err)
+	}
+	return d, t, nil
+}
