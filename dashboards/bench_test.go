@@ -8,6 +8,7 @@ import (
 
 	"github.com/cxstar/cxstar/dashboards"
 	"github.com/cxstar/cxstar/internal/chtest"
+	"github.com/cxstar/cxstar/tenancy"
 )
 
 // BenchmarkRender renders the whole bundle (100 agency dashboards + Project Office) in memory.
@@ -30,9 +31,9 @@ func BenchmarkRender(b *testing.B) {
 func BenchmarkLevelsQuery(b *testing.B) {
 	conn, dsn := chtest.DB(b)
 	seed(b, conn, seedAgencies)
-	cfg := dashboards.TenancyConfig{MainDB: mainDB(b, dsn), UsersDir: usersDir(), Secret: []byte("bench"), Addr: chtest.Addr()}
+	cfg := tenancy.Config{MainDB: mainDB(b, dsn), UsersDir: usersDir(), Secret: []byte("bench"), Addr: chtest.Addr()}
 	cleanupTenancy(b, conn, cfg, seedAgencies)
-	po, ag, err := dashboards.ProvisionClickHouse(context.Background(), conn, cfg, seedAgencies)
+	po, ag, err := tenancy.Provision(context.Background(), conn, cfg, dashboards.IDs(seedAgencies))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -45,10 +46,10 @@ func BenchmarkLevelsQuery(b *testing.B) {
 	}
 	for _, c := range []struct {
 		name string
-		tn   dashboards.Tenant
+		tn   tenancy.Tenant
 	}{{"project-office-main-views", po}, {"agency-tenant-copy", ag[0]}} {
 		b.Run(c.name, func(b *testing.B) {
-			cc, err := dashboards.TenantConn(chtest.Addr(), c.tn)
+			cc, err := tenancy.Conn(chtest.Addr(), c.tn)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,11 +1,12 @@
 // Package dashboards builds the cxstar Grafana dashboards as code (grafana-foundation-sdk), renders
-// them to JSON and provisioning files, pushes them to a Grafana server, and provisions the tenancy
-// that keeps each agency to its own data: one Grafana organization per agency whose ClickHouse
-// datasource logs in as a ClickHouse user that can read only that agency's rows.
+// them to JSON and provisioning files, and pushes them to the user's own Grafana server: one
+// Grafana organization per agency whose ClickHouse datasource logs in as that agency's
+// ClickHouse tenant (package tenancy), which can read only that agency's rows.
 //
 // Every panel reads only assessments_latest and indicator_details_latest
 // (schemas/migrations/002_assessments.sql) and filters by agency; the agency organizations see
-// per-agency copies of those views (see tenancy.go), the Project Office organization the main ones.
+// the per-agency copies of those views (package tenancy), the Project Office organization the
+// main ones.
 package dashboards
 
 import (
@@ -14,6 +15,8 @@ import (
 
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+
+	"github.com/cxstar/cxstar/tenancy"
 )
 
 // Option changes how dashboards are rendered.
@@ -76,7 +79,7 @@ func base(uid, title string, tags []string) *dashboard.DashboardBuilder {
 // AgencyDashboard builds agency a's dashboard: its agency variable is a hidden constant, so the
 // same panels serve every agency organization.
 func AgencyDashboard(a Agency, opts ...Option) (dashboard.Dashboard, error) {
-	if err := ValidAgencyID(a.ID); err != nil {
+	if err := tenancy.ValidAgencyID(a.ID); err != nil {
 		return dashboard.Dashboard{}, err
 	}
 	o := newOptions(opts)

@@ -1,11 +1,6 @@
 package dashboards
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
-	"regexp"
-
 	"github.com/grafana/grafana-foundation-sdk/go/barchart"
 	"github.com/grafana/grafana-foundation-sdk/go/bargauge"
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
@@ -14,6 +9,8 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/stat"
 	"github.com/grafana/grafana-foundation-sdk/go/table"
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
+
+	"github.com/cxstar/cxstar/tenancy"
 )
 
 // Agency is one agency (орган власти) whose dashboard is rendered.
@@ -32,42 +29,17 @@ func (a Agency) Title() string {
 	return a.ID
 }
 
-var agencyIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
-
-// ValidAgencyID reports whether id matches the event contract's agency_id pattern; only such ids
-// are put into SQL, user names and uids.
-func ValidAgencyID(id string) error {
-	if !agencyIDRe.MatchString(id) {
-		return fmt.Errorf("agency id %q does not match [a-z0-9][a-z0-9._-]{0,63} (docs/events.md)", id)
+// IDs returns the agencies' ids, in order (as tenancy.Config.Tenants and tenancy.Provision take them).
+func IDs(agencies []Agency) []string {
+	ids := make([]string, len(agencies))
+	for i, a := range agencies {
+		ids[i] = a.ID
 	}
-	return nil
-}
-
-// slug turns an agency id into [a-z0-9_], adding a short hash when that changed or shortened it,
-// so that different ids never share a slug.
-func slug(id string, max int) string {
-	b := []byte(id)
-	changed := false
-	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
-			b[i] = '_'
-			changed = true
-		}
-	}
-	s := string(b)
-	if !changed && len(s) <= max {
-		return s
-	}
-	h := sha256.Sum256([]byte(id))
-	suffix := "_" + hex.EncodeToString(h[:4])
-	if len(s) > max-len(suffix) {
-		s = s[:max-len(suffix)]
-	}
-	return s + suffix
+	return ids
 }
 
 // AgencyDashboardUID is the uid of agency id's dashboard (unique across organizations, ≤ 40 chars).
-func AgencyDashboardUID(id string) string { return "cxstar-ag-" + slug(id, 30) }
+func AgencyDashboardUID(id string) string { return "cxstar-ag-" + tenancy.Slug(id, 30) }
 
 // Dashboard and folder uids of the Project Office organization.
 const (
@@ -77,7 +49,7 @@ const (
 )
 
 // AgencyFolderUID is the uid of agency id's folder.
-func AgencyFolderUID(id string) string { return "cxstar-f-" + slug(id, 31) }
+func AgencyFolderUID(id string) string { return "cxstar-f-" + tenancy.Slug(id, 31) }
 
 // filters shared by the agency panels; $agency, $standard and $quarter are dashboard variables.
 const (

@@ -5,14 +5,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/cxstar/cxstar/dashboards"
 	"github.com/cxstar/cxstar/internal/chtest"
 	"github.com/cxstar/cxstar/internal/plugintest"
+	"github.com/cxstar/cxstar/tenancy"
 )
 
 // renderedBoard is a dashboard file of the rendered bundle, decoded only as far as the queries.
@@ -90,7 +94,7 @@ func renderedBoards(t *testing.T, agencies []dashboards.Agency, opts ...dashboar
 }
 
 // pluginDatasource is the datasource push writes for tenant tn, as Grafana hands it to the plugin.
-func pluginDatasource(t testing.TB, tn dashboards.Tenant) plugintest.Datasource {
+func pluginDatasource(t testing.TB, tn tenancy.Tenant) plugintest.Datasource {
 	host, port, _ := strings.Cut(chtest.Addr(), ":")
 	p, err := strconv.Atoi(port)
 	if err != nil {
@@ -146,13 +150,13 @@ func TestPanelsThroughPlugin(t *testing.T) {
 	p := plugintest.Start(t)
 	conn, dsn := chtest.DB(t)
 	seed(t, conn, seedAgencies)
-	cfg := dashboards.TenancyConfig{MainDB: mainDB(t, dsn), UsersDir: usersDir(), Secret: []byte("plugin-secret"), Addr: chtest.Addr()}
+	cfg := tenancy.Config{MainDB: mainDB(t, dsn), UsersDir: usersDir(), Secret: []byte("plugin-secret"), Addr: chtest.Addr()}
 	cleanupTenancy(t, conn, cfg, seedAgencies)
-	po, ag, err := dashboards.ProvisionClickHouse(context.Background(), conn, cfg, seedAgencies)
+	po, ag, err := tenancy.Provision(context.Background(), conn, cfg, dashboards.IDs(seedAgencies))
 	if err != nil {
 		t.Fatal(err)
 	}
-	tenants := dashboards.TenantMap(ag)
+	tenants := tenancy.Map(ag)
 	for _, lang := range []dashboards.Lang{dashboards.RU, dashboards.EN} {
 		for _, std := range []string{"people", "business"} {
 			total := 0
@@ -176,5 +180,143 @@ func TestPanelsThroughPlugin(t *testing.T) {
 				t.Errorf("%s, %s: %d queries ran through the plugin, want %d", lang, std, total, want)
 			}
 		}
+	}
+}
+
+// leak names the first cell of rows that belongs to an agency other than own: a cell equal to
+// another agency's id, or holding one of its seeded run ids ("run-<id>-…").
+func leak(own string, cells []string) string {
+	for _, c := range cells {
+		for _, a := range seedAgencies {
+			if a.ID != own && (c == a.ID || strings.Contains(c, "run-"+a.ID+"-")) {
+				return c
+			}
+		}
+	}
+	return ""
+}
+
+// frameCells flattens the frames' values to text.
+func frameCells(res plugintest.Result) []string {
+	var out []string
+	for _, f := range res.Frames {
+		for _, fld := range f.Fields {
+			for i := 0; i < fld.Len(); i++ {
+				if v, ok := fld.ConcreteAt(i); ok {
+					out = append(out, fmt.Sprint(v))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// directCells runs sql on c and flattens the result to text.
+func directCells(c driver.Conn, sql string) ([]string, error) {
+	rows, err := c.Query(context.Background(), sql)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	types := rows.ColumnTypes()
+	for rows.Next() {
+		vals := make([]any, len(types))
+		for i, ct := range types {
+			vals[i] = reflect.New(ct.ScanType()).Interface()
+		}
+		if err := rows.Scan(vals...); err != nil {
+			return out, err
+		}
+		for _, v := range vals {
+			out = append(out, fmt.Sprint(reflect.Indirect(reflect.ValueOf(v)).Interface()))
+		}
+	}
+	return out, rows.Err()
+}
+
+// curiousSQL is what a curious agency viewer might type into a panel of their organization to
+// read other agencies' rows: agency filters, the main database, another agency's database, the
+// system tables that hold data or query texts, table functions, a readonly override, a second
+// statement.
+func curiousSQL(mainDB, otherDB, other string) []string {
+	_, port, _ := strings.Cut(chtest.Addr(), ":")
+	return []string{
+		"SELECT * FROM assessments_latest WHERE agency_id = '" + other + "'",
+		"SELECT * FROM assessments WHERE agency_id != ''",
+		"SELECT * FROM indicator_details WHERE agency_id = '" + other + "'",
+		"SELECT * FROM `" + mainDB + "`.assessments",
+		"SELECT * FROM `" + mainDB + "`.assessments_latest WHERE agency_id = '" + other + "'",
+		"SELECT * FROM `" + mainDB + "`.indicator_details_latest",
+		"SELECT * FROM assessments WHERE run_id IN (SELECT run_id FROM `" + mainDB + "`.assessments)",
+		"SELECT * FROM `" + otherDB + "`.assessments",
+		"SELECT * FROM `" + otherDB + "`.assessments_latest",
+		"SELECT * FROM merge('" + mainDB + "', '^assessments$')",
+		"SELECT * FROM system.processes",
+		"SELECT * FROM system.query_log",
+		"SELECT * FROM system.parts WHERE database = '" + mainDB + "'",
+		"SELECT * FROM system.columns WHERE database = '" + otherDB + "'",
+		"SELECT * FROM url('http://127.0.0.1:18123/?query=SELECT+*+FROM+" + mainDB + ".assessments', TSV, 'a String')",
+		"SELECT * FROM remote('127.0.0.1:" + port + "', `" + mainDB + "`.assessments, 'default', '')",
+		"SELECT * FROM file('/etc/passwd', TSV, 'a String')",
+		"SELECT * FROM `" + mainDB + "`.assessments SETTINGS readonly = 0",
+		"SELECT * FROM assessments_latest; SELECT * FROM `" + mainDB + "`.assessments",
+	}
+}
+
+// TestTenancyThroughPlugin: with each agency's datasource (push's settings and its ClickHouse
+// credentials), through the real plugin, and with the same credentials directly through
+// clickhouse-go, the curious viewer's SQL returns no row of another agency; the agency's own
+// rows do come back, and the Project Office's credentials do see other agencies (so the check
+// can fail).
+func TestTenancyThroughPlugin(t *testing.T) {
+	p := plugintest.Start(t)
+	conn, dsn := chtest.DB(t)
+	seed(t, conn, seedAgencies)
+	main := mainDB(t, dsn)
+	cfg := tenancy.Config{MainDB: main, UsersDir: usersDir(), Secret: []byte("boundary-secret"), Addr: chtest.Addr()}
+	cleanupTenancy(t, conn, cfg, seedAgencies)
+	po, ag, err := tenancy.Provision(context.Background(), conn, cfg, dashboards.IDs(seedAgencies))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	q := func(ds plugintest.Datasource, sql string) plugintest.Result {
+		res, err := p.Query(ctx, ds, plugintest.Query{SQL: sql, Format: dashboards.FormatTable, From: pluginFrom, To: pluginTo})
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		return res
+	}
+	for i, tn := range ag {
+		own, other := tn.AgencyID, ag[(i+1)%len(ag)]
+		ds := pluginDatasource(t, tn)
+		res := q(ds, "SELECT agency_id, run_id FROM assessments_latest")
+		if res.Rows() != 32 || res.Error != "" || leak(own, frameCells(res)) != "" {
+			t.Fatalf("%s's own rows through the plugin: %d rows (error %q), want its 32 only", own, res.Rows(), res.Error)
+		}
+		direct, err := tenancy.Conn(chtest.Addr(), tn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sql := range curiousSQL(main, other.Database, other.AgencyID) {
+			res := q(ds, sql)
+			if l := leak(own, frameCells(res)); l != "" {
+				t.Errorf("%s through the plugin: %q returned %q, a row of another agency", own, sql, l)
+			}
+			cells, derr := directCells(direct, sql)
+			if l := leak(own, cells); l != "" {
+				t.Errorf("%s directly: %q returned %q, a row of another agency", own, sql, l)
+			}
+			if i == 0 {
+				t.Logf("%.70s → plugin: %d rows %.80s | direct: %d cells %.80v", sql, res.Rows(), res.Error, len(cells), derr)
+			}
+		}
+		direct.Close()
+	}
+	// The detector works: the Project Office reads every agency's rows.
+	res := q(pluginDatasource(t, po), "SELECT * FROM assessments_latest")
+	if leak("mvd", frameCells(res)) == "" {
+		t.Errorf("the Project Office's datasource shows no other agency than mvd (%d rows, %q): the leak check cannot fail", res.Rows(), res.Error)
 	}
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/grafana/grafana-openapi-client-go/client/orgs"
 	"github.com/grafana/grafana-openapi-client-go/client/teams"
 	"github.com/grafana/grafana-openapi-client-go/models"
+
+	"github.com/cxstar/cxstar/tenancy"
 )
 
 // Grafana says how to reach a Grafana server.
@@ -52,9 +54,9 @@ type PushConfig struct {
 	ClickHouseHost string
 	ClickHousePort int
 	// ProjectOffice is the tenant of the Project Office organization's datasource.
-	ProjectOffice Tenant
+	ProjectOffice tenancy.Tenant
 	// Tenants holds one tenant per agency (keyed by agency id).
-	Tenants map[string]Tenant
+	Tenants map[string]tenancy.Tenant
 }
 
 // Change is what Push did to one object.
@@ -140,7 +142,7 @@ func Push(ctx context.Context, cfg PushConfig, agencies []Agency, opts ...Option
 	rep := &Report{OrgIDs: map[string]int64{}}
 	want := map[string]bool{}
 	for _, a := range agencies {
-		if err := ValidAgencyID(a.ID); err != nil {
+		if err := tenancy.ValidAgencyID(a.ID); err != nil {
 			return rep, err
 		}
 		tn, ok := cfg.Tenants[a.ID]
@@ -190,7 +192,7 @@ func Push(ctx context.Context, cfg PushConfig, agencies []Agency, opts ...Option
 // Folder is a Grafana folder Push manages.
 type Folder struct{ UID, Title string }
 
-func pushOrg(ctx context.Context, api *goapi.GrafanaHTTPAPI, cfg PushConfig, rep *Report, orgName string, tn Tenant, folder Folder, team string, ds []dashboard.Dashboard) error {
+func pushOrg(ctx context.Context, api *goapi.GrafanaHTTPAPI, cfg PushConfig, rep *Report, orgName string, tn tenancy.Tenant, folder Folder, team string, ds []dashboard.Dashboard) error {
 	orgID, ch, err := ensureOrg(api, cfg.Grafana.User, orgName)
 	if err != nil {
 		return err
@@ -250,7 +252,7 @@ func ensureOrg(api *goapi.GrafanaHTTPAPI, admin, name string) (int64, Change, er
 // Push writes for tenant tn, reaching ClickHouse at host:port (native protocol): the settings
 // the ClickHouse datasource plugin (v1.1.2) reads, plus cxstar's own keys that let a later push
 // notice a changed tenant or password.
-func DatasourceSettings(host string, port int, tn Tenant) (jsonData map[string]any, secureJSONData map[string]string) {
+func DatasourceSettings(host string, port int, tn tenancy.Tenant) (jsonData map[string]any, secureJSONData map[string]string) {
 	return map[string]any{
 		"server":              host,
 		"port":                float64(port),
@@ -263,7 +265,7 @@ func DatasourceSettings(host string, port int, tn Tenant) (jsonData map[string]a
 	}, map[string]string{"password": tn.Password}
 }
 
-func ensureDatasource(c *goapi.GrafanaHTTPAPI, cfg PushConfig, tn Tenant) (Change, error) {
+func ensureDatasource(c *goapi.GrafanaHTTPAPI, cfg PushConfig, tn tenancy.Tenant) (Change, error) {
 	jd, secure := DatasourceSettings(cfg.ClickHouseHost, cfg.ClickHousePort, tn)
 	got, err := c.Datasources.GetDataSourceByUID(DatasourceUID)
 	if err != nil && !isCode(err, 404) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cxstar/cxstar/dashboards"
 	"github.com/cxstar/cxstar/internal/grafanadouble"
+	"github.com/cxstar/cxstar/tenancy"
 )
 
 // The tests of this file push to grafanadouble, a stand-in of Grafana's HTTP API that keeps
@@ -20,13 +21,13 @@ import (
 
 func pushConfig(t *testing.T, g *grafanadouble.Server, secret string, agencies []dashboards.Agency) dashboards.PushConfig {
 	t.Helper()
-	po, ag, err := dashboards.TenancyConfig{MainDB: "cxstar", Secret: []byte(secret)}.Tenants(agencies)
+	po, ag, err := tenancy.Config{MainDB: "cxstar", Secret: []byte(secret)}.Tenants(dashboards.IDs(agencies))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return dashboards.PushConfig{
 		Grafana:        dashboards.Grafana{URL: g.URL, User: g.User, Password: g.Password},
-		ClickHouseHost: "ch.example", ClickHousePort: 9000, ProjectOffice: po, Tenants: dashboards.TenantMap(ag),
+		ClickHouseHost: "ch.example", ClickHousePort: 9000, ProjectOffice: po, Tenants: tenancy.Map(ag),
 	}
 }
 
@@ -66,7 +67,7 @@ func jsonValue(t *testing.T, v any) any {
 // checkOrg checks that organization orgName of the double holds exactly what push should have
 // made: the datasource push's settings for tn, the folder, the team with View only, and the
 // dashboards boards in the folder.
-func checkOrg(t *testing.T, g *grafanadouble.Server, cfg dashboards.PushConfig, orgName string, tn dashboards.Tenant, folder dashboards.Folder, team string, boards []dashboard.Dashboard) {
+func checkOrg(t *testing.T, g *grafanadouble.Server, cfg dashboards.PushConfig, orgName string, tn tenancy.Tenant, folder dashboards.Folder, team string, boards []dashboard.Dashboard) {
 	t.Helper()
 	org := g.OrgID(orgName)
 	if org == 0 {

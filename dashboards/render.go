@@ -11,6 +11,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+
+	"github.com/cxstar/cxstar/tenancy"
 )
 
 // RenderConfig is what Render needs to write datasources besides the agencies; the zero value
@@ -22,8 +24,8 @@ type RenderConfig struct {
 	// ProjectOffice and Tenants (by agency id) name the ClickHouse users of the datasources;
 	// their passwords are NOT written: the YAML reads them from environment variables
 	// (PasswordEnv) when Grafana loads it.
-	ProjectOffice Tenant
-	Tenants       map[string]Tenant
+	ProjectOffice tenancy.Tenant
+	Tenants       map[string]tenancy.Tenant
 	// MainDB and Networks: when MainDB is set, the ClickHouse users file (users.d XML, 18.16)
 	// and the SQL for current ClickHouse are written too (with password hashes only).
 	MainDB   string
@@ -58,7 +60,7 @@ type renderedOrg struct {
 	name   string
 	folder Folder
 	dirs   string
-	tenant Tenant
+	tenant tenancy.Tenant
 	boards []dashboard.Dashboard
 }
 
@@ -75,7 +77,7 @@ func Render(outDir string, cfg RenderConfig, agencies []Agency, opts ...Option) 
 			return nil, err
 		}
 		orgsOut = append(orgsOut, renderedOrg{name: AgencyOrg(a.ID), folder: Folder{UID: AgencyFolderUID(a.ID), Title: a.Title()},
-			dirs: "agency-" + slug(a.ID, 60), tenant: cfg.Tenants[a.ID], boards: []dashboard.Dashboard{d}})
+			dirs: "agency-" + tenancy.Slug(a.ID, 60), tenant: cfg.Tenants[a.ID], boards: []dashboard.Dashboard{d}})
 	}
 	ov, err := OverviewDashboard(opts...)
 	if err != nil {
@@ -157,7 +159,7 @@ func Render(outDir string, cfg RenderConfig, agencies []Agency, opts ...Option) 
 		if len(nets) == 0 {
 			nets = []string{"127.0.0.1", "::1"}
 		}
-		ts := []Tenant{cfg.ProjectOffice}
+		ts := []tenancy.Tenant{cfg.ProjectOffice}
 		ids := make([]string, 0, len(cfg.Tenants))
 		for id := range cfg.Tenants {
 			ids = append(ids, id)
@@ -166,13 +168,13 @@ func Render(outDir string, cfg RenderConfig, agencies []Agency, opts ...Option) 
 		var ddl []string
 		for _, id := range ids {
 			ts = append(ts, cfg.Tenants[id])
-			for _, s := range AgencyDDL(cfg.MainDB, cfg.Tenants[id]) {
+			for _, s := range tenancy.AgencyDDL(cfg.MainDB, cfg.Tenants[id]) {
 				ddl = append(ddl, s+";")
 			}
 		}
-		b.Files[filepath.Join("clickhouse", "users.d", UsersFile(cfg.MainDB))] = UsersXML(cfg.MainDB, ts, nets)
+		b.Files[filepath.Join("clickhouse", "users.d", tenancy.UsersFile(cfg.MainDB))] = tenancy.UsersXML(cfg.MainDB, ts, nets)
 		b.Files[filepath.Join("clickhouse", "agency_databases.sql")] = []byte("-- Agency databases (ClickHouse 18.16 and current): run as an admin user.\n" + strings.Join(ddl, "\n\n") + "\n")
-		b.Files[filepath.Join("clickhouse", "users_current_clickhouse.sql")] = []byte("-- The same users for current ClickHouse (SQL access control; 18.16 uses users.d instead).\n" + UsersSQL(ts, nets))
+		b.Files[filepath.Join("clickhouse", "users_current_clickhouse.sql")] = []byte("-- The same users for current ClickHouse (SQL access control; 18.16 uses users.d instead).\n" + tenancy.UsersSQL(ts, nets))
 	}
 	return b, nil
 }

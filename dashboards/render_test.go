@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/cxstar/cxstar/dashboards"
+	"github.com/cxstar/cxstar/tenancy"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -116,10 +117,10 @@ func TestAgencyDashboardShape(t *testing.T) {
 
 func TestRenderBundle(t *testing.T) {
 	secret := []byte("s")
-	po, _ := dashboards.ProjectOfficeTenant("cxstar", secret)
-	mvd, _ := dashboards.AgencyTenant("cxstar", "mvd", secret)
+	po, _ := tenancy.ProjectOfficeTenant("cxstar", secret)
+	mvd, _ := tenancy.AgencyTenant("cxstar", "mvd", secret)
 	cfg := dashboards.RenderConfig{ClickHouseHost: "ch", ClickHousePort: 9000, ProjectOffice: po,
-		Tenants: map[string]dashboards.Tenant{"mvd": mvd}, MainDB: "cxstar"}
+		Tenants: map[string]tenancy.Tenant{"mvd": mvd}, MainDB: "cxstar"}
 	b, err := dashboards.Render("/out", cfg, []dashboards.Agency{{ID: "mvd", Name: "МВД"}})
 	if err != nil {
 		t.Fatal(err)
@@ -167,30 +168,5 @@ func TestRenderBundle(t *testing.T) {
 	}
 	if !bytes.Contains(users, []byte("<allow_databases><database>cxstar__ag_mvd</database></allow_databases>")) {
 		t.Errorf("users file:\n%s", users)
-	}
-}
-
-func TestTenantNames(t *testing.T) {
-	s := []byte("k")
-	for _, c := range []struct{ id, user string }{
-		{"mvd", "cxstar__ag_mvd"},
-		{"fns.77", "cxstar__ag_fns_77_0670dab9"}, // printf fns.77 | sha256sum | cut -c1-8: distinct from fns_77
-		{"fns_77", "cxstar__ag_fns_77_ed077713"}, // printf fns_77 | sha256sum | cut -c1-8
-	} {
-		tn, err := dashboards.AgencyTenant("cxstar", c.id, s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if tn.User != c.user || tn.Database != c.user || len(tn.Password) != 32 {
-			t.Errorf("%s: %+v", c.id, tn)
-		}
-	}
-	if _, err := dashboards.AgencyTenant("cxstar", "MVD'; DROP", s); err == nil {
-		t.Error("an agency id with quotes was accepted")
-	}
-	a, _ := dashboards.AgencyTenant("cxstar", "mvd", []byte("k1"))
-	b, _ := dashboards.AgencyTenant("cxstar", "mvd", []byte("k2"))
-	if a.Password == b.Password {
-		t.Error("passwords do not depend on the secret")
 	}
 }

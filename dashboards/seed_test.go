@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"testing"
 	"time"
 
@@ -12,6 +13,8 @@ import (
 
 	"github.com/cxstar/cxstar/dashboards"
 	"github.com/cxstar/cxstar/internal/chtest"
+	"github.com/cxstar/cxstar/internal/store"
+	"github.com/cxstar/cxstar/tenancy"
 )
 
 // The demo-like data of the tests: two quarters, two agencies (one with a dot, as agency ids may
@@ -94,15 +97,42 @@ func usersDir() string {
 }
 
 // cleanupTenancy drops the agency databases and the users file when the test ends.
-func cleanupTenancy(t testing.TB, conn driver.Conn, cfg dashboards.TenancyConfig, agencies []dashboards.Agency) {
+func cleanupTenancy(t testing.TB, conn driver.Conn, cfg tenancy.Config, agencies []dashboards.Agency) {
 	t.Cleanup(func() {
 		if os.Getenv("CXSTAR_KEEP_TEST_DB") != "" {
 			return
 		}
-		_, ag, _ := cfg.Tenants(agencies)
+		_, ag, _ := cfg.Tenants(dashboards.IDs(agencies))
 		for _, tn := range ag {
 			_ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS `"+tn.Database+"`")
 		}
-		_ = os.Remove(filepath.Join(cfg.UsersDir, dashboards.UsersFile(cfg.MainDB)))
+		_ = os.Remove(filepath.Join(cfg.UsersDir, tenancy.UsersFile(cfg.MainDB)))
 	})
+}
+
+func mainDB(t testing.TB, dsn string) string {
+	o, err := store.Options(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o.Auth.Database
+}
+
+func agencyIDs(t testing.TB, c driver.Conn, sql string) []string {
+	t.Helper()
+	rows, err := c.Query(context.Background(), sql)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, s)
+	}
+	sort.Strings(ids)
+	return ids
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cxstar/cxstar/dashboards"
 	"github.com/cxstar/cxstar/internal/chtest"
+	"github.com/cxstar/cxstar/tenancy"
 )
 
 func TestExpandSQL(t *testing.T) {
@@ -70,13 +71,13 @@ func runAll(t *testing.T, c driver.Conn, d dashboard.Dashboard, vars map[string]
 func TestPanelSQLRuns(t *testing.T) {
 	conn, dsn := chtest.DB(t)
 	seed(t, conn, seedAgencies)
-	cfg := dashboards.TenancyConfig{MainDB: mainDB(t, dsn), UsersDir: usersDir(), Secret: []byte("sql-secret"), Addr: chtest.Addr()}
+	cfg := tenancy.Config{MainDB: mainDB(t, dsn), UsersDir: usersDir(), Secret: []byte("sql-secret"), Addr: chtest.Addr()}
 	cleanupTenancy(t, conn, cfg, seedAgencies)
-	po, ag, err := dashboards.ProvisionClickHouse(context.Background(), conn, cfg, seedAgencies)
+	po, ag, err := tenancy.Provision(context.Background(), conn, cfg, dashboards.IDs(seedAgencies))
 	if err != nil {
 		t.Fatal(err)
 	}
-	poc, err := dashboards.TenantConn(chtest.Addr(), po)
+	poc, err := tenancy.Conn(chtest.Addr(), po)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +90,7 @@ func TestPanelSQLRuns(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				c, err := dashboards.TenantConn(chtest.Addr(), tn)
+				c, err := tenancy.Conn(chtest.Addr(), tn)
 				if err != nil {
 					t.Fatal(err)
 				}

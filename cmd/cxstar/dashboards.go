@@ -17,6 +17,7 @@ import (
 
 	"github.com/cxstar/cxstar/dashboards"
 	"github.com/cxstar/cxstar/internal/store"
+	"github.com/cxstar/cxstar/tenancy"
 )
 
 const dashboardsUsage = `dashboards push|render|tenants [flags]
@@ -116,16 +117,16 @@ func runDashboards(ctx context.Context, args []string) error {
 		return errors.New("push needs a Grafana server admin with basic auth (--grafana-user/--grafana-password): a token is scoped to one organization and cannot create the per-agency organizations")
 	}
 	needDB := sub == "push" || len(agencies) == 0
-	secret, err := dashboards.LoadSecret(*f.secretFile)
+	secret, err := tenancy.LoadSecret(*f.secretFile)
 	if err != nil {
 		return err
 	}
-	tcfg := dashboards.TenancyConfig{MainDB: mainDB, UsersDir: *f.usersDir, Secret: secret, Networks: splitList(*f.networks)}
+	tcfg := tenancy.Config{MainDB: mainDB, UsersDir: *f.usersDir, Secret: secret, Networks: splitList(*f.networks)}
 	if len(opts.Addr) > 0 {
 		tcfg.Addr = opts.Addr[0]
 	}
-	var po dashboards.Tenant
-	var ag []dashboards.Tenant
+	var po tenancy.Tenant
+	var ag []tenancy.Tenant
 	if needDB {
 		c, err := store.Open(ctx, *f.dsn)
 		if err != nil {
@@ -141,30 +142,30 @@ func runDashboards(ctx context.Context, args []string) error {
 			}
 		}
 		if sub == "push" {
-			if po, ag, err = dashboards.ProvisionClickHouse(ctx, c, tcfg, agencies); err != nil {
+			if po, ag, err = tenancy.Provision(ctx, c, tcfg, dashboards.IDs(agencies)); err != nil {
 				return err
 			}
-			fmt.Fprintf(os.Stderr, "ClickHouse tenancy: %d agency users + Project Office in %s\n", len(ag), filepath.Join(tcfg.UsersDir, dashboards.UsersFile(mainDB)))
+			fmt.Fprintf(os.Stderr, "ClickHouse tenancy: %d agency users + Project Office in %s\n", len(ag), filepath.Join(tcfg.UsersDir, tenancy.UsersFile(mainDB)))
 		}
 	}
 	if po.User == "" {
-		if po, ag, err = tcfg.Tenants(agencies); err != nil {
+		if po, ag, err = tcfg.Tenants(dashboards.IDs(agencies)); err != nil {
 			return err
 		}
 	}
-	tenants := map[string]dashboards.Tenant{}
+	tenants := map[string]tenancy.Tenant{}
 	for _, t := range ag {
 		tenants[t.AgencyID] = t
 	}
 	if *f.sqlOut != "" {
-		if err := os.WriteFile(*f.sqlOut, []byte(dashboards.UsersSQL(append([]dashboards.Tenant{po}, ag...), tcfg.Networks)), 0o600); err != nil {
+		if err := os.WriteFile(*f.sqlOut, []byte(tenancy.UsersSQL(append([]tenancy.Tenant{po}, ag...), tcfg.Networks)), 0o600); err != nil {
 			return fmt.Errorf("write %s: %w", *f.sqlOut, err)
 		}
 	}
 	switch sub {
 	case "tenants":
 		fmt.Printf("%-16s  %-40s  %-40s  %s\n", "agency", "clickhouse user", "database", "password env (render YAML)")
-		for _, t := range append([]dashboards.Tenant{po}, ag...) {
+		for _, t := range append([]tenancy.Tenant{po}, ag...) {
 			id := t.AgencyID
 			if id == "" {
 				id = "(project office)"
@@ -242,7 +243,7 @@ func parseAgencies(s string) ([]dashboards.Agency, error) {
 	for _, item := range splitList(s) {
 		id, name, _ := strings.Cut(item, "=")
 		id = strings.TrimSpace(id)
-		if err := dashboards.ValidAgencyID(id); err != nil {
+		if err := tenancy.ValidAgencyID(id); err != nil {
 			return nil, fmt.Errorf("--agencies: %w", err)
 		}
 		if !seen[id] {
@@ -265,7 +266,7 @@ func agenciesFromAssessments(ctx context.Context, c driver.Conn) ([]dashboards.A
 		if err := rows.Scan(&id); err != nil {
 			return nil, err
 		}
-		if dashboards.ValidAgencyID(id) == nil {
+		if tenancy.ValidAgencyID(id) == nil {
 			out = append(out, dashboards.Agency{ID: id})
 		}
 	}

@@ -1,4 +1,13 @@
-package dashboards
+// Package tenancy keeps each agency to its own rows on the ClickHouse side: one read-only
+// ClickHouse user and one database per agency, holding copies of that agency's assessment rows
+// (fed by materialized views from the main tables), and a read-only Project Office user over
+// the main database. It is ClickHouse security, independent of Grafana: the dashboards package
+// points each Grafana organization's datasource at its tenant, and any other reader (a BI tool,
+// an analyst's client) gets the same boundary.
+//
+// Every statement runs on ClickHouse 18.16 (users in a users.d XML file) and on current
+// ClickHouse (the same users as SQL, see UsersSQL).
+package tenancy
 
 import (
 	"context"
@@ -34,6 +43,46 @@ type Tenant struct {
 
 var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,100}$`)
 
+var agencyIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+
+// ValidAgencyID reports whether id matches the event contract's agency_id pattern; only such ids
+// are put into SQL, user names and uids.
+func ValidAgencyID(id string) error {
+	if !agencyIDRe.MatchString(id) {
+		return fmt.Errorf("agency id %q does not match [a-z0-9][a-z0-9._-]{0,63} (docs/events.md)", id)
+	}
+	return nil
+}
+
+// Slug turns an agency id into at most max characters of [a-z0-9_], adding a short hash when
+// that changed or shortened it, so that different ids never share a slug.
+func Slug(id string, max int) string {
+	b := []byte(id)
+	changed := false
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			b[i] = '_'
+			changed = true
+		}
+	}
+	s := string(b)
+	if !changed && len(s) <= max {
+		return s
+	}
+	h := sha256.Sum256([]byte(id))
+	suffix := "_" + hex.EncodeToString(h[:4])
+	if len(s) > max-len(suffix) {
+		s = s[:max-len(suffix)]
+	}
+	return s + suffix
+}
+
+// sqlString quotes s as a ClickHouse string literal.
+func sqlString(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
+	return "'" + r.Replace(s) + "'"
+}
+
 // AgencyTenant returns agency id's tenant for the main database mainDB.
 func AgencyTenant(mainDB, id string, secret []byte) (Tenant, error) {
 	if err := ValidAgencyID(id); err != nil {
@@ -42,7 +91,7 @@ func AgencyTenant(mainDB, id string, secret []byte) (Tenant, error) {
 	if !identRe.MatchString(mainDB) {
 		return Tenant{}, fmt.Errorf("database name %q: use letters, digits and _ only", mainDB)
 	}
-	name := mainDB + "__ag_" + slug(id, 40)
+	name := mainDB + "__ag_" + Slug(id, 40)
 	return Tenant{AgencyID: id, User: name, Password: password(secret, name), Database: name}, nil
 }
 
@@ -188,8 +237,8 @@ func UsersSQL(tenants []Tenant, networks []string) string {
 	return b.String()
 }
 
-// TenancyConfig says where the ClickHouse side of the tenancy goes.
-type TenancyConfig struct {
+// Config says where the ClickHouse side of the tenancy goes.
+type Config struct {
 	// MainDB is the database with the assessments tables (the Project Office reads it).
 	MainDB string
 	// UsersDir is the ClickHouse server's users.d folder; UsersXML is written there.
@@ -203,12 +252,12 @@ type TenancyConfig struct {
 }
 
 // Tenants returns the Project Office tenant and one tenant per agency.
-func (c TenancyConfig) Tenants(agencies []Agency) (po Tenant, ag []Tenant, err error) {
+func (c Config) Tenants(agencyIDs []string) (po Tenant, ag []Tenant, err error) {
 	if po, err = ProjectOfficeTenant(c.MainDB, c.Secret); err != nil {
 		return po, nil, err
 	}
-	for _, a := range agencies {
-		t, err := AgencyTenant(c.MainDB, a.ID, c.Secret)
+	for _, id := range agencyIDs {
+		t, err := AgencyTenant(c.MainDB, id, c.Secret)
 		if err != nil {
 			return po, nil, err
 		}
@@ -217,14 +266,14 @@ func (c TenancyConfig) Tenants(agencies []Agency) (po Tenant, ag []Tenant, err e
 	return po, ag, nil
 }
 
-// ProvisionClickHouse creates the agency databases (AgencyDDL) through admin, writes UsersXML
+// Provision creates the agency databases (AgencyDDL) through admin, writes UsersXML
 // into c.UsersDir, and waits until every tenant can log in (the server reloads users.d by itself
 // within a few seconds). It returns the tenants.
-func ProvisionClickHouse(ctx context.Context, admin driver.Conn, c TenancyConfig, agencies []Agency) (Tenant, []Tenant, error) {
+func Provision(ctx context.Context, admin driver.Conn, c Config, agencyIDs []string) (Tenant, []Tenant, error) {
 	if len(c.Networks) == 0 {
 		c.Networks = []string{"127.0.0.1", "::1"}
 	}
-	po, ag, err := c.Tenants(agencies)
+	po, ag, err := c.Tenants(agencyIDs)
 	if err != nil {
 		return po, nil, err
 	}
@@ -284,7 +333,7 @@ func waitLogin(ctx context.Context, addr string, t Tenant) error {
 	deadline := time.Now().Add(30 * time.Second)
 	var last error
 	for time.Now().Before(deadline) {
-		last = TenantPing(ctx, addr, t)
+		last = Ping(ctx, addr, t)
 		if last == nil {
 			return nil
 		}
@@ -297,17 +346,17 @@ func waitLogin(ctx context.Context, addr string, t Tenant) error {
 	return fmt.Errorf("ClickHouse user %s cannot log in 30 s after writing users.d (is --ch-users-dir the users.d of the server on %s?): %w", t.User, addr, last)
 }
 
-// TenantConn opens a native-protocol connection to addr as tenant t.
-func TenantConn(addr string, t Tenant) (driver.Conn, error) {
+// Conn opens a native-protocol connection to addr as tenant t.
+func Conn(addr string, t Tenant) (driver.Conn, error) {
 	return clickhouse.Open(&clickhouse.Options{
 		Addr: []string{addr},
 		Auth: clickhouse.Auth{Database: t.Database, Username: t.User, Password: t.Password},
 	})
 }
 
-// TenantPing logs in as t and runs SELECT 1.
-func TenantPing(ctx context.Context, addr string, t Tenant) error {
-	c, err := TenantConn(addr, t)
+// Ping logs in as t and runs SELECT 1.
+func Ping(ctx context.Context, addr string, t Tenant) error {
+	c, err := Conn(addr, t)
 	if err != nil {
 		return err
 	}
@@ -315,8 +364,8 @@ func TenantPing(ctx context.Context, addr string, t Tenant) error {
 	return c.Ping(ctx)
 }
 
-// TenantMap indexes agency tenants by agency id, as PushConfig.Tenants and RenderConfig.Tenants want.
-func TenantMap(ag []Tenant) map[string]Tenant {
+// Map indexes agency tenants by agency id.
+func Map(ag []Tenant) map[string]Tenant {
 	m := make(map[string]Tenant, len(ag))
 	for _, t := range ag {
 		m[t.AgencyID] = t

@@ -1,4 +1,4 @@
-package dashboards_test
+package tenancy_test
 
 import (
 	"context"
@@ -8,9 +8,9 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/cxstar/cxstar/dashboards"
 	"github.com/cxstar/cxstar/internal/chtest"
 	"github.com/cxstar/cxstar/internal/store"
+	"github.com/cxstar/cxstar/tenancy"
 )
 
 func mainDB(t testing.TB, dsn string) string {
@@ -46,26 +46,26 @@ func TestTenancyClickHouse(t *testing.T) {
 	// Rows of the first two agencies exist before provisioning (copied by the backfill insert);
 	// the third agency's rows arrive afterwards (through the materialized views).
 	seed(t, conn, seedAgencies[:2])
-	cfg := dashboards.TenancyConfig{MainDB: mainDB(t, dsn), UsersDir: usersDir(), Secret: []byte("test-secret"), Addr: chtest.Addr()}
+	cfg := tenancy.Config{MainDB: mainDB(t, dsn), UsersDir: usersDir(), Secret: []byte("test-secret"), Addr: chtest.Addr()}
 	cleanupTenancy(t, conn, cfg, seedAgencies)
-	po, ag, err := dashboards.ProvisionClickHouse(ctx, conn, cfg, seedAgencies)
+	po, ag, err := tenancy.Provision(ctx, conn, cfg, seedAgencies)
 	if err != nil {
 		t.Fatal(err)
 	}
 	seed(t, conn, seedAgencies[2:])
 	// Provisioning twice changes nothing and does not duplicate rows.
-	if _, _, err := dashboards.ProvisionClickHouse(ctx, conn, cfg, seedAgencies); err != nil {
+	if _, _, err := tenancy.Provision(ctx, conn, cfg, seedAgencies); err != nil {
 		t.Fatal(err)
 	}
 
 	for i, tn := range ag {
-		c, err := dashboards.TenantConn(chtest.Addr(), tn)
+		c, err := tenancy.Conn(chtest.Addr(), tn)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		if got := agencyIDs(t, c, "SELECT DISTINCT agency_id FROM assessments_latest"); strings.Join(got, ",") != seedAgencies[i].ID {
-			t.Errorf("%s sees agencies %v in assessments_latest, want only %s", tn.User, got, seedAgencies[i].ID)
+		if got := agencyIDs(t, c, "SELECT DISTINCT agency_id FROM assessments_latest"); strings.Join(got, ",") != seedAgencies[i] {
+			t.Errorf("%s sees agencies %v in assessments_latest, want only %s", tn.User, got, seedAgencies[i])
 		}
 		// Latest run only: 2 quarters × 2 standards × 8 indicators = 32 rows (agency 0 also has a
 		// superseded run that must not show), and 32 × 2 dimensions × 2 ids = 128 detail rows.
@@ -105,7 +105,7 @@ func TestTenancyClickHouse(t *testing.T) {
 			}
 		}
 	}
-	c, err := dashboards.TenantConn(chtest.Addr(), po)
+	c, err := tenancy.Conn(chtest.Addr(), po)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,5 +115,30 @@ func TestTenancyClickHouse(t *testing.T) {
 	}
 	if err := c.Exec(ctx, "CREATE TABLE x (a UInt8) ENGINE = Memory"); err == nil {
 		t.Error("Project Office user can create tables; want read-only")
+	}
+}
+
+func TestTenantNames(t *testing.T) {
+	s := []byte("k")
+	for _, c := range []struct{ id, user string }{
+		{"mvd", "cxstar__ag_mvd"},
+		{"fns.77", "cxstar__ag_fns_77_0670dab9"}, // printf fns.77 | sha256sum | cut -c1-8: distinct from fns_77
+		{"fns_77", "cxstar__ag_fns_77_ed077713"}, // printf fns_77 | sha256sum | cut -c1-8
+	} {
+		tn, err := tenancy.AgencyTenant("cxstar", c.id, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tn.User != c.user || tn.Database != c.user || len(tn.Password) != 32 {
+			t.Errorf("%s: %+v", c.id, tn)
+		}
+	}
+	if _, err := tenancy.AgencyTenant("cxstar", "MVD'; DROP", s); err == nil {
+		t.Error("an agency id with quotes was accepted")
+	}
+	a, _ := tenancy.AgencyTenant("cxstar", "mvd", []byte("k1"))
+	b, _ := tenancy.AgencyTenant("cxstar", "mvd", []byte("k2"))
+	if a.Password == b.Password {
+		t.Error("passwords do not depend on the secret")
 	}
 }
