@@ -8,7 +8,6 @@ import (
 
 	"github.com/cxstar/cxstar/internal/benchkafka"
 	"github.com/cxstar/cxstar/internal/store"
-	"github.com/cxstar/cxstar/transform"
 )
 
 // withDatabase returns dsn with its database replaced by the suite's database plus suffix, so that
@@ -60,7 +59,7 @@ func runKafka(ctx context.Context, s *state) error {
 }
 
 // runAssess: transform.Assess (both standards) over generated ratings and service events,
-// beside one full scan of the same tables and columns (transform.BenchAssess).
+// beside one full scan of the same tables and columns (AssessVsScan).
 func runAssess(ctx context.Context, s *state) error {
 	dsn, err := withDatabase(s.o.DSN, "_assess")
 	if err != nil {
@@ -71,7 +70,7 @@ func runAssess(ctx context.Context, s *state) error {
 		return err
 	}
 	defer conn.Close()
-	r, err := transform.BenchAssess(ctx, conn, transform.BenchOptions{Ratings: s.o.AssessRows, ServiceEvents: s.o.AssessRows, Rounds: s.o.Runs, Generate: true})
+	r, err := AssessVsScan(ctx, conn, AssessOptions{Ratings: s.o.AssessRows, ServiceEvents: s.o.AssessRows, Rounds: s.o.Runs, Generate: true})
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cxstar/cxstar/ingest"
 	"github.com/cxstar/cxstar/metrics"
+	"github.com/cxstar/cxstar/registry"
 	"github.com/cxstar/cxstar/transform"
 )
 
@@ -82,13 +83,13 @@ func (f *feed) load(t *testing.T, conn driver.Conn, at time.Time) {
 }
 
 // importRegistry loads a registry file (JSON) with loaded_at = at.
-func importRegistry(t *testing.T, conn driver.Conn, doc string, at time.Time) transform.ImportStats {
+func importRegistry(t *testing.T, conn driver.Conn, doc string, at time.Time) registry.ImportStats {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), fmt.Sprintf("registry-%d.json", at.UnixNano()))
 	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	st, err := transform.ImportRegistry(context.Background(), conn, path, at)
+	st, err := registry.Import(context.Background(), conn, path, at)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/cxstar/cxstar/transform"
+	"github.com/cxstar/cxstar/registry"
 )
 
 // Capability ladders of the declaration-based indicators, in level order (the flags of
@@ -18,15 +18,15 @@ var (
 // `cxstar registry import`: the client scenarios, and per agency and quarter the capability
 // declarations of phone availability (both standards the agency serves) and appointment booking
 // (people), whose declared level follows the agency's quality and its drift.
-func (g *Generator) Registry() *transform.RegistryFile {
-	reg := &transform.RegistryFile{}
+func (g *Generator) Registry() *registry.File {
+	reg := &registry.File{}
 	for _, a := range g.agencyList {
 		for _, sc := range a.Scenarios {
 			std := "people"
 			if sc.ClientType == "business" {
 				std = "business"
 			}
-			reg.Scenarios = append(reg.Scenarios, transform.Scenario{
+			reg.Scenarios = append(reg.Scenarios, registry.Scenario{
 				ScenarioID: sc.ID, LifeSituationID: sc.LifeSituationID, OwnerAgencyID: sc.OwnerAgencyID, Standard: std,
 				Status: sc.Status, ApprovedAt: sc.ApprovedAt.Format(time.RFC3339), ProactivePossible: sc.ProactivePossible,
 				APIPossible: sc.APIPossible, ServiceIDs: append([]string(nil), sc.ServiceIDs...),
@@ -42,13 +42,13 @@ func (g *Generator) Registry() *transform.RegistryFile {
 		for qi, q := range g.quarters {
 			quality := clamp01(a.SatQuality + a.Drift*float64(qi))
 			for _, std := range stds {
-				reg.Declarations = append(reg.Declarations, transform.Declaration{
+				reg.Declarations = append(reg.Declarations, registry.Declaration{
 					AgencyID: a.ID, Quarter: q.String(), Standard: std, Indicator: "phone_availability",
 					Flags: ladder(phoneFlags, quality), Evidence: "simulated declaration",
 				})
 			}
 			if a.PersonShare > 0 {
-				reg.Declarations = append(reg.Declarations, transform.Declaration{
+				reg.Declarations = append(reg.Declarations, registry.Declaration{
 					AgencyID: a.ID, Quarter: q.String(), Standard: "people", Indicator: "appointment_booking",
 					Flags: ladder(bookingFlags, clamp01(a.EaseQuality+a.Drift*float64(qi))), Evidence: "simulated declaration",
 				})

@@ -19,7 +19,7 @@ import (
 	"github.com/cxstar/cxstar/internal/broker"
 	"github.com/cxstar/cxstar/internal/chtest"
 	"github.com/cxstar/cxstar/quarter"
-	"github.com/cxstar/cxstar/transform"
+	"github.com/cxstar/cxstar/registry"
 )
 
 // testNow is a fixed clock: the default period is then 2025Q4–2026Q3.
@@ -489,7 +489,7 @@ func TestRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	parsed, err := transform.ParseRegistry(data)
+	parsed, err := registry.Parse(data)
 	if err != nil {
 		t.Fatalf("the registry does not parse: %v", err)
 	}
@@ -533,7 +533,7 @@ func TestRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn, _ := chtest.DB(t)
-	st, err := transform.ImportRegistry(context.Background(), conn, path, testNow)
+	st, err := registry.Import(context.Background(), conn, path, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 
 	"github.com/cxstar/cxstar/ingest"
 	"github.com/cxstar/cxstar/metrics"
-	"github.com/cxstar/cxstar/transform"
+	"github.com/cxstar/cxstar/registry"
 )
 
 // refInd is the reference result of one indicator of one agency, quarter and standard.
@@ -752,7 +752,7 @@ func quarterEnd(q string, loc *time.Location) time.Time {
 //     satisfaction ≥ min_L» (2★ ≥ 60.1, 3★ ≥ 70.1, 4★ ≥ 80.1, 5★ > 90.0); «Phone satisfaction below
 //     min_n → the level is capped at 1★»; no declaration → NULL (R-NULL: «a capability not reported»).
 //   - appointment_booking (P-T2-7): cumulative capability flags.
-func (m *refModel) addRegistry(reg *transform.RegistryFile, quarters []string, loc *time.Location, bands map[metrics.Standard]*metrics.BandSet) {
+func (m *refModel) addRegistry(reg *registry.File, quarters []string, loc *time.Location, bands map[metrics.Standard]*metrics.BandSet) {
 	get := func(k refKey) map[string]*refInd {
 		r := m.Res[k]
 		if r == nil {

@@ -36,6 +36,7 @@ import (
 	"github.com/cxstar/cxstar/internal/chtest"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/quarter"
+	"github.com/cxstar/cxstar/registry"
 	"github.com/cxstar/cxstar/schemas"
 	"github.com/cxstar/cxstar/simulate"
 	"github.com/cxstar/cxstar/transform"
@@ -131,7 +132,7 @@ func crossCheck(t *testing.T, cfg crossConfig) {
 	if err := os.WriteFile(regPath, regJSON, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := transform.ImportRegistry(ctx, conn, regPath, now); err != nil {
+	if _, err := registry.Import(ctx, conn, regPath, now); err != nil {
 		t.Fatalf("registry import: %v", err)
 	}
 	quarters := []string{"2025Q4", "2026Q1", "2026Q2", "2026Q3", "2026Q4"}

@@ -15,6 +15,7 @@ import (
 	"github.com/cxstar/cxstar/ingest"
 	"github.com/cxstar/cxstar/internal/chtest"
 	"github.com/cxstar/cxstar/metrics"
+	"github.com/cxstar/cxstar/registry"
 )
 
 // fixedNow is after 2026Q3 + settle hours, so social-media answers have settled (A15).
@@ -289,7 +290,7 @@ func TestGolden(t *testing.T) {
 	if err := os.WriteFile(regPath, []byte(reg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ImportRegistry(ctx, conn, regPath, fixedNow); err != nil {
+	if _, err := registry.Import(ctx, conn, regPath, fixedNow); err != nil {
 		t.Fatal(err)
 	}
 

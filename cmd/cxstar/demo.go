@@ -23,6 +23,7 @@ import (
 	"github.com/cxstar/cxstar/internal/secret"
 	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/metrics"
+	"github.com/cxstar/cxstar/registry"
 	"github.com/cxstar/cxstar/report"
 	"github.com/cxstar/cxstar/simulate"
 	"github.com/cxstar/cxstar/transform"
@@ -158,7 +159,7 @@ func demo(ctx context.Context, cfg demoConfig, w io.Writer) (*demoResult, error)
 		return res, err
 	}
 	res.Files = append(res.Files, regPath)
-	is, err := transform.ImportRegistry(ctx, conn, regPath, time.Now())
+	is, err := registry.Import(ctx, conn, regPath, time.Now())
 	if err != nil {
 		return res, err
 	}

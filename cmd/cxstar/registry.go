@@ -6,13 +6,13 @@ import (
 	"time"
 
 	"github.com/cxstar/cxstar/internal/store"
-	"github.com/cxstar/cxstar/transform"
+	"github.com/cxstar/cxstar/registry"
 )
 
 func runRegistry(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] != "import" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Println("Usage: cxstar registry import [--clickhouse DSN] FILE...\n\nLoads client scenarios and capability declarations (JSON or YAML, format in schemas/README.md,\nexample transform/testdata/registry.example.json) as a new version.")
+			fmt.Println("Usage: cxstar registry import [--clickhouse DSN] FILE...\n\nLoads client scenarios and capability declarations (JSON or YAML, format in schemas/README.md,\nexample registry/testdata/registry.example.json) as a new version.")
 			return nil
 		}
 		return fmt.Errorf("usage: cxstar registry import FILE... (see cxstar registry --help)")
@@ -31,7 +31,7 @@ func runRegistry(ctx context.Context, args []string) error {
 	}
 	defer conn.Close()
 	for _, path := range fs.Args() {
-		st, err := transform.ImportRegistry(ctx, conn, path, time.Now())
+		st, err := registry.Import(ctx, conn, path, time.Now())
 		if err != nil {
 			return err
 		}

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/cxstar/cxstar/internal/broker"
-	"github.com/cxstar/cxstar/transform"
+	"github.com/cxstar/cxstar/registry"
 )
 
 // TestSimulateCommand writes files with fixed quarters twice (byte-identical) and publishes the
@@ -33,7 +33,7 @@ func TestSimulateCommand(t *testing.T) {
 		}
 	}
 	reg, _ := os.ReadFile(filepath.Join(a, "registry.json"))
-	if _, err := transform.ParseRegistry(reg); err != nil {
+	if _, err := registry.Parse(reg); err != nil {
 		t.Errorf("registry.json: %v", err)
 	}
 	if err := runSimulate(context.Background(), args(a, "--from", "2026Q3")); err == nil {

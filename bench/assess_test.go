@@ -1,4 +1,4 @@
-package transform
+package bench
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 // (CXSTAR_BENCH_ROWS overrides the count per table) and reports the assessment time beside a full
 // scan of the same columns, measured in the same run:
 //
-//	go test -run '^$' -bench BenchmarkAssess -benchtime 1x ./transform
+//	go test -run '^$' -bench BenchmarkAssess -benchtime 1x ./bench
 func BenchmarkAssess(b *testing.B) {
 	rows := int64(10_000_000)
 	if v, err := strconv.ParseInt(os.Getenv("CXSTAR_BENCH_ROWS"), 10, 64); err == nil && v > 0 {
@@ -23,7 +23,7 @@ func BenchmarkAssess(b *testing.B) {
 	ctx := context.Background()
 	generate := true
 	for i := 0; i < b.N; i++ {
-		res, err := BenchAssess(ctx, conn, BenchOptions{Ratings: rows, ServiceEvents: rows, Rounds: 3, Generate: generate})
+		res, err := AssessVsScan(ctx, conn, AssessOptions{Ratings: rows, ServiceEvents: rows, Rounds: 3, Generate: generate})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,8 +1,14 @@
-package transform
+// Package registry loads the reference data of the assessment: the client-scenario registry of
+// life situations and the agencies' capability declarations, checked and appended as a new
+// version to registry_scenarios and capability_declarations (`cxstar registry import`). The
+// transform package reads them back per quarter.
+package registry
 
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"sort"
@@ -16,9 +22,9 @@ import (
 	"github.com/cxstar/cxstar/quarter"
 )
 
-// RegistryFile is the format of `cxstar registry import FILE` (JSON or YAML; see
-// transform/testdata/registry.example.json and schemas/README.md).
-type RegistryFile struct {
+// File is the format of `cxstar registry import FILE` (JSON or YAML; see
+// registry/testdata/registry.example.json and schemas/README.md).
+type File struct {
 	Scenarios    []Scenario    `yaml:"scenarios" json:"scenarios"`
 	Declarations []Declaration `yaml:"declarations" json:"declarations"`
 }
@@ -60,11 +66,11 @@ type ImportStats struct {
 	Declarations int
 }
 
-// ParseRegistry decodes and validates a registry file; every problem is reported with its entry.
-func ParseRegistry(data []byte) (*RegistryFile, error) {
+// Parse decodes and validates a registry file; every problem is reported with its entry.
+func Parse(data []byte) (*File, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	var f RegistryFile
+	var f File
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("decode registry file (JSON or YAML with scenarios and declarations): %w", err)
 	}
@@ -155,18 +161,18 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// ImportRegistry loads a registry file into registry_scenarios and capability_declarations as a new
+// Import loads a registry file into registry_scenarios and capability_declarations as a new
 // version (load_id, loaded_at = now); readers take the newest row per key.
-func ImportRegistry(ctx context.Context, conn driver.Conn, path string, now time.Time) (ImportStats, error) {
+func Import(ctx context.Context, conn driver.Conn, path string, now time.Time) (ImportStats, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return ImportStats{}, fmt.Errorf("read registry file: %w", err)
 	}
-	f, err := ParseRegistry(data)
+	f, err := Parse(data)
 	if err != nil {
 		return ImportStats{}, fmt.Errorf("%s: %w", path, err)
 	}
-	st := ImportStats{LoadID: newRunID(), Scenarios: len(f.Scenarios), Declarations: len(f.Declarations)}
+	st := ImportStats{LoadID: newLoadID(), Scenarios: len(f.Scenarios), Declarations: len(f.Declarations)}
 	loaded := now.UTC().Truncate(time.Second)
 	if len(f.Scenarios) > 0 {
 		b, err := conn.PrepareBatch(ctx, "INSERT INTO registry_scenarios (load_id, loaded_at, scenario_id, life_situation_id, owner_agency_id, participating_agency_ids, standard, status, approved_at, proactive_possible, api_possible, service_ids, source)")
@@ -229,4 +235,11 @@ func b2u(b bool) uint8 {
 		return 1
 	}
 	return 0
+}
+
+// newLoadID is the load_id of one import: the wall-clock time and 8 random bytes.
+func newLoadID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
 }

@@ -1,4 +1,4 @@
-package transform
+package bench
 
 import (
 	"context"
@@ -10,22 +10,23 @@ import (
 
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/quarter"
+	"github.com/cxstar/cxstar/transform"
 )
 
-// BenchOptions configures BenchAssess.
-type BenchOptions struct {
+// AssessOptions configures AssessVsScan.
+type AssessOptions struct {
 	// Ratings and ServiceEvents are the numbers of rows generated (default 10 M each).
 	Ratings, ServiceEvents int64
 	// Rounds is how many times the scan and the assessment each run; medians are reported (default 3).
 	Rounds int
 	// Quarter is the quarter the rows fall into (default 2026Q3); a tenth of them falls outside it.
 	Quarter string
-	// Generate inserts the rows first (default true in BenchAssess callers; set false to reuse them).
+	// Generate inserts the rows first (set false to reuse the rows of an earlier run).
 	Generate bool
 }
 
-// BenchResult holds the medians of one BenchAssess run.
-type BenchResult struct {
+// AssessResult holds the medians of one AssessVsScan run.
+type AssessResult struct {
 	Ratings, ServiceEvents int64         // rows in the tables
 	Generate               time.Duration // time to insert the rows (0 when reused)
 	Scan                   time.Duration // median of one full scan of both tables (count() … WHERE on the same columns)
@@ -35,15 +36,15 @@ type BenchResult struct {
 }
 
 // String formats the result for `cxstar bench` and test logs.
-func (r BenchResult) String() string {
+func (r AssessResult) String() string {
 	return fmt.Sprintf("assess over %d ratings + %d service events: median %v; full scan of the same columns: median %v; ratio %.2f× (target ≤ 5×); generate %v; scans %v; assesses %v",
 		r.Ratings, r.ServiceEvents, r.Assess.Round(time.Millisecond), r.Scan.Round(time.Millisecond), r.Ratio, r.Generate.Round(time.Millisecond), r.Scans, r.Assesses)
 }
 
-// BenchAssess measures Assess against a full scan in the same run, on rows generated inside
-// ClickHouse with INSERT … SELECT FROM numbers() in the connection's database (use a scratch one:
-// it appends to ratings and service_events).
-func BenchAssess(ctx context.Context, conn driver.Conn, o BenchOptions) (BenchResult, error) {
+// AssessVsScan measures transform.Assess against a full scan in the same run, on rows generated
+// inside ClickHouse with INSERT … SELECT FROM numbers() in the connection's database (use a
+// scratch one: it appends to ratings and service_events).
+func AssessVsScan(ctx context.Context, conn driver.Conn, o AssessOptions) (AssessResult, error) {
 	if o.Ratings <= 0 {
 		o.Ratings = 10_000_000
 	}
@@ -58,17 +59,17 @@ func BenchAssess(ctx context.Context, conn driver.Conn, o BenchOptions) (BenchRe
 	}
 	bands, err := metrics.DefaultBands(metrics.People)
 	if err != nil {
-		return BenchResult{}, err
+		return AssessResult{}, err
 	}
 	loc, err := metrics.QuarterLocation("", bands)
 	if err != nil {
-		return BenchResult{}, err
+		return AssessResult{}, err
 	}
 	q, err := quarter.Parse(o.Quarter, loc)
 	if err != nil {
-		return BenchResult{}, err
+		return AssessResult{}, err
 	}
-	var res BenchResult
+	var res AssessResult
 	// Rows spread over the quarter plus 28 days before it (repeat lookback) and a little after.
 	start := q.Start().Add(-28 * 24 * time.Hour).Unix()
 	span := q.End().Add(7*24*time.Hour).Unix() - start
@@ -122,7 +123,7 @@ FROM numbers(%[3]d)`, start, span, o.ServiceEvents)
 		}
 		res.Ratings, res.ServiceEvents = int64(r), int64(s)
 	}
-	qs, qe, lb := ts(q.Start()), ts(q.End()), ts(q.Start().Add(-28*24*time.Hour))
+	qs, qe, lb := chTime(q.Start()), chTime(q.End()), chTime(q.Start().Add(-28*24*time.Hour))
 	// The full scan reads the columns the assessment reads, with the same time filters.
 	scans := []string{
 		fmt.Sprintf(`SELECT count() FROM ratings WHERE occurred_at >= %s AND occurred_at < %s
@@ -140,19 +141,22 @@ FROM numbers(%[3]d)`, start, span, o.ServiceEvents)
 		}
 		res.Scans = append(res.Scans, time.Since(t0).Round(time.Millisecond))
 		t0 = time.Now()
-		if _, err := Assess(ctx, conn, Request{Quarter: o.Quarter, Now: func() time.Time { return q.End().Add(48 * time.Hour) }}); err != nil {
+		if _, err := transform.Assess(ctx, conn, transform.Request{Quarter: o.Quarter, Now: func() time.Time { return q.End().Add(48 * time.Hour) }}); err != nil {
 			return res, fmt.Errorf("assess: %w", err)
 		}
 		res.Assesses = append(res.Assesses, time.Since(t0).Round(time.Millisecond))
 	}
-	res.Scan, res.Assess = median(res.Scans), median(res.Assesses)
+	res.Scan, res.Assess = medianDuration(res.Scans), medianDuration(res.Assesses)
 	if res.Scan > 0 {
 		res.Ratio = float64(res.Assess) / float64(res.Scan)
 	}
 	return res, nil
 }
 
-func median(d []time.Duration) time.Duration {
+// chTime is a ClickHouse DateTime literal of an instant.
+func chTime(t time.Time) string { return fmt.Sprintf("toDateTime(%d)", t.Unix()) }
+
+func medianDuration(d []time.Duration) time.Duration {
 	if len(d) == 0 {
 		return 0
 	}
