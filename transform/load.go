@@ -1,0 +1,302 @@
+package transform
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cxstar/cxstar/metrics"
+	"github.com/cxstar/cxstar/quarter"
+)
+
+type counts struct{ n, pos, prom, det int64 }
+
+func (c *counts) add(o counts) { c.n += o.n; c.pos += o.pos; c.prom += o.prom; c.det += o.det }
+
+type questionAgg struct {
+	total, digital      counts
+	bySvc, byLS         map[string]*counts
+	digitalSvc, digitLS map[string]*counts
+}
+
+type serviceRow struct {
+	serviceID, ls, kind                    string
+	active, inScenario, submitted, repeats int64
+}
+
+type registryAgg struct{ scenarios, approved, proactive, api int64 }
+
+type declaration struct {
+	flags   map[string]bool
+	metrics map[string]metrics.Decimal
+	value   *metrics.Decimal
+	num     int64
+	den     int64
+}
+
+type agencyData struct {
+	ratings      map[string]*questionAgg
+	services     []serviceRow
+	appeals      map[string][]int64 // class → response seconds, −1 = unanswered
+	registry     *registryAgg
+	declarations map[string]*declaration
+	// present: the agency has events or declarations in the quarter, or approved scenarios; only
+	// present agencies are reported (plus Request.Agency).
+	present bool
+	// deadlines: written-appeal acknowledgements and the registry services of scenario coverage.
+	deadlines deadlineData
+}
+
+type key struct {
+	std    metrics.Standard
+	agency string
+}
+
+// errInputs reports counts whose names are missing from a names table of migration 022: the
+// assessment inputs disagree with each other, and the run stops rather than drop those counts.
+func errInputs(table string) error {
+	return fmt.Errorf("assessment inputs: counts without a row in %s (the derived tables of migration 022 are out of step): "+
+		"truncate rating_answers, rating_groups, client_service_events and service_groups, run the INSERT … SELECT statements "+
+		"at the end of schemas/migrations/022_indicator_inputs.sql, then assess again", table)
+}
+
+func standardOf(clientType string) metrics.Standard {
+	if clientType == "business" {
+		return metrics.Business
+	}
+	return metrics.People
+}
+
+func dataFor(data map[key]*agencyData, std metrics.Standard, agency string) *agencyData {
+	k := key{std, agency}
+	d := data[k]
+	if d == nil {
+		d = &agencyData{ratings: map[string]*questionAgg{}, appeals: map[string][]int64{}, declarations: map[string]*declaration{}}
+		data[k] = d
+	}
+	return d
+}
+
+func timed(query string, start time.Time) {
+	assessSeconds.WithLabelValues(query).Observe(time.Since(start).Seconds())
+}
+
+// loader folds the rows of the aggregation queries of one quarter into data; each load… method
+// runs one embedded SQL file.
+type loader struct {
+	conn driver.Conn
+	vars map[string]string
+	want map[metrics.Standard]bool
+	data map[key]*agencyData
+}
+
+// load runs the aggregation queries of one quarter and folds their rows into data.
+func load(ctx context.Context, conn driver.Conn, q quarter.Quarter, p metrics.Parameters, agency string, want map[metrics.Standard]bool, data map[key]*agencyData) error {
+	l := &loader{conn: conn, vars: queryVars(q, p, agency), want: want, data: data}
+	for _, f := range []func(context.Context) error{l.loadRatings, l.loadServices, l.loadAppeals, l.loadRegistry, l.loadDeclarations} {
+		if err := f(ctx); err != nil {
+			return err
+		}
+	}
+	return loadDeadlines(ctx, conn, q, p, l.vars, want, data)
+}
+
+// queryVars are the values of the {{NAME}} placeholders of the embedded queries.
+func queryVars(q quarter.Quarter, p metrics.Parameters, agency string) map[string]string {
+	agencyFilter := ""
+	if agency != "" {
+		agencyFilter = "AND agency_id = " + quote(agency)
+	}
+	automated := "automated = 0"
+	if p.AllowAutomatedReplies {
+		automated = "1"
+	}
+	window := int64(p.RepeatWindowDays) * 24 * 3600
+	lookback := q.Start().Add(-time.Duration(window) * time.Second)
+	return map[string]string{
+		"QS": ts(q.Start()),
+		"QE": ts(q.End()),
+		// The same instants as unix seconds, in the packed form of the tables of migration 022
+		// (seconds << 32), and the UTC months (partitions) that hold them.
+		"QS_S":           strconv.FormatInt(q.Start().Unix(), 10),
+		"QS_V":           strconv.FormatUint(uint64(q.Start().Unix())<<32, 10),
+		"QE_V":           strconv.FormatUint(uint64(q.End().Unix())<<32, 10),
+		"LOOKBACK_V":     strconv.FormatUint(uint64(lookback.Unix())<<32, 10),
+		"LOOKBACK_MONTH": month(lookback),
+		"QE_MONTH":       month(q.End().Add(-time.Second)),
+		"SETTLE":         ts(q.End().Add(time.Duration(p.SettleHours) * time.Hour)),
+		"WINDOW":         strconv.FormatInt(window, 10),
+		"AGENCY":         agencyFilter,
+		"DIGITAL":        array(p.DigitalChannels),
+		"SOCIAL":         array(p.SocialChannels),
+		"EXCLUDED":       array(p.RepeatExcludedServices),
+		"AUTOMATED":      automated,
+		"QUARTER":        quote(q.String()),
+		"OWNER":          strings.Replace(agencyFilter, "agency_id", "owner_agency_id", 1),
+	}
+}
+
+// query runs one embedded query, scans each row into dest and calls fold; name labels its errors
+// and its cxstar_assess_query_seconds series.
+func (l *loader) query(ctx context.Context, name, label, sql string, dest []any, fold func() error) error {
+	start := time.Now()
+	rows, err := l.conn.Query(ctx, render(sql, l.vars))
+	if err != nil {
+		return fmt.Errorf("%s query: %w (run `cxstar migrate` and check ClickHouse)", name, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return fmt.Errorf("%s query: scan: %w", name, err)
+		}
+		if err := fold(); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s query: %w", name, err)
+	}
+	timed(label, start)
+	return nil
+}
+
+// loadRatings runs sql/ratings.sql: answer counts per question, service, life situation and
+// digital channel.
+func (l *loader) loadRatings(ctx context.Context) error {
+	var ag, ct, question, svc, ls string
+	var digital uint8
+	var n, pos, prom, det uint64
+	return l.query(ctx, "ratings", "ratings", ratingsSQL, []any{&ag, &ct, &question, &svc, &ls, &digital, &n, &pos, &prom, &det}, func() error {
+		if ag == "" {
+			return errInputs("rating_groups")
+		}
+		std := standardOf(ct)
+		if !l.want[std] {
+			return nil
+		}
+		c := counts{int64(n), int64(pos), int64(prom), int64(det)}
+		d := dataFor(l.data, std, ag)
+		d.present = true
+		qa := d.ratings[question]
+		if qa == nil {
+			qa = &questionAgg{bySvc: map[string]*counts{}, byLS: map[string]*counts{}, digitalSvc: map[string]*counts{}, digitLS: map[string]*counts{}}
+			d.ratings[question] = qa
+		}
+		qa.total.add(c)
+		addTo(qa.bySvc, svc, c)
+		addTo(qa.byLS, ls, c)
+		if digital == 1 {
+			qa.digital.add(c)
+			addTo(qa.digitalSvc, svc, c)
+			addTo(qa.digitLS, ls, c)
+		}
+		return nil
+	})
+}
+
+// loadServices runs sql/services.sql: requests per service with their scenario and repeat counts.
+func (l *loader) loadServices(ctx context.Context) error {
+	var ag, ct, svc, ls, kind string
+	var active, inScen, sub, rep uint64
+	return l.query(ctx, "service events", "services", servicesSQL, []any{&ag, &ct, &svc, &ls, &kind, &active, &inScen, &sub, &rep}, func() error {
+		if ag == "" {
+			return errInputs("service_groups")
+		}
+		std := standardOf(ct)
+		if !l.want[std] {
+			return nil
+		}
+		d := dataFor(l.data, std, ag)
+		d.present = true
+		d.services = append(d.services, serviceRow{svc, ls, kind, int64(active), int64(inScen), int64(sub), int64(rep)})
+		return nil
+	})
+}
+
+// loadAppeals runs sql/appeals.sql: the response seconds of every message per class.
+func (l *loader) loadAppeals(ctx context.Context) error {
+	var ag, ct, class string
+	var secs []int64
+	return l.query(ctx, "appeals", "appeals", appealsSQL, []any{&ag, &ct, &class, &secs}, func() error {
+		std := standardOf(ct)
+		if !l.want[std] {
+			return nil
+		}
+		d := dataFor(l.data, std, ag)
+		d.present = true
+		d.appeals[class] = append(d.appeals[class], secs...)
+		return nil
+	})
+}
+
+// loadRegistry runs sql/registry.sql: approved, proactive and API scenarios per agency.
+func (l *loader) loadRegistry(ctx context.Context) error {
+	var ag, stdName string
+	var scen, appr, pro, api uint64
+	return l.query(ctx, "registry", "registry", registrySQL, []any{&ag, &stdName, &scen, &appr, &pro, &api}, func() error {
+		for std := range l.want {
+			if stdName != "" && stdName != string(std) {
+				continue // '' = the scenario applies to both standards
+			}
+			d := dataFor(l.data, std, ag)
+			if d.registry == nil {
+				d.registry = &registryAgg{}
+			}
+			d.registry.scenarios += int64(scen)
+			d.registry.approved += int64(appr)
+			d.registry.proactive += int64(pro)
+			d.registry.api += int64(api)
+			d.present = d.present || appr > 0
+		}
+		return nil
+	})
+}
+
+// loadDeclarations runs sql/declarations.sql: the latest declaration per agency and indicator.
+func (l *loader) loadDeclarations(ctx context.Context) error {
+	var ag, stdName, ind, value string
+	var flags, names, values []string
+	var num, den int64
+	return l.query(ctx, "declarations", "declarations", declarationsSQL, []any{&ag, &stdName, &ind, &flags, &names, &values, &value, &num, &den}, func() error {
+		std := metrics.Standard(stdName)
+		if !l.want[std] {
+			return nil
+		}
+		decl := &declaration{flags: map[string]bool{}, metrics: map[string]metrics.Decimal{}, num: num, den: den}
+		for _, f := range flags {
+			decl.flags[f] = true
+		}
+		for i := range names {
+			if i < len(values) {
+				if v, err := metrics.ParseDecimal(values[i]); err == nil {
+					decl.metrics[names[i]] = v
+				}
+			}
+		}
+		if value != "" {
+			if v, err := metrics.ParseDecimal(value); err == nil {
+				decl.value = &v
+			}
+		}
+		d := dataFor(l.data, std, ag)
+		d.present = true
+		d.declarations[ind] = decl
+		return nil
+	})
+}
+
+func addTo(m map[string]*counts, id string, c counts) {
+	if id == "" {
+		return
+	}
+	x := m[id]
+	if x == nil {
+		x = &counts{}
+		m[id] = x
+	}
+	x.add(c)
+}
