@@ -81,6 +81,33 @@ const (
 	KindResponseTime Kind = "response_time"
 )
 
+// Counts says which counts of the assessment inputs feed an indicator: transform builds the
+// indicator's input from them. Left out in catalog.yaml it is CountMessages for the
+// response_time kind, CountAnswers for an indicator with questions, and CountDeclared otherwise.
+type Counts string
+
+const (
+	// CountAnswers: the answers to the indicator's questions (a share of positive answers, an
+	// NPS, or an NPS per service, by kind).
+	CountAnswers Counts = "answers"
+	// CountDigitalAnswers: the answers to the indicator's questions given in a digital channel
+	// (parameters.digital_channels).
+	CountDigitalAnswers Counts = "digital_answers"
+	// CountScenarioServices: the services with requests, and those of them provided within a
+	// client scenario.
+	CountScenarioServices Counts = "scenario_services"
+	// CountRepeatRequests: the submitted requests, and the repeats among them.
+	CountRepeatRequests Counts = "repeat_requests"
+	// CountProactiveScenarios: the approved client scenarios, and those that run proactively.
+	CountProactiveScenarios Counts = "proactive_scenarios"
+	// CountAPIScenarios: the approved client scenarios, and those available over an API.
+	CountAPIScenarios Counts = "api_scenarios"
+	// CountMessages: the social-media messages and their response times per class.
+	CountMessages Counts = "messages"
+	// CountDeclared: the agency's declaration for the quarter (a value, or num and den).
+	CountDeclared Counts = "declared"
+)
+
 // Source is where an indicator's data come from (docs/indicators.md).
 type Source string
 
@@ -159,6 +186,7 @@ type Indicator struct {
 	Scale     string    `yaml:"scale" json:"scale"` // human-readable range, e.g. "0–100 %"
 	Direction Direction `yaml:"direction" json:"direction"`
 	Kind      Kind      `yaml:"kind" json:"kind"`
+	Counts    Counts    `yaml:"counts,omitempty" json:"counts"` // what feeds the value; see Counts for the default
 	Sample    Sample    `yaml:"sample" json:"sample"`
 	CI        CIMethod  `yaml:"ci" json:"ci"`
 
@@ -338,6 +366,25 @@ func validateIndicator(ind *Indicator) error {
 	case KindShare, KindNPS, KindNPSServiceShare, KindRelativeChange, KindCapability, KindResponseTime:
 	default:
 		bad("kind %q is unknown", ind.Kind)
+	}
+	if ind.Counts == "" {
+		switch {
+		case ind.Kind == KindResponseTime:
+			ind.Counts = CountMessages
+		case len(ind.Questions) > 0:
+			ind.Counts = CountAnswers
+		default:
+			ind.Counts = CountDeclared
+		}
+	}
+	switch ind.Counts {
+	case CountAnswers, CountDigitalAnswers:
+		if len(ind.Questions) == 0 {
+			bad("counts %q needs questions", ind.Counts)
+		}
+	case CountScenarioServices, CountRepeatRequests, CountProactiveScenarios, CountAPIScenarios, CountMessages, CountDeclared:
+	default:
+		bad("counts %q is unknown", ind.Counts)
 	}
 	switch ind.Sample {
 	case SampleSurvey, SampleServiceNPS, SampleCensus, SampleNone:

@@ -185,7 +185,7 @@ func assess(ctx context.Context, conn driver.Conn, req Request) (*Run, error) {
 			for _, ind := range metrics.DefaultCatalog().ByStandard(std) {
 				in, details := inputFor(ind, b, d, hold)
 				source := ""
-				if ind.Code == "scenario_coverage" {
+				if ind.Counts == metrics.CountScenarioServices {
 					in, source = coverageSource(b, d, in)
 				}
 				res := b.Evaluate(ind, in)

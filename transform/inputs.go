@@ -8,198 +8,238 @@ import (
 )
 
 // inputFor turns the aggregated rows of one agency into the Evaluate input of one indicator and
-// its drill-down values per service and per life situation.
+// its drill-down values per service and per life situation, from the counts the catalog names
+// for it (metrics.Counts) and, for answers, its kind.
 func inputFor(ind *metrics.Indicator, b *metrics.BandSet, d *agencyData, hold string) (metrics.Input, []Detail) {
-	p := b.Parameters
-	var in metrics.Input
-	var details []Detail
+	x := &inputs{p: b.Parameters, d: d}
 	decl := d.declarations[ind.Code]
 	if decl != nil {
-		in.Declared = true
-		in.Flags, in.Metrics = decl.flags, decl.metrics
+		x.in.Declared = true
+		x.in.Flags, x.in.Metrics = decl.flags, decl.metrics
 	}
-	shareDetail := func(dim, id string, num, den int64) {
-		if id == "" || den <= 0 {
-			return
+	switch ind.Counts {
+	case metrics.CountAnswers, metrics.CountDigitalAnswers:
+		x.answers(ind, ind.Counts == metrics.CountDigitalAnswers)
+	case metrics.CountScenarioServices:
+		x.scenarioServices(b.Standard)
+	case metrics.CountRepeatRequests:
+		x.repeatRequests()
+	case metrics.CountProactiveScenarios, metrics.CountAPIScenarios:
+		x.scenarios(ind.Counts == metrics.CountAPIScenarios)
+	case metrics.CountMessages:
+		x.messages(b.Indicators[ind.Code], hold)
+	case metrics.CountDeclared:
+		if decl != nil && ind.Kind != metrics.KindCapability { // registry / external shares
+			x.in.Value = decl.value
+			x.in.Num, x.in.Den = decl.num, decl.den
 		}
-		v, _ := metrics.SharePct(num, den)
-		v = v.Round(p.Decimals)
-		dt := Detail{Dimension: dim, DimensionID: id, Value: &v, N: den}
-		if iv, err := metrics.Wilson(num, den, p.CIZ); err == nil {
-			dt.CILow, dt.CIHigh = dec(iv.Low, p.Decimals), dec(iv.High, p.Decimals)
-		}
-		details = append(details, dt)
 	}
-	npsDetail := func(dim, id string, c counts) {
-		if id == "" || c.n <= 0 {
-			return
-		}
-		v, _ := metrics.NPS(c.prom, c.det, c.n)
-		v = v.Round(p.Decimals)
-		dt := Detail{Dimension: dim, DimensionID: id, Value: &v, N: c.n}
-		if iv, err := metrics.NPSInterval(c.prom, c.det, c.n, p.CIZ); err == nil {
-			dt.CILow, dt.CIHigh = dec(iv.Low, p.Decimals), dec(iv.High, p.Decimals)
-		}
-		details = append(details, dt)
+	return x.in, x.details
+}
+
+// inputs builds one indicator's input and drill-down values from one agency's rows.
+type inputs struct {
+	p       metrics.Parameters
+	d       *agencyData
+	in      metrics.Input
+	details []Detail
+}
+
+// shareDetail adds the drill-down share num/den of one service or life situation.
+func (x *inputs) shareDetail(dim, id string, num, den int64) {
+	if id == "" || den <= 0 {
+		return
 	}
-	pooled := func(questions []string) (tot counts, bySvc, byLS map[string]*counts) {
-		bySvc, byLS = map[string]*counts{}, map[string]*counts{}
-		for _, q := range questions {
-			qa := d.ratings[q]
-			if qa == nil {
-				continue
+	v, _ := metrics.SharePct(num, den)
+	v = v.Round(x.p.Decimals)
+	dt := Detail{Dimension: dim, DimensionID: id, Value: &v, N: den}
+	if iv, err := metrics.Wilson(num, den, x.p.CIZ); err == nil {
+		dt.CILow, dt.CIHigh = dec(iv.Low, x.p.Decimals), dec(iv.High, x.p.Decimals)
+	}
+	x.details = append(x.details, dt)
+}
+
+// npsDetail adds the drill-down NPS of one service or life situation.
+func (x *inputs) npsDetail(dim, id string, c counts) {
+	if id == "" || c.n <= 0 {
+		return
+	}
+	v, _ := metrics.NPS(c.prom, c.det, c.n)
+	v = v.Round(x.p.Decimals)
+	dt := Detail{Dimension: dim, DimensionID: id, Value: &v, N: c.n}
+	if iv, err := metrics.NPSInterval(c.prom, c.det, c.n, x.p.CIZ); err == nil {
+		dt.CILow, dt.CIHigh = dec(iv.Low, x.p.Decimals), dec(iv.High, x.p.Decimals)
+	}
+	x.details = append(x.details, dt)
+}
+
+// pooled adds up the answers to questions (only those given in a digital channel when digital),
+// in total, per service and per life situation.
+func (x *inputs) pooled(questions []string, digital bool) (tot counts, bySvc, byLS map[string]*counts) {
+	bySvc, byLS = map[string]*counts{}, map[string]*counts{}
+	for _, q := range questions {
+		qa := x.d.ratings[q]
+		if qa == nil {
+			continue
+		}
+		t, svc, ls := qa.total, qa.bySvc, qa.byLS
+		if digital {
+			t, svc, ls = qa.digital, qa.digitalSvc, qa.digitLS
+		}
+		tot.add(t)
+		for id, c := range svc {
+			addTo(bySvc, id, *c)
+		}
+		for id, c := range ls {
+			addTo(byLS, id, *c)
+		}
+	}
+	return
+}
+
+// answers: the NPS of the pooled answers, the share of services with a positive NPS, or the share
+// of positive answers, by the indicator's kind.
+func (x *inputs) answers(ind *metrics.Indicator, digital bool) {
+	tot, bySvc, byLS := x.pooled(ind.Questions, digital)
+	switch ind.Kind {
+	case metrics.KindNPS:
+		x.in.Promoters, x.in.Detractors, x.in.N = tot.prom, tot.det, tot.n
+		for _, id := range sortedKeys(bySvc) {
+			x.npsDetail("service", id, *bySvc[id])
+		}
+		for _, id := range sortedKeys(byLS) {
+			x.npsDetail("life_situation", id, *byLS[id])
+		}
+	case metrics.KindNPSServiceShare:
+		for _, id := range sortedKeys(bySvc) {
+			c := bySvc[id]
+			x.in.Services = append(x.in.Services, metrics.ServiceCount{ID: id, Promoters: c.prom, Detractors: c.det, N: c.n})
+			x.npsDetail("service", id, *c)
+		}
+		for _, id := range sortedKeys(byLS) {
+			x.npsDetail("life_situation", id, *byLS[id])
+		}
+	default: // satisfaction shares, phone satisfaction
+		x.in.Num, x.in.Den = tot.pos, tot.n
+		for _, id := range sortedKeys(bySvc) {
+			x.shareDetail("service", id, bySvc[id].pos, bySvc[id].n)
+		}
+		for _, id := range sortedKeys(byLS) {
+			x.shareDetail("life_situation", id, byLS[id].pos, byLS[id].n)
+		}
+	}
+}
+
+// scenarioServices: the share of services with requests that were provided within a client
+// scenario; per life situation, and volume-weighted per service as a diagnostic.
+func (x *inputs) scenarioServices(std metrics.Standard) {
+	type svc struct{ active, scen bool }
+	all := map[string]*svc{}
+	perLS := map[string]map[string]*svc{}
+	volActive, volScen := map[string]int64{}, map[string]int64{}
+	mark := func(m map[string]*svc, r serviceRow) {
+		s := m[r.serviceID]
+		if s == nil {
+			s = &svc{}
+			m[r.serviceID] = s
+		}
+		s.active = true
+		s.scen = s.scen || r.inScenario > 0
+	}
+	for _, r := range x.d.services {
+		// P counts «услуг и сервисов» (no support measures, D6); B counts all three kinds.
+		if std == metrics.People && r.kind == "support_measure" {
+			continue
+		}
+		if r.active == 0 {
+			continue
+		}
+		mark(all, r)
+		if r.ls != "" {
+			if perLS[r.ls] == nil {
+				perLS[r.ls] = map[string]*svc{}
 			}
-			tot.add(qa.total)
-			for id, c := range qa.bySvc {
-				addTo(bySvc, id, *c)
-			}
-			for id, c := range qa.byLS {
-				addTo(byLS, id, *c)
+			mark(perLS[r.ls], r)
+		}
+		volActive[r.serviceID] += r.active
+		volScen[r.serviceID] += r.inScenario
+	}
+	count := func(m map[string]*svc) (num, den int64) {
+		for _, s := range m {
+			den++
+			if s.scen {
+				num++
 			}
 		}
 		return
 	}
+	x.in.Num, x.in.Den = count(all)
+	for _, id := range sortedKeys(perLS) {
+		n, dd := count(perLS[id])
+		x.shareDetail("life_situation", id, n, dd)
+	}
+	for _, id := range sortedKeys(volActive) {
+		x.shareDetail("service", id, volScen[id], volActive[id]) // volume-weighted diagnostic
+	}
+}
 
-	switch ind.Code {
-	case "scenario_coverage":
-		type svc struct{ active, scen bool }
-		all := map[string]*svc{}
-		perLS := map[string]map[string]*svc{}
-		volActive, volScen := map[string]int64{}, map[string]int64{}
-		for _, r := range d.services {
-			// P counts «услуг и сервисов» (no support measures, D6); B counts all three kinds.
-			if b.Standard == metrics.People && r.kind == "support_measure" {
-				continue
-			}
-			if r.active == 0 {
-				continue
-			}
-			mark := func(m map[string]*svc) {
-				s := m[r.serviceID]
-				if s == nil {
-					s = &svc{}
-					m[r.serviceID] = s
-				}
-				s.active = true
-				s.scen = s.scen || r.inScenario > 0
-			}
-			mark(all)
-			if r.ls != "" {
-				if perLS[r.ls] == nil {
-					perLS[r.ls] = map[string]*svc{}
-				}
-				mark(perLS[r.ls])
-			}
-			volActive[r.serviceID] += r.active
-			volScen[r.serviceID] += r.inScenario
-		}
-		count := func(m map[string]*svc) (num, den int64) {
-			for _, s := range m {
-				den++
-				if s.scen {
-					num++
-				}
-			}
-			return
-		}
-		in.Num, in.Den = count(all)
-		for _, id := range sortedKeys(perLS) {
-			n, dd := count(perLS[id])
-			shareDetail("life_situation", id, n, dd)
-		}
-		for _, id := range sortedKeys(volActive) {
-			shareDetail("service", id, volScen[id], volActive[id]) // volume-weighted diagnostic
-		}
-	case "repeat_request_rate":
-		svcRep, svcSub, lsRep, lsSub := map[string]int64{}, map[string]int64{}, map[string]int64{}, map[string]int64{}
-		for _, r := range d.services {
-			in.Num += r.repeats
-			in.Den += r.submitted
-			svcRep[r.serviceID] += r.repeats
-			svcSub[r.serviceID] += r.submitted
-			if r.ls != "" {
-				lsRep[r.ls] += r.repeats
-				lsSub[r.ls] += r.submitted
-			}
-		}
-		for _, id := range sortedKeys(svcSub) {
-			shareDetail("service", id, svcRep[id], svcSub[id])
-		}
-		for _, id := range sortedKeys(lsSub) {
-			shareDetail("life_situation", id, lsRep[id], lsSub[id])
-		}
-	case "nps_positive_service_share":
-		tot, bySvc, byLS := pooled(ind.Questions)
-		_ = tot
-		for _, id := range sortedKeys(bySvc) {
-			c := bySvc[id]
-			in.Services = append(in.Services, metrics.ServiceCount{ID: id, Promoters: c.prom, Detractors: c.det, N: c.n})
-			npsDetail("service", id, *c)
-		}
-		for _, id := range sortedKeys(byLS) {
-			npsDetail("life_situation", id, *byLS[id])
-		}
-	case "digital_touchpoint_nps":
-		for _, q := range ind.Questions {
-			qa := d.ratings[q]
-			if qa == nil {
-				continue
-			}
-			in.Promoters += qa.digital.prom
-			in.Detractors += qa.digital.det
-			in.N += qa.digital.n
-			for _, id := range sortedKeys(qa.digitalSvc) {
-				npsDetail("service", id, *qa.digitalSvc[id])
-			}
-			for _, id := range sortedKeys(qa.digitLS) {
-				npsDetail("life_situation", id, *qa.digitLS[id])
-			}
-		}
-	case "proactive_scenario_share", "api_scenario_share":
-		if r := d.registry; r != nil {
-			in.Registered = true
-			in.Den = r.approved
-			in.Num = r.proactive
-			if ind.Code == "api_scenario_share" {
-				in.Num = r.api
-			}
-			in.Metrics = map[string]metrics.Decimal{"approved_proactive_scenarios": metrics.NewDecimal(r.proactive, 0)}
-		}
-	case "social_media_response_time":
-		limits := responseLimits(b.Indicators[ind.Code])
-		for class, secs := range d.appeals {
-			for _, s := range secs {
-				in.N++
-				if s >= 0 && limits[class] != nil && big.NewRat(s, 3600).Cmp(limits[class]) <= 0 {
-					in.Num++
-				}
-			}
-		}
-		if in.N > 0 {
-			in.Metrics = map[string]metrics.Decimal{}
-			for _, class := range []string{"mention", "official"} {
-				if v, ok := quantileHours(d.appeals[class], p.ComplianceQuantile); ok {
-					in.Metrics[class+"_rt_hours"] = v
-				}
-			}
-			in.Hold = hold
-		}
-	default:
-		if len(ind.Questions) > 0 && ind.Kind != metrics.KindNPS { // satisfaction shares, phone satisfaction
-			tot, bySvc, byLS := pooled(ind.Questions)
-			in.Num, in.Den = tot.pos, tot.n
-			for _, id := range sortedKeys(bySvc) {
-				shareDetail("service", id, bySvc[id].pos, bySvc[id].n)
-			}
-			for _, id := range sortedKeys(byLS) {
-				shareDetail("life_situation", id, byLS[id].pos, byLS[id].n)
-			}
-		} else if decl != nil && ind.Kind != metrics.KindCapability { // registry / external shares
-			in.Value = decl.value
-			in.Num, in.Den = decl.num, decl.den
+// repeatRequests: the share of submitted requests that repeat an earlier one.
+func (x *inputs) repeatRequests() {
+	svcRep, svcSub, lsRep, lsSub := map[string]int64{}, map[string]int64{}, map[string]int64{}, map[string]int64{}
+	for _, r := range x.d.services {
+		x.in.Num += r.repeats
+		x.in.Den += r.submitted
+		svcRep[r.serviceID] += r.repeats
+		svcSub[r.serviceID] += r.submitted
+		if r.ls != "" {
+			lsRep[r.ls] += r.repeats
+			lsSub[r.ls] += r.submitted
 		}
 	}
-	return in, details
+	for _, id := range sortedKeys(svcSub) {
+		x.shareDetail("service", id, svcRep[id], svcSub[id])
+	}
+	for _, id := range sortedKeys(lsSub) {
+		x.shareDetail("life_situation", id, lsRep[id], lsSub[id])
+	}
+}
+
+// scenarios: the share of approved client scenarios that run proactively (or over an API).
+func (x *inputs) scenarios(api bool) {
+	r := x.d.registry
+	if r == nil {
+		return
+	}
+	x.in.Registered = true
+	x.in.Den = r.approved
+	x.in.Num = r.proactive
+	if api {
+		x.in.Num = r.api
+	}
+	x.in.Metrics = map[string]metrics.Decimal{"approved_proactive_scenarios": metrics.NewDecimal(r.proactive, 0)}
+}
+
+// messages: the share of social-media messages answered within the 5★ limit of their class, and
+// the response time the compliance quantile meets per class; held while the quarter settles.
+func (x *inputs) messages(l *metrics.Ladder, hold string) {
+	limits := responseLimits(l)
+	for class, secs := range x.d.appeals {
+		for _, s := range secs {
+			x.in.N++
+			if s >= 0 && limits[class] != nil && big.NewRat(s, 3600).Cmp(limits[class]) <= 0 {
+				x.in.Num++
+			}
+		}
+	}
+	if x.in.N > 0 {
+		x.in.Metrics = map[string]metrics.Decimal{}
+		for _, class := range []string{"mention", "official"} {
+			if v, ok := quantileHours(x.d.appeals[class], x.p.ComplianceQuantile); ok {
+				x.in.Metrics[class+"_rt_hours"] = v
+			}
+		}
+		x.in.Hold = hold
+	}
 }
 
 // responseLimits reads the 5★ limits (hours) of each message class from the ladder, for the value
