@@ -1,0 +1,242 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cxstar/cxstar/internal/certs"
+	"github.com/cxstar/cxstar/internal/chtest"
+	"github.com/cxstar/cxstar/internal/store"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// cxstarBinary builds the command once per test process.
+func cxstarBinary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "cxstar-bin-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "cxstar")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// secretRun is one run of the binary: what it printed, and the secrets it must not show.
+type secretRun struct {
+	name           string
+	stdout, stderr bytes.Buffer
+	err            error
+}
+
+// cleanEnv is the environment without CXSTAR_ variables, plus extra.
+func cleanEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "CXSTAR_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, extra...)
+}
+
+func runBin(t *testing.T, ctx context.Context, name string, env []string, args ...string) *secretRun {
+	t.Helper()
+	r := &secretRun{name: name}
+	cmd := exec.CommandContext(ctx, cxstarBinary(t), args...)
+	cmd.Env, cmd.Stdout, cmd.Stderr = env, &r.stdout, &r.stderr
+	r.err = cmd.Run()
+	return r
+}
+
+// assertNoSecret fails when any of secrets appears in text.
+func assertNoSecret(t *testing.T, where, text string, secrets ...string) {
+	t.Helper()
+	for _, s := range secrets {
+		if s != "" && strings.Contains(text, s) {
+			t.Errorf("%s shows the secret %q:\n%s", where, s, text)
+		}
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// TestSecureCommandsOverTLS runs the commands as an operator would against a ClickHouse that
+// speaks TLS only (private CA, a user with a password) and an embedded broker with TLS and
+// SCRAM-SHA-512: backfill, registry import and assess work over TLS and give the same indicators
+// as the same files on the plain server; simulate publishes over TLS + SCRAM; a wrong CA is
+// refused with what to change. No run shows a password on stdout, stderr or in its --help.
+func TestSecureCommandsOverTLS(t *testing.T) {
+	_, tlsDSN, srv := chtest.TLSDB(t)
+	_, plainDSN := chtest.DB(t)
+	chPW, err := os.ReadFile(srv.PasswordFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chPassword := strings.TrimSpace(string(chPW))
+	const saslPassword = "sasl-Secret-93c1"
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	secrets := []string{chPassword, saslPassword}
+
+	// The same DSN without the password file: the password comes from the environment.
+	envDSN := strings.Replace(tlsDSN, "&"+store.ParamPasswordFile+"="+srv.PasswordFile, "", 1)
+	if envDSN == tlsDSN {
+		t.Fatalf("DSN %q has no password_file to drop", tlsDSN)
+	}
+	chEnv := cleanEnv("CXSTAR_CLICKHOUSE="+envDSN, "CXSTAR_CLICKHOUSE_PASSWORD="+chPassword)
+
+	// Events to load.
+	data := filepath.Join(dir, "sim")
+	if err := runSimulate(ctx, []string{"--agencies", "2", "--requests", "80", "--from", "2026Q1", "--to", "2026Q2", "--seed", "5", "--out", data}); err != nil {
+		t.Fatal(err)
+	}
+	var runs []*secretRun
+	must := func(r *secretRun) *secretRun {
+		t.Helper()
+		runs = append(runs, r)
+		if r.err != nil {
+			t.Fatalf("%s: %v\nstdout:\n%s\nstderr:\n%s", r.name, r.err, &r.stdout, &r.stderr)
+		}
+		return r
+	}
+	rejects := filepath.Join(dir, "rejects.jsonl")
+	must(runBin(t, ctx, "backfill over TLS", chEnv, "backfill", "--rejects", rejects, "--progress", "0", data))
+	must(runBin(t, ctx, "registry over TLS", chEnv, "registry", "import", filepath.Join(data, "registry.json")))
+	tlsAssess := must(runBin(t, ctx, "assess over TLS", chEnv, "assess", "--quarter", "2026Q2", "--format", "json", "--no-store"))
+	// The password given inside the DSN on the command line is masked too.
+	inline := strings.Replace(envDSN, srv.User+"@", srv.User+":"+chPassword+"@", 1)
+	must(runBin(t, ctx, "migrate, password in the DSN", cleanEnv(), "migrate", "--clickhouse", inline))
+
+	plainEnv := cleanEnv("CXSTAR_CLICKHOUSE=" + plainDSN)
+	must(runBin(t, ctx, "backfill plain", plainEnv, "backfill", "--rejects", filepath.Join(dir, "rejects-plain.jsonl"), "--progress", "0", data))
+	must(runBin(t, ctx, "registry plain", plainEnv, "registry", "import", filepath.Join(data, "registry.json")))
+	plainAssess := must(runBin(t, ctx, "assess plain", plainEnv, "assess", "--quarter", "2026Q2", "--format", "json", "--no-store"))
+	if tlsAssess.stdout.Len() < 100 || tlsAssess.stdout.String() != plainAssess.stdout.String() {
+		t.Errorf("assess over TLS printed\n%s\nthe plain server\n%s", &tlsAssess.stdout, &plainAssess.stdout)
+	}
+	if !strings.Contains(tlsAssess.stdout.String(), `"agency_id"`) {
+		t.Errorf("assess over TLS printed no agency:\n%s", &tlsAssess.stdout)
+	}
+
+	// A CA that did not sign the server's certificate: refused, with what to change.
+	other, err := certs.NewCA("not the server's CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherCA := filepath.Join(dir, "other-ca.pem")
+	if err := os.WriteFile(otherCA, other.PEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wrong := runBin(t, ctx, "backfill, wrong CA", chEnv, "backfill", "--clickhouse-ca-file", otherCA, "--rejects", rejects, data)
+	runs = append(runs, wrong)
+	if wrong.err == nil || !strings.Contains(wrong.stderr.String(), "not signed by a trusted CA") || !strings.Contains(wrong.stderr.String(), "--clickhouse-ca-file") {
+		t.Errorf("backfill with a wrong CA: %v\n%s", wrong.err, &wrong.stderr)
+	}
+
+	// The broker with TLS and a SCRAM user, and simulate publishing to it.
+	port := freePort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	tlsDir := filepath.Join(dir, "kafka-tls")
+	brokerCmd := exec.CommandContext(ctx, cxstarBinary(t), "broker", "--port", fmt.Sprint(port), "--tls-generate", tlsDir, "--sasl-user", "ingest")
+	brokerRun := &secretRun{name: "broker"}
+	brokerCmd.Env = cleanEnv("CXSTAR_BROKER_SASL_PASSWORD=" + saslPassword)
+	brokerCmd.Stdout, brokerCmd.Stderr = &brokerRun.stdout, &brokerRun.stderr
+	if err := brokerCmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = brokerCmd.Process.Signal(syscall.SIGTERM)
+		_ = brokerCmd.Wait()
+		assertNoSecret(t, "broker output", brokerRun.stdout.String()+brokerRun.stderr.String(), secrets...)
+	}()
+	waitPort(t, addr)
+	kEnv := cleanEnv("CXSTAR_KAFKA_SASL_PASSWORD="+saslPassword, "CXSTAR_KAFKA_CA_FILE="+filepath.Join(tlsDir, "ca.pem"),
+		"CXSTAR_KAFKA_SASL_MECHANISM=SCRAM-SHA-512", "CXSTAR_KAFKA_SASL_USER=ingest")
+	must(runBin(t, ctx, "simulate to Kafka over TLS + SCRAM", kEnv, "simulate", "--agencies", "1", "--requests", "20", "--from", "2026Q2", "--to", "2026Q2", "--out", filepath.Join(dir, "sim-kafka"), "--kafka", addr))
+	bad := runBin(t, ctx, "simulate, wrong SASL password", append(kEnv, "CXSTAR_KAFKA_SASL_PASSWORD=wrong-"+saslPassword),
+		"simulate", "--agencies", "1", "--requests", "5", "--out", filepath.Join(dir, "sim-bad"), "--kafka", addr)
+	runs = append(runs, bad)
+	if bad.err == nil || !strings.Contains(bad.stderr.String(), "refused the SASL login") {
+		t.Errorf("simulate with a wrong password: %v\n%s", bad.err, &bad.stderr)
+	}
+	secrets = append(secrets, "wrong-"+saslPassword)
+
+	// --help of every command, with every secret in the environment.
+	helpEnv := append(append(chEnv, "CXSTAR_KAFKA_SASL_PASSWORD="+saslPassword, "CXSTAR_BROKER_SASL_PASSWORD="+saslPassword),
+		"CXSTAR_DEMO_CLICKHOUSE="+inline, "CXSTAR_BENCH_CLICKHOUSE="+inline)
+	for _, c := range commands {
+		args := []string{c.name, "--help"}
+		if c.name == "registry" {
+			args = []string{c.name, "import", "--help"}
+		}
+		r := runBin(t, ctx, c.name+" --help", append(helpEnv, "CXSTAR_CLICKHOUSE="+inline), args...)
+		runs = append(runs, r)
+		if c.name == "migrate" && !strings.Contains(r.stderr.String(), srv.User+":xxxxx@") {
+			t.Errorf("migrate --help does not show the DSN from the environment, masked:\n%s", &r.stderr)
+		}
+	}
+	for _, r := range runs {
+		assertNoSecret(t, r.name, r.stdout.String()+r.stderr.String(), secrets...)
+	}
+}
+
+func waitPort(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("nothing listens on %s after 30 s", addr)
+}
+
+// scrape returns the text of url.
+func scrape(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
