@@ -43,7 +43,9 @@ func WithKafkaChunk(n int) KafkaOption { return func(s *KafkaSink) { s.chunk = m
 
 // WithKafkaTransport sets how the sink reaches the brokers (TLS, SASL: see package kafkasec).
 // Default: nil (kafka-go's plaintext default transport).
-func WithKafkaTransport(t kafka.RoundTripper) KafkaOption { return func(s *KafkaSink) { s.transport = t } }
+func WithKafkaTransport(t kafka.RoundTripper) KafkaOption {
+	return func(s *KafkaSink) { s.transport = t }
+}
 
 // NewKafkaSink returns a sink to brokers; ctx bounds every write.
 func NewKafkaSink(ctx context.Context, brokers []string, opts ...KafkaOption) *KafkaSink {
