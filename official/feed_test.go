@@ -20,14 +20,15 @@ import (
 
 // feed builds event lines (EVENTS.md contracts) for the tests of this package.
 type feed struct {
-	lines []string
-	seq   int
+	prefix string // event ids are <prefix>e-<n>
+	lines  []string
+	seq    int
 }
 
 func (f *feed) add(m map[string]any) {
 	f.seq++
 	if _, ok := m["event_id"]; !ok {
-		m["event_id"] = fmt.Sprintf("e-%d", f.seq)
+		m["event_id"] = fmt.Sprintf("%se-%d", f.prefix, f.seq)
 	}
 	b, err := json.Marshal(m)
 	if err != nil {
@@ -63,7 +64,8 @@ func (f *feed) appeal(agency, ctype, appeal, step, mtype, channel, at string, fl
 	f.add(m)
 }
 
-// load ingests the lines as `cxstar backfill` does, with ingested_at = at.
+// load ingests the lines as `cxstar backfill` does; at is the validator's clock (events after it
+// are refused), ingested_at is the wall clock.
 func (f *feed) load(t *testing.T, conn driver.Conn, at time.Time) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), fmt.Sprintf("events-%d.jsonl", at.UnixNano()))

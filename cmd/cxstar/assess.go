@@ -13,7 +13,7 @@ import (
 )
 
 func runAssess(ctx context.Context, args []string) error {
-	fs := newFlagSet("assess", "assess --quarter 2026Q3 [--standard people|business] [--agency ID] [--format table|json|csv] [flags]")
+	fs := newFlagSet("assess", "assess --quarter 2026Q3 [--standard people|business] [--agency ID] [--format table|json|csv] [--close [--reason TEXT]] [--revision N] [flags]")
 	dsn := clickhouseFlag(fs)
 	qf := addQuarterFlags(fs, "to assess")
 	standard := envString(fs, "standard", "CXSTAR_STANDARD", "both", "people, business or both")
@@ -22,6 +22,7 @@ func runAssess(ctx context.Context, args []string) error {
 	bands := envString(fs, "bands", "CXSTAR_BANDS", "", "band files overriding the embedded ones, comma-separated (each names its standard; several files of one standard are versions chosen by effective date; default: the embedded version in force at the quarter's end)")
 	lang := envString(fs, "lang", "CXSTAR_LANG", "ru", "labels: ru or en")
 	noStore := fs.Bool("no-store", false, "print only; do not write assessments and indicator_details")
+	off := addOfficialFlags(fs, func(name, env, def, usage string) *string { return envString(fs, name, env, def, usage) })
 	timeout := envDuration(fs, "timeout", "CXSTAR_TIMEOUT", 10*time.Minute, "give up after this long")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -87,6 +88,10 @@ func runAssess(ctx context.Context, args []string) error {
 		return err
 	}
 	defer conn.Close()
+	// A closed quarter prints its official revision; --close publishes one.
+	if handled, err := assessOfficial(ctx, conn, req, off, *format, l); handled || err != nil {
+		return err
+	}
 	run, err := transform.Assess(ctx, conn, req)
 	if err != nil {
 		return err
