@@ -17,6 +17,7 @@ import (
 	"github.com/grafana/grafana-openapi-client-go/client/teams"
 	"github.com/grafana/grafana-openapi-client-go/models"
 
+	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/tenancy"
 )
 
@@ -53,6 +54,9 @@ type PushConfig struct {
 	// plugin reaches it.
 	ClickHouseHost string
 	ClickHousePort int
+	// TLS says how the plugin reaches ClickHouse (store.TLSOf of the DSN); the CA and client
+	// certificate files are read and sent as the datasource's secureJsonData. Default: plaintext.
+	TLS store.TLSSettings
 	// ProjectOffice is the tenant of the Project Office organization's datasource.
 	ProjectOffice tenancy.Tenant
 	// Tenants holds one tenant per agency (keyed by agency id).
@@ -267,6 +271,9 @@ func DatasourceSettings(host string, port int, tn tenancy.Tenant) (jsonData map[
 
 func ensureDatasource(c *goapi.GrafanaHTTPAPI, cfg PushConfig, tn tenancy.Tenant) (Change, error) {
 	jd, secure := DatasourceSettings(cfg.ClickHouseHost, cfg.ClickHousePort, tn)
+	if err := AddDatasourceTLS(cfg.TLS, jd, secure); err != nil {
+		return "", err
+	}
 	got, err := c.Datasources.GetDataSourceByUID(DatasourceUID)
 	if err != nil && !isCode(err, 404) {
 		return "", fmt.Errorf("read datasource %s: %w", DatasourceUID, err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
+	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/tenancy"
 )
 
@@ -21,6 +22,10 @@ type RenderConfig struct {
 	// ClickHouseHost and ClickHousePort as Grafana reaches ClickHouse. Default 127.0.0.1:9000.
 	ClickHouseHost string
 	ClickHousePort int
+	// TLS says how Grafana reaches ClickHouse (store.TLSOf of the DSN); the datasources refer to
+	// the CA and client certificate files by path ($__file{…}), so Grafana must be able to read
+	// them there. Default: plaintext.
+	TLS store.TLSSettings
 	// ProjectOffice and Tenants (by agency id) name the ClickHouse users of the datasources;
 	// their passwords are NOT written: the YAML reads them from environment variables
 	// (PasswordEnv) when Grafana loads it.
@@ -136,8 +141,12 @@ func Render(outDir string, cfg RenderConfig, agencies []Agency, opts ...Option) 
 			Options: map[string]string{"path": filepath.Join(outDir, "dashboards", org.dirs)}})
 		if org.tenant.User != "" {
 			jd := map[string]any{"server": host, "port": port, "username": org.tenant.User, "defaultDatabase": org.tenant.Database, "timeout": "30"}
+			sec := map[string]string{"password": "${" + PasswordEnv(org.tenant.User) + "}"}
+			if err := datasourceTLS(cfg.TLS, jd, sec, filePEM); err != nil {
+				return nil, err
+			}
 			dss = append(dss, datasource{Name: datasourceName, UID: DatasourceUID, Type: PluginID, OrgID: orgID, Access: "proxy", IsDefault: true,
-				JSONData: jd, SecureJSONData: map[string]string{"password": "${" + PasswordEnv(org.tenant.User) + "}"}})
+				JSONData: jd, SecureJSONData: sec})
 		}
 	}
 	head := "# Written by `cxstar dashboards render`. Organization ids come from the environment (" +

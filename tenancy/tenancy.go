@@ -13,6 +13,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -249,6 +250,9 @@ type Config struct {
 	Networks []string
 	// Addr is host:port (native protocol) used to check that the users can log in.
 	Addr string
+	// TLS, when set, is used to reach Addr (the admin connection's TLS settings: see store.Options).
+	// Default: nil (plaintext).
+	TLS *tls.Config
 }
 
 // Tenants returns the Project Office tenant and one tenant per agency.
@@ -297,7 +301,7 @@ func Provision(ctx context.Context, admin driver.Conn, c Config, agencyIDs []str
 	}
 	if c.Addr != "" {
 		for _, t := range append([]Tenant{po}, ag...) {
-			if err := waitLogin(ctx, c.Addr, t); err != nil {
+			if err := waitLogin(ctx, c.Addr, c.TLS, t); err != nil {
 				return po, nil, err
 			}
 		}
@@ -329,11 +333,11 @@ func writeUsers(dir, mainDB string, xml []byte) error {
 	return nil
 }
 
-func waitLogin(ctx context.Context, addr string, t Tenant) error {
+func waitLogin(ctx context.Context, addr string, tlsCfg *tls.Config, t Tenant) error {
 	deadline := time.Now().Add(30 * time.Second)
 	var last error
 	for time.Now().Before(deadline) {
-		last = Ping(ctx, addr, t)
+		last = PingTLS(ctx, addr, tlsCfg, t)
 		if last == nil {
 			return nil
 		}
@@ -346,17 +350,25 @@ func waitLogin(ctx context.Context, addr string, t Tenant) error {
 	return fmt.Errorf("ClickHouse user %s cannot log in 30 s after writing users.d (is --ch-users-dir the users.d of the server on %s?): %w", t.User, addr, last)
 }
 
-// Conn opens a native-protocol connection to addr as tenant t.
-func Conn(addr string, t Tenant) (driver.Conn, error) {
+// Conn opens a plaintext native-protocol connection to addr as tenant t.
+func Conn(addr string, t Tenant) (driver.Conn, error) { return ConnTLS(addr, nil, t) }
+
+// ConnTLS opens a native-protocol connection to addr as tenant t, over TLS with tlsCfg unless it
+// is nil.
+func ConnTLS(addr string, tlsCfg *tls.Config, t Tenant) (driver.Conn, error) {
 	return clickhouse.Open(&clickhouse.Options{
 		Addr: []string{addr},
 		Auth: clickhouse.Auth{Database: t.Database, Username: t.User, Password: t.Password},
+		TLS:  tlsCfg,
 	})
 }
 
-// Ping logs in as t and runs SELECT 1.
-func Ping(ctx context.Context, addr string, t Tenant) error {
-	c, err := Conn(addr, t)
+// Ping logs in as t (plaintext) and runs SELECT 1.
+func Ping(ctx context.Context, addr string, t Tenant) error { return PingTLS(ctx, addr, nil, t) }
+
+// PingTLS logs in as t, over TLS with tlsCfg unless it is nil, and runs SELECT 1.
+func PingTLS(ctx context.Context, addr string, tlsCfg *tls.Config, t Tenant) error {
+	c, err := ConnTLS(addr, tlsCfg, t)
 	if err != nil {
 		return err
 	}

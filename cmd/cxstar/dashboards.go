@@ -121,7 +121,11 @@ func runDashboards(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	tcfg := tenancy.Config{MainDB: mainDB, UsersDir: *f.usersDir, Secret: secret, Networks: splitList(*f.networks)}
+	chTLS, err := store.TLSOf(*f.dsn)
+	if err != nil {
+		return err
+	}
+	tcfg := tenancy.Config{MainDB: mainDB, UsersDir: *f.usersDir, Secret: secret, Networks: splitList(*f.networks), TLS: opts.TLS}
 	if len(opts.Addr) > 0 {
 		tcfg.Addr = opts.Addr[0]
 	}
@@ -178,7 +182,7 @@ func runDashboards(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		b, err := dashboards.Render(out, dashboards.RenderConfig{ClickHouseHost: host, ClickHousePort: port, ProjectOffice: po, Tenants: tenants,
+		b, err := dashboards.Render(out, dashboards.RenderConfig{ClickHouseHost: host, ClickHousePort: port, TLS: chTLS, ProjectOffice: po, Tenants: tenants,
 			MainDB: mainDB, Networks: tcfg.Networks}, agencies, dashboards.WithLang(lang))
 		if err != nil {
 			return err
@@ -194,7 +198,7 @@ func runDashboards(ctx context.Context, args []string) error {
 	}
 	rep, err := dashboards.Push(ctx, dashboards.PushConfig{
 		Grafana:        gr,
-		ClickHouseHost: host, ClickHousePort: port, ProjectOffice: po, Tenants: tenants,
+		ClickHouseHost: host, ClickHousePort: port, TLS: chTLS, ProjectOffice: po, Tenants: tenants,
 	}, agencies, dashboards.WithLang(lang))
 	if rep != nil {
 		if *f.jsonOut {

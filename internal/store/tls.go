@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -140,4 +141,37 @@ func explainTLS(opts *clickhouse.Options, err error) error {
 			ParamCertFile, ParamKeyFile, err)
 	}
 	return err
+}
+
+// TLSSettings are the TLS parameters of a DSN, for configuring other clients of the same server
+// (the per-agency tenants, Grafana's ClickHouse datasources).
+type TLSSettings struct {
+	Secure     bool   // secure=true
+	SkipVerify bool   // skip_verify=true
+	ServerName string // tls_server_name
+	CAFile     string // tls_ca_file
+	CertFile   string // tls_cert_file
+	KeyFile    string // tls_key_file
+}
+
+// TLSOf returns the TLS parameters of dsn.
+func TLSOf(dsn string) (TLSSettings, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return TLSSettings{}, fmt.Errorf("parse ClickHouse DSN %q: %w", secret.DSN(dsn), secret.Error(err))
+	}
+	q := u.Query()
+	flag := func(name string) bool {
+		v, ok := q[name]
+		if !ok {
+			return false
+		}
+		if len(v) == 0 || v[0] == "" {
+			return true
+		}
+		b, _ := strconv.ParseBool(v[0])
+		return b
+	}
+	return TLSSettings{Secure: flag("secure"), SkipVerify: flag("skip_verify"), ServerName: q.Get("tls_server_name"),
+		CAFile: q.Get(ParamCAFile), CertFile: q.Get(ParamCertFile), KeyFile: q.Get(ParamKeyFile)}, nil
 }
