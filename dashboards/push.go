@@ -23,7 +23,7 @@ import (
 
 // Grafana says how to reach a Grafana server.
 type Grafana struct {
-	// URL is the server's base URL, e.g. http://127.0.0.1:13000.
+	// URL is the server's base URL, e.g. https://grafana.example.org.
 	URL string
 	// User and Password: basic auth of a Grafana server admin (needed to manage organizations).
 	User, Password string

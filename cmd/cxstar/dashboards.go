@@ -71,10 +71,10 @@ func runDashboards(ctx context.Context, args []string) error {
 		networks:        envString(fs, "ch-networks", "CXSTAR_CH_NETWORKS", "127.0.0.1,::1", "networks the tenant users may connect from (comma-separated IPs or CIDRs)"),
 		sqlOut:          envString(fs, "sql", "CXSTAR_DASHBOARDS_SQL", "", "also write CREATE USER / GRANT SQL for current ClickHouse to this file"),
 		out:             envString(fs, "out", "CXSTAR_DASHBOARDS_OUT", "dashboards-out", "render: output folder"),
-		grafanaURL:      envString(fs, "grafana-url", "CXSTAR_GRAFANA_URL", "http://127.0.0.1:13000", "Grafana base URL"),
+		grafanaURL:      envString(fs, "grafana-url", "CXSTAR_GRAFANA_URL", "", "base URL of your Grafana server, e.g. https://grafana.example.org (push: required)"),
 		grafanaToken:    envString(fs, "grafana-token", "CXSTAR_GRAFANA_TOKEN", "", "Grafana token (organization-scoped: push needs --grafana-user instead)"),
 		grafanaUser:     envString(fs, "grafana-user", "CXSTAR_GRAFANA_USER", "admin", "Grafana server admin user (basic auth)"),
-		grafanaPassword: envString(fs, "grafana-password", "CXSTAR_GRAFANA_PASSWORD", "cxstar-admin", "Grafana server admin password"),
+		grafanaPassword: envString(fs, "grafana-password", "CXSTAR_GRAFANA_PASSWORD", "", "Grafana server admin password"),
 		jsonOut:         fs.Bool("json", false, "push: print the report as JSON"),
 	}
 	if err := fs.Parse(args); err != nil {
@@ -112,6 +112,9 @@ func runDashboards(ctx context.Context, args []string) error {
 	gr := dashboards.Grafana{URL: *f.grafanaURL, User: *f.grafanaUser, Password: *f.grafanaPassword, Token: *f.grafanaToken}
 	if gr.Token != "" && !flagOrEnvSet(fs, "grafana-user", "CXSTAR_GRAFANA_USER") {
 		gr.User, gr.Password = "", "" // an explicit token wins over the default admin user
+	}
+	if sub == "push" && gr.URL == "" {
+		return errors.New("push needs the base URL of your own Grafana server: pass --grafana-url or set CXSTAR_GRAFANA_URL")
 	}
 	if sub == "push" && gr.User == "" {
 		return errors.New("push needs a Grafana server admin with basic auth (--grafana-user/--grafana-password): a token is scoped to one organization and cannot create the per-agency organizations")
