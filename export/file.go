@@ -2,13 +2,12 @@ package export
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
+	"io"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/cxstar/cxstar/internal/atomicfile"
 	"github.com/cxstar/cxstar/quarter"
 )
 
@@ -16,23 +15,13 @@ import (
 // folder and renames it into place only when the export succeeded, so a failed or interrupted
 // export never leaves a truncated file under the final name.
 func ToFile(ctx context.Context, conn driver.Conn, table string, q quarter.Quarter, f Format, path string, opts ...Option) (Stats, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return Stats{}, fmt.Errorf("create output next to %s (does the folder exist and is it writable?): %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	st, err := Table(ctx, conn, table, q, f, tmp, opts...)
-	if err != nil {
-		tmp.Close()
-		return st, err
-	}
-	if err := tmp.Close(); err != nil {
-		return st, fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return st, fmt.Errorf("move export into %s: %w", path, err)
-	}
-	return st, nil
+	var st Stats
+	err := atomicfile.Write(path, 0o600, func(w io.Writer) error {
+		var err error
+		st, err = Table(ctx, conn, table, q, f, w, opts...)
+		return err
+	})
+	return st, err
 }
 
 // BenchResult is the outcome of one BenchParquet or BenchArrow run.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/cxstar/cxstar/internal/atomicfile"
 	"github.com/cxstar/cxstar/quarter"
 )
 
@@ -286,29 +287,16 @@ func WriteOpenData(ctx context.Context, conn driver.Conn, q quarter.Quarter, k i
 		write func(io.Writer) error
 	}{{"csv", od.WriteCSV}, {"json", od.WriteJSON}} {
 		path := filepath.Join(dir, "opendata-"+q.String()+"."+f.ext)
-		if err := writeAtomic(path, f.write); err != nil {
+		write := f.write
+		if err := atomicfile.Write(path, 0o644, func(w io.Writer) error {
+			if err := write(w); err != nil {
+				return fmt.Errorf("write %s: %w", path, err)
+			}
+			return nil
+		}); err != nil {
 			return paths, od, err
 		}
 		paths = append(paths, path)
 	}
 	return paths, od, nil
-}
-
-func writeAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("create %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

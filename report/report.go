@@ -20,6 +20,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/cxstar/cxstar/internal/atomicfile"
 	"github.com/cxstar/cxstar/quarter"
 )
 
@@ -82,6 +83,14 @@ func Write(ctx context.Context, conn driver.Conn, qname string, lang string, w i
 		return err
 	}
 	return Render(w, d, l, cfg.catalog, cfg.now())
+}
+
+// WriteFile writes the report of quarter qname (see Write) into the file at path, whole or not
+// at all: a failed run leaves an existing file untouched. The file is readable by everyone (0644).
+func WriteFile(ctx context.Context, conn driver.Conn, qname, lang, path string, opts ...Option) error {
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		return Write(ctx, conn, qname, lang, w, opts...)
+	})
 }
 
 // Render writes the report of already loaded data; generated is the time stamped on the page.

@@ -9,10 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -20,7 +17,6 @@ import (
 	"github.com/cxstar/cxstar/dashboards"
 	"github.com/cxstar/cxstar/ingest"
 	"github.com/cxstar/cxstar/internal/broker"
-	"github.com/cxstar/cxstar/internal/secret"
 	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/registry"
@@ -64,20 +60,12 @@ type demoResult struct {
 	Failures []string
 }
 
-// demoAgency is one line of the summary table, read back from ClickHouse.
-type demoAgency struct {
-	ID, Level                            string
-	ServiceEvents, Ratings, AppealSteps  uint64
-	NPSAnswers, Promoters, Detractors    uint64
-	Requests, CompletedRequests, Appeals uint64
-}
-
 func runDemo(ctx context.Context, args []string) error {
 	fs := newFlagSet("demo", "demo [flags]\n\nThe whole pipeline on realistic data, with no flags on a fresh machine: starts ClickHouse\n(scripts/clickhouse.sh) and the embedded Kafka broker, simulates a year of events for 20 agencies,\npublishes them to Kafka, ingests them into ClickHouse (invalid ones to the dead-letter topic,\nduplicates counted once), imports the scenario registry, assesses every quarter for both standards,\nrenders the dashboards into --out (and pushes them when CXSTAR_GRAFANA_URL is set, see\n`cxstar dashboards push --help` for the credentials), writes the Project Office report for the last\nquarter, and prints the agencies' star levels. It stops what it started.")
 	cfg := demoConfig{sim: addSimFlags(fs, 20, 2500)}
 	dsn := envString(fs, "clickhouse", "CXSTAR_DEMO_CLICKHOUSE", demoDefaultDSN, "ClickHouse DSN of the demo database (emptied first!)")
 	out := envString(fs, "out", "CXSTAR_DEMO_OUT", "cxstar-demo", "directory for the registry, dashboards and report")
-	keep := fs.Bool("keep", os.Getenv("CXSTAR_DEMO_KEEP") == "1", "leave ClickHouse running when the demo started it, to explore the data (env CXSTAR_DEMO_KEEP=1)")
+	keep := envBool(fs, "keep", "CXSTAR_DEMO_KEEP", false, "leave ClickHouse running when the demo started it, to explore the data")
 	timeout := envDuration(fs, "timeout", "CXSTAR_DEMO_TIMEOUT", 15*time.Minute, "give up when the demo takes longer")
 	progress := envDuration(fs, "progress", "CXSTAR_PROGRESS", 2*time.Second, "how often to print progress")
 	if err := fs.Parse(args); err != nil {
@@ -88,25 +76,29 @@ func runDemo(ctx context.Context, args []string) error {
 	return err
 }
 
-// stage prints a numbered stage heading and returns a function that prints its duration.
-type stager struct {
-	w     io.Writer
-	n, of int
+// demoRun is what the demo's stages share: each stage starts something, or runs one step of the
+// pipeline through the library functions its command calls, and records what it did in res.
+type demoRun struct {
+	cfg    demoConfig
+	w      io.Writer
+	g      *simulate.Generator
+	res    *demoResult
+	conn   driver.Conn
+	broker *broker.Broker
+	// undo holds what to stop or close when the demo ends, last started first.
+	undo []func()
 }
 
-func (s *stager) start(name string) func() {
-	s.n++
-	fmt.Fprintf(s.w, "[%d/%d] %s\n", s.n, s.of, name)
-	t := time.Now()
-	return func() { fmt.Fprintf(s.w, "      done in %s\n", time.Since(t).Round(time.Millisecond)) }
+// demoStage is one numbered step of the demo.
+type demoStage struct {
+	title string
+	run   func(context.Context) error
 }
 
 func demo(ctx context.Context, cfg demoConfig, w io.Writer) (*demoResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
 	started := time.Now()
-	res := &demoResult{DSN: cfg.dsn, Rows: map[string]uint64{}}
-	st := &stager{w: w, of: 8}
 	g, err := cfg.sim.generator()
 	if err != nil {
 		return nil, err
@@ -114,92 +106,101 @@ func demo(ctx context.Context, cfg demoConfig, w io.Writer) (*demoResult, error)
 	if err := os.MkdirAll(cfg.out, 0o755); err != nil {
 		return nil, fmt.Errorf("create output directory %s (choose another with --out): %w", cfg.out, err)
 	}
-
-	// 1. ClickHouse.
-	done := st.start("ClickHouse: start the private server (scripts/clickhouse.sh up) and prepare a fresh demo database")
-	stopCH, err := demoStartClickHouse(ctx, cfg.dsn, w)
-	if err != nil {
-		return nil, err
-	}
+	r := &demoRun{cfg: cfg, w: w, g: g, res: &demoResult{DSN: cfg.dsn, Rows: map[string]uint64{}}}
 	defer func() {
-		if stopCH != nil && !cfg.keep {
-			fmt.Fprintln(w, "stopping the ClickHouse server the demo started (--keep leaves it running)")
-			stopCH()
+		for i := len(r.undo) - 1; i >= 0; i-- {
+			r.undo[i]()
 		}
 	}()
-	conn, err := store.Recreate(ctx, cfg.dsn)
-	if err != nil {
-		return nil, err
+	qs := g.Quarters()
+	last := qs[len(qs)-1].String()
+	stages := []demoStage{
+		{"ClickHouse: start the private server (scripts/clickhouse.sh up) and prepare a fresh demo database", r.startClickHouse},
+		{"Kafka: start the embedded broker (franz-go kfake) with the project's topics", r.startBroker},
+		{fmt.Sprintf("simulate %d agencies, %s–%s (seed %d) → Kafka → ingest → ClickHouse", len(g.Agencies()), qs[0], last, *cfg.sim.seed), r.simulateAndIngest},
+		{"registry: import the client scenarios and capability declarations", r.importRegistry},
+		{fmt.Sprintf("assess %d quarters × both standards (stored in assessments)", len(qs)), r.assessAll},
+		{"dashboards: render (and push when CXSTAR_GRAFANA_URL is set)", r.dashboards},
+		{"report: the Project Office's quarterly report for " + last, r.report},
 	}
-	defer conn.Close()
-	done()
+	of := len(stages) + 1
+	for i, s := range stages {
+		fmt.Fprintf(w, "[%d/%d] %s\n", i+1, of, s.title)
+		t := time.Now()
+		if err := s.run(ctx); err != nil {
+			return r.res, err
+		}
+		fmt.Fprintf(w, "      done in %s\n", time.Since(t).Round(time.Millisecond))
+	}
+	fmt.Fprintf(w, "[%d/%d] summary: read back from ClickHouse\n", of, of)
+	if err := demoReadBack(ctx, r.conn, g, r.res); err != nil {
+		return r.res, err
+	}
+	printDemoSummary(w, r.res, time.Since(started))
+	if len(r.res.Failures) > 0 {
+		return r.res, fmt.Errorf("the demo ran to the end, but %d step(s) failed:\n  %s", len(r.res.Failures), strings.Join(r.res.Failures, "\n  "))
+	}
+	return r.res, nil
+}
 
-	// 2. Kafka.
-	done = st.start("Kafka: start the embedded broker (franz-go kfake) with the project's topics")
+// startClickHouse starts the private server unless it runs already (stopped at the end unless
+// --keep) and recreates the demo database.
+func (r *demoRun) startClickHouse(ctx context.Context) error {
+	stop, err := demoStartClickHouse(ctx, r.cfg.dsn, r.w)
+	if err != nil {
+		return err
+	}
+	if stop != nil && !r.cfg.keep {
+		r.undo = append(r.undo, func() {
+			fmt.Fprintln(r.w, "stopping the ClickHouse server the demo started (--keep leaves it running)")
+			stop()
+		})
+	}
+	if r.conn, err = store.Recreate(ctx, r.cfg.dsn); err != nil {
+		return err
+	}
+	r.undo = append(r.undo, func() { r.conn.Close() })
+	return nil
+}
+
+// startBroker starts the embedded Kafka broker of `cxstar broker` on a free port.
+func (r *demoRun) startBroker(context.Context) error {
 	b, err := broker.Start(broker.WithPort(0))
 	if err != nil {
-		return nil, fmt.Errorf("start the embedded Kafka broker: %w", err)
+		return fmt.Errorf("start the embedded Kafka broker: %w", err)
 	}
-	defer b.Close()
-	fmt.Fprintf(w, "      broker on %s\n", b.Addr())
-	done()
+	r.broker = b
+	r.undo = append(r.undo, b.Close)
+	fmt.Fprintf(r.w, "      broker on %s\n", b.Addr())
+	return nil
+}
 
-	// 3. Simulate into Kafka while the consumer ingests.
-	qs := g.Quarters()
-	done = st.start(fmt.Sprintf("simulate %d agencies, %s–%s (seed %d) → Kafka → ingest → ClickHouse", len(g.Agencies()), qs[0], qs[len(qs)-1], *cfg.sim.seed))
-	if err := demoSimulateAndIngest(ctx, g, b.Addrs(), conn, cfg.progress, w, res); err != nil {
-		return res, err
+// importRegistry writes the simulated agencies' reference data and loads it as `cxstar registry
+// import` does.
+func (r *demoRun) importRegistry(ctx context.Context) error {
+	path := filepath.Join(r.cfg.out, "registry.json")
+	if err := writeRegistry(path, r.g); err != nil {
+		return err
 	}
-	done()
-
-	// 4. Reference data.
-	done = st.start("registry: import the client scenarios and capability declarations")
-	regPath := filepath.Join(cfg.out, "registry.json")
-	if err := writeRegistry(regPath, g); err != nil {
-		return res, err
-	}
-	res.Files = append(res.Files, regPath)
-	is, err := registry.Import(ctx, conn, regPath, time.Now())
+	r.res.Files = append(r.res.Files, path)
+	st, err := registry.Import(ctx, r.conn, path, time.Now())
 	if err != nil {
-		return res, err
+		return err
 	}
-	fmt.Fprintf(w, "      %d scenarios, %d declarations from %s\n", is.Scenarios, is.Declarations, regPath)
-	done()
+	fmt.Fprintf(r.w, "      %d scenarios, %d declarations from %s\n", st.Scenarios, st.Declarations, path)
+	return nil
+}
 
-	// 5. Assessments.
-	done = st.start(fmt.Sprintf("assess %d quarters × both standards (stored in assessments)", len(qs)))
-	if err := demoAssessAll(ctx, conn, g, w, res); err != nil {
-		return res, err
-	}
-	done()
-
-	// 6. Dashboards.
-	done = st.start("dashboards: render (and push when CXSTAR_GRAFANA_URL is set)")
-	if err := demoDashboards(ctx, cfg, g, w, res); err != nil {
-		return res, err
-	}
-	done()
-
-	// 7. Report.
+// report writes the Project Office's report of the last quarter as `cxstar report` does.
+func (r *demoRun) report(ctx context.Context) error {
+	qs := r.g.Quarters()
 	last := qs[len(qs)-1].String()
-	done = st.start("report: the Project Office's quarterly report for " + last)
-	reportPath := filepath.Join(cfg.out, "report-"+last+".html")
-	if err := writeDemoReport(ctx, conn, last, reportPath); err != nil {
-		return res, err
+	path := filepath.Join(r.cfg.out, "report-"+last+".html")
+	if err := report.WriteFile(ctx, r.conn, last, "ru", path); err != nil {
+		return fmt.Errorf("write the report for %s: %w", last, err)
 	}
-	res.Files = append(res.Files, reportPath)
-	done()
-
-	// 8. Summary.
-	st.start("summary: read back from ClickHouse")
-	if err := demoReadBack(ctx, conn, g, res); err != nil {
-		return res, err
-	}
-	printDemoSummary(w, res, time.Since(started))
-	if len(res.Failures) > 0 {
-		return res, fmt.Errorf("the demo ran to the end, but %d step(s) failed:\n  %s", len(res.Failures), strings.Join(res.Failures, "\n  "))
-	}
-	return res, nil
+	r.res.Files = append(r.res.Files, path)
+	return nil
 }
 
 // demoRepoScript finds scripts/clickhouse.sh: under $CXSTAR_REPO, the working directory or one of
@@ -269,9 +270,10 @@ func demoEnvOr(name, def string) string {
 	return def
 }
 
-// demoSimulateAndIngest runs the generator into Kafka while a consumer (the `cxstar ingest` code)
+// simulateAndIngest runs the generator into Kafka while a consumer (the `cxstar ingest` code)
 // writes to ClickHouse, and returns when every published message is committed.
-func demoSimulateAndIngest(ctx context.Context, g *simulate.Generator, brokers []string, conn driver.Conn, every time.Duration, w io.Writer, res *demoResult) error {
+func (r *demoRun) simulateAndIngest(ctx context.Context) error {
+	g, brokers, conn, every, w, res := r.g, r.broker.Addrs(), r.conn, r.cfg.progress, r.w, r.res
 	cctx, stopConsumer := context.WithCancel(ctx)
 	defer stopConsumer()
 	c := ingest.NewConsumer(brokers, ingest.NewValidator(), ingest.NewWriter(conn),
@@ -337,9 +339,10 @@ func demoSimulateAndIngest(ctx context.Context, g *simulate.Generator, brokers [
 	return nil
 }
 
-// demoAssessAll assesses every simulated quarter for both standards, stores the results, and keeps
-// each agency's overall levels for the summary.
-func demoAssessAll(ctx context.Context, conn driver.Conn, g *simulate.Generator, w io.Writer, res *demoResult) error {
+// assessAll assesses every simulated quarter for both standards as `cxstar assess` does, stores
+// the results, and keeps each agency's overall levels for the summary.
+func (r *demoRun) assessAll(ctx context.Context) error {
+	conn, g, w, res := r.conn, r.g, r.w, r.res
 	res.Levels = map[string]map[metrics.Standard][]*int{}
 	res.Indicators = map[metrics.Status]int{}
 	res.LastQuarter = map[string]map[metrics.Standard][2]int{}
@@ -391,10 +394,11 @@ func demoAssessAll(ctx context.Context, conn driver.Conn, g *simulate.Generator,
 	return nil
 }
 
-// demoDashboards renders the dashboards into the output directory and pushes them to Grafana
+// dashboards renders the dashboards into the output directory and pushes them to Grafana
 // when CXSTAR_GRAFANA_URL is set (through `cxstar dashboards push`, which also provisions the
 // per-agency ClickHouse users).
-func demoDashboards(ctx context.Context, cfg demoConfig, g *simulate.Generator, w io.Writer, res *demoResult) error {
+func (r *demoRun) dashboards(ctx context.Context) error {
+	cfg, g, w, res := r.cfg, r.g, r.w, r.res
 	var agencies []dashboards.Agency
 	var list []string
 	for _, a := range g.Agencies() {
@@ -425,151 +429,4 @@ func demoDashboards(ctx context.Context, cfg demoConfig, g *simulate.Generator, 
 	}
 	res.Pushed = true
 	return nil
-}
-
-// writeDemoReport writes the Project Office's HTML report of quarter into path.
-func writeDemoReport(ctx context.Context, conn driver.Conn, quarter, path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", path, err)
-	}
-	if err := report.Write(ctx, conn, quarter, "ru", f); err != nil {
-		f.Close()
-		return fmt.Errorf("write the report for %s: %w", quarter, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
-func demoReadBack(ctx context.Context, conn driver.Conn, g *simulate.Generator, res *demoResult) error {
-	byID := map[string]*demoAgency{}
-	for _, a := range g.Agencies() {
-		res.Agencies = append(res.Agencies, demoAgency{ID: a.ID, Level: string(a.Level)})
-	}
-	for i := range res.Agencies {
-		byID[res.Agencies[i].ID] = &res.Agencies[i]
-	}
-	queries := []struct {
-		sql  string
-		scan func(a *demoAgency) []any
-	}{
-		{`SELECT agency_id, count(), countIf(status = 'submitted'), countIf(status = 'completed') FROM service_events FINAL GROUP BY agency_id`,
-			func(a *demoAgency) []any { return []any{&a.ServiceEvents, &a.Requests, &a.CompletedRequests} }},
-		{`SELECT agency_id, count(), countIf(question = 'nps'), countIf(question = 'nps' AND score >= 9), countIf(question = 'nps' AND score <= 6) FROM ratings FINAL GROUP BY agency_id`,
-			func(a *demoAgency) []any { return []any{&a.Ratings, &a.NPSAnswers, &a.Promoters, &a.Detractors} }},
-		{`SELECT agency_id, count(), countIf(step = 'received') FROM appeals FINAL GROUP BY agency_id`,
-			func(a *demoAgency) []any { return []any{&a.AppealSteps, &a.Appeals} }},
-	}
-	for _, q := range queries {
-		rows, err := conn.Query(ctx, q.sql)
-		if err != nil {
-			return fmt.Errorf("read the per-agency counts: %w", err)
-		}
-		for rows.Next() {
-			var id string
-			var tmp demoAgency
-			dst := append([]any{&id}, q.scan(&tmp)...)
-			if err := rows.Scan(dst...); err != nil {
-				rows.Close()
-				return fmt.Errorf("read the per-agency counts: %w", err)
-			}
-			a := byID[id]
-			if a == nil {
-				rows.Close()
-				return fmt.Errorf("ClickHouse holds events of agency %q, which the demo did not simulate: is the demo database shared?", id)
-			}
-			src, dstA := q.scan(&tmp), q.scan(a)
-			for i := range src {
-				*dstA[i].(*uint64) = *src[i].(*uint64)
-			}
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return err
-		}
-	}
-	for _, a := range res.Agencies {
-		res.Rows["service_events"] += a.ServiceEvents
-		res.Rows["ratings"] += a.Ratings
-		res.Rows["appeals"] += a.AppealSteps
-	}
-	sort.SliceStable(res.Agencies, func(i, j int) bool { return res.Agencies[i].ID < res.Agencies[j].ID })
-	return nil
-}
-
-// NPS returns the agency's NPS over the whole period (promoters − detractors, % of answers).
-func (a demoAgency) NPS() float64 {
-	if a.NPSAnswers == 0 {
-		return 0
-	}
-	return 100 * (float64(a.Promoters) - float64(a.Detractors)) / float64(a.NPSAnswers)
-}
-
-func printDemoSummary(w io.Writer, res *demoResult, elapsed time.Duration) {
-	last := ""
-	if len(res.Quarters) > 0 {
-		last = res.Quarters[len(res.Quarters)-1]
-	}
-	fmt.Fprintf(w, "Overall star level per quarter (%s; — not assessed) and, for %s, the assessed indicators at 3★ or more:\n\n", strings.Join(res.Quarters, " "), last)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "agency\ttier\tpeople ★\t≥3★\tbusiness ★\t≥3★\trequests\tratings\tNPS\tappeals\t")
-	for _, a := range res.Agencies {
-		lv, lq := res.Levels[a.ID], res.LastQuarter[a.ID]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%+.1f\t%d\t\n", a.ID, a.Level,
-			demoLevels(lv[metrics.People]), demoShare(lq[metrics.People]), demoLevels(lv[metrics.Business]), demoShare(lq[metrics.Business]),
-			a.Requests, a.Ratings, a.NPS(), a.Appeals)
-	}
-	tw.Flush()
-	cs := res.Consumer
-	fmt.Fprintf(w, "\nIndicator values stored: %d assessed, %d not assessed (sample below min_n or no declaration), %d without data\n",
-		res.Indicators[metrics.Assessed], res.Indicators[metrics.NotAssessed], res.Indicators[metrics.NoData])
-	fmt.Fprintf(w, "ClickHouse (%s): %d service events, %d ratings, %d appeal steps — distinct events, as simulated: %s\n",
-		secret.DSN(res.DSN), res.Rows["service_events"], res.Rows["ratings"], res.Rows["appeals"], demoYesNo(res.consistent()))
-	fmt.Fprintf(w, "Kafka: %d messages published, %d inserted, %d duplicates skipped, %d invalid sent to the dead-letter topic\n",
-		res.Published, cs.Inserted, cs.Duplicates, cs.Rejected)
-	if res.Pushed {
-		fmt.Fprintf(w, "Grafana: dashboards pushed to %s\n", os.Getenv("CXSTAR_GRAFANA_URL"))
-	}
-	fmt.Fprintf(w, "Files:\n")
-	for _, f := range res.Files {
-		fmt.Fprintf(w, "  %s\n", f)
-	}
-	fmt.Fprintf(w, "Demo finished in %s.\n", elapsed.Round(time.Second))
-}
-
-// demoShare formats "good/assessed", or "—" when nothing was assessed.
-func demoShare(c [2]int) string {
-	if c[1] == 0 {
-		return "—"
-	}
-	return fmt.Sprintf("%d/%d", c[0], c[1])
-}
-
-// demoLevels formats overall levels per quarter, e.g. "2 2 3 —".
-func demoLevels(lv []*int) string {
-	parts := make([]string, len(lv))
-	for i, l := range lv {
-		parts[i] = "—"
-		if l != nil {
-			parts[i] = strconv.Itoa(*l)
-		}
-	}
-	return strings.Join(parts, " ")
-}
-
-// consistent reports whether ClickHouse holds exactly the distinct valid events simulated.
-func (r *demoResult) consistent() bool {
-	return int64(r.Rows["service_events"]) == r.Sim.Events[ingest.KindService] &&
-		int64(r.Rows["ratings"]) == r.Sim.Events[ingest.KindRating] &&
-		int64(r.Rows["appeals"]) == r.Sim.Events[ingest.KindAppeal]
-}
-
-func demoYesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "NO"
 }

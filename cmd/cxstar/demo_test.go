@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"math"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,9 +80,19 @@ func TestDemoSmall(t *testing.T) {
 		if err := conn.QueryRow(ctx, "SELECT countIf(score >= 9), countIf(score <= 6), count() FROM ratings FINAL WHERE agency_id = ? AND question = 'nps'", a.ID).Scan(&p, &d, &n); err != nil {
 			t.Fatal(err)
 		}
-		want := 100 * (float64(p) - float64(d)) / float64(n)
-		if n == 0 || math.Abs(a.NPS()-want) > 1e-9 {
-			t.Errorf("%s: NPS %.3f, ClickHouse %.3f (%d answers)", a.ID, a.NPS(), want, n)
+		// 100·(p − d)/n in tenths, rounded half away from zero (R-ROUND), in integers.
+		num, den := 1000*(int64(p)-int64(d)), int64(n)
+		sign := int64(1)
+		if num < 0 {
+			sign = -1
+		}
+		want := ""
+		if n > 0 {
+			tenths := (2*num + sign*den) / (2 * den)
+			want = fmt.Sprintf("%.1f", float64(tenths)/10)
+		}
+		if got := a.NPS(); n == 0 || got == nil || got.String() != want {
+			t.Errorf("%s: NPS %v, ClickHouse %s (%d answers)", a.ID, got, want, n)
 		}
 		if !strings.Contains(out.String(), a.ID) {
 			t.Errorf("summary does not name %s", a.ID)

@@ -44,6 +44,18 @@ func envInt(fs *flag.FlagSet, name, env string, def int, usage string) *int {
 	return fs.Int(name, def, usage+" (env "+env+")")
 }
 
+// envBool defines a bool flag with an environment fallback (1, t, true, 0, f, false, …).
+func envBool(fs *flag.FlagSet, name, env string, def bool, usage string) *bool {
+	if v, ok := os.LookupEnv(env); ok {
+		if b, err := strconv.ParseBool(v); err == nil {
+			def = b
+		} else {
+			fmt.Fprintf(os.Stderr, "cxstar: ignoring %s=%q: not true or false\n", env, v)
+		}
+	}
+	return fs.Bool(name, def, usage+" (env "+env+")")
+}
+
 // envDuration defines a duration flag with an environment fallback.
 func envDuration(fs *flag.FlagSet, name, env string, def time.Duration, usage string) *time.Duration {
 	if v, ok := os.LookupEnv(env); ok {

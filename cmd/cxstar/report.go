@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/cxstar/cxstar/internal/store"
@@ -35,23 +33,8 @@ quarters) and what could not be assessed and why. Reads assessments_latest.`)
 		return err
 	}
 	defer conn.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(*out), "."+filepath.Base(*out)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("create %s (does the folder exist?): %w", *out, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := report.Write(ctx, conn, q.String(), *lang, tmp, report.WithTrendQuarters(*trend)); err != nil {
-		tmp.Close()
+	if err := report.WriteFile(ctx, conn, q.String(), *lang, *out, report.WithTrendQuarters(*trend)); err != nil {
 		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", *out, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), *out); err != nil {
-		return fmt.Errorf("move report into %s: %w", *out, err)
 	}
 	fmt.Printf("wrote %s (%s, %s)\n", *out, q, *lang)
 	return nil
