@@ -18,7 +18,7 @@ import (
 	"github.com/cxstar/cxstar/transform"
 )
 
-// feed builds event lines (EVENTS.md contracts) for the tests of this package.
+// feed builds event lines (docs/events.md contracts) for the tests of this package.
 type feed struct {
 	prefix string // event ids are <prefix>e-<n>
 	lines  []string

@@ -105,8 +105,8 @@ const (
 )
 
 // coverageSource decides where scenario coverage comes from: the events' scenario_id when any
-// service event of the agency in the quarter carries one; otherwise (INDICATORS.md B-T1-1: «If the
-// data have no scenario instance ids») a service counts when it belongs to ≥ 1 approved scenario of
+// service event of the agency in the quarter carries one; otherwise (docs/indicators.md, scenario coverage:
+// the events carry no scenario ids) a service counts when it belongs to ≥ 1 approved scenario of
 // the registry. It returns the input to use and the source.
 func coverageSource(b *metrics.BandSet, d *agencyData, in metrics.Input) (metrics.Input, string) {
 	if in.Den == 0 {

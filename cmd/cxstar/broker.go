@@ -15,7 +15,7 @@ import (
 )
 
 func runBroker(ctx context.Context, args []string) error {
-	fs := newFlagSet("broker", "broker [flags]\n\nRuns an embedded Kafka-protocol broker (franz-go kfake) on 127.0.0.1 with the topics of EVENTS.md\n("+strings.Join(broker.Topics, ", ")+"), until interrupted. For laptops, the demo and tests;\nin production point CXSTAR_KAFKA_BROKERS at a real Kafka cluster instead.\n\nSecure mode (the whole TLS + SCRAM path on a laptop): --tls-generate DIR writes a private CA and\ncertificates into DIR and serves TLS only; --sasl-user NAME with CXSTAR_BROKER_SASL_PASSWORD or\n--sasl-password-file requires SASL (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512) on every connection.\nSee docs/security.md.")
+	fs := newFlagSet("broker", "broker [flags]\n\nRuns an embedded Kafka-protocol broker (franz-go kfake) on 127.0.0.1 with the topics of docs/events.md\n("+strings.Join(broker.Topics, ", ")+"), until interrupted. For laptops, the demo and tests;\nin production point CXSTAR_KAFKA_BROKERS at a real Kafka cluster instead.\n\nSecure mode (the whole TLS + SCRAM path on a laptop): --tls-generate DIR writes a private CA and\ncertificates into DIR and serves TLS only; --sasl-user NAME with CXSTAR_BROKER_SASL_PASSWORD or\n--sasl-password-file requires SASL (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512) on every connection.\nSee docs/security.md.")
 	port := envInt(fs, "port", "CXSTAR_BROKER_PORT", broker.DefaultPort, "127.0.0.1 port to listen on")
 	dataDir := envString(fs, "data-dir", "CXSTAR_BROKER_DATA_DIR", "", "directory that keeps messages and committed offsets across restarts (empty: in memory only)")
 	partitions := envInt(fs, "partitions", "CXSTAR_BROKER_PARTITIONS", broker.DefaultPartitions, "partitions of each topic")
