@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -590,6 +591,18 @@ func (s *Server) decode(r *http.Request, v interface {
 	if _, err := buf.ReadFrom(r.Body); err != nil {
 		return s.problem(r, "read body: %v", err), false
 	}
+	// encoding/json matches keys case-insensitively; Grafana's decoder does not: check the
+	// top-level keys exactly against the model's JSON names first.
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(buf.Bytes(), &keys); err != nil {
+		return s.problem(r, "body is not a JSON object: %v", err), false
+	}
+	names := jsonNames(reflect.TypeOf(v).Elem())
+	for k := range keys {
+		if !names[k] {
+			return s.problem(r, "body does not decode strictly into %T: unknown field %q", v, k), false
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(buf.Bytes()))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -599,6 +612,22 @@ func (s *Server) decode(r *http.Request, v interface {
 		return s.problem(r, "%T does not validate: %v", v, err), false
 	}
 	return reply{}, true
+}
+
+// jsonNames returns the JSON names of struct type t's fields.
+func jsonNames(t reflect.Type) map[string]bool {
+	names := map[string]bool{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" {
+			name = f.Name
+		}
+		if name != "-" {
+			names[name] = true
+		}
+	}
+	return names
 }
 
 func (s *Server) orgIDs() []int64 {

@@ -133,19 +133,21 @@ func TestStrictBodies(t *testing.T) {
 	if _, err := api.Teams.CreateTeam(&models.CreateTeamCommand{}); err == nil {
 		t.Error("a team without a name was accepted")
 	}
-	req, _ := http.NewRequest("POST", g.URL+"/api/orgs", strings.NewReader(`{"name": "x", "title": "x"}`))
-	req.SetBasicAuth(g.User, g.Password)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 400 {
-		t.Errorf("organization body with an unknown field: %d, want 400", resp.StatusCode)
+	for _, body := range []string{`{"name": "x", "title": "x"}`, `{"Name": "x"}`} {
+		req, _ := http.NewRequest("POST", g.URL+"/api/orgs", strings.NewReader(body))
+		req.SetBasicAuth(g.User, g.Password)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 400 {
+			t.Errorf("organization body %s: %d, want 400", body, resp.StatusCode)
+		}
 	}
 	p := g.Problems()
-	if len(p) != 2 || !strings.Contains(p[0], "CreateTeamCommand does not validate") || !strings.Contains(p[1], `unknown field "title"`) {
-		t.Errorf("problems %q, want the nameless team refused by Validate and the unknown field by strict decoding", p)
+	if len(p) != 3 || !strings.Contains(p[0], "CreateTeamCommand does not validate") || !strings.Contains(p[1], `unknown field "title"`) || !strings.Contains(p[2], `unknown field "Name"`) {
+		t.Errorf("problems %q, want the nameless team refused by Validate and the unknown fields by strict decoding", p)
 	}
 }
 
