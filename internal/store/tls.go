@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
@@ -139,6 +140,8 @@ func explainTLS(opts *clickhouse.Options, err error) error {
 		// Also what a restarting server does: not a SettingsError, a service retries it.
 		return fmt.Errorf("the ClickHouse server closed the TLS connection: it refused the client certificate (%s, %s: it must be signed by a CA the server trusts) or wants one: %w",
 			ParamCertFile, ParamKeyFile, err)
+	case opts.TLS == nil && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF)):
+		return fmt.Errorf("the ClickHouse server closed the connection during the handshake: if this is its TLS port (tcp_port_secure, often 9440) add secure=true (--clickhouse-secure, --clickhouse-ca-file): %w", err)
 	}
 	return err
 }

@@ -64,6 +64,7 @@ func TestOpenTLS(t *testing.T) {
 			"&tls_cert_file=" + foreignCert + "&tls_key_file=" + foreignKey, "refused the client certificate"},
 		{"wrong password", base + "&tls_ca_file=" + srv.CAFile + "&password_file=" + wrongPW, "refused the user or password"},
 		{"TLS to the plain port", "clickhouse://" + plainAddr + "/default?secure=true&tls_ca_file=" + srv.CAFile, "does not speak TLS"},
+		{"plaintext to the TLS port", "clickhouse://" + srv.User + "@" + srv.Addr + "/default?password_file=" + srv.PasswordFile, "add secure=true"},
 		{"CA file without secure", "clickhouse://" + srv.Addr + "/default?tls_ca_file=" + srv.CAFile, "without secure=true"},
 		{"certificate without key", base + "&tls_ca_file=" + srv.CAFile + "&tls_cert_file=" + srv.CertFile, "go together"},
 		{"missing CA file", base + "&tls_ca_file=" + filepath.Join(dir, "nope.pem"), "read the ClickHouse CA file"},
@@ -93,7 +94,7 @@ func TestOpenTLS(t *testing.T) {
 				t.Fatalf("Open worked, want an error containing %q", tc.wantErr)
 			}
 			msg := err.Error()
-			if permanent := tc.name != "client certificate of another CA"; store.IsSettingsError(err) != permanent {
+			if permanent := tc.name != "client certificate of another CA" && tc.name != "plaintext to the TLS port"; store.IsSettingsError(err) != permanent {
 				t.Errorf("IsSettingsError = %v, want %v (a service retries only what may heal)", !permanent, permanent)
 			}
 			if !strings.Contains(msg, tc.wantErr) {
