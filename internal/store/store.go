@@ -49,6 +49,11 @@ func Options(dsn string) (*clickhouse.Options, error) {
 	}
 	// LowCardinality columns are experimental on 18.16 and need this on every session.
 	opts.Settings["allow_experimental_low_cardinality_type"] = 1
+	// On a cluster, an insert into a Distributed table returns only when every shard has written
+	// its rows (so a Kafka offset is committed for stored rows only); a no-op on plain tables.
+	if _, ok := opts.Settings["insert_distributed_sync"]; !ok {
+		opts.Settings["insert_distributed_sync"] = 1
+	}
 	if opts.DialTimeout == 0 || opts.DialTimeout == 30*time.Second {
 		opts.DialTimeout = 5 * time.Second
 	}
@@ -104,29 +109,23 @@ type Applied struct {
 
 // Migrate applies the embedded migrations that the database has not recorded in
 // schema_migrations yet, in version order, and returns what it applied. It is idempotent:
-// a second call applies nothing.
+// a second call applies nothing. It refuses a database migrated for a cluster (see MigrateCluster).
 func Migrate(ctx context.Context, conn driver.Conn) ([]Applied, error) {
+	var db string
+	if err := conn.QueryRow(ctx, "SELECT currentDatabase()").Scan(&db); err != nil {
+		return nil, fmt.Errorf("read the current database: %w", err)
+	}
+	if err := refuseLayout(ctx, conn, db, LayoutSingle, ""); err != nil {
+		return nil, err
+	}
 	if err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations
 		(version UInt32, name String, applied_at DateTime('UTC'))
 		ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`); err != nil {
 		return nil, fmt.Errorf("create schema_migrations: %w", err)
 	}
-	done := map[int]bool{}
-	rows, err := conn.Query(ctx, "SELECT version FROM schema_migrations")
+	done, err := appliedVersions(ctx, conn, "schema_migrations")
 	if err != nil {
-		return nil, fmt.Errorf("read schema_migrations: %w", err)
-	}
-	for rows.Next() {
-		var v uint32
-		if err := rows.Scan(&v); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("read schema_migrations: %w", err)
-		}
-		done[int(v)] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read schema_migrations: %w", err)
+		return nil, err
 	}
 	all, err := schemas.Migrations()
 	if err != nil {
@@ -142,15 +141,8 @@ func Migrate(ctx context.Context, conn driver.Conn) ([]Applied, error) {
 				return applied, fmt.Errorf("migration %s, statement %d: %w", m.Name, i+1, err)
 			}
 		}
-		b, err := conn.PrepareBatch(ctx, "INSERT INTO schema_migrations (version, name, applied_at)")
-		if err != nil {
-			return applied, fmt.Errorf("record migration %s: %w", m.Name, err)
-		}
-		if err := b.Append(uint32(m.Version), m.Name, time.Now().UTC()); err != nil {
-			return applied, fmt.Errorf("record migration %s: %w", m.Name, err)
-		}
-		if err := b.Send(); err != nil {
-			return applied, fmt.Errorf("record migration %s: %w", m.Name, err)
+		if err := record(ctx, conn, "schema_migrations", m); err != nil {
+			return applied, err
 		}
 		applied = append(applied, Applied{Version: m.Version, Name: m.Name})
 	}

@@ -1,0 +1,117 @@
+package schemas
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/cluster/*.sql from the renderer's output")
+
+// TestClusterGolden renders every migration for the cluster "cxstar" and database "cxstar" and
+// compares with testdata/cluster (go test ./schemas -run TestClusterGolden -update rewrites it after
+// a reviewed change). A new migration without a golden file fails until its rendering is reviewed.
+func TestClusterGolden(t *testing.T) {
+	all, err := Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewClusterRenderer("cxstar", "cxstar", all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rendered, err := r.Render(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range all {
+		var b strings.Builder
+		for _, s := range rendered[i] {
+			if s.PerShard {
+				b.WriteString("-- on one replica of every shard\n")
+			}
+			b.WriteString(s.SQL)
+			b.WriteString(";\n\n")
+		}
+		path := filepath.Join("testdata", "cluster", m.Name+".sql")
+		if *update {
+			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Errorf("%s: no golden file (review the rendering, then run with -update): %v", m.Name, err)
+			continue
+		}
+		if string(want) != b.String() {
+			t.Errorf("%s: rendering differs from %s (review, then run with -update):\n%s", m.Name, path, b.String())
+		}
+	}
+}
+
+// TestClusterLayout checks the decisions the golden files rest on: which tables are sharded.
+func TestClusterLayout(t *testing.T) {
+	all, err := Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewClusterRenderer("c", "db", all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		table   string
+		sharded bool
+	}{
+		{"service_events", true}, {"ratings", true}, {"appeals", true},
+		{"rating_answers", true}, {"rating_groups", true}, {"client_service_events", true},
+		{"client_service_events_new", true}, {"client_service_events_old", true}, {"service_groups", true},
+		{"assessments", false}, {"indicator_details", false}, {"registry_scenarios", false},
+		{"capability_declarations", false},
+	} {
+		if got := r.Sharded(tc.table); got != tc.sharded {
+			t.Errorf("Sharded(%s) = %v, want %v", tc.table, got, tc.sharded)
+		}
+	}
+}
+
+// TestClusterRefuses: statements the renderer cannot turn into cluster DDL are errors that name the
+// migration and the statement, never a silent single-node statement.
+func TestClusterRefuses(t *testing.T) {
+	base := Migration{Version: 1, Name: "001_t", SQL: `CREATE TABLE IF NOT EXISTS ev (a String, client_id String, agency_id String) ENGINE = MergeTree ORDER BY a;
+CREATE TABLE IF NOT EXISTS small (a String) ENGINE = MergeTree ORDER BY a;`}
+	for _, tc := range []struct {
+		name, sql, want string
+	}{
+		{"alter", "ALTER TABLE small ADD COLUMN b String;", "only CREATE TABLE"},
+		{"optimize", "OPTIMIZE TABLE small FINAL;", "only CREATE TABLE"},
+		{"qualified", "CREATE TABLE IF NOT EXISTS other.t (a String) ENGINE = MergeTree ORDER BY a;", "without a database"},
+		{"log engine", "CREATE TABLE IF NOT EXISTS l (a String) ENGINE = Log;", "only the MergeTree family"},
+		{"unknown source", "CREATE VIEW IF NOT EXISTS v AS SELECT * FROM nowhere;", "FROM nowhere: not a table"},
+		{"table function", "CREATE VIEW IF NOT EXISTS v AS SELECT * FROM numbers(3);", "no table functions"},
+		{"mv without TO", "CREATE MATERIALIZED VIEW IF NOT EXISTS mv ENGINE = MergeTree ORDER BY a AS SELECT a FROM small;", "with TO"},
+		{"insert values", "INSERT INTO small VALUES ('x');", "only INSERT … SELECT"},
+		{"sharded from small", "INSERT INTO service_events SELECT * FROM small;", "kept whole on every node"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ms := []Migration{base, {Version: 2, Name: "002_bad", SQL: tc.sql}}
+			if tc.name == "sharded from small" {
+				ms[0].SQL = strings.Replace(base.SQL, " ev ", " service_events ", 1)
+			}
+			r, err := NewClusterRenderer("c", "db", ms)
+			if err == nil {
+				_, err = r.Render(ms)
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one containing %q", err, tc.want)
+			}
+			if !strings.Contains(err.Error(), "002_bad") {
+				t.Errorf("error %v does not name the migration", err)
+			}
+		})
+	}
+}
