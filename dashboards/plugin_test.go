@@ -15,6 +15,7 @@ import (
 
 	"github.com/cxstar/cxstar/dashboards"
 	"github.com/cxstar/cxstar/internal/chtest"
+	"github.com/cxstar/cxstar/internal/grafanadouble"
 	"github.com/cxstar/cxstar/internal/plugintest"
 	"github.com/cxstar/cxstar/tenancy"
 )
@@ -93,15 +94,42 @@ func renderedBoards(t *testing.T, agencies []dashboards.Agency, opts ...dashboar
 	return out
 }
 
-// pluginDatasource is the datasource push writes for tenant tn, as Grafana hands it to the plugin.
-func pluginDatasource(t testing.TB, tn tenancy.Tenant) plugintest.Datasource {
+// pushedDatasources pushes to a Grafana test double, with ClickHouse at the test server, and
+// returns each organization's datasource as push sent it (jsonData and the secure password),
+// keyed by agency id ("" for the Project Office): the plugin gets exactly that, as Grafana would
+// hand it over.
+func pushedDatasources(t testing.TB, po tenancy.Tenant, ag []tenancy.Tenant) map[string]plugintest.Datasource {
+	t.Helper()
 	host, port, _ := strings.Cut(chtest.Addr(), ":")
 	p, err := strconv.Atoi(port)
 	if err != nil {
 		t.Fatal(err)
 	}
-	jd, secure := dashboards.DatasourceSettings(host, p, tn)
-	return plugintest.Datasource{UID: dashboards.DatasourceUID, Name: "ClickHouse (cxstar)", JSONData: jd, SecureJSONData: secure}
+	g := grafanadouble.Start(t)
+	cfg := dashboards.PushConfig{Grafana: dashboards.Grafana{URL: g.URL, User: g.User, Password: g.Password},
+		ClickHouseHost: host, ClickHousePort: p, ProjectOffice: po, Tenants: tenancy.Map(ag)}
+	rep, err := dashboards.Push(context.Background(), cfg, seedAgencies)
+	if err != nil {
+		t.Fatalf("push to the Grafana test double: %v", err)
+	}
+	out := map[string]plugintest.Datasource{}
+	for org, id := range rep.OrgIDs {
+		ds, secure, ok := g.Datasource(id, dashboards.DatasourceUID)
+		if !ok {
+			t.Fatalf("push made no datasource in %s", org)
+		}
+		jd, ok := ds.JSONData.(map[string]any)
+		if !ok {
+			t.Fatalf("%s: datasource jsonData is %T", org, ds.JSONData)
+		}
+		out[strings.TrimPrefix(org, dashboards.AgencyOrgPrefix)] = plugintest.Datasource{UID: ds.UID, Name: ds.Name, JSONData: jd, SecureJSONData: secure}
+	}
+	out[""] = out[dashboards.ProjectOfficeOrg]
+	delete(out, dashboards.ProjectOfficeOrg)
+	if len(out) != len(ag)+1 {
+		t.Fatalf("%d datasources pushed, want %d", len(out), len(ag)+1)
+	}
+	return out
 }
 
 // pluginRange is the dashboards' time range in the plugin tests, covering the seeded quarters.
@@ -143,8 +171,8 @@ func runBoard(t *testing.T, p *plugintest.Plugin, ds plugintest.Datasource, b re
 
 // TestPanelsThroughPlugin runs every query of every rendered dashboard (each agency's, the
 // overview, all agencies; panels and query variables) through the real ClickHouse datasource
-// plugin, configured with the very datasource settings push writes for the organization's
-// ClickHouse tenant, against the seeded data on the real ClickHouse server: each returns rows
+// plugin, configured with the very datasource push sent for the organization (to a Grafana
+// test double), against the seeded data on the real ClickHouse server: each returns rows
 // and no error, and the SQL the plugin executed is dashboards.ExpandSQL's.
 func TestPanelsThroughPlugin(t *testing.T) {
 	p := plugintest.Start(t)
@@ -156,19 +184,16 @@ func TestPanelsThroughPlugin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tenants := tenancy.Map(ag)
+	sources := pushedDatasources(t, po, ag)
 	for _, lang := range []dashboards.Lang{dashboards.RU, dashboards.EN} {
 		for _, std := range []string{"people", "business"} {
 			total := 0
 			for _, b := range renderedBoards(t, seedAgencies, dashboards.WithLang(lang)) {
 				vars := map[string]string{"standard": std, "quarter": "2026Q3", "agency": b.agency()}
-				tn := po
-				if id := b.agency(); id != "" {
-					tn = tenants[id]
-				} else if b.UID == dashboards.AllAgenciesUID {
+				if b.UID == dashboards.AllAgenciesUID {
 					vars["agency"] = "fns.77"
 				}
-				problems, n := runBoard(t, p, pluginDatasource(t, tn), b, vars)
+				problems, n := runBoard(t, p, sources[b.agency()], b, vars)
 				for _, pr := range problems {
 					t.Errorf("%s, %s: %s", lang, std, pr)
 				}
@@ -280,6 +305,7 @@ func TestTenancyThroughPlugin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sources := pushedDatasources(t, po, ag)
 	ctx := context.Background()
 	q := func(ds plugintest.Datasource, sql string) plugintest.Result {
 		res, err := p.Query(ctx, ds, plugintest.Query{SQL: sql, Format: dashboards.FormatTable, From: pluginFrom, To: pluginTo})
@@ -290,7 +316,7 @@ func TestTenancyThroughPlugin(t *testing.T) {
 	}
 	for i, tn := range ag {
 		own, other := tn.AgencyID, ag[(i+1)%len(ag)]
-		ds := pluginDatasource(t, tn)
+		ds := sources[own]
 		res := q(ds, "SELECT agency_id, run_id FROM assessments_latest")
 		if res.Rows() != 32 || res.Error != "" || leak(own, frameCells(res)) != "" {
 			t.Fatalf("%s's own rows through the plugin: %d rows (error %q), want its 32 only", own, res.Rows(), res.Error)
@@ -315,7 +341,7 @@ func TestTenancyThroughPlugin(t *testing.T) {
 		direct.Close()
 	}
 	// The detector works: the Project Office reads every agency's rows.
-	res := q(pluginDatasource(t, po), "SELECT * FROM assessments_latest")
+	res := q(sources[""], "SELECT * FROM assessments_latest")
 	if leak("mvd", frameCells(res)) == "" {
 		t.Errorf("the Project Office's datasource shows no other agency than mvd (%d rows, %q): the leak check cannot fail", res.Rows(), res.Error)
 	}
