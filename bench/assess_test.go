@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/cxstar/cxstar/internal/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
 )
 
 // BenchmarkAssess generates ≥ 10 M ratings and ≥ 10 M service events in a scratch database

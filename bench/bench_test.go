@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cxstar/cxstar/internal/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
 )
 
 func TestMedian(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/cxstar/cxstar/internal/benchkafka"
+	"github.com/cxstar/cxstar/bench/benchkafka"
 	"github.com/cxstar/cxstar/internal/store"
 )
 
@@ -25,7 +25,7 @@ func withDatabase(dsn, suffix string) (string, error) {
 	return u.String(), nil
 }
 
-// runKafka: `cxstar ingest` as a separate process, broker → ClickHouse (internal/benchkafka),
+// runKafka: `cxstar ingest` as a separate process, broker → ClickHouse (bench/benchkafka),
 // beside the raw ClickHouse insert of the same rows and the raw kafka-go group consume of the
 // same messages; the ingest process's peak RSS comes from the same runs.
 func runKafka(ctx context.Context, s *state) error {

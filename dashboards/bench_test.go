@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/cxstar/cxstar/dashboards"
-	"github.com/cxstar/cxstar/internal/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
 	"github.com/cxstar/cxstar/tenancy"
 )
 

@@ -14,9 +14,9 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/cxstar/cxstar/dashboards"
-	"github.com/cxstar/cxstar/internal/chtest"
-	"github.com/cxstar/cxstar/internal/grafanadouble"
-	"github.com/cxstar/cxstar/internal/plugintest"
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/grafanadouble"
+	"github.com/cxstar/cxstar/internal/testkit/plugintest"
 	"github.com/cxstar/cxstar/tenancy"
 )
 

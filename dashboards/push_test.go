@@ -11,7 +11,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
 	"github.com/cxstar/cxstar/dashboards"
-	"github.com/cxstar/cxstar/internal/grafanadouble"
+	"github.com/cxstar/cxstar/internal/testkit/grafanadouble"
 	"github.com/cxstar/cxstar/tenancy"
 )
 

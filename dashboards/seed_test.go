@@ -12,8 +12,8 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/cxstar/cxstar/dashboards"
-	"github.com/cxstar/cxstar/internal/chtest"
 	"github.com/cxstar/cxstar/internal/store"
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
 	"github.com/cxstar/cxstar/tenancy"
 )
 

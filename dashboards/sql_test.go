@@ -10,7 +10,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
 	"github.com/cxstar/cxstar/dashboards"
-	"github.com/cxstar/cxstar/internal/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
 	"github.com/cxstar/cxstar/tenancy"
 )
 

@@ -9,9 +9,9 @@ import (
 	"testing"
 
 	"github.com/cxstar/cxstar/dashboards"
-	"github.com/cxstar/cxstar/internal/chtest"
-	"github.com/cxstar/cxstar/internal/plugintest"
 	"github.com/cxstar/cxstar/internal/store"
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/plugintest"
 	"github.com/cxstar/cxstar/tenancy"
 )
 

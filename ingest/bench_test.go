@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/cxstar/cxstar/internal/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
 )
 
 // sampleLines returns n valid events, a third of each kind, as JSON lines with distinct ids.

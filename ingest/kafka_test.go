@@ -16,8 +16,8 @@ import (
 	"github.com/cxstar/cxstar/ingest"
 	"github.com/cxstar/cxstar/ingest/kafkatest"
 	"github.com/cxstar/cxstar/internal/broker"
-	"github.com/cxstar/cxstar/internal/chtest"
 	"github.com/cxstar/cxstar/internal/store"
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
 )
 
 func TestRoute(t *testing.T) {

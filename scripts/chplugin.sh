@@ -2,7 +2,7 @@
 # Builds the backend of the ClickHouse datasource plugin for Grafana
 # (github.com/grafana/clickhouse-datasource v1.1.2, Apache-2.0) from the Go module proxy, from the
 # plugin's own go.mod and go.sum, into a cache folder. Tests run it in standalone gRPC mode
-# (internal/plugintest); no Grafana server is built or needed.
+# (internal/testkit/plugintest); no Grafana server is built or needed.
 #
 #   scripts/chplugin.sh build   build when the cached binary is missing, print its path
 #   scripts/chplugin.sh path    print the binary's path (exit 1 when it is not built)

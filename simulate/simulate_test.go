@@ -17,7 +17,7 @@ import (
 
 	"github.com/cxstar/cxstar/ingest"
 	"github.com/cxstar/cxstar/internal/broker"
-	"github.com/cxstar/cxstar/internal/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
 	"github.com/cxstar/cxstar/quarter"
 	"github.com/cxstar/cxstar/registry"
 )

@@ -33,7 +33,7 @@ import (
 	"time"
 
 	"github.com/cxstar/cxstar/ingest"
-	"github.com/cxstar/cxstar/internal/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/quarter"
 	"github.com/cxstar/cxstar/registry"

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/cxstar/cxstar/ingest"
-	"github.com/cxstar/cxstar/internal/chtest"
 	"github.com/cxstar/cxstar/internal/store"
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
 )
 
 // TestDemoSmall runs the whole demo with 3 agencies and few requests against a fresh database

@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/cxstar/cxstar/internal/certs"
-	"github.com/cxstar/cxstar/internal/chtest"
 	"github.com/cxstar/cxstar/internal/store"
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
 )
 
 var (

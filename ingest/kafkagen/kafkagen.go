@@ -1,6 +1,6 @@
 // Package kafkagen generates deterministic streams of event lines whose expected outcome (distinct
 // valid events per kind, duplicates, invalid lines per rejection code) is known by construction.
-// The Kafka ingestion tests (ingest/kafkatest) and the benchmark (internal/benchkafka) use it.
+// The Kafka ingestion tests (ingest/kafkatest) and the benchmark (bench/benchkafka) use it.
 package kafkagen
 
 import (

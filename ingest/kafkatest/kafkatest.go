@@ -22,7 +22,7 @@ import (
 	"github.com/cxstar/cxstar/ingest"
 	"github.com/cxstar/cxstar/ingest/kafkagen"
 	"github.com/cxstar/cxstar/internal/broker"
-	"github.com/cxstar/cxstar/internal/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
 )
 
 // Events is a generated stream of JSON lines and what a correct ingestion must make of it

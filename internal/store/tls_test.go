@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/cxstar/cxstar/internal/certs"
-	"github.com/cxstar/cxstar/internal/chtest"
 	"github.com/cxstar/cxstar/internal/store"
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
 )
 
 // TestOpenTLS connects to the secure private 18.16 server (tcp_port_secure only, private CA) with

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cxstar/cxstar/internal/chtest"
-	"github.com/cxstar/cxstar/internal/depcheck"
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/depcheck"
 )
 
 func TestNames(t *testing.T) {

@@ -51,7 +51,7 @@ var (
 
 func repoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
+	return filepath.Join(filepath.Dir(file), "..", "..", "..")
 }
 
 // Binary builds the plugin with scripts/chplugin.sh (once per process; the script reuses its

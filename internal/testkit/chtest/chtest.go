@@ -30,7 +30,7 @@ var (
 // RepoRoot returns the repository's top folder (where go.mod is).
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
+	return filepath.Join(filepath.Dir(file), "..", "..", "..")
 }
 
 // Addr returns host:port of the private server's native protocol.

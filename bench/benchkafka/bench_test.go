@@ -5,12 +5,12 @@ import (
 	"os"
 	"testing"
 
+	"github.com/cxstar/cxstar/bench/benchkafka"
 	"github.com/cxstar/cxstar/ingest/kafkatest"
-	"github.com/cxstar/cxstar/internal/benchkafka"
-	"github.com/cxstar/cxstar/internal/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
 )
 
-// BenchmarkKafkaIngest: go test -bench KafkaIngest -benchtime 1x -count 3 ./internal/benchkafka
+// BenchmarkKafkaIngest: go test -bench KafkaIngest -benchtime 1x -count 3 ./bench/benchkafka
 // reports ingest rows/s beside both baselines, their ratio and the ingest process's peak RSS.
 func BenchmarkKafkaIngest(b *testing.B) {
 	_, dsn := chtest.DB(b)

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cxstar/cxstar/internal/chtest"
-	"github.com/cxstar/cxstar/internal/plugintest"
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/plugintest"
 )
 
 // TestQueryThroughPlugin runs SQL through the standalone plugin against the private ClickHouse

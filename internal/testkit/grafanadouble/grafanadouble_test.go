@@ -10,7 +10,7 @@ import (
 	goapi "github.com/grafana/grafana-openapi-client-go/client"
 	"github.com/grafana/grafana-openapi-client-go/models"
 
-	"github.com/cxstar/cxstar/internal/grafanadouble"
+	"github.com/cxstar/cxstar/internal/testkit/grafanadouble"
 )
 
 func client(t *testing.T, g *grafanadouble.Server, user, password string) *goapi.GrafanaHTTPAPI {
