@@ -21,7 +21,8 @@ import (
 
 // SuppressionRule is the published description of the open-data small-cell rule (%d is k).
 const SuppressionRule = `Small-cell suppression with k = %d. Respondents are distinct client_id values that rated the ` +
-	`agency within the life situation during the quarter (ratings read once per event_id). ` +
+	`agency within the life situation during the quarter. Answers are counted as in the assessment: ` +
+	`one answer per client, request and question (the latest), and any other answer once per event_id. ` +
 	`(1) A cell (agency × life situation) with fewer than k respondents is suppressed: every figure of it is empty. ` +
 	`(2) The agency total is published only when the agency has at least k respondents; otherwise the agency and all its cells are suppressed. ` +
 	`(3) Complementary disclosure: when the suppressed cells of an agency hold fewer than k respondents together, ` +
@@ -63,6 +64,25 @@ type OpenData struct {
 	Rule        string    `json:"suppression_rule"`
 	GeneratedAt time.Time `json:"generated_at"`
 	Cells       []Cell    `json:"cells"` // per agency: its life situations (sorted), then its total
+	// OfficialRevision is the newest official revision of a closed quarter (0: not closed). The
+	// figures of a closed quarter count only the ratings stored when it was closed (ClosedAt).
+	OfficialRevision int        `json:"official_revision"`
+	ClosedAt         *time.Time `json:"closed_at"`
+}
+
+// officialRevision returns the newest official revision of q and its closing time (0 and the zero
+// time when q was never closed).
+func officialRevision(ctx context.Context, conn driver.Conn, q quarter.Quarter) (int, time.Time, error) {
+	var rev uint32
+	var closed time.Time
+	err := conn.QueryRow(ctx, "SELECT max(revision), argMax(closed_at, revision) FROM official_revisions WHERE quarter = '"+q.String()+"'").Scan(&rev, &closed)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("read official revisions (is the database migrated? try cxstar migrate): %w", err)
+	}
+	if rev == 0 {
+		return 0, time.Time{}, nil
+	}
+	return int(rev), closed.UTC(), nil
 }
 
 // raw counts of one group before suppression.
@@ -72,7 +92,7 @@ type rawCounts struct {
 	q             [3]struct{ resp, n, pos, neg int64 } // satisfaction, ease, nps
 }
 
-const openDataSelect = `SELECT agency_id, %s,
+const openDataSelect = `SELECT agency_id, %[1]s,
 	toInt64(uniqExact(client_id)), toInt64(count()),
 	toInt64(uniqExactIf(client_id, question = 'satisfaction')), toInt64(countIf(question = 'satisfaction')),
 	toInt64(countIf(question = 'satisfaction' AND score >= 3)), toInt64(0),
@@ -80,16 +100,44 @@ const openDataSelect = `SELECT agency_id, %s,
 	toInt64(countIf(question = 'ease' AND score >= 3)), toInt64(0),
 	toInt64(uniqExactIf(client_id, question = 'nps')), toInt64(countIf(question = 'nps')),
 	toInt64(countIf(question = 'nps' AND score >= 9)), toInt64(countIf(question = 'nps' AND score <= 6))
-FROM ratings FINAL
-WHERE occurred_at >= toDateTime('%s', 'UTC') AND occurred_at < toDateTime('%s', 'UTC')
-GROUP BY %s`
+FROM
+(
+    -- The counted answers, as in the assessment (A24): an answer tied to a request or scenario is
+    -- the client's latest for that (request, scenario, question), in its own quarter; any other
+    -- answer counts once per event_id. The latest is the one with the newest occurred_at (ties: the
+    -- larger hash of event_id), read from the quarter start on.
+    SELECT
+        agency_id,
+        argMax(client_id, v)         AS client_id,
+        argMax(life_situation_id, v) AS life_situation_id,
+        argMax(question, v)          AS question,
+        argMax(score, v)             AS score,
+        argMax(occurred_at, v)       AS occurred_at
+    FROM
+    (
+        SELECT
+            agency_id, client_id, life_situation_id, question, score, occurred_at,
+            bitShiftLeft(toUInt64(occurred_at), 32) + bitAnd(cityHash64(event_id), 4294967295) AS v,
+            if(request_id = '' AND scenario_id = '', tuple('event', event_id, '', '', ''),
+               tuple(toString(client_type), toString(question), client_id, request_id, scenario_id)) AS answer_key
+        FROM ratings
+        WHERE occurred_at >= toDateTime('%[2]s', 'UTC') %[5]s
+    )
+    GROUP BY agency_id, answer_key
+)
+WHERE occurred_at >= toDateTime('%[2]s', 'UTC') AND occurred_at < toDateTime('%[3]s', 'UTC')
+GROUP BY %[4]s`
 
-func readCounts(ctx context.Context, conn driver.Conn, q quarter.Quarter, byLS bool) ([]rawCounts, error) {
+func readCounts(ctx context.Context, conn driver.Conn, q quarter.Quarter, byLS bool, asOf time.Time) ([]rawCounts, error) {
 	lsExpr, group := "''", "agency_id"
 	if byLS {
 		lsExpr, group = "life_situation_id", "agency_id, life_situation_id"
 	}
-	query := fmt.Sprintf(openDataSelect, lsExpr, q.Start().UTC().Format("2006-01-02 15:04:05"), q.End().UTC().Format("2006-01-02 15:04:05"), group)
+	stored := ""
+	if !asOf.IsZero() {
+		stored = fmt.Sprintf("AND ingested_at <= toDateTime(%d)", asOf.Unix())
+	}
+	query := fmt.Sprintf(openDataSelect, lsExpr, q.Start().UTC().Format("2006-01-02 15:04:05"), q.End().UTC().Format("2006-01-02 15:04:05"), group, stored)
 	rows, err := conn.Query(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("count respondents in ratings (is the database migrated? try cxstar migrate): %w", err)
@@ -119,11 +167,15 @@ func BuildOpenData(ctx context.Context, conn driver.Conn, q quarter.Quarter, k i
 	if k < 1 {
 		k = DefaultK
 	}
-	cells, err := readCounts(ctx, conn, q, true)
+	rev, closedAt, err := officialRevision(ctx, conn, q)
 	if err != nil {
 		return nil, err
 	}
-	totals, err := readCounts(ctx, conn, q, false)
+	cells, err := readCounts(ctx, conn, q, true, closedAt)
+	if err != nil {
+		return nil, err
+	}
+	totals, err := readCounts(ctx, conn, q, false, closedAt)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +184,10 @@ func BuildOpenData(ctx context.Context, conn driver.Conn, q quarter.Quarter, k i
 		byAgency[c.agency] = append(byAgency[c.agency], c)
 	}
 	sort.Slice(totals, func(i, j int) bool { return totals[i].agency < totals[j].agency })
-	od := &OpenData{Quarter: q.String(), K: k, Rule: fmt.Sprintf(SuppressionRule, k), GeneratedAt: time.Now().UTC().Truncate(time.Second)}
+	od := &OpenData{Quarter: q.String(), K: k, Rule: fmt.Sprintf(SuppressionRule, k), GeneratedAt: time.Now().UTC().Truncate(time.Second), OfficialRevision: rev}
+	if rev > 0 {
+		od.ClosedAt = &closedAt
+	}
 	for _, tot := range totals {
 		group := byAgency[tot.agency]
 		sort.Slice(group, func(i, j int) bool { return group[i].ls < group[j].ls })

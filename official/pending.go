@@ -277,3 +277,22 @@ func sortedKeys(m map[string]bool) []string {
 	sort.Strings(out)
 	return out
 }
+
+// Summary returns the newest official revision of quarter q ("2026Q3", nil when it was never
+// closed) and the late data since it was closed, with the default bands' time zone and settle
+// hours: the cheap part of a pending revision, for the report.
+func Summary(ctx context.Context, conn driver.Conn, q string) (*Revision, []Late, error) {
+	rev, err := Load(ctx, conn, q, 0)
+	if err != nil || rev == nil {
+		return nil, nil, err
+	}
+	qq, _, p, err := quarterOf(transform.Request{Quarter: q})
+	if err != nil {
+		return nil, nil, err
+	}
+	late, err := lateData(ctx, conn, qq, p, rev.ClosedAt, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	return rev, late, nil
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/cxstar/cxstar/official"
 	"github.com/cxstar/cxstar/quarter"
 )
 
@@ -34,6 +35,17 @@ type Data struct {
 	Quarter  quarter.Quarter
 	Quarters []quarter.Quarter // trend quarters, oldest first, ending with Quarter
 	Rows     []Assessment      // every quarter of Quarters
+	// Official describes the official revision shown for a closed Quarter (nil: not closed).
+	Official *Official
+}
+
+// Official is the official revision of a closed quarter and the events that arrived after it was
+// closed (a pending revision may then exist).
+type Official struct {
+	Revision   int
+	ClosedAt   time.Time
+	Reason     string
+	LateEvents uint64
 }
 
 // Load reads assessments_latest for quarter q and the trend-1 quarters before it.
@@ -73,6 +85,16 @@ func Load(ctx context.Context, conn driver.Conn, q quarter.Quarter, trend int) (
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read assessments_latest: %w", err)
+	}
+	rev, late, err := official.Summary(ctx, conn, q.String())
+	if err != nil {
+		return nil, err
+	}
+	if rev != nil {
+		d.Official = &Official{Revision: rev.Revision, ClosedAt: rev.ClosedAt, Reason: rev.Reason}
+		for _, l := range late {
+			d.Official.LateEvents += l.Events
+		}
 	}
 	return d, nil
 }

@@ -96,6 +96,9 @@ type page struct {
 	Agencies                        []agencySection
 	NotAssessed                     []naRow
 	Empty                           bool
+	// Official is the line naming the official revision of a closed quarter; Pending the line
+	// saying that data arrived after closing ("" when none).
+	Official, Pending string
 }
 
 type colHead struct{ ID, Short, Name string }
@@ -157,6 +160,9 @@ type key struct{ std, agency, ind string }
 func build(d *Data, lang Lang, cat Catalog, generated string) page {
 	T := ui[lang]
 	p := page{Lang: string(lang), T: T, Title: T["title"], Quarter: d.Quarter.String(), Generated: generated}
+	if o := d.Official; o != nil {
+		p.Official, p.Pending = officialLines(o, d.Quarter.String(), lang)
+	}
 	cur := d.Quarter.String()
 	history := map[key]map[string]*float64{}
 	var rows []Assessment
@@ -516,3 +522,23 @@ func buildTrend(quarters []quarter.Quarter, values map[string]*float64, unit str
 }
 
 func coord(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
+
+func officialLines(o *Official, q string, lang Lang) (string, string) {
+	closed := o.ClosedAt.UTC().Format("2006-01-02 15:04 UTC")
+	var line, pending string
+	if lang == EN {
+		line = fmt.Sprintf("Official revision %d, closed %s", o.Revision, closed)
+		if o.LateEvents > 0 {
+			pending = fmt.Sprintf("Pending revision: %d event(s) of this quarter arrived after closing; `cxstar assess --quarter %s` lists the differences.", o.LateEvents, q)
+		}
+	} else {
+		line = fmt.Sprintf("Официальная редакция %d, квартал закрыт %s", o.Revision, closed)
+		if o.LateEvents > 0 {
+			pending = fmt.Sprintf("Ожидающая редакция: после закрытия поступило событий за квартал: %d; различия показывает `cxstar assess --quarter %s`.", o.LateEvents, q)
+		}
+	}
+	if o.Reason != "" {
+		line += " (" + o.Reason + ")"
+	}
+	return line + ".", pending
+}
