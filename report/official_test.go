@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cxstar/cxstar/internal/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
 )
 
 // A closed quarter's report names its official revision and, once events of the quarter arrive
