@@ -188,7 +188,7 @@ func (b *BandSet) Evaluate(ind *Indicator, in Input) Result {
 		r.N = eligible
 		if len(low) > 0 {
 			sort.Strings(low)
-			r.Reason = fmt.Sprintf("%d service(s) below min_n %d excluded", len(low), minN)
+			r.Reason = reasonServicesExcluded(int64(len(low)), minN)
 		}
 		if eligible == 0 {
 			r.Status = NotAssessed

@@ -69,7 +69,11 @@ func (r *Report) WriteTable(w io.Writer, lang Lang) error {
 	if lang == EN {
 		title, agencyWord, overallWord, cols = std[1], "Agency", "Overall level (A21 proposal)", "ID\tIndicator\tValue\tLevel\tn\t95% CI\tStatus"
 	}
-	fmt.Fprintf(w, "%s %s, %s: %s\n", r.Quarter, title, "bands", r.BandsVersion)
+	bandsWord := "шкалы"
+	if lang == EN {
+		bandsWord = "bands"
+	}
+	fmt.Fprintf(w, "%s %s, %s: %s\n", r.Quarter, title, bandsWord, r.BandsVersion)
 	if len(r.Agencies) == 0 {
 		if lang == EN {
 			fmt.Fprintln(w, "no agency has data in this quarter")
@@ -92,7 +96,7 @@ func (r *Report) WriteTable(w io.Writer, lang Lang) error {
 				ci = x.CILow.String() + "–" + x.CIHigh.String()
 			}
 			status := StatusLabel(x.Status, lang)
-			if why := withSource(x.Reason, x.Source); why != "" {
+			if why := ReasonText(withSource(x.Reason, x.Source), lang); why != "" {
 				status += " (" + why + ")"
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", x.ID, label, decStr(x.Value), stars(x.Level, lang), x.N, ci, status)
@@ -110,7 +114,7 @@ func (r *Report) WriteTable(w io.Writer, lang Lang) error {
 				}
 				status := StatusLabel(m.Status, lang)
 				if m.Reason != "" {
-					status += " (" + m.Reason + ")"
+					status += " (" + ReasonText(m.Reason, lang) + ")"
 				}
 				fmt.Fprintf(tw, "%s %s\t%s\t%s\t%d\t%s\t%s\n", m.Clause, monitorLabel(m.Code, lang), m.Limit, decStr(m.Value), m.N, ci, status)
 			}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/quarter"
 )
 
@@ -256,7 +257,7 @@ func build(d *Data, lang Lang, cat Catalog, generated string) page {
 				case !ok:
 					r.Cells = append(r.Cells, cell{Stars: "", Class: "missing"})
 				case a.Level == nil:
-					r.Cells = append(r.Cells, cell{Stars: T["na"], Class: "na", Title: ind.ID + ": " + T[a.Status] + reasonSuffix(a.Reason)})
+					r.Cells = append(r.Cells, cell{Stars: T["na"], Class: "na", Title: ind.ID + ": " + T[a.Status] + reasonSuffix(a.Reason, lang)})
 				default:
 					max := maxLevel(ind)
 					r.Cells = append(r.Cells, cell{Stars: stars(int(*a.Level), max), Class: fmt.Sprintf("l%d", *a.Level),
@@ -280,7 +281,7 @@ func build(d *Data, lang Lang, cat Catalog, generated string) page {
 				}
 				ind := info(std, code)
 				row := indRow{ID: ind.ID, Name: ind.Name[lang], N: strconv.FormatUint(a.N, 10), Value: "—", CI: "—", Stars: T["na"], Class: "na",
-					Band: T[a.Status] + reasonSuffix(a.Reason)}
+					Band: T[a.Status] + reasonSuffix(a.Reason, lang)}
 				if a.Value != nil {
 					row.Value = num(*a.Value, lang) + unitSuffix(ind.Unit)
 				}
@@ -299,7 +300,7 @@ func build(d *Data, lang Lang, cat Catalog, generated string) page {
 				as.Rows = append(as.Rows, row)
 				if a.Status != "assessed" || a.Level == nil {
 					p.NotAssessed = append(p.NotAssessed, naRow{Agency: ag, Anchor: anchor(ag), Standard: T[std], ID: ind.ID,
-						Name: ind.Short[lang], Status: T[a.Status], Reason: a.Reason, N: row.N})
+						Name: ind.Short[lang], Status: T[a.Status], Reason: metrics.ReasonText(a.Reason, lang), N: row.N})
 				}
 			}
 			if len(as.Rows) > 0 {
@@ -366,11 +367,12 @@ func stars(level, max int) string {
 	return strings.Repeat("★", level) + strings.Repeat("☆", max-level)
 }
 
-func reasonSuffix(r string) string {
+// reasonSuffix is ": reason" in lang, or nothing without a reason.
+func reasonSuffix(r string, lang Lang) string {
 	if r == "" {
 		return ""
 	}
-	return ": " + r
+	return ": " + metrics.ReasonText(r, lang)
 }
 
 // num formats a value with one decimal, with a decimal comma in Russian.

@@ -96,7 +96,7 @@ func MigrateCluster(ctx context.Context, dsn, cluster string) ([]Applied, error)
 	}
 	defer conn.Close()
 	if err := conn.Ping(ctx); err != nil {
-		return nil, fmt.Errorf("ping ClickHouse at %v (is the cluster up? try scripts/chcluster.sh up): %w", opts.Addr, err)
+		return nil, fmt.Errorf("ping ClickHouse at %v (are the cluster's nodes up? --clickhouse names one of them): %w", opts.Addr, err)
 	}
 	shards, err := clusterShards(ctx, conn, cluster, opts.Addr)
 	if err != nil {
@@ -119,7 +119,7 @@ func MigrateCluster(ctx context.Context, dsn, cluster string) ([]Applied, error)
 	}
 	ddl := func(sql string) error {
 		if err := conn.Exec(ctx, sql); err != nil {
-			return fmt.Errorf("%w (every node of cluster %s must be up and see ZooKeeper: scripts/chcluster.sh status)", err, cluster)
+			return fmt.Errorf("%w (every node of cluster %s must be up and reach ZooKeeper: see system.clusters and the servers' zookeeper settings)", err, cluster)
 		}
 		return nil
 	}
@@ -191,7 +191,7 @@ func clusterShards(ctx context.Context, conn driver.Conn, cluster string, addr [
 		return nil, fmt.Errorf("read system.clusters: %w", err)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("cluster %q is not defined on the ClickHouse server at %v (remote_servers in its config; scripts/chcluster.sh defines \"cxstar\")", cluster, addr)
+		return nil, fmt.Errorf("cluster %q is not defined on the ClickHouse server at %v (remote_servers in its config; set --cluster to a name defined there)", cluster, addr)
 	}
 	return out, nil
 }

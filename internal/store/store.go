@@ -83,7 +83,7 @@ func Open(ctx context.Context, dsn string) (driver.Conn, error) {
 			if tlsErr := explainTLS(opts, err); tlsErr != err {
 				return nil, fmt.Errorf("connect to ClickHouse at %v: %w", opts.Addr, tlsErr)
 			}
-			return nil, fmt.Errorf("create database %s on ClickHouse at %v (is the server up? try scripts/clickhouse.sh up): %w",
+			return nil, fmt.Errorf("create database %s on ClickHouse at %v (is a server listening there? set --clickhouse or CXSTAR_CLICKHOUSE to its address): %w",
 				opts.Auth.Database, opts.Addr, err)
 		}
 	}
@@ -96,7 +96,7 @@ func Open(ctx context.Context, dsn string) (driver.Conn, error) {
 		if tlsErr := explainTLS(opts, err); tlsErr != err {
 			return nil, fmt.Errorf("connect to ClickHouse at %v: %w", opts.Addr, tlsErr)
 		}
-		return nil, fmt.Errorf("ping ClickHouse at %v (is the server up? try scripts/clickhouse.sh up): %w", opts.Addr, err)
+		return nil, fmt.Errorf("ping ClickHouse at %v (is a server listening there? set --clickhouse or CXSTAR_CLICKHOUSE to its address): %w", opts.Addr, err)
 	}
 	return conn, nil
 }
