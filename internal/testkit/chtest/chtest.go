@@ -98,8 +98,8 @@ func sanitize(s string) string {
 }
 
 // Insert sends rows as one batch of the INSERT statement query. Like ingest.Writer it tries a
-// failed send again (3 attempts), each attempt bounded by 60 s: on this loaded 2-core machine the
-// private 18.16 server has been seen to stop reading an insert's data until the driver's 300 s read
+// failed send again (3 attempts), each attempt bounded by 60 s: under heavy load the private 18.16
+// server has been seen to stop reading an insert's data until the driver's 300 s read
 // timeout closed the connection ("use of closed network connection"). One Send is one block, which
 // ClickHouse stores whole or not at all, so a retry cannot duplicate rows.
 func Insert(t testing.TB, conn driver.Conn, query string, rows [][]any) {
