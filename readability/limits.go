@@ -32,11 +32,15 @@ type Segment struct {
 
 // Limits is one versioned limits file: the limits of every segment.
 type Limits struct {
-	Version        string              `yaml:"version" json:"version"`
-	EffectiveFrom  string              `yaml:"effective_from" json:"effective_from"` // YYYY-MM-DD
-	Source         string              `yaml:"source" json:"source"`
-	DefaultSegment string              `yaml:"default_segment" json:"default_segment"`
-	Segments       map[string]*Segment `yaml:"segments" json:"segments"`
+	Version        string `yaml:"version" json:"version"`
+	EffectiveFrom  string `yaml:"effective_from" json:"effective_from"` // YYYY-MM-DD
+	Source         string `yaml:"source" json:"source"`
+	DefaultSegment string `yaml:"default_segment" json:"default_segment"`
+	// CoverageCheckedShare is the share of a life situation's written replies, in percent, that
+	// must have been checked for the life situation to count in P-T2-4's readability coverage
+	// computed from data (readability/replies).
+	CoverageCheckedShare float64             `yaml:"coverage_checked_share" json:"coverage_checked_share"`
+	Segments             map[string]*Segment `yaml:"segments" json:"segments"`
 }
 
 //go:embed limits/segments.yaml
@@ -82,6 +86,9 @@ func ParseLimits(data []byte) (*Limits, error) {
 	}
 	if _, err := time.Parse("2006-01-02", l.EffectiveFrom); err != nil {
 		bad("effective_from %q must be a date YYYY-MM-DD", l.EffectiveFrom)
+	}
+	if !(l.CoverageCheckedShare > 0 && l.CoverageCheckedShare <= 100) {
+		bad("coverage_checked_share %v must be in (0, 100]: the percentage of a life situation's replies that must be checked", l.CoverageCheckedShare)
 	}
 	if len(l.Segments) == 0 {
 		bad("segments is empty")

@@ -40,7 +40,7 @@ var commands = []command{
 	{"broker", "run an embedded Kafka-protocol broker with the project's topics (laptops, demo, tests)", runBroker},
 	{"produce", "publish JSON Lines files of events to their Kafka topics", runProduce},
 	{"dashboards", "Grafana dashboards: push (org per agency, idempotent), render (JSON + provisioning), tenants", runDashboards},
-	{"readability", "score the readability of Russian texts against a segment's limits; `readability serve`: the same over HTTP", runReadability},
+	{"readability", "score the readability of Russian texts against a segment's limits; `serve`: over HTTP; `coverage`: stored replies, P-T2-4", runReadability},
 }
 
 func usage() {

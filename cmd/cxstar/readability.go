@@ -24,13 +24,17 @@ func runReadability(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "serve" {
 		return runReadabilityServe(ctx, args[1:])
 	}
-	fs := newFlagSet("readability", "readability [flags] [FILE|-]\n       cxstar readability serve [flags]\n\n"+
+	if len(args) > 0 && args[0] == "coverage" {
+		return runReadabilityCoverage(ctx, args[1:])
+	}
+	fs := newFlagSet("readability", "readability [flags] [FILE|-]\n       cxstar readability serve [flags]\n       cxstar readability coverage [--quarter 2026Q3] [flags]\n\n"+
 		"Scores the readability of Russian text: Flesch reading ease and Flesch–Kincaid grade (Oborneva's\n"+
 		"adaptation), Coleman–Liau and ARI (Plain Russian Language coefficients), with the counts they come\n"+
 		"from, and checks them against the limits of a client segment (versioned data; see docs/readability.md).\n"+
 		"FILE (default: standard input) is one text, or with --input jsonl one JSON object per line:\n"+
 		"{\"id\": \"…\", \"text\": \"…\", \"segment\": \"…\"}. Exits 1 when a text fails its limits.\n"+
-		"`serve` answers the same check over HTTP: POST "+readability.Path+" {\"text\": \"…\", \"segment\": \"…\"}.")
+		"`serve` answers the same check over HTTP: POST "+readability.Path+" {\"text\": \"…\", \"segment\": \"…\"};\n"+
+		"`coverage` checks the replies stored in ClickHouse and computes P-T2-4 from them.")
 	format := envString(fs, "format", "CXSTAR_READABILITY_FORMAT", "table", "output: table or json")
 	input := envString(fs, "input", "CXSTAR_READABILITY_INPUT", "text", "input: text (the whole input is one text) or jsonl (one JSON object per line)")
 	segment := envString(fs, "segment", "CXSTAR_READABILITY_SEGMENT", "", "client segment whose limits apply (default: the limits file's default segment)")

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cxstar/cxstar/internal/store"
+	"github.com/cxstar/cxstar/metrics"
+	"github.com/cxstar/cxstar/readability/replies"
+)
+
+func runReadabilityCoverage(ctx context.Context, args []string) error {
+	fs := newFlagSet("readability coverage", "readability coverage [--quarter 2026Q3] [--agency ID] [--format table|json] [flags]\n\n"+
+		"Checks the replies stored in ClickHouse: per agency and life situation, the written replies to\n"+
+		"natural persons of the quarter, how many were checked (their text came with the event and was\n"+
+		"counted) and how many of those are within the limits of the default segment; then P-T2-4's\n"+
+		"readability coverage computed from data — the share of the agency's life situations in the\n"+
+		"registry whose replies were checked (at least coverage_checked_share % of them) — beside the\n"+
+		"value the agency declared. See docs/readability.md.")
+	qf := addQuarterFlags(fs, "to check")
+	agency := envString(fs, "agency", "CXSTAR_AGENCY", "", "check only this agency_id (default: every agency with replies, registry entries or declarations)")
+	format := envString(fs, "format", "CXSTAR_READABILITY_FORMAT", "table", "output: table or json")
+	limitsFile := envString(fs, "limits", "CXSTAR_READABILITY_LIMITS", "", "limits file (default: the embedded readability/limits/segments.yaml)")
+	dsn := clickhouseFlag(fs)
+	timeout := envDuration(fs, "timeout", "CXSTAR_TIMEOUT", 10*time.Minute, "give up after this long")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %v (see cxstar readability coverage --help)", fs.Args())
+	}
+	if *format != "table" && *format != "json" {
+		return fmt.Errorf("--format %q: use table or json", *format)
+	}
+	limits, err := readabilityLimits(*limitsFile)
+	if err != nil {
+		return err
+	}
+	q, err := qf.resolve(nil, time.Now())
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	conn, err := store.Open(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	opts := []replies.Option{replies.WithLimits(limits)}
+	if *agency != "" {
+		opts = append(opts, replies.WithAgency(*agency))
+	}
+	rep, err := replies.Check(ctx, conn, q, opts...)
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		return json.NewEncoder(os.Stdout).Encode(rep)
+	}
+	dec := func(d *metrics.Decimal) string {
+		if d == nil {
+			return "—"
+		}
+		return d.String()
+	}
+	fmt.Printf("%s: written replies to natural persons, checked against the %s limits (%s); a life situation counts at ≥ %v %% checked\n\n",
+		rep.Quarter, rep.Segment, rep.LimitsVersion, rep.CheckedShare)
+	for _, a := range rep.Agencies {
+		fmt.Printf("%s: readability check in place for %s %% of life situations (%d of %d in the registry); declared %s %%\n",
+			a.AgencyID, dec(a.Computed), a.Counted, a.Registry, dec(a.Declared))
+		tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintf(tw, "life situation\tin registry\treplies\tchecked\tchecked %%\twithin limits\twithin %%\tcounts\t\n")
+		for _, s := range a.LifeSituations {
+			id := s.ID
+			if id == "" {
+				id = "(none)"
+			}
+			fmt.Fprintf(tw, "%s\t%v\t%d\t%d\t%s\t%d\t%s\t%v\t\n", id, s.InRegistry, s.Replies, s.Checked, dec(s.CheckedShare), s.Within, dec(s.WithinShare), s.Counts)
+		}
+		tw.Flush()
+		fmt.Println()
+	}
+	if len(rep.Agencies) == 0 {
+		fmt.Println("no replies, registry entries or declarations in this quarter")
+	}
+	return nil
+}
