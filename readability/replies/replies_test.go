@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cxstar/cxstar/internal/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
 	"github.com/cxstar/cxstar/quarter"
 	"github.com/cxstar/cxstar/readability"
 	"github.com/cxstar/cxstar/readability/replies"
