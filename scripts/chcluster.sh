@@ -13,6 +13,9 @@
 #   scripts/chcluster.sh client [N] ...  clickhouse-client on node N (default 1); extra args are passed on
 #   scripts/chcluster.sh dsn             print the DSN of node 1 (any node accepts reads and writes)
 #
+# Users: default (reads each shard from a random live replica) and in_order (from the first live
+# replica in remote_servers), both without a password, from 127.0.0.1 only.
+#
 # Topology: node 1 = shard 01 replica s1r1, node 2 = shard 01 replica s1r2, node 3 = shard 02
 # replica s2r1, node 4 = shard 02 replica s2r2. Each node has the macros {shard} and {replica}.
 #
@@ -181,6 +184,10 @@ XML
       <allow_experimental_low_cardinality_type>1</allow_experimental_low_cardinality_type>
     </default>
     <readonly><readonly>2</readonly><allow_experimental_low_cardinality_type>1</allow_experimental_low_cardinality_type></readonly>
+    <in_order>
+      <load_balancing>in_order</load_balancing>
+      <allow_experimental_low_cardinality_type>1</allow_experimental_low_cardinality_type>
+    </in_order>
   </profiles>
   <users>
     <default>
@@ -189,6 +196,13 @@ XML
       <profile>default</profile>
       <quota>default</quota>
     </default>
+    <!-- the same rights, reading each shard from its first live replica (load_balancing in_order) -->
+    <in_order>
+      <password></password>
+      <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+      <profile>in_order</profile>
+      <quota>default</quota>
+    </in_order>
   </users>
   <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
 </yandex>
@@ -201,8 +215,8 @@ node_answers() {
 
 node_start() {
   local n=$1 N="$D/node$1"
+  write_node_config "$n" # a running node reloads users.xml by itself
   if node_answers "$n"; then return 0; fi
-  write_node_config "$n"
   start-stop-daemon --start --background --make-pidfile --pidfile "$N/server.pid" \
     --output "$N/log/stdout.log" --exec /usr/sbin/clickhouse-server -- --config-file="$N/config.xml"
 }
