@@ -20,8 +20,8 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/cxstar/cxstar/internal/testkit/chtest"
 	"github.com/cxstar/cxstar/internal/store"
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
 )
 
 // Name is the cluster's name in remote_servers.
