@@ -121,6 +121,7 @@ func start(dir string) (*Plugin, error) {
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), addrEnv+"="+addr)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return nil, fmt.Errorf("start %s -standalone: %w", priv, err)
