@@ -110,7 +110,8 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) (int, int) {
 	}
 	var req Request
 	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&req); err != nil || dec.More() {
+	var extra json.RawMessage
+	if err := dec.Decode(&req); err != nil || dec.Decode(&extra) != io.EOF {
 		return fail(w, http.StatusBadRequest, "invalid_json", "the body must be one JSON object {\"text\": \"…\", \"segment\": \"…\"}"), len(body)
 	}
 	switch {

@@ -41,6 +41,7 @@ func TestHTTPCheck(t *testing.T) {
 		{"blank body", "POST", "", []byte(" \n"), 400, "empty_body"},
 		{"not JSON", "POST", "", []byte(secret), 400, "invalid_json"},
 		{"two objects", "POST", "", []byte(`{"text":"а"} {"text":"б"}`), 400, "invalid_json"},
+		{"a stray brace after the object", "POST", "", []byte(`{"text":"а"}}`), 400, "invalid_json"},
 		{"text not a string", "POST", "", []byte(`{"text": 42}`), 400, "invalid_json"},
 		{"no text field", "POST", "", []byte(`{"segment": "general"}`), 400, "missing_text"},
 		{"empty text", "POST", "", []byte(`{"text": ""}`), 422, "no_words"},
