@@ -2,54 +2,78 @@ package ingest
 
 import (
 	"time"
+	"unsafe"
 )
 
 // Batch collects validated events as typed columns, one set per table, ready for a columnar
-// native-protocol insert. A Batch is not safe for concurrent use.
+// native-protocol insert. The columns are those of the contract (contract.go). The zero value
+// is an empty batch; a Batch is not safe for concurrent use.
 type Batch struct {
-	svc   serviceCols
-	rat   ratingCols
-	app   appealCols
-	bytes int
+	tables [KindAppeal + 1]tableCols // by Kind; 0 unused
+	bytes  int
 }
 
-type common struct {
-	eventID, agencyID, clientType, clientID, source []string
-	occurredAt                                      []time.Time
+// tableCols holds one table's columns in the order of its INSERT statement.
+type tableCols struct {
+	cols   []colBuf
+	source []string
 }
 
-func (c *common) add(ev *Event, source string) {
-	c.eventID = append(c.eventID, ev.EventID)
-	c.occurredAt = append(c.occurredAt, ev.OccurredAt)
-	c.agencyID = append(c.agencyID, ev.AgencyID)
-	c.clientType = append(c.clientType, ev.ClientType)
-	c.clientID = append(c.clientID, ev.ClientID)
-	c.source = append(c.source, source)
+// colBuf is one column being filled.
+type colBuf interface {
+	add(ev *Event) int // appends ev's value; returns the bytes it counts towards Batch.Bytes
+	reset()            // empties the column, keeping its capacity
+	values() any       // the column's values as a slice for the driver
+	len() int
 }
 
-func (c *common) reset() {
-	c.eventID, c.agencyID, c.clientType, c.clientID, c.source = c.eventID[:0], c.agencyID[:0], c.clientType[:0], c.clientID[:0], c.source[:0]
-	c.occurredAt = c.occurredAt[:0]
+type strCol struct {
+	off     uintptr // of the Event field (see field.strIn)
+	counted bool    // identifiers count towards Batch.Bytes; enum values are constants
+	v       []string
 }
 
-type serviceCols struct {
-	common
-	requestID, serviceID, serviceKind, status, channel, lifeSituation, scenario, segment []string
-	proactive                                                                            []uint8
+func (c *strCol) add(ev *Event) int {
+	s := *(*string)(unsafe.Add(unsafe.Pointer(ev), c.off))
+	c.v = append(c.v, s)
+	if c.counted {
+		return len(s)
+	}
+	return 0
+}
+func (c *strCol) reset()      { c.v = c.v[:0] }
+func (c *strCol) values() any { return c.v }
+func (c *strCol) len() int    { return len(c.v) }
+
+type timeCol struct {
+	at func(*Event) *time.Time
+	v  []time.Time
 }
 
-type ratingCols struct {
-	common
-	question, serviceID, requestID, lifeSituation, scenario, channel []string
-	score                                                            []uint8
+func (c *timeCol) add(ev *Event) int { c.v = append(c.v, *c.at(ev)); return 0 }
+func (c *timeCol) reset()            { c.v = c.v[:0] }
+func (c *timeCol) values() any       { return c.v }
+func (c *timeCol) len() int          { return len(c.v) }
+
+type u8Col struct {
+	get func(*Event) uint8
+	v   []uint8
 }
 
-type appealCols struct {
-	common
-	appealID, step, messageType, channel, serviceID, lifeSituation []string
-	automated, excluded                                            []uint8
-	chars, words, sentences, syllables                             []uint32
+func (c *u8Col) add(ev *Event) int { c.v = append(c.v, c.get(ev)); return 0 }
+func (c *u8Col) reset()            { c.v = c.v[:0] }
+func (c *u8Col) values() any       { return c.v }
+func (c *u8Col) len() int          { return len(c.v) }
+
+type u32Col struct {
+	get func(*Event) uint32
+	v   []uint32
 }
+
+func (c *u32Col) add(ev *Event) int { c.v = append(c.v, c.get(ev)); return 0 }
+func (c *u32Col) reset()            { c.v = c.v[:0] }
+func (c *u32Col) values() any       { return c.v }
+func (c *u32Col) len() int          { return len(c.v) }
 
 func b2u(b bool) uint8 {
 	if b {
@@ -58,58 +82,43 @@ func b2u(b bool) uint8 {
 	return 0
 }
 
+// rowOverhead is the estimated bytes of a row besides its identifiers and source.
+const rowOverhead = 96
+
 // Add appends a validated event. source says where it came from (file:line or
 // topic/partition/offset) and is stored with the row for audits.
 func (b *Batch) Add(ev *Event, source string) {
-	b.bytes += 96 + len(ev.EventID) + len(ev.AgencyID) + len(ev.ClientID) + len(source) +
-		len(ev.RequestID) + len(ev.ServiceID) + len(ev.LifeSituationID) + len(ev.ScenarioID) + len(ev.SegmentID) + len(ev.AppealID)
-	switch ev.Kind {
-	case KindService:
-		c := &b.svc
-		c.add(ev, source)
-		c.requestID = append(c.requestID, ev.RequestID)
-		c.serviceID = append(c.serviceID, ev.ServiceID)
-		c.serviceKind = append(c.serviceKind, ev.ServiceKind)
-		c.status = append(c.status, ev.Status)
-		c.channel = append(c.channel, ev.Channel)
-		c.lifeSituation = append(c.lifeSituation, ev.LifeSituationID)
-		c.scenario = append(c.scenario, ev.ScenarioID)
-		c.segment = append(c.segment, ev.SegmentID)
-		c.proactive = append(c.proactive, b2u(ev.Proactive))
-	case KindRating:
-		c := &b.rat
-		c.add(ev, source)
-		c.question = append(c.question, ev.Question)
-		c.score = append(c.score, ev.Score)
-		c.serviceID = append(c.serviceID, ev.ServiceID)
-		c.requestID = append(c.requestID, ev.RequestID)
-		c.lifeSituation = append(c.lifeSituation, ev.LifeSituationID)
-		c.scenario = append(c.scenario, ev.ScenarioID)
-		c.channel = append(c.channel, ev.Channel)
-	case KindAppeal:
-		c := &b.app
-		c.add(ev, source)
-		c.appealID = append(c.appealID, ev.AppealID)
-		c.step = append(c.step, ev.Step)
-		c.messageType = append(c.messageType, ev.MessageType)
-		c.channel = append(c.channel, ev.Channel)
-		c.automated = append(c.automated, b2u(ev.Automated))
-		c.excluded = append(c.excluded, b2u(ev.Excluded))
-		c.chars = append(c.chars, ev.Reply.Chars)
-		c.words = append(c.words, ev.Reply.Words)
-		c.sentences = append(c.sentences, ev.Reply.Sentences)
-		c.syllables = append(c.syllables, ev.Reply.Syllables)
-		c.serviceID = append(c.serviceID, ev.ServiceID)
-		c.lifeSituation = append(c.lifeSituation, ev.LifeSituationID)
+	spec := ev.Kind.spec()
+	if spec == nil {
+		return
 	}
+	t := &b.tables[ev.Kind]
+	if t.cols == nil {
+		t.cols = make([]colBuf, len(spec.cols))
+		for i, c := range spec.cols {
+			t.cols[i] = c.buf()
+		}
+	}
+	n := rowOverhead + len(source)
+	for _, c := range t.cols {
+		n += c.add(ev)
+	}
+	t.source = append(t.source, source)
+	b.bytes += n
 }
 
 // Len returns the number of events in the batch.
-func (b *Batch) Len() int { return len(b.svc.eventID) + len(b.rat.eventID) + len(b.app.eventID) }
+func (b *Batch) Len() int {
+	n := 0
+	for i := range b.tables {
+		n += len(b.tables[i].source)
+	}
+	return n
+}
 
 // Counts returns the number of events per kind.
 func (b *Batch) Counts() (service, rating, appeal int) {
-	return len(b.svc.eventID), len(b.rat.eventID), len(b.app.eventID)
+	return len(b.tables[KindService].source), len(b.tables[KindRating].source), len(b.tables[KindAppeal].source)
 }
 
 // Bytes estimates the memory the batch holds, for flush-on-size and backpressure.
@@ -117,18 +126,13 @@ func (b *Batch) Bytes() int { return b.bytes }
 
 // Reset empties the batch, keeping its allocated capacity.
 func (b *Batch) Reset() {
-	s := &b.svc
-	s.reset()
-	s.requestID, s.serviceID, s.serviceKind, s.status, s.channel = s.requestID[:0], s.serviceID[:0], s.serviceKind[:0], s.status[:0], s.channel[:0]
-	s.lifeSituation, s.scenario, s.segment, s.proactive = s.lifeSituation[:0], s.scenario[:0], s.segment[:0], s.proactive[:0]
-	r := &b.rat
-	r.reset()
-	r.question, r.serviceID, r.requestID, r.lifeSituation, r.scenario, r.channel, r.score =
-		r.question[:0], r.serviceID[:0], r.requestID[:0], r.lifeSituation[:0], r.scenario[:0], r.channel[:0], r.score[:0]
-	a := &b.app
-	a.reset()
-	a.appealID, a.step, a.messageType, a.channel, a.serviceID, a.lifeSituation = a.appealID[:0], a.step[:0], a.messageType[:0], a.channel[:0], a.serviceID[:0], a.lifeSituation[:0]
-	a.automated, a.excluded, a.chars, a.words, a.sentences, a.syllables = a.automated[:0], a.excluded[:0], a.chars[:0], a.words[:0], a.sentences[:0], a.syllables[:0]
+	for i := range b.tables {
+		t := &b.tables[i]
+		for _, c := range t.cols {
+			c.reset()
+		}
+		t.source = t.source[:0]
+	}
 	b.bytes = 0
 }
 
@@ -140,33 +144,26 @@ type insert struct {
 	rows  int
 }
 
+// inserts returns one insert per table that has rows; now is their ingested_at.
 func (b *Batch) inserts(now time.Time) []insert {
 	var out []insert
-	stamp := func(n int) []time.Time {
-		t := make([]time.Time, n)
-		for i := range t {
-			t[i] = now
+	for k := range b.tables {
+		t := &b.tables[k]
+		n := len(t.source)
+		if n == 0 {
+			continue
 		}
-		return t
-	}
-	if n := len(b.svc.eventID); n > 0 {
-		c := &b.svc
-		out = append(out, insert{table: "service_events", rows: n,
-			sql:  "INSERT INTO service_events (event_id, occurred_at, agency_id, client_type, client_id, request_id, service_id, service_kind, status, channel, life_situation_id, scenario_id, segment_id, proactive, ingested_at, source)",
-			cols: []any{c.eventID, c.occurredAt, c.agencyID, c.clientType, c.clientID, c.requestID, c.serviceID, c.serviceKind, c.status, c.channel, c.lifeSituation, c.scenario, c.segment, c.proactive, stamp(n), c.source}})
-	}
-	if n := len(b.rat.eventID); n > 0 {
-		c := &b.rat
-		out = append(out, insert{table: "ratings", rows: n,
-			sql:  "INSERT INTO ratings (event_id, occurred_at, agency_id, client_type, client_id, question, score, service_id, request_id, life_situation_id, scenario_id, channel, ingested_at, source)",
-			cols: []any{c.eventID, c.occurredAt, c.agencyID, c.clientType, c.clientID, c.question, c.score, c.serviceID, c.requestID, c.lifeSituation, c.scenario, c.channel, stamp(n), c.source}})
-	}
-	if n := len(b.app.eventID); n > 0 {
-		c := &b.app
-		out = append(out, insert{table: "appeals", rows: n,
-			sql: "INSERT INTO appeals (event_id, occurred_at, agency_id, client_type, client_id, appeal_id, step, message_type, channel, automated, excluded, reply_chars, reply_words, reply_sentences, reply_syllables, service_id, life_situation_id, ingested_at, source)",
-			cols: []any{c.eventID, c.occurredAt, c.agencyID, c.clientType, c.clientID, c.appealID, c.step, c.messageType, c.channel, c.automated, c.excluded,
-				c.chars, c.words, c.sentences, c.syllables, c.serviceID, c.lifeSituation, stamp(n), c.source}})
+		spec := Kind(k).spec()
+		cols := make([]any, 0, len(t.cols)+2)
+		for _, c := range t.cols {
+			cols = append(cols, c.values())
+		}
+		stamp := make([]time.Time, n)
+		for i := range stamp {
+			stamp[i] = now
+		}
+		cols = append(cols, stamp, t.source)
+		out = append(out, insert{table: spec.table, sql: spec.insert, cols: cols, rows: n})
 	}
 	return out
 }

@@ -20,129 +20,91 @@ import (
 // maxDepth bounds the nesting of skipped values (encoding/json's limit).
 const maxDepth = 10000
 
-// field numbers of wire, used to track which field's type is wrong.
-const (
-	fSchema = iota
-	fEventID
-	fOccurredAt
-	fAgencyID
-	fClientType
-	fClientID
-	fRequestID
-	fServiceID
-	fServiceKind
-	fStatus
-	fChannel
-	fLifeSituationID
-	fScenarioID
-	fSegmentID
-	fProactive
-	fQuestion
-	fScore
-	fAppealID
-	fStep
-	fMessageType
-	fAutomated
-	fExcluded
-	fReplyText
-	numFields
-)
-
-var fieldNames = [numFields]string{"schema", "event_id", "occurred_at", "agency_id", "client_type", "client_id",
-	"request_id", "service_id", "service_kind", "status", "channel", "life_situation_id", "scenario_id", "segment_id",
-	"proactive", "question", "score", "appeal_id", "step", "message_type", "automated", "excluded", "reply_text"}
-
-// fieldIndex maps a key to its field number, or -1.
+// fieldIndex maps a key to its field number (contract.go), or -1: one probe of a perfect hash
+// of the names (see init) and one comparison.
 func fieldIndex(key []byte) int {
-	switch string(key) { // no allocation: the compiler compares bytes in place
-	case "schema":
-		return fSchema
-	case "event_id":
-		return fEventID
-	case "occurred_at":
-		return fOccurredAt
-	case "agency_id":
-		return fAgencyID
-	case "client_type":
-		return fClientType
-	case "client_id":
-		return fClientID
-	case "request_id":
-		return fRequestID
-	case "service_id":
-		return fServiceID
-	case "service_kind":
-		return fServiceKind
-	case "status":
-		return fStatus
-	case "channel":
-		return fChannel
-	case "life_situation_id":
-		return fLifeSituationID
-	case "scenario_id":
-		return fScenarioID
-	case "segment_id":
-		return fSegmentID
-	case "proactive":
-		return fProactive
-	case "question":
-		return fQuestion
-	case "score":
-		return fScore
-	case "appeal_id":
-		return fAppealID
-	case "step":
-		return fStep
-	case "message_type":
-		return fMessageType
-	case "automated":
-		return fAutomated
-	case "excluded":
-		return fExcluded
-	case "reply_text":
-		return fReplyText
+	if len(key) == 0 {
+		return -1
+	}
+	f := nameSlots[nameHash(key, nameMul)&(nameSlotCount-1)]
+	if f > 0 && string(key) == fieldNames[f-1] { // no allocation
+		return int(f - 1)
 	}
 	return -1
 }
 
-// enumField reports whether field f holds one of the contract's enums.
-func enumField(f int) bool {
-	switch f {
-	case fSchema, fClientType, fServiceKind, fStatus, fChannel, fQuestion, fStep, fMessageType:
-		return true
-	}
-	return false
+// nameSlotCount is the size of the field-name hash table (a power of two).
+const nameSlotCount = 256
+
+var (
+	nameSlots [nameSlotCount]uint8 // field number + 1, or 0
+	nameMul   uint32               // the multiplier that makes nameHash collision-free on the names
+)
+
+// nameHash mixes a name's length and its first, middle and last bytes into a slot number
+// (multiplicative hashing: the top bits of the product).
+func nameHash[S string | []byte](key S, mul uint32) uint32 {
+	x := uint32(len(key)) | uint32(key[0])<<8 | uint32(key[len(key)-1])<<16 | uint32(key[len(key)/2])<<24
+	return (x * mul) >> 24
 }
 
-// canonical returns the constant for a known enum value, so that decoding it allocates nothing.
-func canonical(b []byte) (string, bool) {
-	for _, list := range enumLists {
-		for _, s := range list {
-			if string(b) == s {
-				return s, true
+// indexNames finds a multiplier for which the field names fall into distinct slots.
+func indexNames() {
+	mul := uint32(0x9E3779B1)
+	for range 1 << 20 {
+		mul += 2 * 0x6A09E667
+		var slots [nameSlotCount]uint8
+		ok := true
+		for f, name := range fieldNames {
+			i := nameHash(name, mul) & (nameSlotCount - 1)
+			if slots[i] != 0 {
+				ok = false
+				break
 			}
+			slots[i] = uint8(f + 1)
+		}
+		if ok {
+			nameSlots, nameMul = slots, mul
+			return
+		}
+		mul |= 1
+	}
+	panic("ingest: no collision-free hash of the field names")
+}
+
+// canonical returns the constant for a known value of enum field f, so that decoding it
+// allocates nothing.
+func canonical(f int, b []byte) (string, bool) {
+	for _, s := range fieldEnums[f] {
+		if string(b) == s {
+			return s, true
 		}
 	}
 	return "", false
 }
-
-var enumLists = [][]string{{"service_event.v1", "rating.v1", "appeal.v1"}, clientTypes, serviceKinds, statuses,
-	channels, questions, steps, messageTypes, appealChannels}
 
 // decoder walks one input.
 type decoder struct {
 	data []byte
 	i    int
 	// badType is, per field, the first byte of its last occurrence when that had the wrong JSON
-	// type ('0' for a number), or 0.
-	badType  [numFields]byte
-	scoreNum []byte // the raw number of "score", when it was a number
-	hasScore bool
+	// type ('0' for a number, '#' for a number that is not an integer of an integer field), or 0.
+	badType [maxFields]byte
+	badNum  [maxFields]int32 // where the rejected number of an integer field starts
 }
 
 // decodeWire fills w from data, or returns the rejection. w must be zeroed by the caller.
 func decodeWire(data []byte, w *wire) *Rejection {
 	d := decoder{data: data}
+	if r := d.parse(w); r != nil {
+		return r
+	}
+	return d.typeError()
+}
+
+// parse reads the whole input into w, checking its syntax; fields of the wrong type are
+// recorded in d.badType and left empty.
+func (d *decoder) parse(w *wire) *Rejection {
 	d.ws()
 	if d.i >= len(d.data) {
 		return reject(CodeInvalidJSON, "", "empty message: an event must be a JSON object")
@@ -170,27 +132,31 @@ func decodeWire(data []byte, w *wire) *Rejection {
 	if d.i != len(d.data) {
 		return d.syntax("data after the top-level value")
 	}
-	for f, t := range d.badType {
-		if t != 0 {
-			return reject(CodeBadType, fieldNames[f], "must be %s, got %s", wantType(f), jsonKind(t))
+	return nil
+}
+
+// typeError returns the rejection of the first field (in field-number order) whose last
+// occurrence had the wrong type, or nil.
+func (d *decoder) typeError() *Rejection {
+	for f, t := range d.badType[:len(fieldNames)] {
+		switch t {
+		case 0:
+		case '#':
+			d.i = int(d.badNum[f])
+			_ = d.number()
+			return reject(CodeBadType, fieldNames[f], "must be an integer, got number %s", clip(string(d.data[d.badNum[f]:d.i])))
+		default:
+			return reject(CodeBadType, fieldNames[f], "must be %s, got %s", wantType(fieldTypes[f]), jsonKind(t))
 		}
-	}
-	if d.hasScore {
-		n, err := strconv.ParseInt(string(d.scoreNum), 10, 64)
-		if err != nil || n != int64(int(n)) {
-			return reject(CodeBadType, "score", "must be an integer, got number %s", clip(string(d.scoreNum)))
-		}
-		s := int(n)
-		w.Score = &s
 	}
 	return nil
 }
 
-func wantType(f int) string {
-	switch f {
-	case fScore:
+func wantType(t jsonType) string {
+	switch t {
+	case jsonInt:
 		return "an integer"
-	case fProactive, fAutomated, fExcluded:
+	case jsonBool:
 		return "true or false"
 	}
 	return "a string"
@@ -293,40 +259,45 @@ func (d *decoder) value(f int, w *wire) *Rejection {
 		return d.skip(1)
 	}
 	d.badType[f] = 0
-	if f == fScore {
-		d.hasScore, d.scoreNum, w.Score = false, nil, nil
-	}
+	t := fieldTypes[f]
 	switch {
 	case c == 'n':
 		if !d.literal("null") {
 			return d.syntax("invalid literal")
 		}
-		d.set(f, w, "", false)
+		w.clear(f)
 		return nil
-	case c == '"' && f != fScore && f != fProactive && f != fAutomated && f != fExcluded:
+	case c == '"' && t == jsonString:
 		s, canon, r := d.str()
 		if r != nil {
 			return r
 		}
-		d.set(f, w, d.toString(f, s, canon), false)
+		w.str[f] = d.toString(f, s, canon)
 		return nil
-	case (c == 't' || c == 'f') && (f == fProactive || f == fAutomated || f == fExcluded):
+	case (c == 't' || c == 'f') && t == jsonBool:
 		b := c == 't'
 		if !(b && d.literal("true") || !b && d.literal("false")) {
 			return d.syntax("invalid literal")
 		}
-		d.set(f, w, "", b)
+		w.flag[f] = b
 		return nil
-	case (c == '-' || (c >= '0' && c <= '9')) && f == fScore:
+	case (c == '-' || (c >= '0' && c <= '9')) && t == jsonInt:
 		start := d.i
 		if r := d.number(); r != nil {
 			return r
 		}
-		d.hasScore, d.scoreNum = true, d.data[start:d.i]
+		n, err := strconv.ParseInt(string(d.data[start:d.i]), 10, 64)
+		if err != nil || n != int64(int(n)) {
+			w.clear(f)
+			d.badType[f], d.badNum[f] = '#', int32(start)
+			return nil
+		}
+		w.num[f] = int(n)
+		w.nums |= 1 << f
 		return nil
 	}
 	// Wrong type: remember it (the last occurrence decides), check the syntax, go on.
-	d.set(f, w, "", false)
+	w.clear(f)
 	switch c {
 	case '"', '{', '[', 't', 'f':
 		d.badType[f] = c
@@ -336,61 +307,11 @@ func (d *decoder) value(f int, w *wire) *Rejection {
 	return d.skip(1)
 }
 
-// set stores a string or bool field; null and wrong types reset it.
-func (d *decoder) set(f int, w *wire, s string, b bool) {
-	switch f {
-	case fSchema:
-		w.Schema = s
-	case fEventID:
-		w.EventID = s
-	case fOccurredAt:
-		w.OccurredAt = s
-	case fAgencyID:
-		w.AgencyID = s
-	case fClientType:
-		w.ClientType = s
-	case fClientID:
-		w.ClientID = s
-	case fRequestID:
-		w.RequestID = s
-	case fServiceID:
-		w.ServiceID = s
-	case fServiceKind:
-		w.ServiceKind = s
-	case fStatus:
-		w.Status = s
-	case fChannel:
-		w.Channel = s
-	case fLifeSituationID:
-		w.LifeSituationID = s
-	case fScenarioID:
-		w.ScenarioID = s
-	case fSegmentID:
-		w.SegmentID = s
-	case fProactive:
-		w.Proactive = b
-	case fQuestion:
-		w.Question = s
-	case fAppealID:
-		w.AppealID = s
-	case fStep:
-		w.Step = s
-	case fMessageType:
-		w.MessageType = s
-	case fAutomated:
-		w.Automated = b
-	case fExcluded:
-		w.Excluded = b
-	case fReplyText:
-		w.ReplyText = s
-	}
-}
-
 // toString converts a string's content; raw is true when it holds no escapes and is valid UTF-8.
 func (d *decoder) toString(f int, s []byte, raw bool) string {
 	if raw {
-		if enumField(f) {
-			if c, ok := canonical(s); ok {
+		if fieldEnums[f] != nil {
+			if c, ok := canonical(f, s); ok {
 				return c
 			}
 		}

@@ -27,32 +27,25 @@ func refDecode(data []byte, w *wire) *Rejection {
 	if !ok {
 		return reject(CodeInvalidJSON, "", "reference: not an object")
 	}
-	strs := map[string]*string{"schema": &w.Schema, "event_id": &w.EventID, "occurred_at": &w.OccurredAt,
-		"agency_id": &w.AgencyID, "client_type": &w.ClientType, "client_id": &w.ClientID, "request_id": &w.RequestID,
-		"service_id": &w.ServiceID, "service_kind": &w.ServiceKind, "status": &w.Status, "channel": &w.Channel,
-		"life_situation_id": &w.LifeSituationID, "scenario_id": &w.ScenarioID, "segment_id": &w.SegmentID,
-		"question": &w.Question, "appeal_id": &w.AppealID, "step": &w.Step, "message_type": &w.MessageType,
-		"reply_text": &w.ReplyText}
-	bools := map[string]*bool{"proactive": &w.Proactive, "automated": &w.Automated, "excluded": &w.Excluded}
-	for _, name := range fieldNames { // the decoder reports the first bad field in this order
+	for f, name := range fieldNames { // the decoder reports the first bad field in this order
 		val, ok := m[name]
 		if !ok || val == nil {
 			continue
 		}
-		switch {
-		case strs[name] != nil:
+		switch fieldTypes[f] {
+		case jsonString:
 			s, ok := val.(string)
 			if !ok {
 				return reject(CodeBadType, name, "reference")
 			}
-			*strs[name] = s
-		case bools[name] != nil:
+			w.str[f] = s
+		case jsonBool:
 			b, ok := val.(bool)
 			if !ok {
 				return reject(CodeBadType, name, "reference")
 			}
-			*bools[name] = b
-		default: // score
+			w.flag[f] = b
+		case jsonInt:
 			num, ok := val.(json.Number)
 			if !ok {
 				return reject(CodeBadType, name, "reference")
@@ -61,8 +54,8 @@ func refDecode(data []byte, w *wire) *Rejection {
 			if err != nil {
 				return reject(CodeBadType, name, "reference")
 			}
-			s := int(n)
-			w.Score = &s
+			w.num[f] = int(n)
+			w.nums |= 1 << f
 		}
 	}
 	return nil

@@ -17,14 +17,6 @@ import (
 	"github.com/segmentio/kafka-go"
 )
 
-// The topics of docs/events.md (defaults; see WithTopics and WithDeadLetterTopic).
-const (
-	TopicServiceEvents = "cx.service-events" // service_event.v1, key request_id
-	TopicRatings       = "cx.ratings"        // rating.v1, key event_id
-	TopicAppeals       = "cx.appeals"        // appeal.v1, key appeal_id
-	TopicDeadLetter    = "cx.dead-letter"    // rejected messages, key as received
-)
-
 // Dead-letter headers (docs/events.md).
 const (
 	HeaderError  = "cx-error"  // the rejection code, e.g. out_of_range
@@ -141,10 +133,18 @@ type ConsumerOption func(*Consumer)
 // WithGroup sets the consumer group id. Default: "cxstar-ingest".
 func WithGroup(id string) ConsumerOption { return func(c *Consumer) { c.group = id } }
 
-// WithTopics sets the topics of the three kinds. Default: cx.service-events, cx.ratings, cx.appeals.
-func WithTopics(service, ratings, appeals string) ConsumerOption {
+// WithTopics sets the topic of each kind; kinds it does not name keep theirs. Default:
+// DefaultTopics() (cx.service-events, cx.ratings, cx.appeals).
+func WithTopics(topics map[Kind]string) ConsumerOption {
 	return func(c *Consumer) {
-		c.topics = map[string]Kind{service: KindService, ratings: KindRating, appeals: KindAppeal}
+		for k, t := range topics {
+			for have, kind := range c.topics {
+				if kind == k {
+					delete(c.topics, have)
+				}
+			}
+			c.topics[t] = k
+		}
 	}
 }
 
@@ -194,7 +194,8 @@ func NewConsumer(brokers []string, v *Validator, w *Writer, opts ...ConsumerOpti
 	c := &Consumer{brokers: brokers, group: DefaultGroup, dlqTopic: TopicDeadLetter, v: v, w: w,
 		batchMessages: 50_000, batchBytes: 32 << 20, batchWait: time.Second, maxBuffer: 128 << 20,
 		dedupe: 250_000, stopTimeout: 20 * time.Second, stall: 30 * time.Second, session: 10 * time.Second, log: slog.Default()}
-	WithTopics(TopicServiceEvents, TopicRatings, TopicAppeals)(c)
+	c.topics = map[string]Kind{}
+	WithTopics(DefaultTopics())(c)
 	for _, o := range opts {
 		o(c)
 	}

@@ -36,7 +36,7 @@ func TestRoute(t *testing.T) {
 		{"no schema", `{"event_id":"e6"}`, "", "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			topic, key, ok := ingest.Route([]byte(tc.line), s, r, a)
+			topic, key, ok := ingest.Route([]byte(tc.line), map[ingest.Kind]string{ingest.KindService: s, ingest.KindRating: r, ingest.KindAppeal: a})
 			if topic != tc.topic || string(key) != tc.key || ok != tc.ok {
 				t.Fatalf("Route = %q, %q, %v; want %q, %q, %v", topic, key, ok, tc.topic, tc.key, tc.ok)
 			}

@@ -2,8 +2,8 @@ package ingest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -18,57 +18,57 @@ type ProduceStats struct {
 	Unroutable int64 // lines with no known schema, skipped (or sent to the unroutable topic: see WithUnroutableTopic)
 }
 
-// Route returns the topic and key of one event line as docs/events.md says: service_event.v1 to
-// cx.service-events keyed by request_id, rating.v1 to cx.ratings keyed by event_id, appeal.v1 to
-// cx.appeals keyed by appeal_id. A line that is not JSON or has no known schema is unroutable
-// (ok false). The event is not validated here: the consumer does that and dead-letters it.
-func Route(line []byte, service, ratings, appeals string) (topic string, key []byte, ok bool) {
-	var w struct {
-		Schema    string `json:"schema"`
-		EventID   string `json:"event_id"`
-		RequestID string `json:"request_id"`
-		AppealID  string `json:"appeal_id"`
-	}
-	if json.Unmarshal(line, &w) != nil {
+// Route returns the topic and key of one event line as docs/events.md says (topics gives the
+// topic of each kind; see DefaultTopics): service_event.v1 keyed by request_id, rating.v1 by
+// event_id, appeal.v1 by appeal_id, falling back to event_id when the key field is absent. A
+// line that is not JSON, has no known schema, or whose schema or key fields are not strings is
+// unroutable (ok false). The event is not validated here: the consumer does that and
+// dead-letters it.
+func Route(line []byte, topics map[Kind]string) (topic string, key []byte, ok bool) {
+	var w wire
+	d := decoder{data: line}
+	if d.parse(&w) != nil || d.badType[fSchema] != 0 {
 		return "", nil, false
 	}
-	pick := func(k string) []byte {
+	for i := range kinds {
+		spec := &kinds[i]
+		if spec.schema != w.str[fSchema] {
+			continue
+		}
+		keyNo, idNo := spec.fieldNo(spec.key), spec.fieldNo("event_id")
+		if d.badType[keyNo] != 0 || d.badType[idNo] != 0 {
+			return "", nil, false
+		}
+		k := w.str[keyNo]
 		if k == "" {
-			k = w.EventID // a missing key field: fall back to the event id, still routable
+			k = w.str[idNo] // a missing key field: fall back to the event id, still routable
 		}
 		if k == "" {
-			return nil
+			return topics[spec.kind], nil, true
 		}
-		return []byte(k)
-	}
-	switch w.Schema {
-	case "service_event.v1":
-		return service, pick(w.RequestID), true
-	case "rating.v1":
-		return ratings, pick(w.EventID), true
-	case "appeal.v1":
-		return appeals, pick(w.AppealID), true
+		return topics[spec.kind], []byte(k), true
 	}
 	return "", nil, false
 }
 
 // Producer publishes JSON Lines files to the event topics (`cxstar produce`).
 type Producer struct {
-	brokers                   []string
-	service, ratings, appeals string
-	unroutable                string
-	chunk                     int
-	progress                  func(file string, st ProduceStats)
-	every                     time.Duration
-	onUnroutable              func(file string, line int)
+	brokers      []string
+	topics       map[Kind]string
+	unroutable   string
+	chunk        int
+	progress     func(file string, st ProduceStats)
+	every        time.Duration
+	onUnroutable func(file string, line int)
 }
 
 // ProducerOption configures a Producer.
 type ProducerOption func(*Producer)
 
-// WithProduceTopics sets the topics of the three kinds. Default: those of docs/events.md.
-func WithProduceTopics(service, ratings, appeals string) ProducerOption {
-	return func(p *Producer) { p.service, p.ratings, p.appeals = service, ratings, appeals }
+// WithProduceTopics sets the topic of each kind; kinds it does not name keep theirs. Default:
+// DefaultTopics().
+func WithProduceTopics(topics map[Kind]string) ProducerOption {
+	return func(p *Producer) { maps.Copy(p.topics, topics) }
 }
 
 // WithUnroutableTopic publishes lines whose kind cannot be determined (not JSON, no known
@@ -95,7 +95,7 @@ func WithProduceChunk(n int) ProducerOption { return func(p *Producer) { p.chunk
 
 // NewProducer returns a Producer to the brokers.
 func NewProducer(brokers []string, opts ...ProducerOption) *Producer {
-	p := &Producer{brokers: brokers, service: TopicServiceEvents, ratings: TopicRatings, appeals: TopicAppeals, chunk: 10_000}
+	p := &Producer{brokers: brokers, topics: DefaultTopics(), chunk: 10_000}
 	for _, o := range opts {
 		o(p)
 	}
@@ -136,7 +136,7 @@ func (p *Producer) Publish(ctx context.Context, paths []string) (ProduceStats, e
 		st.Files++
 		err := ScanFile(ctx, file, func(line int, data []byte) error {
 			st.Read++
-			topic, key, ok := Route(data, p.service, p.ratings, p.appeals)
+			topic, key, ok := Route(data, p.topics)
 			if !ok {
 				st.Unroutable++
 				if p.onUnroutable != nil {

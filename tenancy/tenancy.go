@@ -24,6 +24,8 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cxstar/cxstar/ingest/agencyid"
 )
 
 // Tenant is the ClickHouse identity one Grafana organization's datasource logs in with.
@@ -44,13 +46,11 @@ type Tenant struct {
 
 var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,100}$`)
 
-var agencyIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
-
 // ValidAgencyID reports whether id matches the event contract's agency_id pattern; only such ids
 // are put into SQL, user names and uids.
 func ValidAgencyID(id string) error {
-	if !agencyIDRe.MatchString(id) {
-		return fmt.Errorf("agency id %q does not match [a-z0-9][a-z0-9._-]{0,63} (docs/events.md)", id)
+	if !agencyid.Valid(id) {
+		return fmt.Errorf("agency id %q does not match %s (docs/events.md)", id, agencyid.Pattern)
 	}
 	return nil
 }

@@ -53,7 +53,7 @@ func runIngest(ctx context.Context, args []string) error {
 	defer conn.Close()
 	w := ingest.NewWriter(conn, ingest.WithMaxAttempts(0), ingest.WithBackoff(*minBackoff, *maxBackoff))
 	c := ingest.NewConsumer(kafkaBrokerList(*brokers), ingest.NewValidator(), w,
-		ingest.WithGroup(*group), ingest.WithTopics(*svc, *rat, *app), ingest.WithDeadLetterTopic(*dlq),
+		ingest.WithGroup(*group), ingest.WithTopics(map[ingest.Kind]string{ingest.KindService: *svc, ingest.KindRating: *rat, ingest.KindAppeal: *app}), ingest.WithDeadLetterTopic(*dlq),
 		ingest.WithFlush(*batchRows, *batchBytes, *batchWait), ingest.WithMaxBuffer(*maxBuffer),
 		ingest.WithDedupeWindow(*dedupe), ingest.WithStopTimeout(*stopTimeout), ingest.WithSessionTimeout(*session), ingest.WithStallAfter(*stall))
 	if *listen != "" {

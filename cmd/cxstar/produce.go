@@ -27,7 +27,7 @@ func runProduce(ctx context.Context, args []string) error {
 	}
 	shown := 0
 	opts := []ingest.ProducerOption{
-		ingest.WithProduceTopics(*svc, *rat, *app),
+		ingest.WithProduceTopics(map[ingest.Kind]string{ingest.KindService: *svc, ingest.KindRating: *rat, ingest.KindAppeal: *app}),
 		ingest.WithUnroutableTopic(*unroutable),
 		ingest.WithUnroutableFunc(func(file string, line int) {
 			what := "skipped"

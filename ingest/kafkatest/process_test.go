@@ -574,7 +574,7 @@ func TestKcatProducesIngestedEvents(t *testing.T) {
 		var in strings.Builder
 		for _, l := range ev.Lines {
 			if strings.Contains(string(l), `"schema":"`+k.kind+`"`) {
-				topic, key, _ := ingest.Route(l, ingest.TopicServiceEvents, ingest.TopicRatings, ingest.TopicAppeals)
+				topic, key, _ := ingest.Route(l, ingest.DefaultTopics())
 				if topic != k.topic {
 					t.Fatalf("route %s: %s", l, topic)
 				}
