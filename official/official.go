@@ -34,7 +34,8 @@ type TableInput struct {
 // Fingerprint records what produced a revision.
 type Fingerprint struct {
 	Tables []TableInput `json:"tables"`
-	// RegistryVersion is the registry load the quarter was assessed with (its load_id).
+	// RegistryVersion is the registry load the quarter was assessed with (its load_id; "" when
+	// nothing was loaded).
 	RegistryVersion string `json:"registry_version"`
 	// Bands are the band versions used, "standard=version".
 	Bands   []string `json:"bands"`
@@ -106,6 +107,7 @@ func Close(ctx context.Context, conn driver.Conn, req transform.Request, reason 
 	if err != nil {
 		return nil, nil, err
 	}
+	fp.RegistryVersion = run.RegistryVersion
 	for _, std := range metrics.Standards {
 		if b := run.Bands[std]; b != nil {
 			fp.Bands = append(fp.Bands, string(std)+"="+b.Version)
@@ -172,28 +174,7 @@ func fingerprint(ctx context.Context, conn driver.Conn, q quarter.Quarter, loc *
 		}
 		fp.Tables = append(fp.Tables, TableInput{Table: t, Rows: rows, LastInsert: last.UTC()})
 	}
-	v, err := registryVersion(ctx, conn)
-	if err != nil {
-		return fp, err
-	}
-	fp.RegistryVersion = v
 	return fp, nil
-}
-
-// registryVersion is the load_id of the newest registry load (scenarios or declarations); empty
-// when nothing was loaded.
-func registryVersion(ctx context.Context, conn driver.Conn) (string, error) {
-	var id string
-	var n uint64
-	err := conn.QueryRow(ctx, `SELECT argMax(load_id, loaded_at), count() FROM
-(SELECT load_id, loaded_at FROM registry_scenarios UNION ALL SELECT load_id, loaded_at FROM capability_declarations)`).Scan(&id, &n)
-	if err != nil {
-		return "", fmt.Errorf("registry version: %w (run `cxstar migrate`)", err)
-	}
-	if n == 0 {
-		return "", nil
-	}
-	return id, nil
 }
 
 func catalogVersion() string {

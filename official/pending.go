@@ -60,6 +60,7 @@ func Check(ctx context.Context, conn driver.Conn, req transform.Request, rev *Re
 	if err != nil {
 		return nil, err
 	}
+	now.RegistryVersion = run.RegistryVersion
 	for _, std := range metrics.Standards {
 		if b := run.Bands[std]; b != nil {
 			now.Bands = append(now.Bands, string(std)+"="+b.Version)

@@ -36,9 +36,12 @@ type Scenario struct {
 	OwnerAgencyID          string   `yaml:"owner_agency_id" json:"owner_agency_id"`
 	ParticipatingAgencyIDs []string `yaml:"participating_agency_ids" json:"participating_agency_ids"`
 	// Standard is people, business, or empty when the scenario counts for both.
-	Standard          string   `yaml:"standard" json:"standard"`
-	Status            string   `yaml:"status" json:"status"`           // draft | approved | retired
-	ApprovedAt        string   `yaml:"approved_at" json:"approved_at"` // RFC 3339; required when approved
+	Standard   string `yaml:"standard" json:"standard"`
+	Status     string `yaml:"status" json:"status"`           // draft | approved | retired
+	ApprovedAt string `yaml:"approved_at" json:"approved_at"` // RFC 3339; required when approved
+	// RetiredAt is when a retired scenario stopped counting (RFC 3339; only with status retired).
+	// A quarter ending before it still counts the scenario; without it a retired scenario never counts.
+	RetiredAt         string   `yaml:"retired_at,omitempty" json:"retired_at,omitempty"`
 	ProactivePossible bool     `yaml:"proactive_possible" json:"proactive_possible"`
 	APIPossible       bool     `yaml:"api_possible" json:"api_possible"`
 	ServiceIDs        []string `yaml:"service_ids" json:"service_ids"`
@@ -59,11 +62,16 @@ type Declaration struct {
 	Evidence  string            `yaml:"evidence" json:"evidence"`
 }
 
-// ImportStats says what an import loaded.
+// ImportStats says what an import loaded: its version (load_id, loaded_at) and, against the
+// registry before it, the scenarios it added, changed and retired.
 type ImportStats struct {
 	LoadID       string
+	LoadedAt     time.Time
 	Scenarios    int
 	Declarations int
+	Added        []string
+	Changed      []string
+	Retired      []string
 }
 
 // Parse decodes and validates a registry file; every problem is reported with its entry.
@@ -100,9 +108,22 @@ func Parse(data []byte) (*File, error) {
 		default:
 			bad("%s: status %q must be draft, approved or retired", where, s.Status)
 		}
+		var approved time.Time
 		if s.ApprovedAt != "" {
-			if _, err := time.Parse(time.RFC3339, s.ApprovedAt); err != nil {
+			var err error
+			if approved, err = time.Parse(time.RFC3339, s.ApprovedAt); err != nil {
 				bad("%s: approved_at %q is not RFC 3339", where, s.ApprovedAt)
+			}
+		}
+		if s.RetiredAt != "" {
+			retired, err := time.Parse(time.RFC3339, s.RetiredAt)
+			switch {
+			case err != nil:
+				bad("%s: retired_at %q is not RFC 3339", where, s.RetiredAt)
+			case s.Status != "retired":
+				bad("%s: retired_at goes with status retired (status is %q)", where, s.Status)
+			case !approved.IsZero() && retired.Before(approved):
+				bad("%s: retired_at %s is before approved_at %s", where, s.RetiredAt, s.ApprovedAt)
 			}
 		}
 	}
@@ -173,19 +194,36 @@ func Import(ctx context.Context, conn driver.Conn, path string, now time.Time) (
 		return ImportStats{}, fmt.Errorf("%s: %w", path, err)
 	}
 	st := ImportStats{LoadID: newLoadID(), Scenarios: len(f.Scenarios), Declarations: len(f.Declarations)}
+	before, last, err := current(ctx, conn)
+	if err != nil {
+		return st, err
+	}
+	// Versions are ordered by loaded_at (whole seconds): each load is later than every earlier one.
 	loaded := now.UTC().Truncate(time.Second)
+	if !loaded.After(last) {
+		loaded = last.Add(time.Second)
+	}
+	st.LoadedAt = loaded
+	for _, s := range f.Scenarios {
+		old, ok := before[s.ScenarioID]
+		switch {
+		case !ok:
+			st.Added = append(st.Added, s.ScenarioID)
+		case s.Status == "retired" && old.Status != "retired":
+			st.Retired = append(st.Retired, s.ScenarioID)
+		case !sameScenario(old, s):
+			st.Changed = append(st.Changed, s.ScenarioID)
+		}
+	}
 	if len(f.Scenarios) > 0 {
-		b, err := conn.PrepareBatch(ctx, "INSERT INTO registry_scenarios (load_id, loaded_at, scenario_id, life_situation_id, owner_agency_id, participating_agency_ids, standard, status, approved_at, proactive_possible, api_possible, service_ids, source)")
+		b, err := conn.PrepareBatch(ctx, "INSERT INTO registry_scenarios (load_id, loaded_at, scenario_id, life_situation_id, owner_agency_id, participating_agency_ids, standard, status, approved_at, retired_at, proactive_possible, api_possible, service_ids, source)")
 		if err != nil {
 			return st, fmt.Errorf("import scenarios: %w (run `cxstar migrate`)", err)
 		}
 		for _, s := range f.Scenarios {
-			approved := time.Unix(0, 0).UTC()
-			if s.ApprovedAt != "" {
-				approved, _ = time.Parse(time.RFC3339, s.ApprovedAt)
-			}
+			approved, retired := instant(s.ApprovedAt), instant(s.RetiredAt)
 			if err := b.Append(st.LoadID, loaded, s.ScenarioID, s.LifeSituationID, s.OwnerAgencyID, nonNil(s.ParticipatingAgencyIDs), s.Standard, s.Status,
-				approved.UTC(), b2u(s.ProactivePossible), b2u(s.APIPossible), nonNil(s.ServiceIDs), path); err != nil {
+				approved, retired, b2u(s.ProactivePossible), b2u(s.APIPossible), nonNil(s.ServiceIDs), path); err != nil {
 				_ = b.Abort()
 				return st, fmt.Errorf("import scenario %s: %w", s.ScenarioID, err)
 			}
@@ -220,7 +258,98 @@ func Import(ctx context.Context, conn driver.Conn, path string, now time.Time) (
 			return st, fmt.Errorf("import declarations: %w", err)
 		}
 	}
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO registry_loads (load_id, loaded_at, source, scenarios, declarations, added, changed, retired)")
+	if err != nil {
+		return st, fmt.Errorf("record the registry version: %w (run `cxstar migrate`)", err)
+	}
+	if err := b.Append(st.LoadID, loaded, path, uint32(st.Scenarios), uint32(st.Declarations), nonNil(st.Added), nonNil(st.Changed), nonNil(st.Retired)); err != nil {
+		_ = b.Abort()
+		return st, fmt.Errorf("record the registry version: %w", err)
+	}
+	if err := b.Send(); err != nil {
+		return st, fmt.Errorf("record the registry version: %w", err)
+	}
 	return st, nil
+}
+
+func instant(s string) time.Time {
+	if s == "" {
+		return time.Unix(0, 0).UTC()
+	}
+	t, _ := time.Parse(time.RFC3339, s)
+	return t.UTC()
+}
+
+func sameScenario(a, b Scenario) bool {
+	eq := func(x, y []string) bool { return strings.Join(x, "\x00") == strings.Join(y, "\x00") }
+	return a.LifeSituationID == b.LifeSituationID && a.OwnerAgencyID == b.OwnerAgencyID && eq(a.ParticipatingAgencyIDs, b.ParticipatingAgencyIDs) &&
+		a.Standard == b.Standard && a.Status == b.Status && instant(a.ApprovedAt).Equal(instant(b.ApprovedAt)) && instant(a.RetiredAt).Equal(instant(b.RetiredAt)) &&
+		a.ProactivePossible == b.ProactivePossible && a.APIPossible == b.APIPossible && eq(a.ServiceIDs, b.ServiceIDs)
+}
+
+// current reads the newest state of every scenario and the newest loaded_at of any load.
+func current(ctx context.Context, conn driver.Conn) (map[string]Scenario, time.Time, error) {
+	var last time.Time
+	if err := conn.QueryRow(ctx, `SELECT max(t) FROM (SELECT max(loaded_at) AS t FROM registry_scenarios UNION ALL
+SELECT max(loaded_at) AS t FROM capability_declarations UNION ALL SELECT max(loaded_at) AS t FROM registry_loads)`).Scan(&last); err != nil {
+		return nil, last, fmt.Errorf("read the registry versions: %w (run `cxstar migrate`)", err)
+	}
+	rows, err := conn.Query(ctx, `SELECT scenario_id, argMax(life_situation_id, loaded_at), argMax(owner_agency_id, loaded_at),
+       argMax(participating_agency_ids, loaded_at), toString(argMax(standard, loaded_at)), toString(argMax(status, loaded_at)),
+       argMax(approved_at, loaded_at), argMax(retired_at, loaded_at), argMax(proactive_possible, loaded_at),
+       argMax(api_possible, loaded_at), argMax(service_ids, loaded_at)
+FROM registry_scenarios GROUP BY scenario_id`)
+	if err != nil {
+		return nil, last, fmt.Errorf("read the registry: %w (run `cxstar migrate`)", err)
+	}
+	defer rows.Close()
+	out := map[string]Scenario{}
+	for rows.Next() {
+		var s Scenario
+		var approved, retired time.Time
+		var pro, api uint8
+		if err := rows.Scan(&s.ScenarioID, &s.LifeSituationID, &s.OwnerAgencyID, &s.ParticipatingAgencyIDs, &s.Standard, &s.Status,
+			&approved, &retired, &pro, &api, &s.ServiceIDs); err != nil {
+			return nil, last, fmt.Errorf("read the registry: %w", err)
+		}
+		if approved.Unix() > 0 {
+			s.ApprovedAt = approved.UTC().Format(time.RFC3339)
+		}
+		if retired.Unix() > 0 {
+			s.RetiredAt = retired.UTC().Format(time.RFC3339)
+		}
+		s.ProactivePossible, s.APIPossible = pro == 1, api == 1
+		out[s.ScenarioID] = s
+	}
+	return out, last.UTC(), rows.Err()
+}
+
+// Version is one registry load.
+type Version struct {
+	LoadID                  string
+	LoadedAt                time.Time
+	Source                  string
+	Scenarios, Declarations uint32
+	Added, Changed, Retired []string
+}
+
+// Versions lists the registry loads, oldest first.
+func Versions(ctx context.Context, conn driver.Conn) ([]Version, error) {
+	rows, err := conn.Query(ctx, "SELECT load_id, loaded_at, source, scenarios, declarations, added, changed, retired FROM registry_loads ORDER BY loaded_at, load_id")
+	if err != nil {
+		return nil, fmt.Errorf("read registry versions: %w (run `cxstar migrate`)", err)
+	}
+	defer rows.Close()
+	var out []Version
+	for rows.Next() {
+		var v Version
+		if err := rows.Scan(&v.LoadID, &v.LoadedAt, &v.Source, &v.Scenarios, &v.Declarations, &v.Added, &v.Changed, &v.Retired); err != nil {
+			return nil, fmt.Errorf("read registry versions: %w", err)
+		}
+		v.LoadedAt = v.LoadedAt.UTC()
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 func nonNil(s []string) []string {

@@ -46,6 +46,9 @@ type Request struct {
 	// Bands overrides the band set of a standard whatever its effective dates (cxstar assess
 	// --bands FILE).
 	Bands map[metrics.Standard]*metrics.BandSet
+	// RegistryVersion is the load_id of the registry version to read (cxstar assess
+	// --registry-version); empty means the newest load.
+	RegistryVersion string
 	// BandVersions are the versions of a standard to choose from when Bands has none: the one in
 	// force on the quarter's last day (metrics.BandsAt). Default: the embedded versions.
 	BandVersions map[metrics.Standard][]*metrics.BandSet
@@ -79,6 +82,8 @@ type Run struct {
 	Details    []Detail
 	// Bands holds the band set used for each standard.
 	Bands map[metrics.Standard]*metrics.BandSet
+	// RegistryVersion is the load_id of the registry version read ("" when nothing was loaded).
+	RegistryVersion string
 }
 
 // Report returns the report of one standard, or nil.
@@ -114,6 +119,11 @@ func assess(ctx context.Context, conn driver.Conn, req Request) (*Run, error) {
 		now = req.Now
 	}
 	run := &Run{Bands: map[metrics.Standard]*metrics.BandSet{}}
+	regVersion, regFilter, err := registryAt(ctx, conn, req.RegistryVersion)
+	if err != nil {
+		return nil, err
+	}
+	run.RegistryVersion = regVersion
 	for _, std := range stds {
 		b := req.Bands[std]
 		if b == nil {
@@ -154,7 +164,7 @@ func assess(ctx context.Context, conn driver.Conn, req Request) (*Run, error) {
 		for _, s := range groups[k] {
 			want[s] = true
 		}
-		if err := load(ctx, conn, q, p, req.Agency, want, data); err != nil {
+		if err := load(ctx, conn, q, p, req.Agency, regFilter, want, data); err != nil {
 			return nil, err
 		}
 	}

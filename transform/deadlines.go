@@ -31,9 +31,6 @@ func loadDeadlines(ctx context.Context, conn driver.Conn, q quarter.Quarter, p m
 	ack := time.Duration(p.Ack()) * time.Hour
 	vars["ACK_S"] = strconv.FormatInt(int64(ack/time.Second), 10)
 	vars["ACK_END"] = ts(q.End().Add(ack))
-	if vars["REGISTRY"] == "" {
-		vars["REGISTRY"] = "registry_scenarios_latest"
-	}
 
 	start := time.Now()
 	rows, err := conn.Query(ctx, render(deadlinesSQL, vars))
@@ -164,4 +161,31 @@ func monitorsFor(b *metrics.BandSet, d *agencyData, q quarter.Quarter, now time.
 		}
 	}
 	return out
+}
+
+// registryAt resolves the registry version of a run: the named load_id, or the newest load. It
+// returns the load_id and the filter of registry rows loaded up to that version.
+func registryAt(ctx context.Context, conn driver.Conn, version string) (string, string, error) {
+	var id string
+	var at time.Time
+	var n uint64
+	where := "1"
+	if version != "" {
+		where = "load_id = " + quote(version)
+	}
+	err := conn.QueryRow(ctx, `SELECT argMax(load_id, loaded_at), max(loaded_at), count() FROM
+(SELECT load_id, loaded_at FROM registry_scenarios UNION ALL SELECT load_id, loaded_at FROM capability_declarations UNION ALL
+ SELECT load_id, loaded_at FROM registry_loads) WHERE `+where).Scan(&id, &at, &n)
+	if err != nil {
+		return "", "", fmt.Errorf("registry versions: %w (run `cxstar migrate`)", err)
+	}
+	switch {
+	case n == 0 && version != "":
+		return "", "", fmt.Errorf("registry version %q is not a load of this database (see cxstar registry versions)", version)
+	case n == 0:
+		return "", "1", nil
+	case version == "":
+		return id, "1", nil
+	}
+	return id, fmt.Sprintf("loaded_at <= toDateTime(%d)", at.Unix()), nil
 }

@@ -95,8 +95,9 @@ type loader struct {
 }
 
 // load runs the aggregation queries of one quarter and folds their rows into data.
-func load(ctx context.Context, conn driver.Conn, q quarter.Quarter, p metrics.Parameters, agency string, want map[metrics.Standard]bool, data map[key]*agencyData) error {
+func load(ctx context.Context, conn driver.Conn, q quarter.Quarter, p metrics.Parameters, agency, regFilter string, want map[metrics.Standard]bool, data map[key]*agencyData) error {
 	l := &loader{conn: conn, vars: queryVars(q, p, agency), want: want, data: data}
+	l.vars["REG_FILTER"] = regFilter
 	for _, f := range []func(context.Context) error{l.loadRatings, l.loadServices, l.loadAppeals, l.loadRegistry, l.loadDeclarations} {
 		if err := f(ctx); err != nil {
 			return err

@@ -56,7 +56,7 @@ SELECT 'l', now(), 'a1', '2026Q3', 'people', 'phone_availability', ['phone_worki
 		"QS_S": fmt.Sprint(q.Start().Unix()), "QS_V": fmt.Sprint(uint64(q.Start().Unix()) << 32), "QE_V": fmt.Sprint(uint64(q.End().Unix()) << 32),
 		"LOOKBACK_V":     fmt.Sprint(uint64(q.Start().Add(-time.Duration(window)*time.Second).Unix()) << 32),
 		"LOOKBACK_MONTH": month(q.Start().Add(-time.Duration(window) * time.Second)), "QE_MONTH": month(q.End().Add(-time.Second)),
-		"ACK_S": "86400", "ACK_END": ts(q.End().Add(24 * time.Hour)), "REGISTRY": "registry_scenarios_latest",
+		"ACK_S": "86400", "ACK_END": ts(q.End().Add(24 * time.Hour)), "REG_FILTER": "loaded_at <= now()",
 	}
 	for _, s := range []string{ratingsSQL, servicesSQL, appealsSQL, registrySQL, declarationsSQL, deadlinesSQL, coverageSQL} {
 		w(render(s, vars))

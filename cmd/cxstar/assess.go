@@ -22,6 +22,7 @@ func runAssess(ctx context.Context, args []string) error {
 	bands := envString(fs, "bands", "CXSTAR_BANDS", "", "band files overriding the embedded ones, comma-separated (each names its standard; several files of one standard are versions chosen by effective date; default: the embedded version in force at the quarter's end)")
 	lang := envString(fs, "lang", "CXSTAR_LANG", "ru", "labels: ru or en")
 	noStore := fs.Bool("no-store", false, "print only; do not write assessments and indicator_details")
+	registryVersion := envString(fs, "registry-version", "CXSTAR_REGISTRY_VERSION", "", "read the registry as of this load_id (see cxstar registry versions; default: the newest load)")
 	off := addOfficialFlags(fs, func(name, env, def, usage string) *string { return envString(fs, name, env, def, usage) })
 	timeout := envDuration(fs, "timeout", "CXSTAR_TIMEOUT", 10*time.Minute, "give up after this long")
 	if err := fs.Parse(args); err != nil {
@@ -30,7 +31,7 @@ func runAssess(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %v (see cxstar assess --help)", fs.Args())
 	}
-	req := transform.Request{Agency: *agency, Timezone: *qf.tz, Store: !*noStore, Bands: map[metrics.Standard]*metrics.BandSet{}}
+	req := transform.Request{RegistryVersion: *registryVersion, Agency: *agency, Timezone: *qf.tz, Store: !*noStore, Bands: map[metrics.Standard]*metrics.BandSet{}}
 	if *standard != "both" && *standard != "" {
 		std, err := metrics.ParseStandard(*standard)
 		if err != nil {

@@ -1,4 +1,5 @@
--- The newest capability declaration per agency × standard × indicator for the quarter.
+-- The newest capability declaration per agency × standard × indicator for the quarter, in the
+-- registry version of the run (REG_FILTER: the rows loaded up to it).
 SELECT
     agency_id,
     toString(standard)                AS standard,
@@ -10,5 +11,5 @@ SELECT
     argMax(num, loaded_at)            AS num,
     argMax(den, loaded_at)            AS den
 FROM capability_declarations
-WHERE quarter = {{QUARTER}} {{AGENCY}}
+WHERE quarter = {{QUARTER}} AND {{REG_FILTER}} {{AGENCY}}
 GROUP BY agency_id, standard, indicator
