@@ -45,8 +45,8 @@ type Machine struct {
 	Load       string // /proc/loadavg when the suite started: other work on a shared machine
 }
 
-// Report is one run of the suite.
-type Report struct {
+// Results are the figures of one run of the suite, with the machine they were measured on.
+type Results struct {
 	Date    time.Time
 	Machine Machine
 	Figures []Figure
@@ -98,7 +98,7 @@ var suite = []struct {
 
 type state struct {
 	o   Options
-	rep *Report
+	rep *Results
 }
 
 func (s *state) logf(format string, args ...any) {
@@ -132,8 +132,8 @@ func (s *state) add(f Figure) {
 	s.logf("  %s", f.line())
 }
 
-// Run runs the suite and returns its report.
-func Run(ctx context.Context, o Options) (*Report, error) {
+// Run runs the suite and returns its results.
+func Run(ctx context.Context, o Options) (*Results, error) {
 	if o.DSN == "" {
 		o.DSN = DefaultDSN
 	}
@@ -155,7 +155,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	start := time.Now()
-	rep := &Report{Date: start.UTC(), Machine: machine(ctx, o.DSN)}
+	rep := &Results{Date: start.UTC(), Machine: machine(ctx, o.DSN)}
 	s := &state{o: o, rep: rep}
 	for _, m := range suite {
 		if !selected(m.name, o.Only) {

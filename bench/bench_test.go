@@ -62,7 +62,7 @@ func TestRateRatio(t *testing.T) {
 // section on a second write.
 func TestWriteFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "BENCHMARKS.md")
-	rep := &Report{Machine: Machine{CPU: "cpu A", Cores: 2}, Figures: []Figure{{Name: "validation", Project: "p", Value: 1234, Unit: "events/s", Baseline: "b", Base: 617, Ratio: 2, Runs: 3}}}
+	rep := &Results{Machine: Machine{CPU: "cpu A", Cores: 2}, Figures: []Figure{{Name: "validation", Project: "p", Value: 1234, Unit: "events/s", Baseline: "b", Base: 617, Ratio: 2, Runs: 3}}}
 	if err := rep.WriteFile(path); err != nil {
 		t.Fatal(err)
 	}

@@ -16,8 +16,8 @@ const (
 	EndMarker   = "<!-- cxstar bench: end -->"
 )
 
-// WriteTable prints the report as an aligned text table.
-func (r *Report) WriteTable(w io.Writer) error {
+// WriteTable prints the results as an aligned text table.
+func (r *Results) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "figure\tproject\t\tbaseline (same run)\t\tratio\ttarget")
 	for _, f := range r.Figures {
@@ -36,7 +36,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	return err
 }
 
-func (r *Report) runs() int {
+func (r *Results) runs() int {
 	if len(r.Figures) == 0 {
 		return 0
 	}
@@ -44,7 +44,7 @@ func (r *Report) runs() int {
 }
 
 // Markdown returns the generated section of BENCHMARKS.md, markers included.
-func (r *Report) Markdown() string {
+func (r *Results) Markdown() string {
 	var b strings.Builder
 	m := r.Machine
 	fmt.Fprintf(&b, "%s\n\n", BeginMarker)
@@ -75,7 +75,7 @@ func dash(s string) string {
 
 // WriteFile puts the generated section into path: it replaces the text between the markers,
 // or, when the file has none, adds the section after the title, keeping everything else.
-func (r *Report) WriteFile(path string) error {
+func (r *Results) WriteFile(path string) error {
 	old, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("read %s: %w", path, err)

@@ -84,16 +84,16 @@ type Action struct {
 	Version int64 `json:"version,omitempty"`
 }
 
-// Report lists every Action of a Push, the organizations' ids, and the agencies whose
+// PushResult lists every Action of a Push, the organizations' ids, and the agencies whose
 // organization exists in Grafana but which were not pushed (left in place for an operator).
-type Report struct {
+type PushResult struct {
 	Actions []Action         `json:"actions"`
 	OrgIDs  map[string]int64 `json:"org_ids"`
 	Removed []string         `json:"removed_agencies"`
 }
 
 // Changed counts the created and updated objects.
-func (r *Report) Changed() int {
+func (r *PushResult) Changed() int {
 	n := 0
 	for _, a := range r.Actions {
 		if a.Change == Created || a.Change == Updated {
@@ -103,7 +103,7 @@ func (r *Report) Changed() int {
 	return n
 }
 
-func (r *Report) add(org, kind, name string, c Change) {
+func (r *PushResult) add(org, kind, name string, c Change) {
 	r.Actions = append(r.Actions, Action{Org: org, Kind: kind, Name: name, Change: c})
 }
 
@@ -134,7 +134,7 @@ func isCode(err error, code int) bool {
 // and the agency dashboard) and the Project Office organization (its datasource, folder, team,
 // the overview and the all-agencies dashboard). Objects that already match are left alone, so a
 // second Push reports every object Unchanged and dashboard versions stay the same.
-func Push(ctx context.Context, cfg PushConfig, agencies []Agency, opts ...Option) (*Report, error) {
+func Push(ctx context.Context, cfg PushConfig, agencies []Agency, opts ...Option) (*PushResult, error) {
 	if cfg.Grafana.User == "" {
 		return nil, errors.New("push needs a Grafana server admin with basic auth (--grafana-user/--grafana-password or CXSTAR_GRAFANA_USER/PASSWORD): " +
 			"tokens are scoped to one organization and cannot create the per-agency organizations")
@@ -143,7 +143,7 @@ func Push(ctx context.Context, cfg PushConfig, agencies []Agency, opts ...Option
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{OrgIDs: map[string]int64{}}
+	rep := &PushResult{OrgIDs: map[string]int64{}}
 	want := map[string]bool{}
 	for _, a := range agencies {
 		if err := tenancy.ValidAgencyID(a.ID); err != nil {
@@ -196,7 +196,7 @@ func Push(ctx context.Context, cfg PushConfig, agencies []Agency, opts ...Option
 // Folder is a Grafana folder Push manages.
 type Folder struct{ UID, Title string }
 
-func pushOrg(ctx context.Context, api *goapi.GrafanaHTTPAPI, cfg PushConfig, rep *Report, orgName string, tn tenancy.Tenant, folder Folder, team string, ds []dashboard.Dashboard) error {
+func pushOrg(ctx context.Context, api *goapi.GrafanaHTTPAPI, cfg PushConfig, rep *PushResult, orgName string, tn tenancy.Tenant, folder Folder, team string, ds []dashboard.Dashboard) error {
 	orgID, ch, err := ensureOrg(api, cfg.Grafana.User, orgName)
 	if err != nil {
 		return err

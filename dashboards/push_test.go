@@ -31,7 +31,7 @@ func pushConfig(t *testing.T, g *grafanadouble.Server, secret string, agencies [
 	}
 }
 
-func push(t *testing.T, cfg dashboards.PushConfig, agencies []dashboards.Agency, opts ...dashboards.Option) *dashboards.Report {
+func push(t *testing.T, cfg dashboards.PushConfig, agencies []dashboards.Agency, opts ...dashboards.Option) *dashboards.PushResult {
 	t.Helper()
 	rep, err := dashboards.Push(context.Background(), cfg, agencies, opts...)
 	if err != nil {
@@ -123,7 +123,7 @@ func checkPushed(t *testing.T, g *grafanadouble.Server, cfg dashboards.PushConfi
 	}
 }
 
-func versions(g *grafanadouble.Server, rep *dashboards.Report) map[string][2]int64 {
+func versions(g *grafanadouble.Server, rep *dashboards.PushResult) map[string][2]int64 {
 	out := map[string][2]int64{}
 	for _, a := range rep.Actions {
 		if a.Kind == "dashboard" {

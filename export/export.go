@@ -70,13 +70,19 @@ type config struct {
 type Option func(*config)
 
 // WithBatchRows sets how many rows are buffered before a record batch is written (and the
-// ClickHouse max_block_size of the query); memory use is proportional to it. Default DefaultBatchRows (65536); values below 1 are ignored.
-func WithBatchRows(n int) Option {
-	return func(c *config) {
-		if n > 0 {
-			c.batchRows = n
-		}
+// ClickHouse max_block_size of the query); memory use is proportional to it. This overrides the
+// default of DefaultBatchRows (65536); a value below 1 is refused.
+func WithBatchRows(n int) Option { return func(c *config) { c.batchRows = n } }
+
+// defaultConfig holds the default of every Option.
+func defaultConfig() config { return config{batchRows: DefaultBatchRows, mem: memory.DefaultAllocator} }
+
+// validate refuses options out of range.
+func (c *config) validate() error {
+	if c.batchRows < 1 {
+		return fmt.Errorf("batch rows %d: must be at least 1 (default %d)", c.batchRows, DefaultBatchRows)
 	}
+	return nil
 }
 
 // WithAllocator sets the Arrow memory allocator. Default memory.DefaultAllocator (Go heap).
@@ -143,9 +149,12 @@ func Table(ctx context.Context, conn driver.Conn, table string, q quarter.Quarte
 // bounded by WithBatchRows, not by the number of rows. The file is complete only when Query
 // returns a nil error.
 func Query(ctx context.Context, conn driver.Conn, query string, f Format, w io.Writer, opts ...Option) (Stats, error) {
-	c := config{batchRows: DefaultBatchRows, mem: memory.DefaultAllocator}
+	c := defaultConfig()
 	for _, o := range opts {
 		o(&c)
+	}
+	if err := c.validate(); err != nil {
+		return Stats{}, err
 	}
 	if f != Parquet && f != Arrow {
 		return Stats{}, fmt.Errorf("unknown format %q: want parquet or arrow", f)

@@ -162,10 +162,11 @@ func readCounts(ctx context.Context, conn driver.Conn, q quarter.Quarter, byLS b
 }
 
 // BuildOpenData computes the open-data cells of quarter q from the ratings table with
-// small-cell suppression at k (see SuppressionRule; k < 1 means DefaultK).
+// small-cell suppression at k (see SuppressionRule; DefaultK is the usual value). A k below 1 is
+// refused.
 func BuildOpenData(ctx context.Context, conn driver.Conn, q quarter.Quarter, k int64) (*OpenData, error) {
 	if k < 1 {
-		k = DefaultK
+		return nil, fmt.Errorf("open data k = %d: must be at least 1 (default %d)", k, DefaultK)
 	}
 	rev, closedAt, err := officialRevision(ctx, conn, q)
 	if err != nil {

@@ -52,7 +52,7 @@ func TestOpenDataLatestAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, a := range run.Report(metrics.People).Agencies {
+	for _, a := range run.Scorecard(metrics.People).Agencies {
 		for _, x := range a.Indicators {
 			if a.AgencyID == "E" && x.Code == "satisfaction_positive_share" && (x.Value.String() != "63.6" || x.N != 11) {
 				t.Errorf("assessment: satisfaction %s on %d, want the open data's 63.6 on 11", x.Value, x.N)

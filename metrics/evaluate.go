@@ -263,8 +263,8 @@ func ciDec(x float64, decimals int) *Decimal {
 	return &d
 }
 
-// AgencyReport is the assessment of one agency in one quarter and standard.
-type AgencyReport struct {
+// AgencyScorecard is the assessment of one agency in one quarter and standard.
+type AgencyScorecard struct {
 	AgencyID     string   `json:"agency_id"`
 	OverallLevel *int     `json:"overall_level"`
 	Indicators   []Result `json:"indicators"`
@@ -272,12 +272,13 @@ type AgencyReport struct {
 	Monitoring []Monitor `json:"monitoring,omitempty"`
 }
 
-// Report is the output of an assessment run for one quarter and one standard.
-type Report struct {
-	Quarter      string         `json:"quarter"`
-	Standard     Standard       `json:"standard"`
-	BandsVersion string         `json:"bands_version"`
-	Agencies     []AgencyReport `json:"agencies"`
+// Scorecard is the outcome of an assessment for one quarter and one standard: every agency's
+// indicator results and levels (what `cxstar assess` prints and stores).
+type Scorecard struct {
+	Quarter      string            `json:"quarter"`
+	Standard     Standard          `json:"standard"`
+	BandsVersion string            `json:"bands_version"`
+	Agencies     []AgencyScorecard `json:"agencies"`
 }
 
 // Overall returns the non-normative overall level of A21 (parameters.overall = min_table1): the

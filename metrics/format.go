@@ -10,12 +10,12 @@ import (
 	"text/tabwriter"
 )
 
-// WriteJSON writes the report as one JSON object, the shape of `cxstar assess --format json`:
+// WriteJSON writes the scorecard as one JSON object, the shape of `cxstar assess --format json`:
 // {"quarter","standard","bands_version","agencies":[{"agency_id","overall_level","indicators":[{"code","value","level","n","ci_low","ci_high","status"}]}]}.
-func (r *Report) WriteJSON(w io.Writer) error {
+func (r *Scorecard) WriteJSON(w io.Writer) error {
 	b, err := json.Marshal(r)
 	if err != nil {
-		return fmt.Errorf("encode report: %w", err)
+		return fmt.Errorf("encode scorecard: %w", err)
 	}
 	_, err = w.Write(append(b, '\n'))
 	return err
@@ -26,7 +26,7 @@ var CSVHeader = []string{"quarter", "standard", "bands_version", "agency_id", "o
 
 // WriteCSV writes one row per agency × indicator (with the header when header is true); names are
 // in the given language.
-func (r *Report) WriteCSV(w io.Writer, lang Lang, header bool) error {
+func (r *Scorecard) WriteCSV(w io.Writer, lang Lang, header bool) error {
 	cw := csv.NewWriter(w)
 	if header {
 		if err := cw.Write(CSVHeader); err != nil {
@@ -63,7 +63,7 @@ func (r *Report) WriteCSV(w io.Writer, lang Lang, header bool) error {
 
 // WriteTable writes a human-readable table per agency, with short labels in the given language
 // (Russian by default), stars as ★ and statuses spelled out.
-func (r *Report) WriteTable(w io.Writer, lang Lang) error {
+func (r *Scorecard) WriteTable(w io.Writer, lang Lang) error {
 	std := map[Standard][2]string{People: {"«Государство для людей»", "State for people"}, Business: {"«Государство для бизнеса»", "State for business"}}[r.Standard]
 	title, agencyWord, overallWord, cols := std[0], "Орган власти", "Общий уровень (предложение A21)", "ID\tПоказатель\tЗначение\tУровень\tn\t95% ДИ\tСтатус"
 	if lang == EN {

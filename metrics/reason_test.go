@@ -36,7 +36,7 @@ func TestReasonText(t *testing.T) {
 // whatever the reasons; the English table keeps the stored reasons.
 func TestTableRussian(t *testing.T) {
 	one := 1
-	rep := Report{Quarter: "2026Q3", Standard: People, BandsVersion: "P-1", Agencies: []AgencyReport{{
+	rep := Scorecard{Quarter: "2026Q3", Standard: People, BandsVersion: "P-1", Agencies: []AgencyScorecard{{
 		AgencyID: "a1", OverallLevel: &one,
 		Indicators: []Result{
 			{ID: "P-T1-4", Code: "nps_positive_service_share", Table: 1, Status: Assessed, Level: &one, Reason: "1 service below min_n 30 excluded"},

@@ -64,7 +64,7 @@ func TestBandsByEffectiveDate(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := result(t, run, metrics.People, "a1", "satisfaction_positive_share")
-		if got := run.Report(metrics.People).BandsVersion; got != c.version {
+		if got := run.Scorecard(metrics.People).BandsVersion; got != c.version {
 			t.Errorf("%s override=%v: bands %s, want %s", c.quarter, c.override, got, c.version)
 		}
 		if r.Value.String() != "60.0" || r.N != 10 || levelStr(r.Level) != c.level {

@@ -12,7 +12,7 @@ import (
 
 func monitor(t *testing.T, run *transform.Run, std metrics.Standard, agency, code string) *metrics.Monitor {
 	t.Helper()
-	for _, a := range run.Report(std).Agencies {
+	for _, a := range run.Scorecard(std).Agencies {
 		if a.AgencyID != agency {
 			continue
 		}

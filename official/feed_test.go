@@ -109,7 +109,7 @@ func smallBands(t *testing.T, b *metrics.BandSet, survey int64) *metrics.BandSet
 
 func result(t *testing.T, run *transform.Run, std metrics.Standard, agency, code string) metrics.Result {
 	t.Helper()
-	rep := run.Report(std)
+	rep := run.Scorecard(std)
 	if rep == nil {
 		t.Fatalf("no %s report", std)
 	}

@@ -52,11 +52,11 @@ type Revision struct {
 	RunID    string    `json:"run_id"`
 	Inputs   Fingerprint
 	// Reports are the official reports, one per standard, exactly as computed at closing.
-	Reports []metrics.Report `json:"-"`
+	Reports []metrics.Scorecard `json:"-"`
 }
 
 // Report returns the official report of a standard, or nil.
-func (r *Revision) Report(std metrics.Standard) *metrics.Report {
+func (r *Revision) Report(std metrics.Standard) *metrics.Scorecard {
 	for i := range r.Reports {
 		if r.Reports[i].Standard == std {
 			return &r.Reports[i]
@@ -113,7 +113,7 @@ func Close(ctx context.Context, conn driver.Conn, req transform.Request, reason 
 			fp.Bands = append(fp.Bands, string(std)+"="+b.Version)
 		}
 	}
-	rev := &Revision{Quarter: q.String(), Revision: next, ClosedAt: run.ComputedAt, Reason: reason, RunID: run.RunID, Inputs: fp, Reports: run.Reports}
+	rev := &Revision{Quarter: q.String(), Revision: next, ClosedAt: run.ComputedAt, Reason: reason, RunID: run.RunID, Inputs: fp, Reports: run.Scorecards}
 	if err := save(ctx, conn, q, rev); err != nil {
 		return nil, nil, err
 	}
@@ -204,14 +204,14 @@ func binaryVersion() string {
 // storedReport is a report with what its JSON form leaves out (reasons), so that a revision
 // prints exactly as it did when the quarter was closed.
 type storedReport struct {
-	metrics.Report
+	metrics.Scorecard
 	Reasons map[string]string `json:"reasons,omitempty"` // "agency/code" → reason
 }
 
-func encodeReports(reps []metrics.Report) (string, error) {
+func encodeReports(reps []metrics.Scorecard) (string, error) {
 	var out []storedReport
 	for _, r := range reps {
-		s := storedReport{Report: r, Reasons: map[string]string{}}
+		s := storedReport{Scorecard: r, Reasons: map[string]string{}}
 		for _, a := range r.Agencies {
 			for _, x := range a.Indicators {
 				if x.Reason != "" {
@@ -230,14 +230,14 @@ func encodeReports(reps []metrics.Report) (string, error) {
 	return string(b), err
 }
 
-func decodeReports(s string) ([]metrics.Report, error) {
+func decodeReports(s string) ([]metrics.Scorecard, error) {
 	var in []storedReport
 	if err := json.Unmarshal([]byte(s), &in); err != nil {
 		return nil, fmt.Errorf("decode stored official reports: %w", err)
 	}
-	out := make([]metrics.Report, 0, len(in))
+	out := make([]metrics.Scorecard, 0, len(in))
 	for _, r := range in {
-		rep := r.Report
+		rep := r.Scorecard
 		for i := range rep.Agencies {
 			a := &rep.Agencies[i]
 			for j := range a.Indicators {

@@ -21,12 +21,12 @@ type View struct {
 }
 
 // Reports returns the official reports to print, in standard order, filtered by agency.
-func (v *View) Reports() []metrics.Report {
+func (v *View) Reports() []metrics.Scorecard {
 	stds := v.Standards
 	if len(stds) == 0 {
 		stds = metrics.Standards
 	}
-	var out []metrics.Report
+	var out []metrics.Scorecard
 	for _, std := range stds {
 		r := v.Revision.Report(std)
 		if r == nil {
@@ -41,7 +41,7 @@ func (v *View) Reports() []metrics.Report {
 				}
 			}
 			if c.Agencies == nil {
-				c.Agencies = []metrics.AgencyReport{}
+				c.Agencies = []metrics.AgencyScorecard{}
 			}
 		}
 		out = append(out, c)
@@ -59,7 +59,7 @@ type officialJSON struct {
 }
 
 type jsonReport struct {
-	metrics.Report
+	metrics.Scorecard
 	Official officialJSON `json:"official"`
 	Pending  *Pending     `json:"pending_revision,omitempty"`
 }
@@ -69,7 +69,7 @@ type jsonReport struct {
 // "pending_revision" (the differences of that standard, late data, changed inputs).
 func (v *View) WriteJSON(w io.Writer) error {
 	for _, rep := range v.Reports() {
-		out := jsonReport{Report: rep, Official: officialJSON{Revision: v.Revision.Revision, Revisions: v.Revisions, ClosedAt: v.Revision.ClosedAt,
+		out := jsonReport{Scorecard: rep, Official: officialJSON{Revision: v.Revision.Revision, Revisions: v.Revisions, ClosedAt: v.Revision.ClosedAt,
 			Reason: v.Revision.Reason, RunID: v.Revision.RunID, Inputs: v.Revision.Inputs}}
 		if v.Pending != nil {
 			p := *v.Pending

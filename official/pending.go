@@ -134,7 +134,7 @@ func Check(ctx context.Context, conn driver.Conn, req transform.Request, rev *Re
 		}
 		return out
 	}
-	for _, rep := range run.Reports {
+	for _, rep := range run.Scorecards {
 		off := rev.Report(rep.Standard)
 		oldVals := map[string]value{}
 		if off != nil {
@@ -167,7 +167,7 @@ type value struct {
 	l *int
 }
 
-func collect(rep *metrics.Report, agency string, out map[string]value) {
+func collect(rep *metrics.Scorecard, agency string, out map[string]value) {
 	for _, a := range rep.Agencies {
 		if agency != "" && a.AgencyID != agency {
 			continue

@@ -51,7 +51,7 @@ type Official struct {
 // Load reads assessments_latest for quarter q and the trend-1 quarters before it.
 func Load(ctx context.Context, conn driver.Conn, q quarter.Quarter, trend int) (*Data, error) {
 	if trend < 1 {
-		trend = 1
+		return nil, fmt.Errorf("trend quarters %d: must be at least 1 (default %d)", trend, DefaultTrendQuarters)
 	}
 	d := &Data{Quarter: q}
 	first := q

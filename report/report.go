@@ -45,13 +45,18 @@ type Option func(*config)
 func WithCatalog(c Catalog) Option { return func(cfg *config) { cfg.catalog = c } }
 
 // WithTrendQuarters sets how many quarters the trend charts show, the report quarter included.
-// Default DefaultTrendQuarters (4).
-func WithTrendQuarters(n int) Option {
-	return func(cfg *config) {
-		if n > 0 {
-			cfg.trend = n
-		}
+// This overrides the default of DefaultTrendQuarters (4); a value below 1 is refused.
+func WithTrendQuarters(n int) Option { return func(cfg *config) { cfg.trend = n } }
+
+// defaultConfig holds the default of every Option but the catalog, which is read when needed.
+func defaultConfig() config { return config{trend: DefaultTrendQuarters, now: time.Now} }
+
+// validate refuses options out of range.
+func (cfg *config) validate() error {
+	if cfg.trend < 1 {
+		return fmt.Errorf("trend quarters %d: must be at least 1 (default %d)", cfg.trend, DefaultTrendQuarters)
 	}
+	return nil
 }
 
 // WithClock sets the clock of the "generated" stamp (tests use a fixed time). Default time.Now.
@@ -69,9 +74,12 @@ func Write(ctx context.Context, conn driver.Conn, qname string, lang string, w i
 	if err != nil {
 		return err
 	}
-	cfg := config{trend: DefaultTrendQuarters, now: time.Now}
+	cfg := defaultConfig()
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if err := cfg.validate(); err != nil {
+		return err
 	}
 	if cfg.catalog == nil {
 		if cfg.catalog, err = MetricsCatalog(); err != nil {

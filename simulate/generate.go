@@ -38,14 +38,23 @@ type Generator struct {
 	personsFactor float64
 }
 
+// The defaults of the Options, in one place: New starts from them and the CLI shows them.
+const (
+	DefaultSeed           = 1
+	DefaultAgencies       = 20
+	DefaultRequests       = 4000
+	DefaultInvalidShare   = 0.002
+	DefaultDuplicateShare = 0.005
+)
+
 // Option configures a Generator.
 type Option func(*Generator)
 
 // WithSeed sets the random seed; the same seed and options give byte-identical output.
-// Default: 1.
+// Default: DefaultSeed (1).
 func WithSeed(seed uint64) Option { return func(g *Generator) { g.seed = seed } }
 
-// WithAgencies sets the number of agencies. Default: 20.
+// WithAgencies sets the number of agencies. Default: DefaultAgencies (20).
 func WithAgencies(n int) Option { return func(g *Generator) { g.agencies = n } }
 
 // WithQuarters sets the first and last simulated quarter (inclusive; counted in Moscow time
@@ -56,16 +65,17 @@ func WithQuarters(from, to quarter.Quarter) Option {
 }
 
 // WithRequests sets the mean number of service requests per agency and quarter (agencies are
-// weighted around it: federal ones get more). Default: 4,000.
+// weighted around it: federal ones get more). Default: DefaultRequests (4,000).
 func WithRequests(n int) Option { return func(g *Generator) { g.requests = n } }
 
 // WithInvalidShare sets the probability that a valid event is followed by an invalid line
 // (truncated JSON, unknown schema, missing id, bad or future timestamp, bad agency id, personal
-// data as client_id, bad enum, score out of range). Default: 0.002.
+// data as client_id, bad enum, score out of range), from 0 to 1. Default: DefaultInvalidShare
+// (0.002).
 func WithInvalidShare(p float64) Option { return func(g *Generator) { g.invalidShare = p } }
 
 // WithDuplicateShare sets the probability that a valid event is delivered twice (the same bytes
-// again, as an at-least-once producer does). Default: 0.005.
+// again, as an at-least-once producer does), from 0 to 1. Default: DefaultDuplicateShare (0.005).
 func WithDuplicateShare(p float64) Option { return func(g *Generator) { g.dupShare = p } }
 
 // WithClock sets the clock that decides the default quarters and the cut-off: no event is
@@ -74,7 +84,8 @@ func WithClock(now func() time.Time) Option { return func(g *Generator) { g.now 
 
 // New returns a Generator; its agencies and services are drawn at once from the seed.
 func New(opts ...Option) *Generator {
-	g := &Generator{seed: 1, agencies: 20, requests: 4000, invalidShare: 0.002, dupShare: 0.005, now: time.Now}
+	g := &Generator{seed: DefaultSeed, agencies: DefaultAgencies, requests: DefaultRequests,
+		invalidShare: DefaultInvalidShare, dupShare: DefaultDuplicateShare, now: time.Now}
 	for _, o := range opts {
 		o(g)
 	}

@@ -78,7 +78,7 @@ type Run struct {
 	RunID      string
 	ComputedAt time.Time
 	Quarter    quarter.Quarter
-	Reports    []metrics.Report // one per standard, in Request.Standards order
+	Scorecards []metrics.Scorecard // one per standard, in Request.Standards order
 	Details    []Detail
 	// Bands holds the band set used for each standard.
 	Bands map[metrics.Standard]*metrics.BandSet
@@ -86,11 +86,11 @@ type Run struct {
 	RegistryVersion string
 }
 
-// Report returns the report of one standard, or nil.
-func (r *Run) Report(std metrics.Standard) *metrics.Report {
-	for i := range r.Reports {
-		if r.Reports[i].Standard == std {
-			return &r.Reports[i]
+// Scorecard returns the scorecard of one standard, or nil.
+func (r *Run) Scorecard(std metrics.Standard) *metrics.Scorecard {
+	for i := range r.Scorecards {
+		if r.Scorecards[i].Standard == std {
+			return &r.Scorecards[i]
 		}
 	}
 	return nil
@@ -170,7 +170,7 @@ func assess(ctx context.Context, conn driver.Conn, req Request) (*Run, error) {
 	}
 	for _, std := range stds {
 		b := run.Bands[std]
-		rep := metrics.Report{Quarter: run.Quarter.String(), Standard: std, BandsVersion: b.Version, Agencies: []metrics.AgencyReport{}}
+		rep := metrics.Scorecard{Quarter: run.Quarter.String(), Standard: std, BandsVersion: b.Version, Agencies: []metrics.AgencyScorecard{}}
 		var agencies []string
 		for k, d := range data {
 			if k.std == std && d.present {
@@ -191,7 +191,7 @@ func assess(ctx context.Context, conn driver.Conn, req Request) (*Run, error) {
 			if d == nil {
 				d = &agencyData{}
 			}
-			ar := metrics.AgencyReport{AgencyID: agency}
+			ar := metrics.AgencyScorecard{AgencyID: agency}
 			for _, ind := range metrics.DefaultCatalog().ByStandard(std) {
 				in, details := inputFor(ind, b, d, hold)
 				source := ""
@@ -210,7 +210,7 @@ func assess(ctx context.Context, conn driver.Conn, req Request) (*Run, error) {
 			ar.Monitoring = monitorsFor(b, d, run.Quarter, now(), hold)
 			rep.Agencies = append(rep.Agencies, ar)
 		}
-		run.Reports = append(run.Reports, rep)
+		run.Scorecards = append(run.Scorecards, rep)
 	}
 	run.RunID = newRunID()
 	run.ComputedAt = now().UTC().Truncate(time.Second)

@@ -170,7 +170,7 @@ func crossCheck(t *testing.T, cfg crossConfig) {
 			// value is not assessed.
 			settled := !now.Before(tq.End().Add(24 * time.Hour))
 			for _, std := range metrics.Standards {
-				rep := run.Report(std)
+				rep := run.Scorecard(std)
 				if rep == nil {
 					t.Errorf("%s %s: no report", q, std)
 					continue
@@ -340,9 +340,9 @@ func splitSpanningAppeals(t *testing.T, v *ingest.Validator, paths []string, dir
 }
 
 // compareReport compares one standard × quarter report with the reference.
-func compareReport(t *testing.T, ref *refModel, rep *metrics.Report, std metrics.Standard, q string, settled bool, stats map[string]int) {
+func compareReport(t *testing.T, ref *refModel, rep *metrics.Scorecard, std metrics.Standard, q string, settled bool, stats map[string]int) {
 	t.Helper()
-	theirs := map[string]*metrics.AgencyReport{}
+	theirs := map[string]*metrics.AgencyScorecard{}
 	agencies := map[string]bool{}
 	for i := range rep.Agencies {
 		theirs[rep.Agencies[i].AgencyID] = &rep.Agencies[i]
@@ -653,7 +653,7 @@ func refDetail(a *detAcc, z float64) *refInd {
 // compareDetails compares the per-service and per-life-situation drill-down of one standard and
 // quarter with the reference: the same set of (agency, indicator, dimension, id), and per entry n,
 // value and interval.
-func compareDetails(t *testing.T, ref *refModel, details []transform.Detail, rep *metrics.Report, std metrics.Standard, q string, stats map[string]int) {
+func compareDetails(t *testing.T, ref *refModel, details []transform.Detail, rep *metrics.Scorecard, std metrics.Standard, q string, stats map[string]int) {
 	t.Helper()
 	z := metrics.DefaultZ
 	inReport := map[string]bool{}

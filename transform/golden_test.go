@@ -120,9 +120,9 @@ type want struct {
 	status metrics.Status
 }
 
-func checkAgency(t *testing.T, rep *metrics.Report, agency string, overall int, wants map[string]want) {
+func checkAgency(t *testing.T, rep *metrics.Scorecard, agency string, overall int, wants map[string]want) {
 	t.Helper()
-	var ar *metrics.AgencyReport
+	var ar *metrics.AgencyScorecard
 	for i := range rep.Agencies {
 		if rep.Agencies[i].AgencyID == agency {
 			ar = &rep.Agencies[i]
@@ -299,7 +299,7 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	people, business := run.Report(metrics.People), run.Report(metrics.Business)
+	people, business := run.Scorecard(metrics.People), run.Scorecard(metrics.Business)
 	if len(people.Agencies) != 1 || len(business.Agencies) != 1 {
 		t.Fatalf("agencies: people %d, business %d; want 1 and 1", len(people.Agencies), len(business.Agencies))
 	}
@@ -379,7 +379,7 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ease := find(run2.Report(metrics.People), "a1", "ease_positive_share")
+	ease := find(run2.Scorecard(metrics.People), "a1", "ease_positive_share")
 	if ease.Value.String() != "62.5" || lvl(ease.Level) != 2 || ease.N != 8 {
 		t.Errorf("after the late answer: ease %s level %d n %d, want 62.5, 2, 8", ease.Value, lvl(ease.Level), ease.N)
 	}
@@ -403,7 +403,7 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkAgency(t, run3.Report(metrics.People), "a1", 0, map[string]want{
+	checkAgency(t, run3.Scorecard(metrics.People), "a1", 0, map[string]want{
 		"scenario_coverage":           {"33.3", 1, 3, metrics.Assessed},
 		"ease_positive_share":         {"62.5", -1, 8, metrics.NotAssessed},
 		"repeat_request_rate":         {"25.0", 0, 8, metrics.Assessed},
@@ -421,7 +421,7 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(run4.Report(metrics.People).Agencies) + len(run4.Report(metrics.Business).Agencies); n != 0 {
+	if n := len(run4.Scorecard(metrics.People).Agencies) + len(run4.Scorecard(metrics.Business).Agencies); n != 0 {
 		t.Errorf("2025Q1 has %d agencies, want 0", n)
 	}
 	run5, err := Assess(ctx, conn, Request{Quarter: "2025Q1", Standards: []metrics.Standard{metrics.Business}, Agency: "a2", Now: func() time.Time { return fixedNow }})
@@ -430,14 +430,14 @@ func TestGolden(t *testing.T) {
 	}
 	// a2's registry scenarios were approved on 2026-01-10, after 2025Q1: the agency is in the
 	// registry but has no approved scenario → NULL for B (no «0★ without value» rule in B).
-	checkAgency(t, run5.Report(metrics.Business), "a2", -1, map[string]want{})
+	checkAgency(t, run5.Scorecard(metrics.Business), "a2", -1, map[string]want{})
 
 	// Q4 holds only r10 (submitted at 2026-09-30T21:00:00Z = Moscow midnight of 1 October).
 	run6, err := Assess(ctx, conn, Request{Quarter: "2026Q4", Standards: []metrics.Standard{metrics.People}, Agency: "a1", Bands: bands, Now: func() time.Time { return fixedNow }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rr := find(run6.Report(metrics.People), "a1", "repeat_request_rate")
+	rr := find(run6.Scorecard(metrics.People), "a1", "repeat_request_rate")
 	if rr.N != 1 || rr.Value.String() != "0.0" || lvl(rr.Level) != 5 {
 		t.Errorf("2026Q4 repeat rate: %s n %d level %d, want 0.0, n 1, 5★", rr.Value, rr.N, lvl(rr.Level))
 	}
@@ -447,12 +447,12 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sm := find(run7.Report(metrics.People), "a1", "social_media_response_time"); sm.Status != metrics.NotAssessed || sm.Level != nil {
+	if sm := find(run7.Scorecard(metrics.People), "a1", "social_media_response_time"); sm.Status != metrics.NotAssessed || sm.Level != nil {
 		t.Errorf("before settling: social media %s level %v, want not_assessed", sm.Status, sm.Level)
 	}
 }
 
-func find(rep *metrics.Report, agency, code string) metrics.Result {
+func find(rep *metrics.Scorecard, agency, code string) metrics.Result {
 	for _, a := range rep.Agencies {
 		if a.AgencyID != agency {
 			continue

@@ -70,7 +70,7 @@ func TestOtherTimeZone(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.tz, err)
 		}
-		rep := run.Report(metrics.People)
+		rep := run.Scorecard(metrics.People)
 		if got := find(rep, "a1", "ease_positive_share").N; got != c.ease {
 			t.Errorf("%s: %d ease answers in 2026Q3, want %d", c.tz, got, c.ease)
 		}

@@ -27,7 +27,7 @@ func store(ctx context.Context, conn driver.Conn, run *Run) error {
 	if err != nil {
 		return fmt.Errorf("store assessments: %w", err)
 	}
-	for _, rep := range run.Reports {
+	for _, rep := range run.Scorecards {
 		for _, ag := range rep.Agencies {
 			for _, r := range ag.Indicators {
 				var level *uint8

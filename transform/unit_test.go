@@ -77,7 +77,7 @@ func TestReportJSONShape(t *testing.T) {
 	v := metrics.MustParseDecimal("66.7")
 	lo, hi := metrics.MustParseDecimal("40.1"), metrics.MustParseDecimal("87.0")
 	l := 2
-	rep := metrics.Report{Quarter: "2026Q3", Standard: metrics.People, BandsVersion: "P-1", Agencies: []metrics.AgencyReport{{
+	rep := metrics.Scorecard{Quarter: "2026Q3", Standard: metrics.People, BandsVersion: "P-1", Agencies: []metrics.AgencyScorecard{{
 		AgencyID: "a1", OverallLevel: &l,
 		Indicators: []metrics.Result{
 			{Code: "nps_positive_service_share", Value: &v, Level: &l, N: 123, CILow: &lo, CIHigh: &hi, Status: metrics.Assessed, ID: "P-T1-4", Reason: "x"},

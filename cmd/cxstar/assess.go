@@ -12,6 +12,9 @@ import (
 	"github.com/cxstar/cxstar/transform"
 )
 
+// assessTimeout is the default of assess --timeout.
+const assessTimeout = 10 * time.Minute
+
 func runAssess(ctx context.Context, args []string) error {
 	fs := newFlagSet("assess", "assess --quarter 2026Q3 [--standard people|business] [--agency ID] [--format table|json|csv] [--close [--reason TEXT]] [--revision N] [flags]")
 	dsn := clickhouseFlag(fs)
@@ -21,11 +24,14 @@ func runAssess(ctx context.Context, args []string) error {
 	format := envString(fs, "format", "CXSTAR_FORMAT", "table", "output: table, json (one object per standard per line) or csv")
 	bands := envString(fs, "bands", "CXSTAR_BANDS", "", "band files overriding the embedded ones, comma-separated (each names its standard; several files of one standard are versions chosen by effective date; default: the embedded version in force at the quarter's end)")
 	lang := envString(fs, "lang", "CXSTAR_LANG", "ru", "labels: ru or en")
-	noStore := fs.Bool("no-store", false, "print only; do not write assessments and indicator_details")
+	noStore := envBool(fs, "no-store", "CXSTAR_NO_STORE", false, "print only; do not write assessments and indicator_details")
 	registryVersion := envString(fs, "registry-version", "CXSTAR_REGISTRY_VERSION", "", "read the registry as of this load_id (see cxstar registry versions; default: the newest load)")
 	off := addOfficialFlags(fs, func(name, env, def, usage string) *string { return envString(fs, name, env, def, usage) })
-	timeout := envDuration(fs, "timeout", "CXSTAR_TIMEOUT", 10*time.Minute, "give up after this long")
+	timeout := envDuration(fs, "timeout", "CXSTAR_TIMEOUT", assessTimeout, "give up after this long")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := positive("timeout", *timeout, assessTimeout); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -97,8 +103,8 @@ func runAssess(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	for i := range run.Reports {
-		rep := &run.Reports[i]
+	for i := range run.Scorecards {
+		rep := &run.Scorecards[i]
 		switch *format {
 		case "json":
 			err = rep.WriteJSON(os.Stdout)

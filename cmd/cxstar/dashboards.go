@@ -75,7 +75,7 @@ func runDashboards(ctx context.Context, args []string) error {
 		grafanaToken:    envString(fs, "grafana-token", "CXSTAR_GRAFANA_TOKEN", "", "Grafana token (organization-scoped: push needs --grafana-user instead)"),
 		grafanaUser:     envString(fs, "grafana-user", "CXSTAR_GRAFANA_USER", "admin", "Grafana server admin user (basic auth)"),
 		grafanaPassword: envString(fs, "grafana-password", "CXSTAR_GRAFANA_PASSWORD", "", "Grafana server admin password"),
-		jsonOut:         fs.Bool("json", false, "push: print the report as JSON"),
+		jsonOut:         envBool(fs, "json", "CXSTAR_DASHBOARDS_JSON", false, "push: print what was pushed as JSON"),
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -209,13 +209,14 @@ func runDashboards(ctx context.Context, args []string) error {
 			enc.SetIndent("", "  ")
 			_ = enc.Encode(rep)
 		} else {
-			printReport(rep)
+			printPushResult(rep)
 		}
 	}
 	return err
 }
 
-func printReport(rep *dashboards.Report) {
+// printPushResult prints what a push created, updated, left unchanged or found removed.
+func printPushResult(rep *dashboards.PushResult) {
 	counts := map[dashboards.Change]int{}
 	for _, a := range rep.Actions {
 		counts[a.Change]++

@@ -60,16 +60,28 @@ type demoResult struct {
 	Failures []string
 }
 
+// The defaults of demo --timeout and --progress.
+const (
+	demoTimeout  = 15 * time.Minute
+	demoProgress = 2 * time.Second
+)
+
 func runDemo(ctx context.Context, args []string) error {
 	fs := newFlagSet("demo", "demo [flags]\n\nThe whole pipeline on realistic data, with no flags on a fresh machine: starts ClickHouse\n(scripts/clickhouse.sh) and the embedded Kafka broker, simulates a year of events for 20 agencies,\npublishes them to Kafka, ingests them into ClickHouse (invalid ones to the dead-letter topic,\nduplicates counted once), imports the scenario registry, assesses every quarter for both standards,\nrenders the dashboards into --out (and pushes them when CXSTAR_GRAFANA_URL is set, see\n`cxstar dashboards push --help` for the credentials), writes the Project Office report for the last\nquarter, and prints the agencies' star levels. It stops what it started.")
 	cfg := demoConfig{sim: addSimFlags(fs, 20, 2500)}
 	dsn := envString(fs, "clickhouse", "CXSTAR_DEMO_CLICKHOUSE", demoDefaultDSN, "ClickHouse DSN of the demo database (emptied first!)")
 	out := envString(fs, "out", "CXSTAR_DEMO_OUT", "cxstar-demo", "directory for the registry, dashboards and report")
 	keep := envBool(fs, "keep", "CXSTAR_DEMO_KEEP", false, "leave ClickHouse running when the demo started it, to explore the data")
-	timeout := envDuration(fs, "timeout", "CXSTAR_DEMO_TIMEOUT", 15*time.Minute, "give up when the demo takes longer")
-	progress := envDuration(fs, "progress", "CXSTAR_PROGRESS", 2*time.Second, "how often to print progress")
+	timeout := envDuration(fs, "timeout", "CXSTAR_DEMO_TIMEOUT", demoTimeout, "give up when the demo takes longer")
+	progress := envDuration(fs, "progress", "CXSTAR_PROGRESS", demoProgress, "how often to print progress; 0 prints none")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if err := positive("timeout", *timeout, demoTimeout); err != nil {
+		return err
+	}
+	if *progress < 0 {
+		return fmt.Errorf("--progress %s: must be zero (no progress lines) or above (default %s)", *progress, demoProgress)
 	}
 	cfg.dsn, cfg.out, cfg.keep, cfg.timeout, cfg.progress = *dsn, *out, *keep, *timeout, *progress
 	_, err := demo(ctx, cfg, os.Stdout)
@@ -368,7 +380,7 @@ func (r *demoRun) assessAll(ctx context.Context) error {
 			continue
 		}
 		n := 0
-		for _, rep := range run.Reports {
+		for _, rep := range run.Scorecards {
 			for _, ar := range rep.Agencies {
 				if lv := res.Levels[ar.AgencyID]; lv != nil {
 					lv[rep.Standard][qi] = ar.OverallLevel

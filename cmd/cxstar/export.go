@@ -34,8 +34,11 @@ func runExport(ctx context.Context, args []string) error {
 	format := envString(fs, "format", "CXSTAR_EXPORT_FORMAT", "parquet", "file format: parquet|arrow")
 	out := envString(fs, "out", "CXSTAR_EXPORT_OUT", "", "output file (default TABLE-QUARTER.parquet|.arrow in the current folder)")
 	batch := envInt(fs, "batch-rows", "CXSTAR_EXPORT_BATCH_ROWS", export.DefaultBatchRows, "rows per record batch / Parquet row group (memory is proportional to it)")
-	allRuns := fs.Bool("all-runs", false, "assessments/indicator_details: every stored run, not only the latest")
+	allRuns := envBool(fs, "all-runs", "CXSTAR_EXPORT_ALL_RUNS", false, "assessments/indicator_details: every stored run, not only the latest")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := atLeast("batch-rows", *batch, 1, export.DefaultBatchRows); err != nil {
 		return err
 	}
 	q, err := qf.resolve(nil, time.Now())

@@ -56,6 +56,18 @@ func envBool(fs *flag.FlagSet, name, env string, def bool, usage string) *bool {
 	return fs.Bool(name, def, usage+" (env "+env+")")
 }
 
+// envFloat defines a float flag with an environment fallback.
+func envFloat(fs *flag.FlagSet, name, env string, def float64, usage string) *float64 {
+	if v, ok := os.LookupEnv(env); ok {
+		if x, err := strconv.ParseFloat(v, 64); err == nil {
+			def = x
+		} else {
+			fmt.Fprintf(os.Stderr, "cxstar: ignoring %s=%q: not a number\n", env, v)
+		}
+	}
+	return fs.Float64(name, def, usage+" (env "+env+")")
+}
+
 // envDuration defines a duration flag with an environment fallback.
 func envDuration(fs *flag.FlagSet, name, env string, def time.Duration, usage string) *time.Duration {
 	if v, ok := os.LookupEnv(env); ok {
@@ -66,6 +78,22 @@ func envDuration(fs *flag.FlagSet, name, env string, def time.Duration, usage st
 		}
 	}
 	return fs.Duration(name, def, usage+" (env "+env+")")
+}
+
+// atLeast refuses an integer flag below min, naming the flag and its default.
+func atLeast(flagName string, v, min, def int) error {
+	if v < min {
+		return fmt.Errorf("--%s %d: must be at least %d (default %d)", flagName, v, min, def)
+	}
+	return nil
+}
+
+// positive refuses a duration flag that is not above zero, naming the flag and its default.
+func positive(flagName string, d, def time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("--%s %s: must be above zero (default %s)", flagName, d, def)
+	}
+	return nil
 }
 
 // clickhouseFlag defines --clickhouse, the DSN of the ClickHouse database.

@@ -24,6 +24,9 @@ quarters) and what could not be assessed and why. Reads assessments_latest.`)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := atLeast("trend", *trend, 1, report.DefaultTrendQuarters); err != nil {
+		return err
+	}
 	q, err := qf.resolve(nil, time.Now())
 	if err != nil {
 		return err

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/cxstar/cxstar/ingest"
@@ -25,13 +24,13 @@ type simFlags struct {
 
 func addSimFlags(fs *flag.FlagSet, agencies, requests int) *simFlags {
 	return &simFlags{
-		seed:     envInt(fs, "seed", "CXSTAR_SIM_SEED", 1, "random seed; the same seed and flags give byte-identical data"),
+		seed:     envInt(fs, "seed", "CXSTAR_SIM_SEED", simulate.DefaultSeed, "random seed; the same seed and flags give byte-identical data"),
 		agencies: envInt(fs, "agencies", "CXSTAR_SIM_AGENCIES", agencies, "number of agencies (federal, regional, municipal)"),
 		requests: envInt(fs, "requests", "CXSTAR_SIM_REQUESTS", requests, "mean service requests per agency and quarter (each gives 2–3 status events, surveys and appeals)"),
 		from:     envString(fs, "from", "CXSTAR_SIM_FROM", "", "first quarter, e.g. 2025Q4 (default: 3 quarters before --to)"),
-		to:       envString(fs, "to", "CXSTAR_SIM_TO", "", "last quarter, e.g. 2026Q3 (default: the last completed quarter)"),
-		invalid:  simEnvFloat(fs, "invalid-share", "CXSTAR_SIM_INVALID_SHARE", 0.002, "probability that an event is followed by an invalid line"),
-		dup:      simEnvFloat(fs, "duplicate-share", "CXSTAR_SIM_DUPLICATE_SHARE", 0.005, "probability that an event is delivered twice"),
+		to:       envString(fs, "to", "CXSTAR_SIM_TO", "", "last quarter, e.g. 2026Q3 (default: the last complete quarter in the band file's time zone)"),
+		invalid:  envFloat(fs, "invalid-share", "CXSTAR_SIM_INVALID_SHARE", simulate.DefaultInvalidShare, "probability from 0 to 1 that an event is followed by an invalid line"),
+		dup:      envFloat(fs, "duplicate-share", "CXSTAR_SIM_DUPLICATE_SHARE", simulate.DefaultDuplicateShare, "probability from 0 to 1 that an event is delivered twice"),
 	}
 }
 
@@ -40,7 +39,12 @@ func (f *simFlags) generator() (*simulate.Generator, error) {
 	opts := []simulate.Option{simulate.WithSeed(uint64(*f.seed)), simulate.WithAgencies(*f.agencies),
 		simulate.WithRequests(*f.requests), simulate.WithInvalidShare(*f.invalid), simulate.WithDuplicateShare(*f.dup)}
 	if *f.agencies < 1 || *f.requests < 1 {
-		return nil, fmt.Errorf("--agencies and --requests must be at least 1")
+		return nil, fmt.Errorf("--agencies %d, --requests %d: both must be at least 1", *f.agencies, *f.requests)
+	}
+	for name, p := range map[string]float64{"--invalid-share": *f.invalid, "--duplicate-share": *f.dup} {
+		if !(p >= 0 && p <= 1) {
+			return nil, fmt.Errorf("%s %v: must be a probability from 0 to 1", name, p)
+		}
 	}
 	if *f.from != "" || *f.to != "" {
 		loc, err := metrics.QuarterLocation("", nil)
@@ -69,18 +73,6 @@ func (f *simFlags) generator() (*simulate.Generator, error) {
 		opts = append(opts, simulate.WithQuarters(from, to))
 	}
 	return simulate.New(opts...), nil
-}
-
-// simEnvFloat defines a float flag with an environment fallback.
-func simEnvFloat(fs *flag.FlagSet, name, env string, def float64, usage string) *float64 {
-	if v, ok := os.LookupEnv(env); ok {
-		if x, err := strconv.ParseFloat(v, 64); err == nil {
-			def = x
-		} else {
-			fmt.Fprintf(os.Stderr, "cxstar: ignoring %s=%q: not a number\n", env, v)
-		}
-	}
-	return fs.Float64(name, def, usage+" (env "+env+")")
 }
 
 // writeRegistry writes the reference data of the simulated agencies (client scenarios and
@@ -122,10 +114,10 @@ func printSimStats(st simulate.Stats, elapsed time.Duration) {
 
 func runSimulate(ctx context.Context, args []string) error {
 	fs := newFlagSet("simulate", "simulate [flags]\n\nGenerates realistic anonymised events for N agencies over M quarters (services, life situations,\nclient scenarios, repeat requests, proactive provision, surveys, appeals with response times from\nminutes to days, and a small share of invalid and duplicated lines) as JSON Lines files, one per\nkind, plus registry.json (client scenarios and capability declarations, for\n`cxstar registry import`). Seeded and deterministic.")
-	sf := addSimFlags(fs, 20, 4000)
+	sf := addSimFlags(fs, simulate.DefaultAgencies, simulate.DefaultRequests)
 	out := envString(fs, "out", "CXSTAR_SIM_OUT", "cxstar-sim", "output directory")
-	gz := fs.Bool("gzip", os.Getenv("CXSTAR_SIM_GZIP") == "1", "gzip the files (env CXSTAR_SIM_GZIP=1)")
-	brokers := fs.String("kafka", "", "publish straight to the event topics of these Kafka brokers (comma-separated, e.g. 127.0.0.1:19092) instead of writing event files; registry.json still goes to --out")
+	gz := envBool(fs, "gzip", "CXSTAR_SIM_GZIP", false, "gzip the files")
+	brokers := envString(fs, "kafka", "CXSTAR_SIM_KAFKA", "", "publish straight to the event topics of these Kafka brokers (comma-separated, e.g. 127.0.0.1:19092) instead of writing event files; registry.json still goes to --out")
 	ksec := kafkaSecurityFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
