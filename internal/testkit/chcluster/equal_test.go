@@ -150,7 +150,7 @@ func assessAll(t *testing.T, conn driver.Conn, now time.Time) map[string]string 
 			t.Fatalf("assess %s: %v", q, err)
 		}
 		var lines []string
-		for _, r := range run.Reports {
+		for _, r := range run.Scorecards {
 			for _, a := range r.Agencies {
 				b, err := json.Marshal(a)
 				if err != nil {
