@@ -14,7 +14,7 @@ type Counts struct {
 // Count counts letters, words, sentences and syllables of a text in one pass:
 //   - a word is a run of letters or digits (any script); a digit counts as a letter, so "2026" is
 //     a word of 4 letters and no syllable;
-//   - a sentence ends at . ! ? or … after at least one letter; a text with words and no final
+//   - a sentence ends at . ! ? or … after at least one letter or digit; a text with words and no final
 //     mark is one sentence more, so Sentences ≥ 1 whenever Words ≥ 1. A dot inside "gosuslugi.ru"
 //     or "3.5" also ends a sentence;
 //   - a syllable is a vowel: а е ё и о у ы э ю я in Russian (one vowel, one syllable), a e i o u y
