@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
@@ -49,8 +51,12 @@ func assessOfficial(ctx context.Context, conn driver.Conn, req transform.Request
 		if err := writeView(v, format, lang); err != nil {
 			return true, err
 		}
-		fmt.Fprintf(os.Stderr, "cxstar assess: closed %s as official revision %d (run %s, %d drill-down rows; inputs: %v, registry %q, bands %v)\n",
-			rev.Quarter, rev.Revision, run.RunID, len(run.Details), rev.Inputs.Tables, rev.Inputs.RegistryVersion, rev.Inputs.Bands)
+		var tables []string
+		for _, t := range rev.Inputs.Tables {
+			tables = append(tables, fmt.Sprintf("%s %d rows (last insert %s)", t.Table, t.Rows, t.LastInsert.Format(time.RFC3339)))
+		}
+		fmt.Fprintf(os.Stderr, "cxstar assess: closed %s as official revision %d (run %s); inputs: %s; registry %s; bands %s; catalog %s; binary %s\n",
+			rev.Quarter, rev.Revision, run.RunID, strings.Join(tables, ", "), orNone(rev.Inputs.RegistryVersion), strings.Join(rev.Inputs.Bands, ", "), rev.Inputs.Catalog, rev.Inputs.Binary)
 		return true, nil
 	}
 	if *f.reason != "" {
@@ -96,4 +102,11 @@ func writeView(v *official.View, format string, lang metrics.Lang) error {
 		return v.WriteCSV(os.Stdout, lang)
 	}
 	return v.WriteTable(os.Stdout, lang)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none loaded)"
+	}
+	return s
 }
