@@ -67,136 +67,187 @@ func NewLoader(v *Validator, w *Writer, opts ...LoaderOption) *Loader {
 // Load reads every file (see ExpandPaths) and returns the counts. Batches are inserted while the
 // next one is being read. On error, the counts say what was acknowledged before it.
 func (l *Loader) Load(ctx context.Context, paths []string) (Stats, error) {
-	var st Stats
 	files, err := ExpandPaths(paths)
 	if err != nil {
-		return st, err
+		return Stats{}, err
 	}
-	seen := NewSeen(0)
-	enc := json.NewEncoder(l.rejects)
-	enc.SetEscapeHTML(false)
-
-	// Two batches: one is filled while the other is written.
-	full := make(chan *Batch)
-	free := make(chan *Batch, 2)
-	free <- new(Batch)
-	free <- new(Batch)
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		writeErr error
-	)
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for b := range full {
-			if writeErr == nil {
-				if err := l.w.Write(wctx, b); err != nil {
-					mu.Lock()
-					writeErr = err
-					mu.Unlock()
-					cancel()
-				} else {
-					mu.Lock()
-					st.Inserted += int64(b.Len())
-					mu.Unlock()
-				}
-			}
-			b.Reset()
-			free <- b
-		}
-	}()
-	cur := <-free
-	flush := func() error {
-		if cur.Len() == 0 {
-			return nil
-		}
-		full <- cur
-		select {
-		case cur = <-free:
-			return nil
-		case <-wctx.Done():
-			return wctx.Err()
-		}
-	}
-	snapshot := func() Stats {
-		mu.Lock()
-		defer mu.Unlock()
-		return st
-	}
-
-	var ev Event
+	r := &loadRun{l: l, seen: NewSeen(0), enc: json.NewEncoder(l.rejects)}
+	r.enc.SetEscapeHTML(false)
+	r.startWriter(ctx)
+	defer r.cancel()
 	var readErr error
 	for _, file := range files {
-		st.Files++
-		var size int64
-		if fi, err := os.Stat(file); err == nil {
-			size = fi.Size()
-		}
-		var done int64
-		last := time.Now()
-		report := func(n int64) {
-			done = n
-			if l.progress != nil && time.Since(last) >= l.every {
-				last = time.Now()
-				l.progress(file, done, size, snapshot())
-			}
-		}
-		rejectLine := func(line int, code, field, reason string, raw []byte) error {
-			mu.Lock()
-			st.Rejected++
-			mu.Unlock()
-			if err := enc.Encode(RejectRecord{File: file, Line: line, Code: code, Field: field, Reason: reason, Raw: string(raw)}); err != nil {
-				return fmt.Errorf("write rejects file: %w", err)
-			}
-			return nil
-		}
-		readErr = ScanFile(wctx, file, func(line int, data []byte) error {
-			mu.Lock()
-			st.Read++
-			mu.Unlock()
-			if err := l.v.Decode(data, &ev); err != nil {
-				r := err.(*Rejection)
-				return rejectLine(line, r.Code, r.Field, r.Reason, data)
-			}
-			if seen.Add(ev.EventID) {
-				mu.Lock()
-				st.Duplicate++
-				mu.Unlock()
-				return nil
-			}
-			cur.Add(&ev, file+":"+itoa(line))
-			if cur.Len() >= l.batchRows {
-				return flush()
-			}
-			return nil
-		}, func(line, size int) error {
-			mu.Lock()
-			st.Read++
-			mu.Unlock()
-			return rejectLine(line, CodeTooLarge, "", fmt.Sprintf("line is %d bytes; the limit is %d", size, MaxLineBytes), nil)
-		}, report)
-		if readErr != nil {
+		if readErr = r.loadFile(file); readErr != nil {
 			break
-		}
-		if l.progress != nil {
-			l.progress(file, size, size, snapshot())
 		}
 	}
 	if readErr == nil {
-		readErr = flush()
+		readErr = r.flush()
 	}
-	close(full)
-	wg.Wait()
-	if writeErr != nil {
-		return snapshot(), fmt.Errorf("backfill stopped: %w", writeErr)
+	close(r.full)
+	r.wg.Wait()
+	if r.writeErr == nil && readErr == nil {
+		r.reportFinished(r.cur.files) // files with no rows after the last written batch
+	}
+	if r.writeErr != nil {
+		return r.snapshot(), fmt.Errorf("backfill stopped: %w", r.writeErr)
 	}
 	if readErr != nil {
-		return snapshot(), fmt.Errorf("backfill stopped: %w", readErr)
+		return r.snapshot(), fmt.Errorf("backfill stopped: %w", readErr)
 	}
-	return snapshot(), nil
+	return r.snapshot(), nil
+}
+
+// loadRun is one Load: the reading side fills a batch while the writer inserts the previous one.
+type loadRun struct {
+	l        *Loader
+	seen     *Seen
+	enc      *json.Encoder // of the rejects file
+	mu       sync.Mutex    // guards st: the writer counts Inserted
+	st       Stats
+	full     chan *loadBatch
+	free     chan *loadBatch
+	cur      *loadBatch
+	wctx     context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	writeErr error      // read after wg.Wait
+	progMu   sync.Mutex // progress is called from both sides
+}
+
+// loadBatch is a batch of rows and the files whose last rows it holds (or that ended while it
+// was filled): their final progress is reported once it is acknowledged, so that the counts
+// include them.
+type loadBatch struct {
+	rows  Batch
+	files []finishedFile
+}
+
+type finishedFile struct {
+	name string
+	size int64
+}
+
+// startWriter starts the goroutine that inserts full batches.
+func (r *loadRun) startWriter(ctx context.Context) {
+	r.full, r.free = make(chan *loadBatch), make(chan *loadBatch, 2)
+	r.free <- new(loadBatch)
+	r.free <- new(loadBatch)
+	r.wctx, r.cancel = context.WithCancel(ctx)
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		for b := range r.full {
+			if r.writeErr == nil {
+				if err := r.l.w.Write(r.wctx, &b.rows); err != nil {
+					r.writeErr = err
+					r.cancel()
+				} else {
+					r.mu.Lock()
+					r.st.Inserted += int64(b.rows.Len())
+					r.mu.Unlock()
+					r.reportFinished(b.files)
+				}
+			}
+			b.rows.Reset()
+			b.files = b.files[:0]
+			r.free <- b
+		}
+	}()
+	r.cur = <-r.free
+}
+
+// flush hands the current batch to the writer and takes an empty one.
+func (r *loadRun) flush() error {
+	if r.cur.rows.Len() == 0 {
+		return nil
+	}
+	r.full <- r.cur
+	select {
+	case r.cur = <-r.free:
+		return nil
+	case <-r.wctx.Done():
+		r.cur = &loadBatch{}
+		return r.wctx.Err()
+	}
+}
+
+func (r *loadRun) snapshot() Stats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.st
+}
+
+func (r *loadRun) count(n *int64) {
+	r.mu.Lock()
+	*n++
+	r.mu.Unlock()
+}
+
+func (r *loadRun) progress(file string, done, size int64) {
+	r.progMu.Lock()
+	defer r.progMu.Unlock()
+	r.l.progress(file, done, size, r.snapshot())
+}
+
+// reportFinished gives the final progress of files whose rows are all acknowledged.
+func (r *loadRun) reportFinished(files []finishedFile) {
+	if r.l.progress == nil {
+		return
+	}
+	for _, f := range files {
+		r.progress(f.name, f.size, f.size)
+	}
+}
+
+// loadFile reads one file into batches.
+func (r *loadRun) loadFile(file string) error {
+	r.mu.Lock()
+	r.st.Files++
+	r.mu.Unlock()
+	var size int64
+	if fi, err := os.Stat(file); err == nil {
+		size = fi.Size()
+	}
+	last := time.Now()
+	report := func(done int64) {
+		if r.l.progress != nil && time.Since(last) >= r.l.every {
+			last = time.Now()
+			r.progress(file, done, size)
+		}
+	}
+	rejectLine := func(line int, code, field, reason string, raw []byte) error {
+		r.count(&r.st.Rejected)
+		if err := r.enc.Encode(RejectRecord{File: file, Line: line, Code: code, Field: field, Reason: reason, Raw: string(raw)}); err != nil {
+			return fmt.Errorf("write rejects file: %w", err)
+		}
+		return nil
+	}
+	var ev Event
+	err := ScanFile(r.wctx, file, func(line int, data []byte) error {
+		r.count(&r.st.Read)
+		if err := r.l.v.Decode(data, &ev); err != nil {
+			rej := err.(*Rejection)
+			return rejectLine(line, rej.Code, rej.Field, rej.Reason, data)
+		}
+		if r.seen.Add(ev.EventID) {
+			r.count(&r.st.Duplicate)
+			return nil
+		}
+		r.cur.rows.Add(&ev, file+":"+itoa(line))
+		if r.cur.rows.Len() >= r.l.batchRows {
+			return r.flush()
+		}
+		return nil
+	}, func(line, _ int) error {
+		r.count(&r.st.Read)
+		return rejectLine(line, CodeTooLarge, "", fmt.Sprintf("line is over the limit of %d bytes (1 MiB)", MaxLineBytes), nil)
+	}, report)
+	if err != nil {
+		return err
+	}
+	r.cur.files = append(r.cur.files, finishedFile{file, size})
+	return nil
 }
 
 func itoa(n int) string {

@@ -6,8 +6,10 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -174,4 +176,53 @@ func rawRows(t *testing.T, conn driver.Conn, table string) uint64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestBackfillProgress: the last progress call of each file comes after its rows are
+// acknowledged, so its counts include them, even when a batch spans several files; a line over
+// the limit is reported as over 1 MiB, not with the bytes read before giving up.
+func TestBackfillProgress(t *testing.T) {
+	conn, _ := chtest.DB(t)
+	dir := t.TempDir()
+	// a.jsonl: 3 valid events; b.jsonl: 2 valid and a 1.2 MiB line; c.jsonl: 1 valid. All six
+	// fit in one batch of 100 rows.
+	ev := func(i int) string { return strings.Replace(goodRating, `"e-2"`, fmt.Sprintf(`"p-%d"`, i), 1) }
+	files := map[string][]string{
+		"a.jsonl": {ev(1), ev(2), ev(3)},
+		"b.jsonl": {ev(4), `{"pad":"` + strings.Repeat("x", 1200<<10) + `"}`, ev(5)},
+		"c.jsonl": {ev(6)},
+	}
+	for name, lines := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	final := map[string]Stats{}
+	var rejects bytes.Buffer
+	l := NewLoader(testValidator(), NewWriter(conn, WithMaxAttempts(3)), WithBatchRows(100), WithRejects(&rejects),
+		WithProgress(time.Hour, func(file string, done, size int64, st Stats) {
+			if done == size {
+				final[filepath.Base(file)] = st
+			}
+		}))
+	st, err := l.Load(context.Background(), []string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Files are read in name order; the batch is written once, after c.jsonl.
+	want := map[string]Stats{
+		"a.jsonl": {Files: 3, Read: 7, Inserted: 6, Rejected: 1},
+		"b.jsonl": {Files: 3, Read: 7, Inserted: 6, Rejected: 1},
+		"c.jsonl": {Files: 3, Read: 7, Inserted: 6, Rejected: 1},
+	}
+	if !reflect.DeepEqual(final, want) || st != want["c.jsonl"] {
+		t.Errorf("final progress per file %+v, total %+v; want %+v", final, st, want)
+	}
+	var rec RejectRecord
+	if err := json.Unmarshal(rejects.Bytes(), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Line != 2 || rec.Code != CodeTooLarge || rec.Reason != "line is over the limit of 1048576 bytes (1 MiB)" {
+		t.Errorf("reject %+v", rec)
+	}
 }

@@ -2,26 +2,14 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promauto"
-)
-
-var (
-	insertedRows = promauto.NewCounterVec(prometheus.CounterOpts{
-		Name: "cxstar_inserted_rows_total", Help: "Rows acknowledged by ClickHouse, per table.",
-	}, []string{"table"})
-	insertSeconds = promauto.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "cxstar_insert_duration_seconds", Help: "Latency of one acknowledged ClickHouse insert, per table.",
-		Buckets: prometheus.ExponentialBuckets(0.005, 2, 14),
-	}, []string{"table"})
-	insertRetries = promauto.NewCounter(prometheus.CounterOpts{
-		Name: "cxstar_insert_retries_total", Help: "Failed ClickHouse inserts that were retried.",
-	})
 )
 
 // Writer inserts batches into ClickHouse over the native protocol, retrying failed inserts with
@@ -33,7 +21,31 @@ type Writer struct {
 	minBackoff  time.Duration
 	maxBackoff  time.Duration
 	log         *slog.Logger
+	registerer  prometheus.Registerer
 	now         func() time.Time
+	m           writerMetrics
+}
+
+// writerMetrics are the writer's Prometheus collectors.
+type writerMetrics struct {
+	rows    *prometheus.CounterVec
+	seconds *prometheus.HistogramVec
+	retries prometheus.Counter
+}
+
+func newWriterMetrics(reg prometheus.Registerer) writerMetrics {
+	return writerMetrics{
+		rows: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cxstar_inserted_rows_total", Help: "Rows acknowledged by ClickHouse, per table.",
+		}, []string{"table"})),
+		seconds: register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "cxstar_insert_duration_seconds", Help: "Latency of one acknowledged ClickHouse insert, per table.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 14),
+		}, []string{"table"})),
+		retries: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "cxstar_insert_retries_total", Help: "Failed ClickHouse inserts that were retried.",
+		})),
+	}
 }
 
 // WriterOption configures a Writer.
@@ -51,12 +63,20 @@ func WithBackoff(min, max time.Duration) WriterOption {
 // WithLogger sets where retries are reported. Default: slog.Default().
 func WithLogger(l *slog.Logger) WriterOption { return func(w *Writer) { w.log = l } }
 
+// WithWriterRegisterer sets where the writer's Prometheus metrics are registered (nil: not
+// registered). Writers sharing a registerer share their metrics. Default:
+// prometheus.DefaultRegisterer.
+func WithWriterRegisterer(r prometheus.Registerer) WriterOption {
+	return func(w *Writer) { w.registerer = r }
+}
+
 // NewWriter returns a Writer on conn.
 func NewWriter(conn driver.Conn, opts ...WriterOption) *Writer {
-	w := &Writer{conn: conn, minBackoff: 100 * time.Millisecond, maxBackoff: 10 * time.Second, log: slog.Default(), now: time.Now}
+	w := &Writer{conn: conn, minBackoff: 100 * time.Millisecond, maxBackoff: 10 * time.Second, log: slog.Default(), registerer: prometheus.DefaultRegisterer, now: time.Now}
 	for _, o := range opts {
 		o(w)
 	}
+	w.m = newWriterMetrics(w.registerer)
 	return w
 }
 
@@ -72,14 +92,35 @@ func (w *Writer) Write(ctx context.Context, b *Batch) error {
 	return nil
 }
 
+// writeTables is Write with the batch's tables inserted concurrently: the same statements,
+// columns and per-table retries, but ClickHouse parses and sorts the blocks in parallel. It
+// returns when all are acknowledged.
+func (w *Writer) writeTables(ctx context.Context, b *Batch) error {
+	ins := b.inserts(w.now().UTC().Truncate(time.Second))
+	if len(ins) == 1 {
+		return w.writeOne(ctx, ins[0])
+	}
+	errs := make([]error, len(ins))
+	var wg sync.WaitGroup
+	for i := range ins {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = w.writeOne(ctx, ins[i])
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
 func (w *Writer) writeOne(ctx context.Context, ins insert) error {
 	backoff := w.minBackoff
 	for attempt := 1; ; attempt++ {
 		start := time.Now()
 		err := w.send(ctx, ins)
 		if err == nil {
-			insertedRows.WithLabelValues(ins.table).Add(float64(ins.rows))
-			insertSeconds.WithLabelValues(ins.table).Observe(time.Since(start).Seconds())
+			w.m.rows.WithLabelValues(ins.table).Add(float64(ins.rows))
+			w.m.seconds.WithLabelValues(ins.table).Observe(time.Since(start).Seconds())
 			return nil
 		}
 		if ctx.Err() != nil {
@@ -89,7 +130,7 @@ func (w *Writer) writeOne(ctx context.Context, ins insert) error {
 			return fmt.Errorf("insert %d rows into %s after %d attempts (is ClickHouse up? try scripts/clickhouse.sh up): %w",
 				ins.rows, ins.table, attempt, err)
 		}
-		insertRetries.Inc()
+		w.m.retries.Inc()
 		w.log.Warn("ClickHouse insert failed; retrying", "table", ins.table, "rows", ins.rows, "attempt", attempt, "in", backoff, "err", err)
 		select {
 		case <-ctx.Done():

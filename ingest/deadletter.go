@@ -1,0 +1,83 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// Dead-letter headers of the contract.
+const (
+	HeaderError  = "cx-error"  // the rejection code, e.g. out_of_range
+	HeaderReason = "cx-reason" // the human reason, with the field at fault
+	HeaderSource = "cx-source" // topic/partition/offset of the original message
+)
+
+// CodeWrongTopic rejects a valid event that arrived on another kind's topic (e.g. a rating.v1
+// on cx.service-events): the producer routed it wrong and its key may not be the contract's.
+const CodeWrongTopic = "wrong_topic"
+
+// deadLetters is where the consumer sends rejected messages. Write returns once every message
+// is acknowledged (or ctx ends); the consumer commits offsets only after that.
+type deadLetters interface {
+	Write(ctx context.Context, msgs []kafka.Message) error
+	Close() error
+}
+
+// deadLetter is the message sent for m, rejected by r: the original key and value, the original
+// headers, and the contract's three headers. size estimates the bytes it holds.
+func deadLetter(m *kafka.Message, r *Rejection) (dl kafka.Message, size int) {
+	reason := r.Reason
+	if r.Field != "" {
+		reason = r.Field + ": " + reason
+	}
+	headers := append(m.Headers[:len(m.Headers):len(m.Headers)],
+		kafka.Header{Key: HeaderError, Value: []byte(r.Code)},
+		kafka.Header{Key: HeaderReason, Value: []byte(reason)},
+		kafka.Header{Key: HeaderSource, Value: []byte(sourceOf(m))})
+	return kafka.Message{Key: m.Key, Value: m.Value, Headers: headers}, len(m.Key) + len(m.Value) + len(reason) + 128
+}
+
+// sourceOf is a message's topic/partition/offset, stored with its row or dead letter.
+func sourceOf(m *kafka.Message) string {
+	return m.Topic + "/" + strconv.Itoa(m.Partition) + "/" + strconv.FormatInt(m.Offset, 10)
+}
+
+// kafkaDeadLetters writes dead letters to a topic with acks=all, retrying with capped
+// exponential backoff until they are acknowledged or the context ends.
+type kafkaDeadLetters struct {
+	w     *kafka.Writer
+	topic string
+	log   *slog.Logger
+}
+
+func newKafkaDeadLetters(brokers []string, topic string, log *slog.Logger) *kafkaDeadLetters {
+	return &kafkaDeadLetters{topic: topic, log: log, w: &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic,
+		RequiredAcks: kafka.RequireAll, Balancer: &kafka.Hash{}, BatchTimeout: 5 * time.Millisecond, BatchSize: 1000, MaxAttempts: 3}}
+}
+
+func (d *kafkaDeadLetters) Write(ctx context.Context, msgs []kafka.Message) error {
+	backoff := 100 * time.Millisecond
+	for {
+		err := d.w.WriteMessages(ctx, msgs...)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("write %d messages to dead-letter topic %s: %w (stopped: %v)", len(msgs), d.topic, err, ctx.Err())
+		}
+		d.log.Warn("dead-letter write failed; retrying (is the broker up and the topic created?)", "topic", d.topic, "messages", len(msgs), "in", backoff, "err", err)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("write %d messages to dead-letter topic %s: %w", len(msgs), d.topic, ctx.Err())
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 10*time.Second)
+	}
+}
+
+func (d *kafkaDeadLetters) Close() error { return d.w.Close() }

@@ -1,0 +1,339 @@
+package ingest
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// One consumer-group generation: partition readers feed one loop that validates messages into a
+// batch; full batches go to a writer that sends dead letters, inserts rows and commits offsets,
+// one batch after the other, while the loop fills the next one.
+
+type tp struct {
+	topic string
+	part  int
+}
+
+// pending is one batch in the pipeline: the rows, the dead letters and, per partition, the
+// highest offset it holds (contiguous: messages of one partition are processed in order and
+// batches are written and committed one after the other).
+type pending struct {
+	rows     Batch
+	dead     []kafka.Message
+	deadSize int
+	last     map[tp]position
+	messages int
+	dups     int
+}
+
+// position is the last offset of a partition in a batch and the partition's high watermark
+// when that message was fetched.
+type position struct{ offset, hwm int64 }
+
+func (p *pending) reset() {
+	p.rows.Reset()
+	clear(p.dead)
+	p.dead = p.dead[:0]
+	p.deadSize, p.messages, p.dups = 0, 0, 0
+	clear(p.last)
+}
+
+func (p *pending) bytes() int { return p.rows.Bytes() + p.deadSize }
+
+type genResult struct {
+	err     error
+	tainted bool
+}
+
+// runGeneration consumes the generation's partitions until ctx (the process) or gctx (the
+// generation) ends, then writes what was processed within the stop timeout.
+func (c *Consumer) runGeneration(ctx, gctx context.Context, gen *kafka.Generation, dlq deadLetters, seen *Seen) genResult {
+	readers := c.startReaders(gen)
+	bw := c.startBatchWriter(gen, dlq)
+	defer bw.cancel()
+	// stop begins the end of the generation: no more fetching, and the batches still to be
+	// written get the stop timeout, after which they are abandoned uncommitted.
+	var stopTimer *time.Timer
+	stop := sync.OnceFunc(func() {
+		readers.stop()
+		stopTimer = time.AfterFunc(c.cfg.stopTimeout, bw.cancel)
+	})
+	defer func() {
+		if stopTimer != nil {
+			stopTimer.Stop()
+		}
+	}()
+
+	cur := <-bw.free
+	var first time.Time
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	hand := func() {
+		if cur.messages > 0 {
+			cur = bw.hand(ctx, gctx, cur, stop)
+			timer.Stop()
+		}
+	}
+	var ev Event
+	for stopping := false; !stopping; {
+		select {
+		case <-ctx.Done():
+			stopping = true
+		case <-gctx.Done():
+			stopping = true
+		case <-timer.C:
+			if cur.messages > 0 {
+				if wait := c.cfg.batchWait - time.Since(first); wait > 0 {
+					timer.Reset(wait)
+				} else {
+					hand()
+				}
+			}
+		case m := <-readers.in:
+			c.consumed.Add(1)
+			c.m.consumedCounter(m.Topic).Inc()
+			if cur.messages == 0 {
+				first = time.Now()
+				timer.Reset(c.cfg.batchWait)
+			}
+			c.process(&m, &ev, cur, seen)
+			if cur.messages >= c.cfg.batchMessages || cur.bytes() >= c.cfg.batchBytes {
+				hand()
+			}
+		}
+	}
+
+	// Stop: no new messages (the ones fetched but not processed are simply re-read), write what
+	// was processed within the stop timeout, commit, close the partition readers.
+	stop()
+	hand()
+	bw.close()
+	readers.close()
+	for _, k := range readers.owned {
+		part := strconv.Itoa(k.part)
+		c.m.assigned.DeleteLabelValues(k.topic, part)
+		c.m.lag.DeleteLabelValues(k.topic, part)
+		c.m.committed.DeleteLabelValues(k.topic, part)
+	}
+	return genResult{err: bw.err, tainted: bw.failed.Load()}
+}
+
+// partitionReaders reads every partition of a generation, from its committed offset, into in.
+type partitionReaders struct {
+	in      chan kafka.Message
+	stop    context.CancelFunc
+	wg      sync.WaitGroup
+	readers []*kafka.Reader
+	owned   []tp
+}
+
+func (c *Consumer) startReaders(gen *kafka.Generation) *partitionReaders {
+	pr := &partitionReaders{in: make(chan kafka.Message, 4096)}
+	rctx, stop := context.WithCancel(context.Background())
+	pr.stop = stop
+	for topic, parts := range gen.Assignments {
+		for _, pa := range parts {
+			pr.owned = append(pr.owned, tp{topic, pa.ID})
+			c.m.assigned.WithLabelValues(topic, strconv.Itoa(pa.ID)).Set(1)
+			r := kafka.NewReader(kafka.ReaderConfig{
+				Brokers: c.brokers, Topic: topic, Partition: pa.ID,
+				MinBytes: 1, MaxBytes: 1 << 20, MaxWait: 200 * time.Millisecond, QueueCapacity: 500,
+				ReadBackoffMin: 50 * time.Millisecond, ReadBackoffMax: time.Second,
+				ErrorLogger: kafkaLogger{c.cfg.log, slog.LevelDebug},
+			})
+			off := pa.Offset
+			if off < 0 {
+				off = kafka.FirstOffset
+			}
+			if err := r.SetOffset(off); err != nil {
+				c.cfg.log.Warn("set partition offset", "topic", topic, "partition", pa.ID, "offset", off, "err", err)
+			}
+			pr.readers = append(pr.readers, r)
+			pr.wg.Add(1)
+			go func() {
+				defer pr.wg.Done()
+				c.fetch(rctx, r, pr.in)
+			}()
+		}
+	}
+	return pr
+}
+
+// fetch reads one partition into in until ctx ends, retrying while the broker is down.
+func (c *Consumer) fetch(ctx context.Context, r *kafka.Reader, in chan<- kafka.Message) {
+	for {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			c.cfg.log.Warn("fetch failed; retrying (broker down?)", "topic", r.Config().Topic, "partition", r.Config().Partition, "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(500 * time.Millisecond):
+			}
+			continue
+		}
+		select {
+		case in <- m:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// close waits for the fetchers to end (stop must have been called) and closes the readers.
+func (pr *partitionReaders) close() {
+	pr.wg.Wait()
+	var wg sync.WaitGroup
+	for _, r := range pr.readers {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = r.Close() }()
+	}
+	wg.Wait()
+}
+
+// batchWriter flushes handed-over batches in order: dead letters, then rows, then the commit of
+// every partition the batch advanced. Two batches circulate: one is filled while the other is
+// written.
+type batchWriter struct {
+	full, free chan *pending
+	done       chan struct{}
+	cancel     context.CancelFunc // abandons the batches still to be written
+	failed     atomic.Bool        // a batch was not written: later ones are dropped uncommitted
+	err        error              // why; read after close
+	buffered   atomic.Int64
+	m          *consumerMetrics
+}
+
+func (c *Consumer) startBatchWriter(gen *kafka.Generation, dlq deadLetters) *batchWriter {
+	wctx, cancel := context.WithCancel(context.Background())
+	bw := &batchWriter{full: make(chan *pending), free: make(chan *pending, 2), done: make(chan struct{}), cancel: cancel, m: c.m}
+	bw.free <- &pending{last: map[tp]position{}}
+	bw.free <- &pending{last: map[tp]position{}}
+	go func() {
+		defer close(bw.done)
+		durable := map[tp]int64{}
+		hwm := map[tp]int64{}
+		for p := range bw.full {
+			if !bw.failed.Load() {
+				if err := c.flush(wctx, gen, dlq, p, durable, hwm); err != nil {
+					bw.failed.Store(true)
+					bw.err = err
+				}
+			}
+			bw.m.buffered.Set(float64(bw.buffered.Add(-int64(p.bytes()))))
+			p.reset()
+			bw.free <- p
+		}
+	}()
+	return bw
+}
+
+// hand gives p to the writer and returns an empty batch to fill. Backpressure: while the writer
+// is busy (ClickHouse slow or down) nothing is read. A stop request (ctx or gctx ending) must
+// still get through, so that SIGTERM is honoured within the stop timeout: it calls stop.
+func (bw *batchWriter) hand(ctx, gctx context.Context, p *pending, stop func()) *pending {
+	bw.m.batchRows.Observe(float64(p.messages))
+	bw.m.buffered.Set(float64(bw.buffered.Add(int64(p.bytes()))))
+	select {
+	case bw.full <- p:
+	case <-ctx.Done():
+		stop()
+		bw.full <- p
+	case <-gctx.Done():
+		stop()
+		bw.full <- p
+	}
+	return <-bw.free
+}
+
+// close waits until every handed batch is written or abandoned.
+func (bw *batchWriter) close() {
+	close(bw.full)
+	<-bw.done
+}
+
+// process validates one message into the pending batch.
+func (c *Consumer) process(m *kafka.Message, ev *Event, p *pending, seen *Seen) {
+	p.last[tp{m.Topic, m.Partition}] = position{m.Offset, m.HighWaterMark}
+	p.messages++
+	err := c.v.Decode(m.Value, ev)
+	if err == nil {
+		if want, ok := c.topics[m.Topic]; ok && want != ev.Kind {
+			err = reject(CodeWrongTopic, "schema", "a %s event on topic %s, which carries %s events; publish it to the topic of its schema", ev.Kind, m.Topic, want)
+		}
+	}
+	if err != nil {
+		r := err.(*Rejection)
+		dl, size := deadLetter(m, r)
+		p.dead = append(p.dead, dl)
+		p.deadSize += size
+		c.m.rejected.WithLabelValues(m.Topic, r.Code).Inc()
+		return
+	}
+	if seen.Add(ev.EventID) {
+		p.dups++
+		return
+	}
+	p.rows.Add(ev, sourceOf(m))
+}
+
+// flush writes one batch and commits the offsets it advanced. durable and hwm carry the
+// committed position of each partition across the batches of one generation.
+func (c *Consumer) flush(ctx context.Context, gen *kafka.Generation, dlq deadLetters, p *pending, durable, hwm map[tp]int64) error {
+	start := time.Now()
+	c.flushSince.Store(start.UnixNano())
+	defer c.flushSince.Store(0)
+	if len(p.dead) > 0 {
+		if err := dlq.Write(ctx, p.dead); err != nil {
+			return err
+		}
+	}
+	if p.rows.Len() > 0 {
+		if err := c.w.writeTables(ctx, &p.rows); err != nil {
+			return err
+		}
+	}
+	n := int64(p.rows.Len())
+	c.inserted.Add(n)
+	c.m.inserted.Add(float64(n))
+	c.duplicates.Add(int64(p.dups))
+	c.m.duplicates.Add(float64(p.dups))
+	c.rejected.Add(int64(len(p.dead)))
+	c.batches.Add(1)
+
+	offsets := map[string]map[int]int64{}
+	for k, pos := range p.last {
+		durable[k] = pos.offset + 1
+		hwm[k] = pos.hwm
+		if offsets[k.topic] == nil {
+			offsets[k.topic] = map[int]int64{}
+		}
+		offsets[k.topic][k.part] = pos.offset + 1
+	}
+	if err := gen.CommitOffsets(offsets); err != nil {
+		// The rows are stored; the coordinator refused the commit, usually because the group is
+		// rebalancing and this generation is over. The next owner re-reads these messages and the
+		// raw tables store each event_id once.
+		c.m.commitErrors.Inc()
+		c.cfg.log.Warn("offset commit refused; the messages will be read again and stored once", "generation", gen.ID, "err", err)
+	} else {
+		c.committed.Add(int64(p.messages))
+		for k := range p.last {
+			part := strconv.Itoa(k.part)
+			c.m.committed.WithLabelValues(k.topic, part).Set(float64(durable[k]))
+			c.m.lag.WithLabelValues(k.topic, part).Set(float64(max(0, hwm[k]-durable[k])))
+		}
+	}
+	c.m.flushSeconds.Observe(time.Since(start).Seconds())
+	c.cfg.log.Debug("batch committed", "messages", p.messages, "rows", n, "duplicates", p.dups, "rejected", len(p.dead), "took", time.Since(start))
+	return nil
+}
