@@ -29,6 +29,54 @@ SELECT
     if(has({{EXCLUDED}}, service), toUInt64(0), repeats)              AS repeats
 FROM
 (
+    -- One level over client_service_events, so that on a cluster (where it is a Distributed table,
+    -- sharded by client) every shard merges its own rows, runs the array arithmetic and counts, and
+    -- the initiator only adds up the counts per (g, ls, kind): no per-client arrays travel.
+    WITH
+        finalizeAggregation(req_bits)                                                                    AS req_all,
+        finalizeAggregation(time_bits)                                                                   AS time_all,
+        -- 1. the events in the window; request numbers 1..m, shifted to the top bits of the sort keys
+        arrayMap(x -> x >= {{LOOKBACK_V}} AND x < {{QE_V}}, time_all)                                     AS keep,
+        arrayFilter((x, k) -> k, req_all, keep)                                                          AS rb,
+        arrayFilter((x, k) -> k, time_all, keep)                                                         AS tb,
+        arrayMap(n -> bitShiftLeft(toUInt64(n), 35), arrayEnumerateDense(arrayMap(x -> bitShiftRight(x, 8), rb))) AS dk,
+        -- 2. two sorts by request first: (request, status, time) and (request, kind, life situation, scenario)
+        arraySort(arrayMap((p, r, t) -> p + bitShiftLeft(bitAnd(r, 112), 28) + bitShiftRight(t, 32), dk, rb, tb)) AS s1,
+        arraySort(arrayMap((p, r, t) -> p + bitShiftLeft(bitAnd(r, 6), 32) + bitShiftLeft(bitAnd(t, 4294967295), 1) + bitAnd(r, 1), dk, rb, tb)) AS s2,
+        arrayMap(x -> bitShiftRight(x, 35), s1)                                                          AS run,
+        arrayEnumerateUniq(run)                                                                          AS first,
+        arrayReverse(arrayEnumerateUniq(arrayReverse(run)))                                              AS last,
+        -- per request (length m, in request-number order)
+        arrayMap(x -> if(bitAnd(x, 30064771072) = 4294967296, bitAnd(x, 4294967295), 0),
+            arrayFilter((x, f) -> f = 1, s1, first))                                                     AS submitted_at,
+        arrayFilter((x, f) -> f = 1, s2, last)                                                           AS attrs,
+        arrayMap(x -> bitAnd(bitShiftRight(x, 33), 3), attrs)                                            AS req_kind,
+        arrayMap(x -> bitAnd(bitShiftRight(x, 1), 4294967295), attrs)                                    AS req_ls,
+        arrayFilter((c, f) -> f = 1, arrayCumSum(arrayMap(x -> bitAnd(x, 1), s2)), last)                 AS scen_c,
+        arrayMap((a, b) -> a > b, scen_c, arrayPushFront(arrayPopBack(scen_c), toUInt64(0)))             AS req_scenario,
+        arrayFilter((c, f) -> f = 1, arrayCumSum(arrayMap(x -> bitAnd(x, 4294967295) >= {{QS_S}}, s1)), last) AS act_c,
+        arrayMap((a, b) -> a > b, act_c, arrayPushFront(arrayPopBack(act_c), toUInt64(0)))               AS req_active,
+        arrayMap((s, a) -> s >= {{QS_S}} AND a, submitted_at, req_active)                                AS submitted_in_q,
+        -- the earliest `completed` time of each request: the first element of its (request, completed) run
+        arrayMap(x -> bitAnd(x, 4294967295), arrayFilter((x, f) -> f = 1 AND bitAnd(x, 30064771072) = 12884901888,
+            s1, arrayEnumerateUniq(arrayMap(x -> bitShiftRight(x, 32), s1))))                            AS completions,
+        -- 3. the repeat sweep; every request takes part as a probe at its submission time (at 0 when
+        --    it was not submitted in the quarter, where nothing is open), so that the probes come
+        --    back in request-number order, aligned with the arrays above
+        arraySort(arrayConcat(
+            arrayMap(c -> bitShiftLeft(c, 30) + 268435456, completions),
+            arrayMap(c -> bitShiftLeft(c + {{WINDOW}}, 30) + 536870912, completions),
+            arrayMap((s, q, j) -> bitShiftLeft(s * q, 30) + j, submitted_at, submitted_in_q, arrayEnumerate(submitted_at))
+        ))                                                                                               AS sweep,
+        arrayCumSum(arrayMap(k -> multiIf(bitAnd(k, 805306368) = 268435456, toInt64(1), bitAnd(k, 805306368) = 536870912, toInt64(-1), toInt64(0)), sweep)) AS open,
+        arrayMap(x -> bitAnd(x, 1), arraySort(arrayFilter((x, k) -> bitAnd(k, 805306368) = 0,
+            arrayMap((k, n) -> bitShiftLeft(bitAnd(k, 268435455), 1) + (n > 0), sweep, open), sweep)))   AS repeat,
+        -- one number per request active in the quarter: life situation << 8 | kind << 3 | in scenario << 2
+        -- | submitted in the quarter << 1 | repeat; one row per element (none for a client × service
+        -- without one). arrayJoin here rather than an ARRAY JOIN clause, which 18.16 refuses on an alias.
+        arrayFilter((x, a) -> a, arrayMap((l, k, sc, q, r) -> bitShiftLeft(l, 8) + bitShiftLeft(k, 3) + bitShiftLeft(toUInt64(sc), 2) + bitShiftLeft(toUInt64(q), 1) + bitAnd(r, q),
+            req_ls, req_kind, req_scenario, submitted_in_q, repeat), req_active)                          AS out,
+        arrayJoin(out)                                                                                   AS o
     SELECT
         g,
         toUInt32(bitShiftRight(o, 8))                 AS ls,
@@ -37,61 +85,10 @@ FROM
         countIf(bitAnd(o, 4) != 0)                    AS in_scenario,
         countIf(bitAnd(o, 2) != 0)                    AS submitted,
         countIf(bitAnd(o, 1) != 0)                    AS repeats
-    FROM
-    (
-        SELECT
-            g,
-            -- 1. the events in the window; request numbers 1..m, shifted to the top bits of the sort keys
-            arrayMap(x -> x >= {{LOOKBACK_V}} AND x < {{QE_V}}, time_all)                                 AS keep,
-            arrayFilter((x, k) -> k, req_all, keep)                                                      AS rb,
-            arrayFilter((x, k) -> k, time_all, keep)                                                     AS tb,
-            arrayMap(n -> bitShiftLeft(toUInt64(n), 35), arrayEnumerateDense(arrayMap(x -> bitShiftRight(x, 8), rb))) AS dk,
-            -- 2. two sorts by request first: (request, status, time) and (request, kind, life situation, scenario)
-            arraySort(arrayMap((p, r, t) -> p + bitShiftLeft(bitAnd(r, 112), 28) + bitShiftRight(t, 32), dk, rb, tb)) AS s1,
-            arraySort(arrayMap((p, r, t) -> p + bitShiftLeft(bitAnd(r, 6), 32) + bitShiftLeft(bitAnd(t, 4294967295), 1) + bitAnd(r, 1), dk, rb, tb)) AS s2,
-            arrayMap(x -> bitShiftRight(x, 35), s1)                                                      AS run,
-            arrayEnumerateUniq(run)                                                                      AS first,
-            arrayReverse(arrayEnumerateUniq(arrayReverse(run)))                                          AS last,
-            -- per request (length m, in request-number order)
-            arrayMap(x -> if(bitAnd(x, 30064771072) = 4294967296, bitAnd(x, 4294967295), 0),
-                arrayFilter((x, f) -> f = 1, s1, first))                                                 AS submitted_at,
-            arrayFilter((x, f) -> f = 1, s2, last)                                                       AS attrs,
-            arrayMap(x -> bitAnd(bitShiftRight(x, 33), 3), attrs)                                        AS kind,
-            arrayMap(x -> bitAnd(bitShiftRight(x, 1), 4294967295), attrs)                                AS ls,
-            arrayFilter((c, f) -> f = 1, arrayCumSum(arrayMap(x -> bitAnd(x, 1), s2)), last)             AS scen_c,
-            arrayMap((a, b) -> a > b, scen_c, arrayPushFront(arrayPopBack(scen_c), toUInt64(0)))         AS in_scenario,
-            arrayFilter((c, f) -> f = 1, arrayCumSum(arrayMap(x -> bitAnd(x, 4294967295) >= {{QS_S}}, s1)), last) AS act_c,
-            arrayMap((a, b) -> a > b, act_c, arrayPushFront(arrayPopBack(act_c), toUInt64(0)))           AS active,
-            arrayMap((s, a) -> s >= {{QS_S}} AND a, submitted_at, active)                                AS submitted_in_q,
-            -- the earliest `completed` time of each request: the first element of its (request, completed) run
-            arrayMap(x -> bitAnd(x, 4294967295), arrayFilter((x, f) -> f = 1 AND bitAnd(x, 30064771072) = 12884901888,
-                s1, arrayEnumerateUniq(arrayMap(x -> bitShiftRight(x, 32), s1))))                        AS completions,
-            -- 3. the repeat sweep; every request takes part as a probe at its submission time (at 0 when
-            --    it was not submitted in the quarter, where nothing is open), so that the probes come
-            --    back in request-number order, aligned with the arrays above
-            arraySort(arrayConcat(
-                arrayMap(c -> bitShiftLeft(c, 30) + 268435456, completions),
-                arrayMap(c -> bitShiftLeft(c + {{WINDOW}}, 30) + 536870912, completions),
-                arrayMap((s, q, j) -> bitShiftLeft(s * q, 30) + j, submitted_at, submitted_in_q, arrayEnumerate(submitted_at))
-            ))                                                                                           AS sweep,
-            arrayCumSum(arrayMap(k -> multiIf(bitAnd(k, 805306368) = 268435456, toInt64(1), bitAnd(k, 805306368) = 536870912, toInt64(-1), toInt64(0)), sweep)) AS open,
-            arrayMap(x -> bitAnd(x, 1), arraySort(arrayFilter((x, k) -> bitAnd(k, 805306368) = 0,
-                arrayMap((k, n) -> bitShiftLeft(bitAnd(k, 268435455), 1) + (n > 0), sweep, open), sweep))) AS repeat,
-            -- one number per request active in the quarter: life situation << 8 | kind << 3 | in scenario << 2
-            -- | submitted in the quarter << 1 | repeat
-            arrayFilter((x, a) -> a, arrayMap((l, k, sc, q, r) -> bitShiftLeft(l, 8) + bitShiftLeft(k, 3) + bitShiftLeft(toUInt64(sc), 2) + bitShiftLeft(toUInt64(q), 1) + bitAnd(r, q),
-                ls, kind, in_scenario, submitted_in_q, repeat), active)                                   AS out
-        FROM
-        (
-            SELECT g, finalizeAggregation(req_bits) AS req_all, finalizeAggregation(time_bits) AS time_all
-            FROM client_service_events FINAL
-            -- Before the merge: only the window's months take part, and with --agency only that agency
-            -- (every row of a key has the same agency and month filters apply to whole rows).
-            PREWHERE month >= {{LOOKBACK_MONTH}} AND month <= {{QE_MONTH}} {{AGENCY}}
-        )
-        WHERE arrayExists(k -> k, keep)
-    )
-    ARRAY JOIN out AS o
+    FROM client_service_events FINAL
+    -- Before the merge: only the window's months take part, and with --agency only that agency
+    -- (every row of a key has the same agency and month filters apply to whole rows).
+    PREWHERE month >= {{LOOKBACK_MONTH}} AND month <= {{QE_MONTH}} {{AGENCY}}
     GROUP BY g, ls, kind
 ) AS counts
 ANY LEFT JOIN
