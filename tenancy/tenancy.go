@@ -198,6 +198,44 @@ ORDER BY (quarter_start, standard, agency_id, indicator, dimension, dimension_id
 	}
 }
 
+var clusterName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
+
+// AgencyClusterDDL returns AgencyDDL for a main database migrated for cluster: every CREATE runs
+// ON CLUSTER, and the agency's tables are ReplicatedReplacingMergeTree with a replica on every
+// node. The copy of the rows written before the feeds existed runs once and replicates; an
+// assessment inserted later on any node reaches its feed there (the main assessments table is
+// replicated to every node, its feeds run where the insert lands) and replicates from it.
+func AgencyClusterDDL(mainDB, cluster string, t Tenant) ([]string, error) {
+	if !clusterName.MatchString(cluster) {
+		return nil, fmt.Errorf("cluster name %q must match %s", cluster, clusterName)
+	}
+	db := q(t.Database)
+	var out []string
+	for _, stmt := range AgencyDDL(mainDB, t) {
+		switch {
+		case strings.HasPrefix(stmt, "CREATE DATABASE IF NOT EXISTS "):
+			stmt += " ON CLUSTER " + cluster
+		case strings.HasPrefix(stmt, "CREATE TABLE IF NOT EXISTS "), strings.HasPrefix(stmt, "CREATE MATERIALIZED VIEW IF NOT EXISTS "),
+			strings.HasPrefix(stmt, "CREATE VIEW IF NOT EXISTS "):
+			// The object's name is the first db-qualified name: "CREATE … `db`.name".
+			i := strings.Index(stmt, db+".")
+			if i < 0 {
+				return nil, fmt.Errorf("agency DDL without %s: %.60s", db, stmt)
+			}
+			end := i + len(db) + 1
+			for end < len(stmt) && (stmt[end] == '_' || stmt[end] >= 'a' && stmt[end] <= 'z' || stmt[end] >= '0' && stmt[end] <= '9') {
+				end++
+			}
+			name := stmt[i+len(db)+1 : end]
+			stmt = stmt[:end] + " ON CLUSTER " + cluster + stmt[end:]
+			stmt = strings.Replace(stmt, "ENGINE = ReplacingMergeTree\n",
+				"ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/"+t.Database+"/"+name+"', '{replica}')\n", 1)
+		}
+		out = append(out, stmt)
+	}
+	return out, nil
+}
+
 // UsersXML returns the users.d file for ClickHouse 18.16 (also read by current ClickHouse): a
 // readonly=1 profile and one user per tenant, limited to its database and to networks.
 func UsersXML(mainDB string, tenants []Tenant, networks []string) []byte {
@@ -244,6 +282,13 @@ type Config struct {
 	MainDB string
 	// UsersDir is the ClickHouse server's users.d folder; UsersXML is written there.
 	UsersDir string
+	// MoreUsersDirs are the users.d folders of the other nodes of a cluster, which get the same
+	// file (a dashboard's connection can land on any node). Default: none.
+	MoreUsersDirs []string
+	// Cluster, when set, is the ClickHouse cluster (remote_servers) the main database was migrated
+	// for (`cxstar migrate --cluster`): the agency databases are created on every node with ON
+	// CLUSTER DDL and their tables replicated to every node (AgencyClusterDDL). Default: a single node.
+	Cluster string
 	// Secret derives the tenants' passwords (see LoadSecret).
 	Secret []byte
 	// Networks the tenants may connect from. Default: 127.0.0.1 and ::1.
@@ -290,14 +335,22 @@ func Provision(ctx context.Context, admin driver.Conn, c Config, agencyIDs []str
 		return po, nil, fmt.Errorf("database %s has no assessments/indicator_details tables: run `cxstar migrate` first", c.MainDB)
 	}
 	for _, t := range ag {
-		for _, stmt := range AgencyDDL(c.MainDB, t) {
+		ddl := AgencyDDL(c.MainDB, t)
+		if c.Cluster != "" {
+			if ddl, err = AgencyClusterDDL(c.MainDB, c.Cluster, t); err != nil {
+				return po, nil, err
+			}
+		}
+		for _, stmt := range ddl {
 			if err := admin.Exec(ctx, stmt); err != nil {
 				return po, nil, fmt.Errorf("create ClickHouse database of agency %s (%.60s…): %w", t.AgencyID, stmt, err)
 			}
 		}
 	}
-	if err := writeUsers(c.UsersDir, c.MainDB, UsersXML(c.MainDB, append([]Tenant{po}, ag...), c.Networks)); err != nil {
-		return po, nil, err
+	for _, dir := range append([]string{c.UsersDir}, c.MoreUsersDirs...) {
+		if err := writeUsers(dir, c.MainDB, UsersXML(c.MainDB, append([]Tenant{po}, ag...), c.Networks)); err != nil {
+			return po, nil, err
+		}
 	}
 	if c.Addr != "" {
 		for _, t := range append([]Tenant{po}, ag...) {

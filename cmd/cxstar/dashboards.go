@@ -45,6 +45,7 @@ func chDir() string {
 
 type dashFlags struct {
 	dsn, agencies, lang, usersDir, secretFile, chHost, sqlOut, out   *string
+	cluster                                                          *string
 	grafanaURL, grafanaToken, grafanaUser, grafanaPassword, networks *string
 	chPort                                                           *int
 	jsonOut                                                          *bool
@@ -64,7 +65,8 @@ func runDashboards(ctx context.Context, args []string) error {
 		dsn:             clickhouseFlag(fs),
 		agencies:        envString(fs, "agencies", "CXSTAR_AGENCIES", "", "agencies, comma-separated id or id=Name (default: every agency_id of assessments)"),
 		lang:            envString(fs, "lang", "CXSTAR_DASHBOARDS_LANG", "ru", "language of titles and indicator names: ru or en"),
-		usersDir:        envString(fs, "ch-users-dir", "CXSTAR_CH_USERS_DIR", filepath.Join(chDir(), "users.d"), "users.d folder of the ClickHouse server (the tenancy users file is written there)"),
+		usersDir:        envString(fs, "ch-users-dir", "CXSTAR_CH_USERS_DIR", filepath.Join(chDir(), "users.d"), "users.d folder of the ClickHouse server (the tenancy users file is written there); on a cluster, every node's, comma-separated"),
+		cluster:         envString(fs, "cluster", "CXSTAR_CLICKHOUSE_CLUSTER", "", "ClickHouse cluster `NAME` the database was migrated for: agency databases on every node (default: a single node)"),
 		secretFile:      envString(fs, "tenant-secret-file", "CXSTAR_TENANT_SECRET_FILE", filepath.Join(chDir(), "tenant.secret"), "file with the secret the ClickHouse tenant passwords derive from (created when missing; CXSTAR_TENANT_SECRET overrides)"),
 		chHost:          envString(fs, "grafana-ch-host", "CXSTAR_GRAFANA_CH_HOST", "", "ClickHouse host as Grafana reaches it (default: the --clickhouse host)"),
 		chPort:          envInt(fs, "grafana-ch-port", "CXSTAR_GRAFANA_CH_PORT", 0, "ClickHouse native port as Grafana reaches it (default: the --clickhouse port)"),
@@ -128,7 +130,11 @@ func runDashboards(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	tcfg := tenancy.Config{MainDB: mainDB, UsersDir: *f.usersDir, Secret: secret, Networks: splitList(*f.networks), TLS: opts.TLS}
+	dirs := splitList(*f.usersDir)
+	if len(dirs) == 0 {
+		dirs = []string{""}
+	}
+	tcfg := tenancy.Config{MainDB: mainDB, UsersDir: dirs[0], MoreUsersDirs: dirs[1:], Cluster: *f.cluster, Secret: secret, Networks: splitList(*f.networks), TLS: opts.TLS}
 	if len(opts.Addr) > 0 {
 		tcfg.Addr = opts.Addr[0]
 	}

@@ -53,9 +53,9 @@ FROM
         arrayMap(x -> bitAnd(bitShiftRight(x, 33), 3), attrs)                                            AS req_kind,
         arrayMap(x -> bitAnd(bitShiftRight(x, 1), 4294967295), attrs)                                    AS req_ls,
         arrayFilter((c, f) -> f = 1, arrayCumSum(arrayMap(x -> bitAnd(x, 1), s2)), last)                 AS scen_c,
-        arrayMap((a, b) -> a > b, scen_c, arrayPushFront(arrayPopBack(scen_c), toUInt64(0)))             AS req_scenario,
+        arrayMap((a, b) -> a > b, scen_c, arrayPopBack(arrayPushFront(scen_c, toUInt64(0))))             AS req_scenario,
         arrayFilter((c, f) -> f = 1, arrayCumSum(arrayMap(x -> bitAnd(x, 4294967295) >= {{QS_S}}, s1)), last) AS act_c,
-        arrayMap((a, b) -> a > b, act_c, arrayPushFront(arrayPopBack(act_c), toUInt64(0)))               AS req_active,
+        arrayMap((a, b) -> a > b, act_c, arrayPopBack(arrayPushFront(act_c, toUInt64(0))))               AS req_active,
         arrayMap((s, a) -> s >= {{QS_S}} AND a, submitted_at, req_active)                                AS submitted_in_q,
         -- the earliest `completed` time of each request: the first element of its (request, completed) run
         arrayMap(x -> bitAnd(x, 4294967295), arrayFilter((x, f) -> f = 1 AND bitAnd(x, 30064771072) = 12884901888,
@@ -70,13 +70,7 @@ FROM
         ))                                                                                               AS sweep,
         arrayCumSum(arrayMap(k -> multiIf(bitAnd(k, 805306368) = 268435456, toInt64(1), bitAnd(k, 805306368) = 536870912, toInt64(-1), toInt64(0)), sweep)) AS open,
         arrayMap(x -> bitAnd(x, 1), arraySort(arrayFilter((x, k) -> bitAnd(k, 805306368) = 0,
-            arrayMap((k, n) -> bitShiftLeft(bitAnd(k, 268435455), 1) + (n > 0), sweep, open), sweep)))   AS repeat,
-        -- one number per request active in the quarter: life situation << 8 | kind << 3 | in scenario << 2
-        -- | submitted in the quarter << 1 | repeat; one row per element (none for a client × service
-        -- without one). arrayJoin here rather than an ARRAY JOIN clause, which 18.16 refuses on an alias.
-        arrayFilter((x, a) -> a, arrayMap((l, k, sc, q, r) -> bitShiftLeft(l, 8) + bitShiftLeft(k, 3) + bitShiftLeft(toUInt64(sc), 2) + bitShiftLeft(toUInt64(q), 1) + bitAnd(r, q),
-            req_ls, req_kind, req_scenario, submitted_in_q, repeat), req_active)                          AS out,
-        arrayJoin(out)                                                                                   AS o
+            arrayMap((k, n) -> bitShiftLeft(bitAnd(k, 268435455), 1) + (n > 0), sweep, open), sweep)))   AS repeat
     SELECT
         g,
         toUInt32(bitShiftRight(o, 8))                 AS ls,
@@ -86,6 +80,11 @@ FROM
         countIf(bitAnd(o, 2) != 0)                    AS submitted,
         countIf(bitAnd(o, 1) != 0)                    AS repeats
     FROM client_service_events FINAL
+    -- One number per request active in the quarter: life situation << 8 | kind << 3 | in scenario << 2
+    -- | submitted in the quarter << 1 | repeat; one row per number (none for a client × service
+    -- without one). Written out here: ClickHouse 18.16 refuses ARRAY JOIN of a WITH alias.
+    ARRAY JOIN arrayFilter((x, a) -> a, arrayMap((l, k, sc, q, r) -> bitShiftLeft(l, 8) + bitShiftLeft(k, 3) + bitShiftLeft(toUInt64(sc), 2) + bitShiftLeft(toUInt64(q), 1) + bitAnd(r, q),
+        req_ls, req_kind, req_scenario, submitted_in_q, repeat), req_active) AS o
     -- Before the merge: only the window's months take part, and with --agency only that agency
     -- (every row of a key has the same agency and month filters apply to whole rows).
     PREWHERE month >= {{LOOKBACK_MONTH}} AND month <= {{QE_MONTH}} {{AGENCY}}

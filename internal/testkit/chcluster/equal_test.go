@@ -197,7 +197,7 @@ func diff(want, got map[string]string) []string {
 
 // syncReplicas waits until every replica of every replicated table of db has fetched what its
 // peers have, so that a read served by any replica sees every insert.
-func syncReplicas(t *testing.T, dsn, db string) {
+func syncReplicas(t testing.TB, dsn, db string) {
 	t.Helper()
 	for n := 1; n <= 4; n++ {
 		c := chcluster.Node(t, dsn, n, "")
