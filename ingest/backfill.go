@@ -44,7 +44,7 @@ type Loader struct {
 type LoaderOption func(*Loader)
 
 // WithBatchRows sets how many events go into one insert. Default: 50,000.
-func WithBatchRows(n int) LoaderOption { return func(l *Loader) { l.batchRows = max(1, n) } }
+func WithBatchRows(n int) LoaderOption { return func(l *Loader) { l.batchRows = n } }
 
 // WithRejects sets where rejected lines are written as JSON Lines (RejectRecord). Default: discarded.
 func WithRejects(w io.Writer) LoaderOption { return func(l *Loader) { l.rejects = w } }
@@ -57,7 +57,7 @@ func WithProgress(every time.Duration, fn func(file string, done, size int64, st
 
 // NewLoader returns a Loader that validates with v and writes with w.
 func NewLoader(v *Validator, w *Writer, opts ...LoaderOption) *Loader {
-	l := &Loader{v: v, w: w, batchRows: 50_000, rejects: io.Discard}
+	l := &Loader{v: v, w: w, batchRows: DefaultBatchRows, rejects: io.Discard}
 	for _, o := range opts {
 		o(l)
 	}
@@ -67,6 +67,12 @@ func NewLoader(v *Validator, w *Writer, opts ...LoaderOption) *Loader {
 // Load reads every file (see ExpandPaths) and returns the counts. Batches are inserted while the
 // next one is being read. On error, the counts say what was acknowledged before it.
 func (l *Loader) Load(ctx context.Context, paths []string) (Stats, error) {
+	if l.batchRows < 1 {
+		return Stats{}, rangeError("batch-rows", "WithBatchRows", l.batchRows, "at least 1")
+	}
+	if err := l.w.validate(); err != nil {
+		return Stats{}, err
+	}
 	files, err := ExpandPaths(paths)
 	if err != nil {
 		return Stats{}, err

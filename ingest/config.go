@@ -1,14 +1,41 @@
 package ingest
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// The defaults of every setting of the package, written once: the options' constructors and
+// the command line read them from here.
+const (
+	DefaultBatchMessages  = 50_000                 // WithFlush: messages per consumer batch
+	DefaultBatchBytes     = 32 << 20               // WithFlush: estimated bytes per consumer batch
+	DefaultBatchWait      = time.Second            // WithFlush: age of a consumer batch
+	DefaultMaxBuffer      = 128 << 20              // WithMaxBuffer
+	DefaultDedupeWindow   = 250_000                // WithDedupeWindow
+	DefaultStopTimeout    = 20 * time.Second       // WithStopTimeout
+	DefaultStallAfter     = 30 * time.Second       // WithStallAfter
+	DefaultSessionTimeout = 10 * time.Second       // WithSessionTimeout
+	DefaultRetryMin       = 100 * time.Millisecond // WithBackoff: first pause between insert attempts
+	DefaultRetryMax       = 10 * time.Second       // WithBackoff: largest pause between insert attempts
+	DefaultBatchRows      = 50_000                 // WithBatchRows: events per backfill insert
+	DefaultLoadAttempts   = 8                      // the WithMaxAttempts `cxstar backfill` uses
+	DefaultProduceChunk   = 10_000                 // WithProduceChunk
+)
+
+// rangeError refuses a setting: it names the value, the limit and the flag (and option) that sets it.
+func rangeError(flag, option string, value any, want string) error {
+	if flag == "" {
+		return fmt.Errorf("%s is %v; it must be %s", option, value, want)
+	}
+	return fmt.Errorf("--%s (%s) is %v; it must be %s", flag, option, value, want)
+}
+
 // consumerConfig holds every setting of a Consumer; defaultConsumerConfig is the one place its
-// defaults are written.
+// defaults are set, validate the one place they are checked.
 type consumerConfig struct {
 	group         string
 	topics        map[Kind]string
@@ -31,17 +58,52 @@ func defaultConsumerConfig() consumerConfig {
 		group:         DefaultGroup,
 		topics:        DefaultTopics(),
 		dlqTopic:      TopicDeadLetter,
-		batchMessages: 50_000,
-		batchBytes:    32 << 20,
-		batchWait:     time.Second,
-		maxBuffer:     128 << 20,
-		dedupe:        250_000,
-		stopTimeout:   20 * time.Second,
-		stall:         30 * time.Second,
-		session:       10 * time.Second,
+		batchMessages: DefaultBatchMessages,
+		batchBytes:    DefaultBatchBytes,
+		batchWait:     DefaultBatchWait,
+		maxBuffer:     DefaultMaxBuffer,
+		dedupe:        DefaultDedupeWindow,
+		stopTimeout:   DefaultStopTimeout,
+		stall:         DefaultStallAfter,
+		session:       DefaultSessionTimeout,
 		log:           slog.Default(),
 		registerer:    prometheus.DefaultRegisterer,
 	}
+}
+
+// validate refuses settings out of range instead of clamping them.
+func (c *consumerConfig) validate() error {
+	switch {
+	case c.batchMessages < 1:
+		return rangeError("batch-messages", "WithFlush", c.batchMessages, "at least 1")
+	case c.batchBytes < 1:
+		return rangeError("batch-bytes", "WithFlush", c.batchBytes, "at least 1")
+	case c.batchWait <= 0:
+		return rangeError("batch-wait", "WithFlush", c.batchWait, "positive")
+	case c.maxBuffer < 2:
+		return rangeError("max-buffer-bytes", "WithMaxBuffer", c.maxBuffer, "at least 2")
+	case c.dedupe < 0:
+		return rangeError("dedupe-window", "WithDedupeWindow", c.dedupe, "0 (no limit) or more")
+	case c.stopTimeout <= 0:
+		return rangeError("stop-timeout", "WithStopTimeout", c.stopTimeout, "positive")
+	case c.stall <= 0:
+		return rangeError("stall-after", "WithStallAfter", c.stall, "positive")
+	case c.session < time.Second:
+		return rangeError("session-timeout", "WithSessionTimeout", c.session, "at least 1s")
+	case c.group == "":
+		return rangeError("group", "WithGroup", `""`, "a consumer group id")
+	}
+	return nil
+}
+
+// CheckConsumer applies opts to the defaults and reports the first setting out of range, as
+// Consumer.Run would: the command line checks its flags before connecting to anything.
+func CheckConsumer(opts ...ConsumerOption) error {
+	cfg := defaultConsumerConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return cfg.validate()
 }
 
 // ConsumerOption configures a Consumer.
@@ -69,7 +131,7 @@ func WithDeadLetterTopic(topic string) ConsumerOption {
 // since its first message, whichever comes first. Default: 50,000 messages, 32 MiB, 1 s.
 func WithFlush(messages, bytes int, wait time.Duration) ConsumerOption {
 	return func(c *consumerConfig) {
-		c.batchMessages, c.batchBytes, c.batchWait = max(1, messages), max(1, bytes), wait
+		c.batchMessages, c.batchBytes, c.batchWait = messages, bytes, wait
 	}
 }
 
@@ -77,7 +139,7 @@ func WithFlush(messages, bytes int, wait time.Duration) ConsumerOption {
 // written, so a batch is flushed at half of this at the latest, and fetching stops (backpressure)
 // while both are full. Default: 128 MiB.
 func WithMaxBuffer(bytes int) ConsumerOption {
-	return func(c *consumerConfig) { c.maxBuffer = max(2, bytes) }
+	return func(c *consumerConfig) { c.maxBuffer = bytes }
 }
 
 // WithDedupeWindow sets how many recent event ids the process remembers to count duplicates

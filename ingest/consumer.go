@@ -58,7 +58,7 @@ func NewConsumer(brokers []string, v *Validator, w *Writer, opts ...ConsumerOpti
 	for _, o := range opts {
 		o(&cfg)
 	}
-	cfg.batchBytes = min(cfg.batchBytes, cfg.maxBuffer/2)
+	cfg.batchBytes = min(cfg.batchBytes, max(1, cfg.maxBuffer/2)) // WithMaxBuffer's documented bound
 	c := &Consumer{cfg: cfg, brokers: brokers, v: v, w: w, topics: map[string]Kind{}, m: newConsumerMetrics(cfg.registerer)}
 	for k, t := range cfg.topics {
 		c.topics[t] = k
@@ -111,6 +111,9 @@ func (k kafkaLogger) Printf(format string, args ...any) {
 // returns an error only when it cannot start or when the last batch could not be written in
 // time (it is then re-read on the next start: nothing is lost).
 func (c *Consumer) Run(ctx context.Context) error {
+	if err := c.cfg.validate(); err != nil {
+		return err
+	}
 	topics := make([]string, 0, len(c.topics))
 	for t := range c.topics {
 		topics = append(topics, t)

@@ -91,11 +91,11 @@ func WithProduceProgress(every time.Duration, fn func(file string, st ProduceSta
 }
 
 // WithProduceChunk sets how many messages one synchronous write waits for. Default: 10,000.
-func WithProduceChunk(n int) ProducerOption { return func(p *Producer) { p.chunk = max(1, n) } }
+func WithProduceChunk(n int) ProducerOption { return func(p *Producer) { p.chunk = n } }
 
 // NewProducer returns a Producer to the brokers.
 func NewProducer(brokers []string, opts ...ProducerOption) *Producer {
-	p := &Producer{brokers: brokers, topics: DefaultTopics(), chunk: 10_000}
+	p := &Producer{brokers: brokers, topics: DefaultTopics(), chunk: DefaultProduceChunk}
 	for _, o := range opts {
 		o(p)
 	}
@@ -106,6 +106,9 @@ func NewProducer(brokers []string, opts ...ProducerOption) *Producer {
 // acknowledged all of them (acks=all). On error, Published counts the acknowledged ones.
 func (p *Producer) Publish(ctx context.Context, paths []string) (ProduceStats, error) {
 	var st ProduceStats
+	if p.chunk < 1 {
+		return st, rangeError("", "WithProduceChunk", p.chunk, "at least 1")
+	}
 	files, err := ExpandPaths(paths)
 	if err != nil {
 		return st, err

@@ -70,9 +70,32 @@ func WithWriterRegisterer(r prometheus.Registerer) WriterOption {
 	return func(w *Writer) { w.registerer = r }
 }
 
+// validate refuses settings out of range instead of clamping them.
+func (w *Writer) validate() error {
+	switch {
+	case w.maxAttempts < 0:
+		return rangeError("attempts", "WithMaxAttempts", w.maxAttempts, "0 (until stopped) or more")
+	case w.minBackoff <= 0:
+		return rangeError("retry-min", "WithBackoff", w.minBackoff, "positive")
+	case w.maxBackoff < w.minBackoff:
+		return rangeError("retry-max", "WithBackoff", w.maxBackoff, fmt.Sprintf("at least --retry-min (%s)", w.minBackoff))
+	}
+	return nil
+}
+
+// CheckWriter applies opts to the defaults and reports the first setting out of range, as
+// Writer.Write would.
+func CheckWriter(opts ...WriterOption) error {
+	w := &Writer{minBackoff: DefaultRetryMin, maxBackoff: DefaultRetryMax}
+	for _, o := range opts {
+		o(w)
+	}
+	return w.validate()
+}
+
 // NewWriter returns a Writer on conn.
 func NewWriter(conn driver.Conn, opts ...WriterOption) *Writer {
-	w := &Writer{conn: conn, minBackoff: 100 * time.Millisecond, maxBackoff: 10 * time.Second, log: slog.Default(), registerer: prometheus.DefaultRegisterer, now: time.Now}
+	w := &Writer{conn: conn, minBackoff: DefaultRetryMin, maxBackoff: DefaultRetryMax, log: slog.Default(), registerer: prometheus.DefaultRegisterer, now: time.Now}
 	for _, o := range opts {
 		o(w)
 	}
@@ -83,6 +106,9 @@ func NewWriter(conn driver.Conn, opts ...WriterOption) *Writer {
 // Write inserts every table of the batch and returns when ClickHouse has acknowledged all of
 // them, or with the last error when the attempts or the context run out.
 func (w *Writer) Write(ctx context.Context, b *Batch) error {
+	if err := w.validate(); err != nil {
+		return err
+	}
 	now := w.now().UTC().Truncate(time.Second)
 	for _, ins := range b.inserts(now) {
 		if err := w.writeOne(ctx, ins); err != nil {
@@ -96,6 +122,9 @@ func (w *Writer) Write(ctx context.Context, b *Batch) error {
 // columns and per-table retries, but ClickHouse parses and sorts the blocks in parallel. It
 // returns when all are acknowledged.
 func (w *Writer) writeTables(ctx context.Context, b *Batch) error {
+	if err := w.validate(); err != nil {
+		return err
+	}
 	ins := b.inserts(w.now().UTC().Truncate(time.Second))
 	if len(ins) == 1 {
 		return w.writeOne(ctx, ins[0])

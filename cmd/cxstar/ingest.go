@@ -28,20 +28,31 @@ func runIngest(ctx context.Context, args []string) error {
 	rat := envString(fs, "topic-ratings", "CXSTAR_TOPIC_RATINGS", ingest.TopicRatings, "topic of rating.v1")
 	app := envString(fs, "topic-appeals", "CXSTAR_TOPIC_APPEALS", ingest.TopicAppeals, "topic of appeal.v1")
 	dlq := envString(fs, "topic-dead-letter", "CXSTAR_TOPIC_DEAD_LETTER", ingest.TopicDeadLetter, "dead-letter topic for rejected messages")
-	batchRows := envInt(fs, "batch-messages", "CXSTAR_BATCH_MESSAGES", 50_000, "flush a batch after this many messages")
-	batchBytes := envInt(fs, "batch-bytes", "CXSTAR_BATCH_BYTES", 32<<20, "flush a batch after this many (estimated) bytes")
-	batchWait := envDuration(fs, "batch-wait", "CXSTAR_BATCH_WAIT", time.Second, "flush a batch this long after its first message")
-	maxBuffer := envInt(fs, "max-buffer-bytes", "CXSTAR_MAX_BUFFER_BYTES", 128<<20, "bound on buffered batch bytes; fetching stops while it is reached")
-	dedupe := envInt(fs, "dedupe-window", "CXSTAR_DEDUPE_WINDOW", 250_000, "recent event ids remembered to count duplicates")
-	minBackoff := envDuration(fs, "retry-min", "CXSTAR_RETRY_MIN", 100*time.Millisecond, "first pause after a failed ClickHouse insert")
-	maxBackoff := envDuration(fs, "retry-max", "CXSTAR_RETRY_MAX", 5*time.Second, "largest pause between ClickHouse insert attempts (capped exponential backoff)")
-	stopTimeout := envDuration(fs, "stop-timeout", "CXSTAR_STOP_TIMEOUT", 20*time.Second, "on SIGTERM or rebalance, how long the batch in flight may take to be written")
-	session := envDuration(fs, "session-timeout", "CXSTAR_KAFKA_SESSION_TIMEOUT", 10*time.Second, "consumer-group session timeout (a dead member's partitions move after this)")
-	stall := envDuration(fs, "stall-after", "CXSTAR_INGEST_STALL_AFTER", 30*time.Second, "/healthz answers 503 when one batch has waited this long for ClickHouse or the broker")
+	batchRows := envInt(fs, "batch-messages", "CXSTAR_BATCH_MESSAGES", ingest.DefaultBatchMessages, "flush a batch after this many messages")
+	batchBytes := envInt(fs, "batch-bytes", "CXSTAR_BATCH_BYTES", ingest.DefaultBatchBytes, "flush a batch after this many (estimated) bytes")
+	batchWait := envDuration(fs, "batch-wait", "CXSTAR_BATCH_WAIT", ingest.DefaultBatchWait, "flush a batch this long after its first message")
+	maxBuffer := envInt(fs, "max-buffer-bytes", "CXSTAR_MAX_BUFFER_BYTES", ingest.DefaultMaxBuffer, "bound on buffered batch bytes; fetching stops while it is reached")
+	dedupe := envInt(fs, "dedupe-window", "CXSTAR_DEDUPE_WINDOW", ingest.DefaultDedupeWindow, "recent event ids remembered to count duplicates")
+	minBackoff := envDuration(fs, "retry-min", "CXSTAR_RETRY_MIN", ingest.DefaultRetryMin, "first pause after a failed ClickHouse insert")
+	maxBackoff := envDuration(fs, "retry-max", "CXSTAR_RETRY_MAX", ingest.DefaultRetryMax, "largest pause between ClickHouse insert attempts (capped exponential backoff)")
+	stopTimeout := envDuration(fs, "stop-timeout", "CXSTAR_STOP_TIMEOUT", ingest.DefaultStopTimeout, "on SIGTERM or rebalance, how long the batch in flight may take to be written")
+	session := envDuration(fs, "session-timeout", "CXSTAR_KAFKA_SESSION_TIMEOUT", ingest.DefaultSessionTimeout, "consumer-group session timeout (a dead member's partitions move after this)")
+	stall := envDuration(fs, "stall-after", "CXSTAR_INGEST_STALL_AFTER", ingest.DefaultStallAfter, "/healthz answers 503 when one batch has waited this long for ClickHouse or the broker")
 	memLimit := envInt(fs, "memory-limit", "CXSTAR_INGEST_MEMORY_LIMIT", 256<<20, "soft limit of the Go heap in bytes, so that the process stays well under 300 MB whatever the backlog (0: none; GOMEMLIMIT wins when set)")
 	listen := envString(fs, "listen", "CXSTAR_INGEST_LISTEN", "127.0.0.1:9464", "address of /metrics and /healthz (empty: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	wopts := []ingest.WriterOption{ingest.WithMaxAttempts(0), ingest.WithBackoff(*minBackoff, *maxBackoff)}
+	copts := []ingest.ConsumerOption{
+		ingest.WithGroup(*group), ingest.WithTopics(map[ingest.Kind]string{ingest.KindService: *svc, ingest.KindRating: *rat, ingest.KindAppeal: *app}), ingest.WithDeadLetterTopic(*dlq),
+		ingest.WithFlush(*batchRows, *batchBytes, *batchWait), ingest.WithMaxBuffer(*maxBuffer),
+		ingest.WithDedupeWindow(*dedupe), ingest.WithStopTimeout(*stopTimeout), ingest.WithSessionTimeout(*session), ingest.WithStallAfter(*stall)}
+	if err := errors.Join(ingest.CheckWriter(wopts...), ingest.CheckConsumer(copts...)); err != nil {
+		return err
+	}
+	if *memLimit < 0 {
+		return fmt.Errorf("--memory-limit is %d; it must be 0 (none) or a number of bytes", *memLimit)
 	}
 	if *memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(int64(*memLimit))
@@ -51,11 +62,7 @@ func runIngest(ctx context.Context, args []string) error {
 		return err
 	}
 	defer conn.Close()
-	w := ingest.NewWriter(conn, ingest.WithMaxAttempts(0), ingest.WithBackoff(*minBackoff, *maxBackoff))
-	c := ingest.NewConsumer(kafkaBrokerList(*brokers), ingest.NewValidator(), w,
-		ingest.WithGroup(*group), ingest.WithTopics(map[ingest.Kind]string{ingest.KindService: *svc, ingest.KindRating: *rat, ingest.KindAppeal: *app}), ingest.WithDeadLetterTopic(*dlq),
-		ingest.WithFlush(*batchRows, *batchBytes, *batchWait), ingest.WithMaxBuffer(*maxBuffer),
-		ingest.WithDedupeWindow(*dedupe), ingest.WithStopTimeout(*stopTimeout), ingest.WithSessionTimeout(*session), ingest.WithStallAfter(*stall))
+	c := ingest.NewConsumer(kafkaBrokerList(*brokers), ingest.NewValidator(), ingest.NewWriter(conn, wopts...), copts...)
 	if *listen != "" {
 		ln, err := net.Listen("tcp", *listen)
 		if err != nil {
