@@ -1,0 +1,98 @@
+package priorities
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
+	"github.com/cxstar/cxstar/metrics"
+	"github.com/cxstar/cxstar/quarter"
+)
+
+// TestLoadCounts runs the counting query on the 18.16 server over a few events whose cells are
+// worked out by hand (quarter 2026Q3 in Moscow time: 2026-06-30 21:00 UTC … 2026-09-30 21:00 UTC).
+func TestLoadCounts(t *testing.T) {
+	conn, _ := chtest.DB(t)
+	at := func(s string) time.Time {
+		v, err := time.Parse("2006-01-02 15:04", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	var svc [][]any
+	ev := func(client, req, service, status, when, ls, seg, channel string) {
+		svc = append(svc, []any{fmt.Sprintf("s%d", len(svc)), at(when), "A", "person", client, req, service, "service", status, channel, ls, "", seg, uint8(0), time.Now(), "t"})
+	}
+	// c1, s1: r1 completed on 07-05, r2 submitted on 07-20 (15 days later): a repeat.
+	ev("c1", "r1", "s1", "submitted", "2026-07-01 10:00", "L1", "Y", "portal")
+	ev("c1", "r1", "s1", "completed", "2026-07-05 10:00", "L1", "Y", "portal")
+	ev("c1", "r2", "s1", "submitted", "2026-07-20 10:00", "L1", "Y", "mfc")
+	// c2, s1: r3 entirely in the previous quarter (not active), r4 20 days after its completion: a repeat.
+	ev("c2", "r3", "s1", "submitted", "2026-06-10 10:00", "L1", "O", "portal")
+	ev("c2", "r3", "s1", "completed", "2026-06-20 10:00", "L1", "O", "portal")
+	ev("c2", "r4", "s1", "submitted", "2026-07-10 10:00", "L1", "O", "portal")
+	// c3, s2: r6 44 days after r5's completion: not a repeat.
+	ev("c3", "r5", "s2", "submitted", "2026-08-01 10:00", "L2", "O", "portal")
+	ev("c3", "r5", "s2", "completed", "2026-08-02 10:00", "L2", "O", "portal")
+	ev("c3", "r6", "s2", "submitted", "2026-09-15 10:00", "L2", "O", "portal")
+	// c4, s2: r8 after a refusal: not a repeat; no segment.
+	ev("c4", "r7", "s2", "submitted", "2026-07-02 10:00", "L2", "", "portal")
+	ev("c4", "r7", "s2", "refused", "2026-07-03 10:00", "L2", "", "portal")
+	ev("c4", "r8", "s2", "submitted", "2026-07-04 10:00", "L2", "", "portal")
+	chtest.Insert(t, conn, "INSERT INTO service_events (event_id, occurred_at, agency_id, client_type, client_id, request_id, service_id, service_kind, status, channel, life_situation_id, scenario_id, segment_id, proactive, ingested_at, source)", svc)
+
+	var rat [][]any
+	ans := func(client, question string, score uint8, service, req, when, ls string) {
+		rat = append(rat, []any{fmt.Sprintf("a%d", len(rat)), at(when), "A", "person", client, question, score, service, req, ls, "", "portal", time.Now(), "t"})
+	}
+	ans("c1", "satisfaction", 1, "s1", "r1", "2026-07-06 10:00", "L1") // replaced by the next one
+	ans("c1", "satisfaction", 4, "s1", "r1", "2026-07-07 10:00", "L1") // positive
+	ans("c2", "satisfaction", 2, "s1", "", "2026-07-11 10:00", "L1")   // no request: keyed by its event
+	ans("c2", "nps", 10, "s1", "r4", "2026-07-11 11:00", "L1")         // promoter
+	ans("c1", "nps", 3, "s1", "r2", "2026-07-21 10:00", "L1")          // detractor
+	ans("c1", "ease", 3, "s1", "r2", "2026-07-21 10:01", "L1")         // positive
+	ans("c1", "ease", 1, "s1", "r9", "2026-06-01 10:00", "L1")         // previous quarter
+	ans("c3", "satisfaction", 4, "s2", "r6", "2026-09-20 10:00", "L2") // replaced by an answer of Q4:
+	ans("c3", "satisfaction", 1, "s2", "r6", "2026-10-05 10:00", "L2") // counted in neither here
+	chtest.Insert(t, conn, "INSERT INTO ratings (event_id, occurred_at, agency_id, client_type, client_id, question, score, service_id, request_id, life_situation_id, scenario_id, channel, ingested_at, source)", rat)
+
+	b, err := metrics.DefaultBands(metrics.People)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := time.LoadLocation("Europe/Moscow")
+	q, _ := quarter.Parse("2026Q3", loc)
+	cells, err := Load(context.Background(), conn, q, metrics.People, "", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Counts{}
+	for _, c := range cells {
+		got[c.LifeSituation+"/"+string(c.Kind)+"/"+c.ID] = c.Counts
+	}
+	want := map[string]Counts{
+		"L1/life_situation/": {Clients: 2, Submitted: 3, Repeats: 2, SatPos: 1, SatN: 2, EasePos: 1, EaseN: 1, Promoters: 1, Detractors: 1, NPSN: 2},
+		"L1/service/s1":      {Clients: 2, Submitted: 3, Repeats: 2, SatPos: 1, SatN: 2, EasePos: 1, EaseN: 1, Promoters: 1, Detractors: 1, NPSN: 2},
+		"L1/segment/Y":       {Clients: 1, Submitted: 2, Repeats: 1, SatPos: 1, SatN: 1, EasePos: 1, EaseN: 1, Detractors: 1, NPSN: 1},
+		"L1/segment/O":       {Clients: 1, Submitted: 1, Repeats: 1, SatN: 1, Promoters: 1, NPSN: 1},
+		"L1/channel/portal":  {Clients: 2, Submitted: 2, Repeats: 1, SatPos: 1, SatN: 2, EasePos: 1, EaseN: 1, Promoters: 1, Detractors: 1, NPSN: 2},
+		"L1/channel/mfc":     {Clients: 1, Submitted: 1, Repeats: 1},
+		"L2/life_situation/": {Clients: 2, Submitted: 4},
+		"L2/service/s2":      {Clients: 2, Submitted: 4},
+		"L2/segment/O":       {Clients: 1, Submitted: 2},
+		"L2/channel/portal":  {Clients: 2, Submitted: 4},
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s: %+v, want %+v", k, got[k], w)
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("unexpected cell %s: %+v", k, got[k])
+		}
+	}
+}
