@@ -15,6 +15,47 @@ import (
 // worked out by hand (quarter 2026Q3 in Moscow time: 2026-06-30 21:00 UTC … 2026-09-30 21:00 UTC).
 func TestLoadCounts(t *testing.T) {
 	conn, _ := chtest.DB(t)
+	svc, rat := loadFixture(t)
+	chtest.Insert(t, conn, "INSERT INTO service_events ("+serviceCols+")", svc)
+	chtest.Insert(t, conn, "INSERT INTO ratings ("+ratingCols+")", rat)
+	b, err := metrics.DefaultBands(metrics.People)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells, err := Load(context.Background(), conn, fixtureQuarter(), metrics.People, "", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Counts{}
+	for _, c := range cells {
+		got[c.LifeSituation+"/"+string(c.Kind)+"/"+c.ID] = c.Counts
+	}
+	for k, w := range fixtureWant {
+		if got[k] != w {
+			t.Errorf("%s: %+v, want %+v", k, got[k], w)
+		}
+	}
+	for k := range got {
+		if _, ok := fixtureWant[k]; !ok {
+			t.Errorf("unexpected cell %s: %+v", k, got[k])
+		}
+	}
+}
+
+const (
+	serviceCols = "event_id, occurred_at, agency_id, client_type, client_id, request_id, service_id, service_kind, status, channel, life_situation_id, scenario_id, segment_id, proactive, ingested_at, source"
+	ratingCols  = "event_id, occurred_at, agency_id, client_type, client_id, question, score, service_id, request_id, life_situation_id, scenario_id, channel, ingested_at, source"
+)
+
+func fixtureQuarter() quarter.Quarter {
+	loc, _ := time.LoadLocation("Europe/Moscow")
+	q, _ := quarter.Parse("2026Q3", loc)
+	return q
+}
+
+// loadFixture returns the service events and answers of TestLoadCounts as rows of serviceCols and
+// ratingCols.
+func loadFixture(t testing.TB) (svc, rat [][]any) {
 	at := func(s string) time.Time {
 		v, err := time.Parse("2006-01-02 15:04", s)
 		if err != nil {
@@ -22,7 +63,6 @@ func TestLoadCounts(t *testing.T) {
 		}
 		return v
 	}
-	var svc [][]any
 	ev := func(client, req, service, status, when, ls, seg, channel string) {
 		svc = append(svc, []any{fmt.Sprintf("s%d", len(svc)), at(when), "A", "person", client, req, service, "service", status, channel, ls, "", seg, uint8(0), time.Now(), "t"})
 	}
@@ -42,9 +82,6 @@ func TestLoadCounts(t *testing.T) {
 	ev("c4", "r7", "s2", "submitted", "2026-07-02 10:00", "L2", "", "portal")
 	ev("c4", "r7", "s2", "refused", "2026-07-03 10:00", "L2", "", "portal")
 	ev("c4", "r8", "s2", "submitted", "2026-07-04 10:00", "L2", "", "portal")
-	chtest.Insert(t, conn, "INSERT INTO service_events (event_id, occurred_at, agency_id, client_type, client_id, request_id, service_id, service_kind, status, channel, life_situation_id, scenario_id, segment_id, proactive, ingested_at, source)", svc)
-
-	var rat [][]any
 	ans := func(client, question string, score uint8, service, req, when, ls string) {
 		rat = append(rat, []any{fmt.Sprintf("a%d", len(rat)), at(when), "A", "person", client, question, score, service, req, ls, "", "portal", time.Now(), "t"})
 	}
@@ -57,42 +94,19 @@ func TestLoadCounts(t *testing.T) {
 	ans("c1", "ease", 1, "s1", "r9", "2026-06-01 10:00", "L1")         // previous quarter
 	ans("c3", "satisfaction", 4, "s2", "r6", "2026-09-20 10:00", "L2") // replaced by an answer of Q4:
 	ans("c3", "satisfaction", 1, "s2", "r6", "2026-10-05 10:00", "L2") // counted in neither here
-	chtest.Insert(t, conn, "INSERT INTO ratings (event_id, occurred_at, agency_id, client_type, client_id, question, score, service_id, request_id, life_situation_id, scenario_id, channel, ingested_at, source)", rat)
+	return svc, rat
+}
 
-	b, err := metrics.DefaultBands(metrics.People)
-	if err != nil {
-		t.Fatal(err)
-	}
-	loc, _ := time.LoadLocation("Europe/Moscow")
-	q, _ := quarter.Parse("2026Q3", loc)
-	cells, err := Load(context.Background(), conn, q, metrics.People, "", b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]Counts{}
-	for _, c := range cells {
-		got[c.LifeSituation+"/"+string(c.Kind)+"/"+c.ID] = c.Counts
-	}
-	want := map[string]Counts{
-		"L1/life_situation/": {Clients: 2, Submitted: 3, Repeats: 2, SatPos: 1, SatN: 2, EasePos: 1, EaseN: 1, Promoters: 1, Detractors: 1, NPSN: 2},
-		"L1/service/s1":      {Clients: 2, Submitted: 3, Repeats: 2, SatPos: 1, SatN: 2, EasePos: 1, EaseN: 1, Promoters: 1, Detractors: 1, NPSN: 2},
-		"L1/segment/Y":       {Clients: 1, Submitted: 2, Repeats: 1, SatPos: 1, SatN: 1, EasePos: 1, EaseN: 1, Detractors: 1, NPSN: 1},
-		"L1/segment/O":       {Clients: 1, Submitted: 1, Repeats: 1, SatN: 1, Promoters: 1, NPSN: 1},
-		"L1/channel/portal":  {Clients: 2, Submitted: 2, Repeats: 1, SatPos: 1, SatN: 2, EasePos: 1, EaseN: 1, Promoters: 1, Detractors: 1, NPSN: 2},
-		"L1/channel/mfc":     {Clients: 1, Submitted: 1, Repeats: 1},
-		"L2/life_situation/": {Clients: 2, Submitted: 4},
-		"L2/service/s2":      {Clients: 2, Submitted: 4},
-		"L2/segment/O":       {Clients: 1, Submitted: 2},
-		"L2/channel/portal":  {Clients: 2, Submitted: 4},
-	}
-	for k, w := range want {
-		if got[k] != w {
-			t.Errorf("%s: %+v, want %+v", k, got[k], w)
-		}
-	}
-	for k := range got {
-		if _, ok := want[k]; !ok {
-			t.Errorf("unexpected cell %s: %+v", k, got[k])
-		}
-	}
+// fixtureWant are the cells of loadFixture, worked out by hand.
+var fixtureWant = map[string]Counts{
+	"L1/life_situation/": {Clients: 2, Submitted: 3, Repeats: 2, SatPos: 1, SatN: 2, EasePos: 1, EaseN: 1, Promoters: 1, Detractors: 1, NPSN: 2},
+	"L1/service/s1":      {Clients: 2, Submitted: 3, Repeats: 2, SatPos: 1, SatN: 2, EasePos: 1, EaseN: 1, Promoters: 1, Detractors: 1, NPSN: 2},
+	"L1/segment/Y":       {Clients: 1, Submitted: 2, Repeats: 1, SatPos: 1, SatN: 1, EasePos: 1, EaseN: 1, Detractors: 1, NPSN: 1},
+	"L1/segment/O":       {Clients: 1, Submitted: 1, Repeats: 1, SatN: 1, Promoters: 1, NPSN: 1},
+	"L1/channel/portal":  {Clients: 2, Submitted: 2, Repeats: 1, SatPos: 1, SatN: 2, EasePos: 1, EaseN: 1, Promoters: 1, Detractors: 1, NPSN: 2},
+	"L1/channel/mfc":     {Clients: 1, Submitted: 1, Repeats: 1},
+	"L2/life_situation/": {Clients: 2, Submitted: 4},
+	"L2/service/s2":      {Clients: 2, Submitted: 4},
+	"L2/segment/O":       {Clients: 1, Submitted: 2},
+	"L2/channel/portal":  {Clients: 2, Submitted: 4},
 }

@@ -93,14 +93,14 @@ FROM
             -- the kept answer: given in the quarter and valid on its question's scale
             HAVING last >= toDateTime({{QS_S}}, 'UTC') AND last < toDateTime({{QE_S}}, 'UTC')
                AND if(q = 'nps', sc <= 10, sc >= 1 AND sc <= 4)
-        )
+        ) AS answers
         ANY LEFT JOIN
         (
             SELECT toString(agency_id) AS agency, client_id, argMax(segment_id, occurred_at) AS seg
             FROM service_events
             WHERE client_type = {{CLIENT_TYPE}} AND occurred_at < toDateTime({{QE_S}}, 'UTC') {{AGENCY}}
             GROUP BY agency_id, client_id
-        ) USING (agency, client_id)
+        ) AS segments USING (agency, client_id)
     )
     WHERE ls != '' AND (kind = 'life_situation' OR id != '')
     GROUP BY agency, ls, kind, id
