@@ -17,9 +17,10 @@ var gapNames = map[string][2]string{
 }
 
 // Why says in words and numbers why an entry ranks where it does, in lang: the clients, the
-// indicators with a shortfall (largest first) against their targets, and the entry's part of the
-// repeat requests, e.g. «3 412 клиентов; удовлетворённость 41,2 % при 70,1 % для 3★ (медиана
-// 63,0 %); 38,0 % повторных обращений приходятся на эту ситуацию».
+// indicators with a shortfall (largest first) against the targets they miss (the next star's band,
+// the national median), and the entry's part of the repeat requests, e.g. «3 412 клиентов;
+// удовлетворённость 41,2 % при 70,1 % для 3★ (медиана 63,0 %); 38,0 % повторных обращений
+// приходятся на эту ситуацию».
 func Why(e Entry, lang metrics.Lang) string {
 	en := lang == metrics.EN
 	var parts []string
@@ -55,37 +56,46 @@ func Why(e Entry, lang metrics.Lang) string {
 			unit = ""
 		}
 		s := name + " " + num(*g.Value, en) + unit
-		var against []string
-		if g.Target != nil {
-			t := num(*g.Target, en) + unit
+		short := func(t *float64) bool {
+			if t == nil {
+				return false
+			}
+			if g.Code == Repeats {
+				return *g.Value > *t
+			}
+			return *g.Value < *t
+		}
+		band := ""
+		if short(g.Target) {
+			band = num(*g.Target, en) + unit
 			switch {
 			case g.NextLevel > 0 && en:
-				t += " for " + strconv.Itoa(g.NextLevel) + "★"
+				band += " for " + strconv.Itoa(g.NextLevel) + "★"
 			case g.NextLevel > 0:
-				t += " для " + strconv.Itoa(g.NextLevel) + "★"
+				band += " для " + strconv.Itoa(g.NextLevel) + "★"
 			case en:
-				t += " target"
+				band += " target"
 			default:
-				t += " — цель"
-			}
-			against = append(against, t)
-		}
-		if g.Median != nil {
-			if en {
-				against = append(against, "median "+num(*g.Median, en)+unit)
-			} else {
-				against = append(against, "медиана "+num(*g.Median, en)+unit)
+				band += " — цель"
 			}
 		}
-		if len(against) > 0 {
-			if en {
-				s += " against " + against[0]
-			} else {
-				s += " при " + against[0]
-			}
-			if len(against) > 1 {
-				s += " (" + against[1] + ")"
-			}
+		median := ""
+		if short(g.Median) {
+			median = num(*g.Median, en) + unit
+		}
+		switch {
+		case band != "" && median != "" && en:
+			s += " against " + band + " (median " + median + ")"
+		case band != "" && median != "":
+			s += " при " + band + " (медиана " + median + ")"
+		case band != "" && en:
+			s += " against " + band
+		case band != "":
+			s += " при " + band
+		case en:
+			s += " against the median " + median
+		default:
+			s += " при медиане " + median
 		}
 		parts = append(parts, s)
 	}

@@ -40,6 +40,22 @@ func TestLoadCounts(t *testing.T) {
 			t.Errorf("unexpected cell %s: %+v", k, got[k])
 		}
 	}
+
+	// Stored: L1 has 2 of 30 survey answers, L2 none: nothing ranks, every row says below min_n.
+	list := Rank(cells, "A", b, DefaultWeights())
+	national := Rank(cells, "", b, DefaultWeights())
+	if err := Store(context.Background(), conn, "run1", time.Now(), fixtureQuarter(), metrics.People, []List{list, national}); err != nil {
+		t.Fatal(err)
+	}
+	var rows, below, ranked uint64
+	var why string
+	if err := conn.QueryRow(context.Background(), "SELECT count(), sum(below_min_n), countIf(rank > 0), anyIf(why_ru, agency_id = 'A' AND kind = 'life_situation' AND life_situation_id = 'L1') FROM priorities_latest WHERE quarter = '2026Q3' AND standard = 'people'").Scan(&rows, &below, &ranked, &why); err != nil {
+		t.Fatal(err)
+	}
+	// 10 cells per list (2 life situations + 8 inside them), two lists.
+	if rows != 20 || below != 20 || ranked != 0 || why != "2 клиента; мало ответов (меньше min_n): не ранжируется" {
+		t.Errorf("stored %d rows, %d below min_n, %d ranked, why %q", rows, below, ranked, why)
+	}
 }
 
 const (

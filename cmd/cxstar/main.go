@@ -31,6 +31,7 @@ var commands = []command{
 	{"backfill", "load JSON Lines files of events (or directories, .gz too) into ClickHouse", runBackfill},
 	{"assess", "compute indicators and star levels of a quarter, store them in assessments and print them", runAssess},
 	{"registry", "registry import FILE: load client scenarios and capability declarations", runRegistry},
+	{"priorities", "rank an agency's life situations (and services, segments, channels) by where its shortfall comes from", runPriorities},
 	{"export", "stream a quarter of a table to Parquet/Arrow, or write open data (export opendata)", runExport},
 	{"report", "write the Project Office quarterly report as one self-contained HTML file", runReport},
 	{"simulate", "generate realistic, deterministic event data for N agencies over M quarters (JSON Lines)", runSimulate},
