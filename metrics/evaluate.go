@@ -81,166 +81,205 @@ func (b *BandSet) MinNFor(ind *Indicator) int64 {
 // Evaluate computes value (R-ROUND), interval, status and level (R-LADDER, R-ZERO, R-NULL) of one
 // indicator from its counts. It is pure: the same input and band set give the same result.
 func (b *BandSet) Evaluate(ind *Indicator, in Input) Result {
-	r := Result{Code: ind.Code, ID: ind.ID, Table: ind.Table, Status: NoData}
-	p := b.Parameters
+	e := &evaluation{ind: ind, in: in, p: b.Parameters, r: Result{Code: ind.Code, ID: ind.ID, Table: ind.Table, Status: NoData}}
 	ladder, ok := b.Indicators[ind.Code]
 	if !ok {
-		r.Reason = "no band ladder for this indicator in " + b.Version
-		return r
+		e.r.Reason = "no band ladder for this indicator in " + b.Version
+		return e.r
 	}
-	minN := b.MinNFor(ind)
-	facts := Facts{Metrics: in.Metrics, Flags: in.Flags}
-	setLevel := func() {
-		l := ladder.Level(facts, p)
-		r.Level = &l
-		r.Status = Assessed
-	}
-	wilson := func(succ, n int64) {
-		if ind.CI != CIWilson || n <= 0 {
-			return
-		}
-		if iv, err := Wilson(succ, n, p.CIZ); err == nil {
-			r.CILow, r.CIHigh = ciDec(iv.Low, p.Decimals), ciDec(iv.High, p.Decimals)
-		}
-	}
+	e.ladder, e.minN = ladder, b.MinNFor(ind)
+	e.facts = Facts{Metrics: in.Metrics, Flags: in.Flags}
 	switch ind.Kind {
 	case KindShare, KindRelativeChange:
-		r.N = in.Den
-		switch {
-		case in.Value != nil:
-			v := in.Value.Round(p.Decimals)
-			r.Value = &v
-		case in.Den > 0:
-			var v Decimal
-			var err error
-			if ind.Kind == KindShare {
-				v, err = sharePct(in.Num, in.Den, p.Decimals)
-			} else {
-				v, err = RoundPct(in.Num, in.Den, p.Decimals)
-			}
-			if err != nil {
-				r.Reason = err.Error()
-				return r
-			}
-			r.Value = &v
-			wilson(in.Num, in.Den)
-		case ladder.ZeroWithoutValue && in.Registered:
-			facts.Value = nil
-			setLevel()
-			r.Reason = "no approved client scenario in the registry"
-			return r
-		default:
-			r.Reason = "denominator is 0: nothing to compute from"
-			return r
-		}
-		if in.Value == nil && in.Den < minN {
-			r.Status = NotAssessed
-			r.Reason = fmt.Sprintf("sample %d below min_n %d", in.Den, minN)
-			return r
-		}
-		if in.Hold != "" {
-			r.Status, r.Reason = NotAssessed, in.Hold
-			return r
-		}
-		facts.Value = r.Value
-		setLevel()
-		if ladder.ZeroFloor && r.Value.Sign() == 0 {
-			r.Reason = "zero_value_floor_star"
-		}
+		e.share()
 	case KindNPS:
-		r.N = in.N
-		if in.N == 0 {
-			r.Reason = "no answers"
-			return r
-		}
-		v, err := npsValue(in.Promoters, in.Detractors, in.N, p.Decimals)
-		if err != nil {
-			r.Reason = err.Error()
-			return r
-		}
-		r.Value = &v
-		if iv, err := NPSInterval(in.Promoters, in.Detractors, in.N, p.CIZ); err == nil {
-			r.CILow, r.CIHigh = ciDec(iv.Low, p.Decimals), ciDec(iv.High, p.Decimals)
-		}
-		if in.N < minN {
-			r.Status, r.Reason = NotAssessed, fmt.Sprintf("sample %d below min_n %d", in.N, minN)
-			return r
-		}
-		facts.Value = r.Value
-		setLevel()
+		e.nps()
 	case KindNPSServiceShare:
-		if len(in.Services) == 0 {
-			r.Reason = "no NPS answers about services"
-			return r
-		}
-		var eligible, positive int64
-		var low []string
-		for _, s := range in.Services {
-			if s.N < minN {
-				low = append(low, s.ID)
-				continue
-			}
-			eligible++
-			if s.Promoters > s.Detractors { // NPS > 0 strictly (A8)
-				positive++
-			}
-		}
-		r.N = eligible
-		if len(low) > 0 {
-			sort.Strings(low)
-			r.Reason = reasonServicesExcluded(int64(len(low)), minN)
-		}
-		if eligible == 0 {
-			r.Status = NotAssessed
-			return r
-		}
-		v, _ := sharePct(positive, eligible, p.Decimals)
-		r.Value = &v
-		wilson(positive, eligible)
-		facts.Value = r.Value
-		setLevel()
+		e.npsServiceShare()
 	case KindCapability:
-		// Declared parts of a capability ladder are percentages like computed values: R-ROUND
-		// applies before banding (a declared 49.96 % is 50.0 and meets a 50 % bar).
-		facts.Metrics = roundMetrics(in.Metrics, p.Decimals)
-		if in.Den > 0 {
-			v, err := sharePct(in.Num, in.Den, p.Decimals)
-			if err == nil {
-				r.Value = &v
-				r.N = in.Den
-				wilson(in.Num, in.Den)
-			}
-		}
-		if !in.Declared {
-			r.Reason = "no capability declaration for the quarter"
-			if r.Value != nil {
-				r.Status = NotAssessed
-			}
-			return r
-		}
-		if r.Value != nil && in.Den >= minN {
-			facts.Value = r.Value
-		} else if ind.Sample == SampleSurvey {
-			r.Reason = "insufficient_survey_data"
-		}
-		setLevel()
+		e.capability()
 	case KindResponseTime:
-		r.N = in.N
-		if in.N == 0 {
-			r.Reason = "no messages"
-			return r
-		}
-		v, _ := sharePct(in.Num, in.N, p.Decimals)
-		r.Value = &v
-		if in.Hold != "" {
-			r.Status, r.Reason = NotAssessed, in.Hold
-			return r
-		}
-		setLevel()
+		e.responseTime()
 	default:
-		r.Reason = "unknown indicator kind " + string(ind.Kind)
+		e.r.Reason = "unknown indicator kind " + string(ind.Kind)
 	}
-	return r
+	return e.r
+}
+
+// evaluation is one indicator's Evaluate in progress: its input, its ladder and the result.
+type evaluation struct {
+	ind    *Indicator
+	in     Input
+	p      Parameters
+	ladder *Ladder
+	minN   int64
+	facts  Facts
+	r      Result
+}
+
+// setLevel assesses the result: the level of the ladder for the facts.
+func (e *evaluation) setLevel() {
+	l := e.ladder.Level(e.facts, e.p)
+	e.r.Level = &l
+	e.r.Status = Assessed
+}
+
+// wilson sets the 95 % interval of a share succ/n for indicators with Wilson intervals.
+func (e *evaluation) wilson(succ, n int64) {
+	if e.ind.CI != CIWilson || n <= 0 {
+		return
+	}
+	if iv, err := Wilson(succ, n, e.p.CIZ); err == nil {
+		e.r.CILow, e.r.CIHigh = ciDec(iv.Low, e.p.Decimals), ciDec(iv.High, e.p.Decimals)
+	}
+}
+
+// share evaluates a share or a relative change: a declared value or num/den, min_n on the denominator.
+func (e *evaluation) share() {
+	e.r.N = e.in.Den
+	switch {
+	case e.in.Value != nil:
+		v := e.in.Value.Round(e.p.Decimals)
+		e.r.Value = &v
+	case e.in.Den > 0:
+		var v Decimal
+		var err error
+		if e.ind.Kind == KindShare {
+			v, err = sharePct(e.in.Num, e.in.Den, e.p.Decimals)
+		} else {
+			v, err = RoundPct(e.in.Num, e.in.Den, e.p.Decimals)
+		}
+		if err != nil {
+			e.r.Reason = err.Error()
+			return
+		}
+		e.r.Value = &v
+		e.wilson(e.in.Num, e.in.Den)
+	case e.ladder.ZeroWithoutValue && e.in.Registered:
+		e.facts.Value = nil
+		e.setLevel()
+		e.r.Reason = "no approved client scenario in the registry"
+		return
+	default:
+		e.r.Reason = "denominator is 0: nothing to compute from"
+		return
+	}
+	if e.in.Value == nil && e.in.Den < e.minN {
+		e.r.Status = NotAssessed
+		e.r.Reason = fmt.Sprintf("sample %d below min_n %d", e.in.Den, e.minN)
+		return
+	}
+	if e.in.Hold != "" {
+		e.r.Status, e.r.Reason = NotAssessed, e.in.Hold
+		return
+	}
+	e.facts.Value = e.r.Value
+	e.setLevel()
+	if e.ladder.ZeroFloor && e.r.Value.Sign() == 0 {
+		e.r.Reason = "zero_value_floor_star"
+	}
+}
+
+// nps evaluates the NPS of one pool of answers.
+func (e *evaluation) nps() {
+	e.r.N = e.in.N
+	if e.in.N == 0 {
+		e.r.Reason = "no answers"
+		return
+	}
+	v, err := npsValue(e.in.Promoters, e.in.Detractors, e.in.N, e.p.Decimals)
+	if err != nil {
+		e.r.Reason = err.Error()
+		return
+	}
+	e.r.Value = &v
+	if iv, err := NPSInterval(e.in.Promoters, e.in.Detractors, e.in.N, e.p.CIZ); err == nil {
+		e.r.CILow, e.r.CIHigh = ciDec(iv.Low, e.p.Decimals), ciDec(iv.High, e.p.Decimals)
+	}
+	if e.in.N < e.minN {
+		e.r.Status, e.r.Reason = NotAssessed, fmt.Sprintf("sample %d below min_n %d", e.in.N, e.minN)
+		return
+	}
+	e.facts.Value = e.r.Value
+	e.setLevel()
+}
+
+// npsServiceShare evaluates the share of services with a positive NPS, leaving out services below min_n.
+func (e *evaluation) npsServiceShare() {
+	if len(e.in.Services) == 0 {
+		e.r.Reason = "no NPS answers about services"
+		return
+	}
+	var eligible, positive int64
+	var low []string
+	for _, s := range e.in.Services {
+		if s.N < e.minN {
+			low = append(low, s.ID)
+			continue
+		}
+		eligible++
+		if s.Promoters > s.Detractors { // NPS > 0 strictly (A8)
+			positive++
+		}
+	}
+	e.r.N = eligible
+	if len(low) > 0 {
+		sort.Strings(low)
+		e.r.Reason = reasonServicesExcluded(int64(len(low)), e.minN)
+	}
+	if eligible == 0 {
+		e.r.Status = NotAssessed
+		return
+	}
+	v, _ := sharePct(positive, eligible, e.p.Decimals)
+	e.r.Value = &v
+	e.wilson(positive, eligible)
+	e.facts.Value = e.r.Value
+	e.setLevel()
+}
+
+// capability evaluates a ladder of declared capabilities, with the share that comes with it.
+func (e *evaluation) capability() {
+	// Declared parts of a capability ladder are percentages like computed values: R-ROUND
+	// applies before banding (a declared 49.96 % is 50.0 and meets a 50 % bar).
+	e.facts.Metrics = roundMetrics(e.in.Metrics, e.p.Decimals)
+	if e.in.Den > 0 {
+		v, err := sharePct(e.in.Num, e.in.Den, e.p.Decimals)
+		if err == nil {
+			e.r.Value = &v
+			e.r.N = e.in.Den
+			e.wilson(e.in.Num, e.in.Den)
+		}
+	}
+	if !e.in.Declared {
+		e.r.Reason = "no capability declaration for the quarter"
+		if e.r.Value != nil {
+			e.r.Status = NotAssessed
+		}
+		return
+	}
+	if e.r.Value != nil && e.in.Den >= e.minN {
+		e.facts.Value = e.r.Value
+	} else if e.ind.Sample == SampleSurvey {
+		e.r.Reason = "insufficient_survey_data"
+	}
+	e.setLevel()
+}
+
+// responseTime evaluates the share of messages answered within the limits, held while the quarter settles.
+func (e *evaluation) responseTime() {
+	e.r.N = e.in.N
+	if e.in.N == 0 {
+		e.r.Reason = "no messages"
+		return
+	}
+	v, _ := sharePct(e.in.Num, e.in.N, e.p.Decimals)
+	e.r.Value = &v
+	if e.in.Hold != "" {
+		e.r.Status, e.r.Reason = NotAssessed, e.in.Hold
+		return
+	}
+	e.setLevel()
 }
 
 func roundMetrics(m map[string]Decimal, decimals int) map[string]Decimal {

@@ -127,7 +127,6 @@ func assess(ctx context.Context, conn driver.Conn, req Request) (*Run, error) {
 	for _, std := range stds {
 		b := req.Bands[std]
 		if b == nil {
-			var err error
 			if b, err = bandsInForce(std, req); err != nil {
 				return nil, err
 			}
@@ -137,7 +136,26 @@ func assess(ctx context.Context, conn driver.Conn, req Request) (*Run, error) {
 		}
 		run.Bands[std] = b
 	}
-	// Standards whose SQL-relevant parameters agree share one set of queries.
+	data, err := loadAll(ctx, conn, req, stds, regFilter, run)
+	if err != nil {
+		return nil, err
+	}
+	for _, std := range stds {
+		run.Scorecards = append(run.Scorecards, run.scorecard(std, data, req.Agency, now()))
+	}
+	run.RunID = newRunID()
+	run.ComputedAt = now().UTC().Truncate(time.Second)
+	if req.Store {
+		if err := store(ctx, conn, run); err != nil {
+			return nil, err
+		}
+	}
+	return run, nil
+}
+
+// loadAll runs the aggregation queries once per group of standards whose SQL-relevant parameters
+// agree, and sets run.Quarter.
+func loadAll(ctx context.Context, conn driver.Conn, req Request, stds []metrics.Standard, regFilter string, run *Run) (map[key]*agencyData, error) {
 	groups := map[string][]metrics.Standard{}
 	var order []string
 	for _, std := range stds {
@@ -150,7 +168,6 @@ func assess(ctx context.Context, conn driver.Conn, req Request) (*Run, error) {
 	data := map[key]*agencyData{}
 	for _, k := range order {
 		b := run.Bands[groups[k][0]]
-		p := b.Parameters
 		loc, err := metrics.QuarterLocation(req.Timezone, b)
 		if err != nil {
 			return nil, err
@@ -164,62 +181,58 @@ func assess(ctx context.Context, conn driver.Conn, req Request) (*Run, error) {
 		for _, s := range groups[k] {
 			want[s] = true
 		}
-		if err := load(ctx, conn, q, p, req.Agency, regFilter, want, data); err != nil {
+		if err := load(ctx, conn, q, b.Parameters, req.Agency, regFilter, want, data); err != nil {
 			return nil, err
 		}
 	}
-	for _, std := range stds {
-		b := run.Bands[std]
-		rep := metrics.Scorecard{Quarter: run.Quarter.String(), Standard: std, BandsVersion: b.Version, Agencies: []metrics.AgencyScorecard{}}
-		var agencies []string
-		for k, d := range data {
-			if k.std == std && d.present {
-				agencies = append(agencies, k.agency)
-			}
-		}
-		if req.Agency != "" && (data[key{std, req.Agency}] == nil || !data[key{std, req.Agency}].present) {
-			agencies = append(agencies, req.Agency)
-		}
-		sort.Strings(agencies)
-		settled := run.Quarter.End().Add(time.Duration(b.Parameters.SettleHours) * time.Hour)
-		hold := ""
-		if now().Before(settled) {
-			hold = "the quarter settles at " + settled.UTC().Format(time.RFC3339) + " (quarter end + settle_hours, A15)"
-		}
-		for _, agency := range agencies {
-			d := data[key{std, agency}]
-			if d == nil {
-				d = &agencyData{}
-			}
-			ar := metrics.AgencyScorecard{AgencyID: agency}
-			for _, ind := range metrics.DefaultCatalog().ByStandard(std) {
-				in, details := inputFor(ind, b, d, hold)
-				source := ""
-				if ind.Counts == metrics.CountScenarioServices {
-					in, source = coverageSource(b, d, in)
-				}
-				res := b.Evaluate(ind, in)
-				res.Source = source
-				ar.Indicators = append(ar.Indicators, res)
-				for _, dt := range details {
-					dt.Standard, dt.AgencyID, dt.Indicator = std, agency, ind.Code
-					run.Details = append(run.Details, dt)
-				}
-			}
-			ar.OverallLevel = b.Overall(ar.Indicators)
-			ar.Monitoring = monitorsFor(b, d, run.Quarter, now(), hold)
-			rep.Agencies = append(rep.Agencies, ar)
-		}
-		run.Scorecards = append(run.Scorecards, rep)
-	}
-	run.RunID = newRunID()
-	run.ComputedAt = now().UTC().Truncate(time.Second)
-	if req.Store {
-		if err := store(ctx, conn, run); err != nil {
-			return nil, err
+	return data, nil
+}
+
+// scorecard evaluates every indicator of std for each agency present in data (and for agency,
+// when set, even without data), and appends the drill-down values to run.Details.
+func (run *Run) scorecard(std metrics.Standard, data map[key]*agencyData, agency string, now time.Time) metrics.Scorecard {
+	b := run.Bands[std]
+	sc := metrics.Scorecard{Quarter: run.Quarter.String(), Standard: std, BandsVersion: b.Version, Agencies: []metrics.AgencyScorecard{}}
+	var agencies []string
+	for k, d := range data {
+		if k.std == std && d.present {
+			agencies = append(agencies, k.agency)
 		}
 	}
-	return run, nil
+	if agency != "" && (data[key{std, agency}] == nil || !data[key{std, agency}].present) {
+		agencies = append(agencies, agency)
+	}
+	sort.Strings(agencies)
+	settled := run.Quarter.End().Add(time.Duration(b.Parameters.SettleHours) * time.Hour)
+	hold := ""
+	if now.Before(settled) {
+		hold = "the quarter settles at " + settled.UTC().Format(time.RFC3339) + " (quarter end + settle_hours, A15)"
+	}
+	for _, ag := range agencies {
+		d := data[key{std, ag}]
+		if d == nil {
+			d = &agencyData{}
+		}
+		ar := metrics.AgencyScorecard{AgencyID: ag}
+		for _, ind := range metrics.DefaultCatalog().ByStandard(std) {
+			in, details := inputFor(ind, b, d, hold)
+			source := ""
+			if ind.Counts == metrics.CountScenarioServices {
+				in, source = coverageSource(b, d, in)
+			}
+			res := b.Evaluate(ind, in)
+			res.Source = source
+			ar.Indicators = append(ar.Indicators, res)
+			for _, dt := range details {
+				dt.Standard, dt.AgencyID, dt.Indicator = std, ag, ind.Code
+				run.Details = append(run.Details, dt)
+			}
+		}
+		ar.OverallLevel = b.Overall(ar.Indicators)
+		ar.Monitoring = monitorsFor(b, d, run.Quarter, now, hold)
+		sc.Agencies = append(sc.Agencies, ar)
+	}
+	return sc
 }
 
 // bandsInForce picks the band version of std in force on the last day of req.Quarter (in the
