@@ -37,6 +37,21 @@ type Data struct {
 	Rows     []Assessment      // every quarter of Quarters
 	// Official describes the official revision shown for a closed Quarter (nil: not closed).
 	Official *Official
+	// Priorities are the first life situations to fix of Quarter (priorities_latest, ranks 1 to
+	// PriorityTop), per agency and national (AgencyID '').
+	Priorities []Priority
+}
+
+// PriorityTop is the number of life situations a «С чего начать» section shows.
+const PriorityTop = 3
+
+// Priority is one ranked life situation of priorities_latest.
+type Priority struct {
+	Standard, AgencyID, LifeSituation string
+	Rank                              uint16
+	Score                             float64
+	Clients                           uint64
+	WhyRU, WhyEN                      string
 }
 
 // Official is the official revision of a closed quarter and the events that arrived after it was
@@ -85,6 +100,24 @@ func Load(ctx context.Context, conn driver.Conn, q quarter.Quarter, trend int) (
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read assessments_latest: %w", err)
+	}
+	prows, err := conn.Query(ctx, fmt.Sprintf(`SELECT toString(standard), agency_id, life_situation_id, rank, score, clients, why_ru, why_en
+		FROM priorities_latest
+		WHERE quarter_start = toDate('%s') AND kind = 'life_situation' AND rank >= 1 AND rank <= %d
+		ORDER BY standard, agency_id, rank`, q.StartDate().Format("2006-01-02"), PriorityTop))
+	if err != nil {
+		return nil, fmt.Errorf("read priorities_latest (run cxstar migrate): %w", err)
+	}
+	defer prows.Close()
+	for prows.Next() {
+		var p Priority
+		if err := prows.Scan(&p.Standard, &p.AgencyID, &p.LifeSituation, &p.Rank, &p.Score, &p.Clients, &p.WhyRU, &p.WhyEN); err != nil {
+			return nil, fmt.Errorf("read priorities_latest: %w", err)
+		}
+		d.Priorities = append(d.Priorities, p)
+	}
+	if err := prows.Err(); err != nil {
+		return nil, fmt.Errorf("read priorities_latest: %w", err)
 	}
 	rev, late, err := official.Summary(ctx, conn, q.String())
 	if err != nil {

@@ -49,6 +49,10 @@ var ui = map[Lang]map[string]string{
 		"legend":       "★ — достигнутый уровень (из 5), ☆ — недостигнутый, «н/д» — показатель не оценён (см. раздел ниже).",
 		"na":           "н/д",
 		"contents":     "Содержание",
+		"start":        "С чего начать",
+		"startnat":     "С чего начать: по стране",
+		"startnone":    "Нет рассчитанных приоритетов за этот квартал (cxstar priorities).",
+		"startnote":    "Жизненные ситуации, где недобор по показателям, определяющим уровень, затрагивает больше всего клиентов (балл — клиенты × взвешенный недобор до порога следующей звезды и до медианы по стране).",
 	},
 	EN: {
 		"title":        "Client-centricity assessment of government agencies",
@@ -86,6 +90,10 @@ var ui = map[Lang]map[string]string{
 		"legend":       "★ level reached (of 5), ☆ not reached, “n/a” not assessed (see the section below).",
 		"na":           "n/a",
 		"contents":     "Contents",
+		"start":        "Where to start",
+		"startnat":     "Where to start: national",
+		"startnone":    "No priorities computed for this quarter (cxstar priorities).",
+		"startnote":    "The life situations where the shortfall on the indicators that decide the level affects the most clients (score: clients × weighted shortfall to the next star's band and to the national median).",
 	},
 }
 
@@ -100,6 +108,13 @@ type page struct {
 	// Official is the line naming the official revision of a closed quarter; Pending the line
 	// saying that data arrived after closing ("" when none).
 	Official, Pending string
+	// National is the national «С чего начать» list.
+	National []startRow
+}
+
+// startRow is one life situation of a «С чего начать» list.
+type startRow struct {
+	Rank, LifeSituation, Standard, Score, Why string
 }
 
 type colHead struct{ ID, Short, Name string }
@@ -122,6 +137,7 @@ type cell struct {
 type agencySection struct {
 	ID, Anchor string
 	Standards  []agencyStd
+	Start      []startRow
 }
 
 type agencyStd struct {
@@ -270,8 +286,18 @@ func build(d *Data, lang Lang, cat Catalog, generated string) page {
 	}
 	sort.Strings(allAgencies)
 
+	start := map[string][]startRow{}
+	for _, pr := range d.Priorities {
+		why := pr.WhyRU
+		if lang == EN {
+			why = pr.WhyEN
+		}
+		start[pr.AgencyID] = append(start[pr.AgencyID], startRow{Rank: strconv.Itoa(int(pr.Rank)), LifeSituation: pr.LifeSituation,
+			Standard: T[pr.Standard], Score: num(pr.Score, lang), Why: why})
+	}
+	p.National = start[""]
 	for _, ag := range allAgencies {
-		sec := agencySection{ID: ag, Anchor: anchor(ag)}
+		sec := agencySection{ID: ag, Anchor: anchor(ag), Start: start[ag]}
 		for _, std := range stds {
 			as := agencyStd{Name: T[std]}
 			for _, code := range inds[std] {

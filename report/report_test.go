@@ -109,6 +109,22 @@ func seed(t *testing.T, conn driver.Conn) {
 	// Outside the 4-quarter window (2025Q3): not drawn.
 	add("r0", at.AddDate(-1, 0, 0), "2025Q3", "people", "mfc-tula", "ease_positive_share", 1, ptr(20.0), ptr(uint8(0)), 380, ptr(15.0), ptr(25.0), "assessed", "")
 	chtest.Insert(t, conn, insertAssessment, rows)
+
+	// Priorities: mfc-tula's ranks 1, 2 and 4 (the 4th is not shown), an older run (superseded),
+	// a row below min_n (rank 0) and the national list's first life situation.
+	var pr [][]any
+	qs, start := q("2026Q3")
+	padd := func(run string, computed time.Time, agency, ls, kind string, rank uint16, score float64, clients uint64, ru, en string) {
+		pr = append(pr, []any{run, computed, qs, start, "people", agency, ls, kind, "", rank, score, clients, uint8(0), ru, en, "PR-2026.1", "P-2022-04-18.1"})
+	}
+	padd("p0", at.Add(-time.Hour), "mfc-tula", "old-situation", "life_situation", 1, 999, 9, "устаревший расчёт", "stale run")
+	padd("p1", at, "mfc-tula", "birth", "life_situation", 1, 394.5, 1000, "1 000 клиентов; удовлетворённость 60,0 % при 70,1 % для 3★", "1,000 clients; satisfaction 60.0 % against 70.1 % for 3★")
+	padd("p1", at, "mfc-tula", "move", "life_situation", 2, 25.5, 500, "500 клиентов; удовлетворённость 65,0 % при 70,1 % для 3★", "500 clients; satisfaction 65.0 % against 70.1 % for 3★")
+	padd("p1", at, "mfc-tula", "fourth", "life_situation", 4, 1, 10, "четвёртая", "fourth")
+	padd("p1", at, "mfc-tula", "pension", "life_situation", 0, 0, 300, "300 клиентов; мало ответов", "300 clients; too few answers")
+	padd("p1", at, "", "birth", "life_situation", 1, 800.26, 2000, "2 000 клиентов; по стране", "2,000 clients; national")
+	chtest.Insert(t, conn, `INSERT INTO priorities (run_id, computed_at, quarter, quarter_start, standard, agency_id, life_situation_id, kind, item_id,
+		rank, score, clients, below_min_n, why_ru, why_en, weights_version, bands_version)`, pr)
 }
 
 var fixed = func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }
@@ -202,6 +218,25 @@ func TestReportContent(t *testing.T) {
 	if n := strings.Count(na, "<tr>") - 1; n != 2 {
 		t.Errorf("not-assessed rows: %d, want 2", n)
 	}
+	// «С чего начать»: mfc-tula's ranks 1 and 2 in order, not the 4th, the superseded run or the
+	// unranked row; the national list.
+	tula := html[strings.Index(html, `<section class="agency" id="ag-mfc-tula">`):]
+	tula = tula[:strings.Index(tula, "</section>")]
+	i, j := strings.Index(tula, "<strong>birth</strong>"), strings.Index(tula, "<strong>move</strong>")
+	if !strings.Contains(tula, "<h3>С чего начать</h3>") || i < 0 || j < i || !strings.Contains(tula, "394,5") ||
+		!strings.Contains(tula, "удовлетворённость 60,0 % при 70,1 % для 3★") {
+		t.Errorf("mfc-tula's «С чего начать» is missing or out of order:\n%s", tula[:min(len(tula), 1500)])
+	}
+	for _, bad := range []string{"fourth", "old-situation", "pension"} {
+		if strings.Contains(tula, bad) {
+			t.Errorf("mfc-tula's list shows %q", bad)
+		}
+	}
+	nat := html[strings.Index(html, `<h2 id="start">`):]
+	nat = nat[:strings.Index(nat, "</ol>")]
+	if !strings.Contains(nat, "<strong>birth</strong>") || !strings.Contains(nat, "800,3") || !strings.Contains(nat, "2 000 клиентов; по стране") {
+		t.Errorf("national «С чего начать»: %s", nat)
+	}
 	// Self-contained and script-free: no script element, no external reference.
 	if strings.Contains(html, "<script") || regexp.MustCompile(`(?i)(src|href)="(https?:)?//`).MatchString(html) || strings.Contains(html, "@import") {
 		t.Error("report has a script or an external reference")
@@ -213,6 +248,9 @@ func TestReportContent(t *testing.T) {
 		if !strings.Contains(easeEN+en[:200], want) {
 			t.Errorf("English report lacks %q", want)
 		}
+	}
+	if !strings.Contains(en, "Where to start: national") || !strings.Contains(en, "1,000 clients; satisfaction 60.0 % against 70.1 % for 3★") {
+		t.Error("English «Where to start» missing")
 	}
 	if !strings.Contains(en, "Ease of getting services") || !strings.Contains(en, "Not assessed, and why") {
 		t.Error("English labels missing")
@@ -272,6 +310,7 @@ func TestReportInChromium(t *testing.T) {
 			LaidOut   int
 			Resources int
 			Stars     string
+			Start     int
 		}
 		err = p.Eval(ctx, `({
 			title: document.title,
@@ -279,14 +318,16 @@ func TestReportInChromium(t *testing.T) {
 			charts: document.querySelectorAll("svg.trend").length,
 			laidOut: [...document.querySelectorAll("svg.trend polyline")].filter(e => e.getBBox().width > 100).length,
 			resources: performance.getEntriesByType("resource").length,
-			stars: document.querySelector("#ag-mfc-tula .stars").textContent
+			stars: document.querySelector("#ag-mfc-tula .stars").textContent,
+			start: [...document.querySelectorAll("ol.start li")].filter(e => e.getBoundingClientRect().height > 0).length
 		})`, &facts)
 		if err != nil {
 			t.Fatal(err)
 		}
 		// 2 standards → 2 summary tables; 8 indicator rows → 8 charts; only mfc-tula's ease has
 		// several points (a polyline 172 px wide); nothing fetched.
-		if facts.Summaries != 2 || facts.Charts != 8 || facts.LaidOut != 1 || facts.Resources != 0 || !strings.Contains(facts.Title, "2026Q3") {
+		// «С чего начать»: 2 life situations of mfc-tula + 1 national, each laid out.
+		if facts.Summaries != 2 || facts.Charts != 8 || facts.LaidOut != 1 || facts.Resources != 0 || !strings.Contains(facts.Title, "2026Q3") || facts.Start != 3 {
 			t.Errorf("%s: page facts %+v", lang, facts)
 		}
 		if facts.Stars == "" {
