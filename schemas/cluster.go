@@ -38,6 +38,10 @@ type ClusterStatement struct {
 // so readers keep their SQL; a small table becomes one Replicated table with a replica on every
 // node; materialized views read and write the local tables of each node. It is mechanical: a new
 // migration needs no cluster copy, and a statement it cannot render is an error naming it.
+//
+// ZooKeeper paths: /clickhouse/tables/{shard}/DB/NNN_NAME_local for a sharded table and
+// /clickhouse/tables/all/DB/NNN_NAME for a small one, NNN the version of the migration that
+// created it, so that a later migration may create a table of the same name again (023 does).
 type ClusterRenderer struct {
 	cluster, db string
 	sharded     map[string]bool
