@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
 )
 
 // The defaults of every setting of the package, written once: the options' constructors and
@@ -51,6 +52,8 @@ type consumerConfig struct {
 	log           *slog.Logger
 	registerer    prometheus.Registerer
 	deadLetters   deadLetters // nil: the dead-letter topic on the consumer's brokers
+	dialer        *kafka.Dialer
+	transport     kafka.RoundTripper
 }
 
 func defaultConsumerConfig() consumerConfig {
@@ -162,6 +165,13 @@ func WithStallAfter(d time.Duration) ConsumerOption { return func(c *consumerCon
 // Heartbeats are sent every fifth of it. Default: 10 s.
 func WithSessionTimeout(d time.Duration) ConsumerOption {
 	return func(c *consumerConfig) { c.session = d }
+}
+
+// WithKafkaSecurity sets how the consumer reaches the brokers: dialer for the group and the
+// partition readers, transport for the dead-letter writer (TLS, SASL: see package kafkasec).
+// Default: nil, nil (kafka-go's plaintext defaults).
+func WithKafkaSecurity(dialer *kafka.Dialer, transport kafka.RoundTripper) ConsumerOption {
+	return func(c *consumerConfig) { c.dialer, c.transport = dialer, transport }
 }
 
 // WithConsumerLogger sets where the consumer reports. Default: slog.Default().

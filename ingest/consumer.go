@@ -128,6 +128,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		JoinGroupBackoff:      time.Second,
 		WatchPartitionChanges: true,
 		ErrorLogger:           kafkaLogger{log, slog.LevelDebug},
+		Dialer:                c.cfg.dialer,
 	})
 	if err != nil {
 		return fmt.Errorf("kafka consumer group %s on %v: %w", c.cfg.group, c.brokers, err)
@@ -135,7 +136,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 	defer cg.Close()
 	dlq := c.cfg.deadLetters
 	if dlq == nil {
-		dlq = newKafkaDeadLetters(c.brokers, c.cfg.dlqTopic, log)
+		dlq = newKafkaDeadLetters(c.brokers, c.cfg.dlqTopic, c.cfg.transport, log)
 	}
 	defer dlq.Close()
 	seen := NewSeen(c.cfg.dedupe)

@@ -55,9 +55,10 @@ type kafkaDeadLetters struct {
 	log   *slog.Logger
 }
 
-func newKafkaDeadLetters(brokers []string, topic string, log *slog.Logger) *kafkaDeadLetters {
+func newKafkaDeadLetters(brokers []string, topic string, transport kafka.RoundTripper, log *slog.Logger) *kafkaDeadLetters {
 	return &kafkaDeadLetters{topic: topic, log: log, w: &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic,
-		RequiredAcks: kafka.RequireAll, Balancer: &kafka.Hash{}, BatchTimeout: 5 * time.Millisecond, BatchSize: 1000, MaxAttempts: 3}}
+		RequiredAcks: kafka.RequireAll, Balancer: &kafka.Hash{}, BatchTimeout: 5 * time.Millisecond, BatchSize: 1000, MaxAttempts: 3,
+		Transport: transport}}
 }
 
 func (d *kafkaDeadLetters) Write(ctx context.Context, msgs []kafka.Message) error {

@@ -145,7 +145,7 @@ func (c *Consumer) startReaders(gen *kafka.Generation) *partitionReaders {
 				Brokers: c.brokers, Topic: topic, Partition: pa.ID,
 				MinBytes: 1, MaxBytes: 1 << 20, MaxWait: 200 * time.Millisecond, QueueCapacity: 500,
 				ReadBackoffMin: 50 * time.Millisecond, ReadBackoffMax: time.Second,
-				ErrorLogger: kafkaLogger{c.cfg.log, slog.LevelDebug},
+				ErrorLogger: kafkaLogger{c.cfg.log, slog.LevelDebug}, Dialer: c.cfg.dialer,
 			})
 			off := pa.Offset
 			if off < 0 {

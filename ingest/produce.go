@@ -60,6 +60,13 @@ type Producer struct {
 	progress     func(file string, st ProduceStats)
 	every        time.Duration
 	onUnroutable func(file string, line int)
+	transport    kafka.RoundTripper
+}
+
+// WithProduceTransport sets how the producer reaches the brokers (TLS, SASL: see package
+// kafkasec). Default: nil (kafka-go's plaintext default transport).
+func WithProduceTransport(t kafka.RoundTripper) ProducerOption {
+	return func(p *Producer) { p.transport = t }
 }
 
 // ProducerOption configures a Producer.
@@ -119,6 +126,7 @@ func (p *Producer) Publish(ctx context.Context, paths []string) (ProduceStats, e
 		Balancer:  &kafka.Murmur2Balancer{},
 		BatchSize: 5000, BatchBytes: 1 << 20, BatchTimeout: 2 * time.Millisecond, MaxAttempts: 10,
 		AllowAutoTopicCreation: false,
+		Transport:              p.transport,
 	}
 	defer w.Close()
 	buf := make([]kafka.Message, 0, p.chunk)

@@ -39,7 +39,8 @@ func runIngest(ctx context.Context, args []string) error {
 	session := envDuration(fs, "session-timeout", "CXSTAR_KAFKA_SESSION_TIMEOUT", ingest.DefaultSessionTimeout, "consumer-group session timeout (a dead member's partitions move after this)")
 	stall := envDuration(fs, "stall-after", "CXSTAR_INGEST_STALL_AFTER", ingest.DefaultStallAfter, "/healthz answers 503 when one batch has waited this long for ClickHouse or the broker")
 	memLimit := envInt(fs, "memory-limit", "CXSTAR_INGEST_MEMORY_LIMIT", 256<<20, "soft limit of the Go heap in bytes, so that the process stays well under 300 MB whatever the backlog (0: none; GOMEMLIMIT wins when set)")
-	listen := envString(fs, "listen", "CXSTAR_INGEST_LISTEN", "127.0.0.1:9464", "address of /metrics and /healthz (empty: none)")
+	listen := envString(fs, "listen", "CXSTAR_INGEST_LISTEN", "127.0.0.1:9464", "address of /metrics and /healthz: loopback only by default; 0.0.0.0:9464 exposes them to a Prometheus on another host (empty: none)")
+	ksec := kafkaSecurityFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -57,12 +58,16 @@ func runIngest(ctx context.Context, args []string) error {
 	if *memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(int64(*memLimit))
 	}
+	dialer, transport, err := kafkaClient(ctx, ksec, kafkaBrokerList(*brokers))
+	if err != nil {
+		return err
+	}
 	conn, err := openIngestStore(ctx, *dsn)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	c := ingest.NewConsumer(kafkaBrokerList(*brokers), ingest.NewValidator(), ingest.NewWriter(conn, wopts...), copts...)
+	c := ingest.NewConsumer(kafkaBrokerList(*brokers), ingest.NewValidator(), ingest.NewWriter(conn, wopts...), append(copts, ingest.WithKafkaSecurity(dialer, transport))...)
 	if *listen != "" {
 		ln, err := net.Listen("tcp", *listen)
 		if err != nil {
@@ -78,7 +83,11 @@ func runIngest(ctx context.Context, args []string) error {
 			}
 		}()
 		defer srv.Close()
-		slog.Info("serving /metrics and /healthz", "addr", ln.Addr().String())
+		how := "to a Prometheus on another host: --listen 0.0.0.0:9464 (CXSTAR_INGEST_LISTEN)"
+		if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+			how = "on every interface: restrict the port with a firewall"
+		}
+		slog.Info("serving /metrics and /healthz", "addr", ln.Addr().String(), "exposed", how)
 	}
 	slog.Info("ingesting", "brokers", *brokers, "group", *group, "topics", []string{*svc, *rat, *app}, "dead_letter", *dlq)
 	err = c.Run(ctx)

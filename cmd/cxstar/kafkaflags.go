@@ -51,8 +51,9 @@ func envBoolVar(fs *flag.FlagSet, p *bool, name, env, usage string) {
 
 // kafkaClient builds the Dialer and Transport of c and checks them against the brokers once:
 // settings the brokers refuse (untrusted certificate, wrong password) stop the command here, with
-// what to change; brokers that are merely down are left to the command's own retries.
-func kafkaClient(ctx context.Context, c *kafkasec.Config, brokers []string) (*kafka.Dialer, *kafka.Transport, error) {
+// what to change; brokers that are merely down are left to the command's own retries. Without
+// TLS and SASL it returns nil, nil: kafka-go's defaults.
+func kafkaClient(ctx context.Context, c *kafkasec.Config, brokers []string) (*kafka.Dialer, kafka.RoundTripper, error) {
 	d, err := c.Dialer()
 	if err != nil {
 		return nil, nil, err
@@ -68,5 +69,9 @@ func kafkaClient(ctx context.Context, c *kafkasec.Config, brokers []string) (*ka
 		}
 		slog.Warn("Kafka brokers not reachable yet; going on (the client retries)", "err", err)
 	}
+	if !c.UsesTLS() && c.SASLMechanism == "" {
+		return nil, nil, nil
+	}
+	slog.Info("Kafka connection", "security", c.String())
 	return d, t, nil
 }

@@ -18,6 +18,7 @@ func runProduce(ctx context.Context, args []string) error {
 	app := envString(fs, "topic-appeals", "CXSTAR_TOPIC_APPEALS", ingest.TopicAppeals, "topic of appeal.v1")
 	unroutable := envString(fs, "unroutable", "CXSTAR_PRODUCE_UNROUTABLE", "", "topic for lines with no known schema (empty: skip and count them)")
 	progress := envDuration(fs, "progress", "CXSTAR_PROGRESS", 2*time.Second, "how often to print progress on stderr (0: never)")
+	ksec := kafkaSecurityFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -25,8 +26,13 @@ func runProduce(ctx context.Context, args []string) error {
 		fs.Usage()
 		return fmt.Errorf("give at least one file or directory to publish")
 	}
+	_, transport, err := kafkaClient(ctx, ksec, kafkaBrokerList(*brokers))
+	if err != nil {
+		return err
+	}
 	shown := 0
 	opts := []ingest.ProducerOption{
+		ingest.WithProduceTransport(transport),
 		ingest.WithProduceTopics(map[ingest.Kind]string{ingest.KindService: *svc, ingest.KindRating: *rat, ingest.KindAppeal: *app}),
 		ingest.WithUnroutableTopic(*unroutable),
 		ingest.WithUnroutableFunc(func(file string, line int) {
