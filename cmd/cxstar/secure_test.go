@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -16,7 +17,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segmentio/kafka-go"
+
+	"github.com/cxstar/cxstar/ingest"
+	"github.com/cxstar/cxstar/ingest/kafkatest"
+	"github.com/cxstar/cxstar/internal/broker"
 	"github.com/cxstar/cxstar/internal/certs"
+	"github.com/cxstar/cxstar/internal/kafkasec"
 	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
 )
@@ -239,4 +246,167 @@ func scrape(t *testing.T, url string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+// TestSecureIngestCommand runs `cxstar broker` with TLS and a SCRAM user, `cxstar produce` and
+// `cxstar ingest` with every secret set (ClickHouse over TLS, Kafka over TLS + SCRAM-SHA-512):
+// the events land exactly once, and neither the commands' output nor /metrics shows a password.
+// A wrong password and an untrusted CA stop ingest at start with what to change, and its group
+// commits nothing.
+func TestSecureIngestCommand(t *testing.T) {
+	chConn, tlsDSN, srv := chtest.TLSDB(t)
+	chPW, err := os.ReadFile(srv.PasswordFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chPassword := strings.TrimSpace(string(chPW))
+	const saslPassword = "ingest-Sasl-5b7d"
+	secrets := []string{chPassword, saslPassword, "wrong-" + saslPassword}
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+
+	// The broker, its password from a file.
+	pwFile := filepath.Join(dir, "sasl.pw")
+	if err := os.WriteFile(pwFile, []byte(saslPassword+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	tlsDir := filepath.Join(dir, "kafka-tls")
+	brokerRun := &secretRun{name: "broker"}
+	brokerCmd := exec.CommandContext(ctx, cxstarBinary(t), "broker", "--port", fmt.Sprint(port), "--tls-generate", tlsDir,
+		"--sasl-user", "ingest", "--sasl-password-file", pwFile, "--min-session-timeout", "1s")
+	brokerCmd.Env, brokerCmd.Stdout, brokerCmd.Stderr = cleanEnv(), &brokerRun.stdout, &brokerRun.stderr
+	if err := brokerCmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = brokerCmd.Process.Signal(syscall.SIGTERM)
+		_ = brokerCmd.Wait()
+		assertNoSecret(t, "broker output", brokerRun.stdout.String()+brokerRun.stderr.String(), secrets...)
+	}()
+	waitPort(t, addr)
+	caFile := filepath.Join(tlsDir, "ca.pem")
+	kEnv := []string{"CXSTAR_KAFKA_BROKERS=" + addr, "CXSTAR_KAFKA_CA_FILE=" + caFile, "CXSTAR_KAFKA_SASL_MECHANISM=SCRAM-SHA-512",
+		"CXSTAR_KAFKA_SASL_USER=ingest"}
+	envDSN := strings.Replace(tlsDSN, "&"+store.ParamPasswordFile+"="+srv.PasswordFile, "", 1)
+	chEnv := []string{"CXSTAR_CLICKHOUSE=" + envDSN, "CXSTAR_CLICKHOUSE_PASSWORD=" + chPassword}
+
+	// 2,000 valid events, every 5th repeated, 40 invalid.
+	ev := kafkatest.Generate("cmd-tls", 2000, 5, 50)
+	events := ev.WriteFile(t, dir, "events.jsonl")
+	var runs []*secretRun
+	prod := runBin(t, ctx, "produce over TLS + SCRAM", cleanEnv(append(kEnv, "CXSTAR_KAFKA_SASL_PASSWORD_FILE="+pwFile)...), "produce", "--progress", "0", events)
+	runs = append(runs, prod)
+	if prod.err != nil || !strings.Contains(prod.stdout.String(), fmt.Sprintf("published %d", len(ev.Lines))) {
+		t.Fatalf("produce: %v\n%s%s", prod.err, &prod.stdout, &prod.stderr)
+	}
+
+	// Refused settings: ingest stops at once, before it joins the group.
+	other, err := certs.NewCA("not the broker's CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherCA := filepath.Join(dir, "other-ca.pem")
+	if err := os.WriteFile(otherCA, other.PEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []struct {
+		name, want string
+		env        []string
+	}{
+		{"wrong password", "refused the SASL login", []string{"CXSTAR_KAFKA_SASL_PASSWORD=wrong-" + saslPassword}},
+		{"untrusted CA", "not signed by a trusted CA", []string{"CXSTAR_KAFKA_SASL_PASSWORD=" + saslPassword, "CXSTAR_KAFKA_CA_FILE=" + otherCA}},
+	} {
+		bctx, bcancel := context.WithTimeout(ctx, 60*time.Second)
+		start := time.Now()
+		r := runBin(t, bctx, "ingest, "+bad.name, cleanEnv(append(append(append([]string{}, kEnv...), chEnv...), bad.env...)...),
+			"ingest", "--group", "refused", "--listen", "")
+		bcancel()
+		runs = append(runs, r)
+		if r.err == nil || !strings.Contains(r.stderr.String(), bad.want) || time.Since(start) > 30*time.Second {
+			t.Errorf("ingest with a %s: %v after %s\n%s", bad.name, r.err, time.Since(start).Round(time.Millisecond), &r.stderr)
+		}
+	}
+
+	// The real run.
+	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	ingestRun := &secretRun{name: "ingest"}
+	ingestCmd := exec.CommandContext(ctx, cxstarBinary(t), "ingest", "--group", "cmd-tls", "--listen", listen, "--batch-wait", "200ms")
+	ingestCmd.Env = cleanEnv(append(append(append([]string{}, kEnv...), chEnv...), "CXSTAR_KAFKA_SASL_PASSWORD="+saslPassword)...)
+	ingestCmd.Stdout, ingestCmd.Stderr = &ingestRun.stdout, &ingestRun.stderr
+	if err := ingestCmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	runs = append(runs, ingestRun)
+	got := kafkatest.WaitCounts(t, chConn, ev.Distinct, 2*time.Minute)
+	for k, n := range ev.Distinct {
+		if got[k].Final != uint64(n) || got[k].Distinct != uint64(n) {
+			t.Errorf("%s: count() FINAL %d, uniqExact(event_id) %d; want %d", k.Table(), got[k].Final, got[k].Distinct, n)
+		}
+	}
+	metrics := scrape(t, "http://"+listen+"/metrics")
+	if !strings.Contains(metrics, "cxstar_kafka_inserted_events_total") {
+		t.Errorf("/metrics has no cxstar_kafka_inserted_events_total:\n%.2000s", metrics)
+	}
+	assertNoSecret(t, "/metrics", metrics, secrets...)
+	assertNoSecret(t, "/metrics", metrics, "ingest@", envDSN)
+	_ = ingestCmd.Process.Signal(syscall.SIGTERM)
+	if err := ingestCmd.Wait(); err != nil {
+		t.Errorf("ingest after SIGTERM: %v\n%s", err, &ingestRun.stderr)
+	}
+	if !strings.Contains(ingestRun.stderr.String(), "0.0.0.0:9464") {
+		t.Errorf("ingest does not say how to expose /metrics:\n%s", &ingestRun.stderr)
+	}
+
+	// The refused runs committed nothing; the real one everything.
+	tr, err := (&kafkasec.Config{CAFile: caFile, SASLMechanism: "SCRAM-SHA-512", Username: "ingest", Password: saslPassword}).Transport()
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &kafka.Client{Addr: kafka.TCP(addr), Transport: tr}
+	if n := committedMessages(t, ctx, client, "refused"); n != 0 {
+		t.Errorf("group of the refused runs committed %d offsets; want none", n)
+	}
+	if n := committedMessages(t, ctx, client, "cmd-tls"); n != int64(len(ev.Lines)) {
+		t.Errorf("ingest committed %d messages; want %d", n, len(ev.Lines))
+	}
+	for _, r := range runs {
+		assertNoSecret(t, r.name, r.stdout.String()+r.stderr.String(), secrets...)
+	}
+}
+
+// committedMessages sums the committed offsets of group over the event topics.
+func committedMessages(t *testing.T, ctx context.Context, c *kafka.Client, group string) int64 {
+	t.Helper()
+	topics := []string{ingest.TopicServiceEvents, ingest.TopicRatings, ingest.TopicAppeals}
+	req := &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{}}
+	for _, topic := range topics {
+		for p := 0; p < broker.DefaultPartitions; p++ {
+			req.Topics[topic] = append(req.Topics[topic], p)
+		}
+	}
+	res, err := c.OffsetFetch(ctx, req)
+	if err != nil {
+		t.Fatalf("offsets of group %s: %v", group, err)
+	}
+	if errors.Is(res.Error, kafka.GroupIdNotFound) {
+		return 0 // never joined, never committed
+	}
+	if res.Error != nil {
+		t.Fatalf("offsets of group %s: %v", group, res.Error)
+	}
+	var n int64
+	for _, parts := range res.Topics {
+		for _, p := range parts {
+			if p.Error != nil {
+				t.Fatalf("offsets of group %s: %v", group, p.Error)
+			}
+			if p.CommittedOffset > 0 {
+				n += p.CommittedOffset
+			}
+		}
+	}
+	return n
 }
