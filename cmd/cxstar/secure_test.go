@@ -104,8 +104,8 @@ func freePort(t *testing.T) int {
 
 // TestSecureCommandsOverTLS runs the commands as an operator would against a ClickHouse that
 // speaks TLS only (private CA, a user with a password) and an embedded broker with TLS and
-// SCRAM-SHA-512: backfill, registry import and assess work over TLS and give the same indicators
-// as the same files on the plain server; simulate publishes over TLS + SCRAM; a wrong CA is
+// SCRAM-SHA-512: backfill, registry import, assess, report and export work over TLS, and assess
+// gives the same indicators as the same files on the plain server; simulate publishes over TLS + SCRAM; a wrong CA is
 // refused with what to change. No run shows a password on stdout, stderr or in its --help.
 func TestSecureCommandsOverTLS(t *testing.T) {
 	_, tlsDSN, srv := chtest.TLSDB(t)
@@ -146,6 +146,17 @@ func TestSecureCommandsOverTLS(t *testing.T) {
 	must(runBin(t, ctx, "backfill over TLS", chEnv, "backfill", "--rejects", rejects, "--progress", "0", data))
 	must(runBin(t, ctx, "registry over TLS", chEnv, "registry", "import", filepath.Join(data, "registry.json")))
 	tlsAssess := must(runBin(t, ctx, "assess over TLS", chEnv, "assess", "--quarter", "2026Q2", "--format", "json", "--no-store"))
+	must(runBin(t, ctx, "assess and store over TLS", chEnv, "assess", "--quarter", "2026Q2"))
+	reportFile, exportFile := filepath.Join(dir, "report.html"), filepath.Join(dir, "events.parquet")
+	must(runBin(t, ctx, "report over TLS", chEnv, "report", "--quarter", "2026Q2", "--out", reportFile))
+	must(runBin(t, ctx, "export over TLS", chEnv, "export", "--table", "service_events", "--quarter", "2026Q2", "--out", exportFile))
+	for _, f := range []string{reportFile, exportFile} {
+		if st, err := os.Stat(f); err != nil {
+			t.Error(err)
+		} else if st.Size() < 1000 {
+			t.Errorf("%s: %d bytes", f, st.Size())
+		}
+	}
 	// The password given inside the DSN on the command line is masked too.
 	inline := strings.Replace(envDSN, srv.User+"@", srv.User+":"+chPassword+"@", 1)
 	must(runBin(t, ctx, "migrate, password in the DSN", cleanEnv(), "migrate", "--clickhouse", inline))
