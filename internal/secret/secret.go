@@ -88,7 +88,7 @@ func RegisterDSN(dsn string) {
 }
 
 // RegisterEnviron registers secrets found in environment entries ("NAME=value") of cxstar: the
-// value of every CXSTAR_… variable whose name contains PASSWORD or SECRET, and the password of
+// value of every CXSTAR_… variable whose name contains PASSWORD, SECRET or TOKEN (not _FILE), and the password of
 // every CXSTAR_… variable holding a DSN.
 func RegisterEnviron(environ []string) {
 	for _, kv := range environ {
@@ -96,7 +96,7 @@ func RegisterEnviron(environ []string) {
 		if !ok || !strings.HasPrefix(name, "CXSTAR_") || val == "" {
 			continue
 		}
-		if strings.Contains(name, "PASSWORD") && !strings.HasSuffix(name, "_FILE") || strings.Contains(name, "SECRET") && !strings.HasSuffix(name, "_FILE") {
+		if (strings.Contains(name, "PASSWORD") || strings.Contains(name, "SECRET") || strings.Contains(name, "TOKEN")) && !strings.HasSuffix(name, "_FILE") {
 			Register(val)
 		}
 		if strings.Contains(val, "://") {

@@ -33,7 +33,7 @@ func TestRedact(t *testing.T) {
 }
 
 func TestRegisterSources(t *testing.T) {
-	RegisterEnviron([]string{"CXSTAR_KAFKA_SASL_PASSWORD=env-sasl-pw", "CXSTAR_KAFKA_SASL_PASSWORD_FILE=/path/is/not/secret",
+	RegisterEnviron([]string{"CXSTAR_KAFKA_SASL_PASSWORD=env-sasl-pw", "CXSTAR_GRAFANA_TOKEN=env-token-1", "CXSTAR_KAFKA_SASL_PASSWORD_FILE=/path/is/not/secret",
 		"CXSTAR_CLICKHOUSE=clickhouse://bob:env-ch-pw@h:9440/db", "HOME=/root"})
 	RegisterArgs([]string{"--clickhouse=clickhouse://h:1/db?password=arg-ch-pw", "clickhouse://c:arg-userinfo-pw@h/db"})
 	dir := t.TempDir()
@@ -45,7 +45,7 @@ func TestRegisterSources(t *testing.T) {
 	if err != nil || p != "from-a-file" {
 		t.Fatalf("ReadFile = %q, %v; want from-a-file", p, err)
 	}
-	for _, s := range []string{"env-sasl-pw", "env-ch-pw", "arg-ch-pw", "arg-userinfo-pw", "from-a-file"} {
+	for _, s := range []string{"env-sasl-pw", "env-token-1", "env-ch-pw", "arg-ch-pw", "arg-userinfo-pw", "from-a-file"} {
 		if got := Redact("x " + s + " y"); got != "x [redacted] y" {
 			t.Errorf("%s: Redact = %q", s, got)
 		}
