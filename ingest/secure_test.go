@@ -259,3 +259,74 @@ func median(xs []float64) float64 {
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
+
+// BenchmarkReadSecurity isolates the transport: it reads the same 60,000 event lines from a
+// one-partition topic with a kafka-go Reader over plaintext and over TLS + SCRAM-SHA-512,
+// alternately in the same run, and reports the median rate of each and their ratio.
+func BenchmarkReadSecurity(b *testing.B) {
+	ev := kafkatest.Generate("read", 60000, 0, 0)
+	plain := kafkatest.StartBroker(b, broker.WithPartitions(1), broker.WithTopics("t"))
+	dir := b.TempDir()
+	f, err := certs.WriteDir(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pair, err := tls.LoadX509KeyPair(f.ServerCert, f.ServerKey)
+	if err != nil {
+		b.Fatal(err)
+	}
+	secure := kafkatest.StartBroker(b, broker.WithPartitions(1), broker.WithTopics("t"),
+		broker.WithTLS(&tls.Config{Certificates: []tls.Certificate{pair}}),
+		broker.WithSASL(broker.User{Name: "u", Password: "read-bench-pw"}))
+	sec := kafkasec.Config{CAFile: f.CA, SASLMechanism: kafkasec.SCRAMSHA512, Username: "u", Password: "read-bench-pw"}
+	d, err := sec.Dialer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr, err := sec.Transport()
+	if err != nil {
+		b.Fatal(err)
+	}
+	type variant struct {
+		name  string
+		addr  string
+		d     *kafka.Dialer
+		rates []float64
+	}
+	vs := []*variant{{name: "plaintext", addr: plain.Addr()}, {name: "tls-scram-sha-512", addr: secure.Addr(), d: d}}
+	ctx := context.Background()
+	msgs := make([]kafka.Message, len(ev.Lines))
+	for i, l := range ev.Lines {
+		msgs[i] = kafka.Message{Value: []byte(l)}
+	}
+	for i, v := range vs {
+		w := &kafka.Writer{Addr: kafka.TCP(v.addr), Topic: "t", RequiredAcks: kafka.RequireAll, BatchSize: 5000, BatchBytes: 1 << 20, BatchTimeout: time.Millisecond}
+		if i == 1 {
+			w.Transport = tr
+		}
+		if err := w.WriteMessages(ctx, msgs...); err != nil {
+			b.Fatalf("%s: %v", v.name, err)
+		}
+		w.Close()
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, v := range vs {
+			r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{v.addr}, Topic: "t", Partition: 0, Dialer: v.d,
+				MinBytes: 1, MaxBytes: 1 << 20, MaxWait: 100 * time.Millisecond, QueueCapacity: 1000})
+			start := time.Now()
+			for n := 0; n < len(msgs); n++ {
+				if _, err := r.ReadMessage(ctx); err != nil {
+					b.Fatalf("%s: %v", v.name, err)
+				}
+			}
+			v.rates = append(v.rates, float64(len(msgs))/time.Since(start).Seconds())
+			r.Close()
+		}
+	}
+	b.StopTimer()
+	for _, v := range vs {
+		b.ReportMetric(median(v.rates), v.name+"-msgs/s")
+	}
+	b.ReportMetric(median(vs[1].rates)/median(vs[0].rates), "secure/plain")
+}
