@@ -3,8 +3,9 @@
 // Grafana organization per agency whose ClickHouse datasource logs in as that agency's
 // ClickHouse tenant (package tenancy), which can read only that agency's rows.
 //
-// Every panel reads only assessments_latest and indicator_details_latest
-// (schemas/migrations/002_assessments.sql) and filters by agency; the agency organizations see
+// Every panel reads only assessments_latest, indicator_details_latest
+// (schemas/migrations/002_assessments.sql) and priorities_latest (040_priorities.sql) and filters
+// by agency; the agency organizations see
 // the per-agency copies of those views (package tenancy), the Project Office organization the
 // main ones.
 package dashboards

@@ -111,6 +111,7 @@ type text struct {
 	moversDesc, matrixDesc, trendDesc, sharesDesc, repeatDesc   string
 	poFolder                                                    string
 	bands, bandsDesc                                            string
+	start, startNational, startDesc, whyColumn                  string
 }
 
 var texts = map[Lang]text{
@@ -134,6 +135,8 @@ var texts = map[Lang]text{
 		sharesDesc:   "Доли положительных ответов, % (значение оценки).",
 		repeatDesc:   "Доля повторных запросов, % (меньше — лучше), уровень и выборка.",
 		poFolder:     "Проектный офис",
+		start:        "С чего начать", startNational: "С чего начать: по стране", whyColumn: "why_ru",
+		startDesc: "Жизненные ситуации по баллу: клиенты × взвешенный недобор до порога следующей звезды и до медианы по стране (cxstar priorities).",
 	},
 	EN: {
 		agencyTitle: "Client centricity: %s", overviewTitle: "Project Office: all agencies", allAgenciesTitle: "Client centricity: agency (choose)",
@@ -155,5 +158,7 @@ var texts = map[Lang]text{
 		sharesDesc:   "Shares of positive answers, % (the assessed value).",
 		repeatDesc:   "Repeat-request rate, % (lower is better), its level and sample.",
 		poFolder:     "Project Office",
+		start:        "Where to start", startNational: "Where to start: national", whyColumn: "why_en",
+		startDesc: "Life situations by score: clients × weighted shortfall to the next star's band and to the national median (cxstar priorities).",
 	},
 }

@@ -145,7 +145,17 @@ func agencyPanels(o *options) []cog.Builder[dashboard.Panel] {
 		"SELECT "+lbl+" AS indicator_name, value, level,\n  "+bandSQL("ifNull(level, 255)")+" AS band,\n  "+bandSQL("ifNull(level, 254) + 1")+
 			" AS next_band, n, status\nFROM assessments_latest\nWHERE "+whereQuarter+"\nORDER BY table_no, indicator", FormatTable)).
 		Filterable(true))
+
+	ps = append(ps, table.NewPanelBuilder().Title(t.start).Description(t.startDesc).GridPos(pos(0, 65, 24, 8)).
+		Datasource(dsRef(ds)).WithTarget(q(startSQL(whereQuarter, t), FormatTable)))
 	return ps
+}
+
+// startSQL lists the ranked life situations of priorities_latest under where, with the reason in
+// the dashboard's language.
+func startSQL(where string, t text) string {
+	return "SELECT rank, life_situation_id, clients, round(score, 1) AS score, " + t.whyColumn + " AS why\nFROM priorities_latest\nWHERE " + where +
+		" AND kind = 'life_situation' AND rank > 0\nORDER BY rank\nLIMIT 10"
 }
 
 // overviewPanels returns the Project Office panels (every agency side by side).
@@ -175,5 +185,8 @@ func overviewPanels(o *options) []cog.Builder[dashboard.Panel] {
 			"    AND quarter_start = (SELECT addMonths(any(quarter_start), -3) FROM assessments_latest WHERE quarter = '$quarter')\n)\n"+
 			"USING (agency_id, standard, indicator)\nWHERE level != prev_level\nORDER BY abs(delta) DESC, agency_id, indicator_name\nLIMIT 20", FormatTable)).
 		Filterable(true))
+
+	ps = append(ps, table.NewPanelBuilder().Title(t.startNational).Description(t.startDesc).GridPos(pos(0, 21, 24, 8)).
+		Datasource(dsRef(ds)).WithTarget(q(startSQL("agency_id = '' AND "+where, t), FormatTable)))
 	return ps
 }

@@ -84,6 +84,25 @@ func seed(t testing.TB, conn driver.Conn, agencies []dashboards.Agency) {
 	}
 	chtest.Insert(t, conn, "INSERT INTO assessments (run_id, computed_at, quarter, quarter_start, standard, agency_id, indicator, table_no, value, level, n, ci_low, ci_high, status, reason, bands_version)", assessments)
 	chtest.Insert(t, conn, "INSERT INTO indicator_details (run_id, computed_at, quarter, quarter_start, standard, agency_id, indicator, dimension, dimension_id, value, n, ci_low, ci_high)", details)
+
+	// Priority lists: two ranked life situations per agency, quarter and standard (the reason names
+	// the agency, so a row shown to another agency would be caught), and the national list ('').
+	var prio [][]any
+	for _, a := range append(append([]dashboards.Agency(nil), agencies...), dashboards.Agency{}) {
+		for _, qq := range seedQuarters {
+			for _, std := range []string{"people", "business"} {
+				for r := 1; r <= 2; r++ {
+					who := a.ID
+					if who == "" {
+						who = "national"
+					}
+					prio = append(prio, []any{"run-" + who + "-prio", computed, qq.q, qq.start, std, a.ID, fmt.Sprintf("ls-%d", r), "life_situation", "",
+						uint16(r), float64(100 / r), uint64(1000 / r), uint8(0), "причина " + who, "reason " + who, "PR-2026.1", "P-2022-04-18.1"})
+				}
+			}
+		}
+	}
+	chtest.Insert(t, conn, "INSERT INTO priorities (run_id, computed_at, quarter, quarter_start, standard, agency_id, life_situation_id, kind, item_id, rank, score, clients, below_min_n, why_ru, why_en, weights_version, bands_version)", prio)
 }
 
 // usersDir is the users.d folder of the server scripts/clickhouse.sh starts.

@@ -154,6 +154,9 @@ func LoadSecret(path string) ([]byte, error) {
 const (
 	assessmentCols = "run_id, computed_at, quarter, quarter_start, standard, agency_id, indicator, table_no, value, level, n, ci_low, ci_high, status, reason, bands_version"
 	detailCols     = "run_id, computed_at, quarter, quarter_start, standard, agency_id, indicator, dimension, dimension_id, value, n, ci_low, ci_high"
+	// priorityCols are the columns of 040_priorities.sql.
+	priorityCols = "run_id, computed_at, quarter, quarter_start, standard, agency_id, life_situation_id, kind, item_id, rank, score, clients, below_min_n, " +
+		"satisfaction, satisfaction_n, ease, ease_n, nps, nps_n, repeat_rate, submitted, repeat_share, why_ru, why_en, weights_version, bands_version"
 )
 
 func q(ident string) string { return "`" + ident + "`" }
@@ -195,6 +198,25 @@ ORDER BY (quarter_start, standard, agency_id, indicator, dimension, dimension_id
 			" AND (run_id, indicator, dimension, dimension_id) NOT IN (SELECT run_id, indicator, dimension, dimension_id FROM " + db + ".indicator_details)",
 		"CREATE VIEW IF NOT EXISTS " + db + ".assessments_latest AS SELECT * FROM " + db + ".assessments FINAL WHERE " + latest,
 		"CREATE VIEW IF NOT EXISTS " + db + ".indicator_details_latest AS SELECT * FROM " + db + ".indicator_details FINAL WHERE " + latest,
+		// The agency's priority lists (040_priorities.sql), fed and viewed the same way.
+		"CREATE TABLE IF NOT EXISTS " + db + `.priorities
+(
+    run_id String, computed_at DateTime('UTC'), quarter String, quarter_start Date,
+    standard Enum8('people' = 1, 'business' = 2), agency_id String, life_situation_id String,
+    kind Enum8('life_situation' = 1, 'service' = 2, 'segment' = 3, 'channel' = 4), item_id String,
+    rank UInt16, score Float64, clients UInt64, below_min_n UInt8,
+    satisfaction Nullable(Float64), satisfaction_n UInt64, ease Nullable(Float64), ease_n UInt64,
+    nps Nullable(Float64), nps_n UInt64, repeat_rate Nullable(Float64), submitted UInt64, repeat_share Nullable(Float64),
+    why_ru String, why_en String, weights_version String, bands_version String
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toYear(quarter_start)
+ORDER BY (quarter_start, standard, agency_id, kind, life_situation_id, item_id, computed_at, run_id)`,
+		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".priorities_feed TO " + db + ".priorities AS SELECT " + priorityCols + " FROM " + m + ".priorities WHERE agency_id = " + id,
+		"INSERT INTO " + db + ".priorities (" + priorityCols + ") SELECT " + priorityCols + " FROM " + m + ".priorities WHERE agency_id = " + id +
+			" AND (run_id, kind, life_situation_id, item_id) NOT IN (SELECT run_id, kind, life_situation_id, item_id FROM " + db + ".priorities)",
+		"CREATE VIEW IF NOT EXISTS " + db + ".priorities_latest AS SELECT * FROM " + db + ".priorities FINAL WHERE (quarter_start, standard, agency_id, computed_at) IN " +
+			"(SELECT quarter_start, standard, agency_id, max(computed_at) FROM " + db + ".priorities GROUP BY quarter_start, standard, agency_id)",
 	}
 }
 
