@@ -147,7 +147,9 @@ func Table(ctx context.Context, conn driver.Conn, table string, q quarter.Quarte
 
 // Query runs query on conn and streams its rows to w as a Parquet or Arrow IPC file. Memory is
 // bounded by WithBatchRows, not by the number of rows. The file is complete only when Query
-// returns a nil error.
+// returns a nil error. It is one streaming loop (scan, append to the columns, flush a record
+// batch) with the writer's set-up before it, kept together so that the writer's state is not
+// passed around.
 func Query(ctx context.Context, conn driver.Conn, query string, f Format, w io.Writer, opts ...Option) (Stats, error) {
 	c := defaultConfig()
 	for _, o := range opts {

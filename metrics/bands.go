@@ -271,6 +271,8 @@ func ParseBands(data []byte) (*BandSet, error) {
 	return &b, nil
 }
 
+// validate checks a band file against the catalog and reports every problem at once. It is a flat
+// list of checks, one per parameter and ladder rule, so its length is the number of rules.
 func (b *BandSet) validate(cat *Catalog) error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }

@@ -339,6 +339,8 @@ func (c *Catalog) index() error {
 	return errors.Join(errs...)
 }
 
+// validateIndicator checks one catalog entry and reports every problem at once. It is a flat list
+// of one-line checks, so its length is the number of rules an entry follows.
 func validateIndicator(ind *Indicator) error {
 	var errs []string
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }

@@ -8,94 +8,7 @@ import (
 	"strings"
 
 	"github.com/cxstar/cxstar/metrics"
-	"github.com/cxstar/cxstar/quarter"
 )
-
-// ui holds the report's fixed strings per language.
-var ui = map[Lang]map[string]string{
-	RU: {
-		"title":        "Оценка клиентоцентричности органов власти",
-		"quarter":      "Квартал",
-		"generated":    "Сформирован",
-		"bands":        "Версия порогов",
-		"summary":      "Сводка: уровни по показателям",
-		"agency":       "Орган",
-		"indicator":    "Показатель",
-		"value":        "Значение",
-		"ci":           "95% ДИ",
-		"n":            "n",
-		"level":        "Уровень",
-		"band":         "Достигнутый порог",
-		"next":         "До следующего уровня",
-		"trend":        "Динамика",
-		"agencies":     "Органы власти",
-		"notassessed":  "Не оценено и почему",
-		"status":       "Статус",
-		"reason":       "Причина",
-		"none":         "Все показатели оценены.",
-		"empty":        "Нет оценок за этот квартал: запустите расчёт показателей (cxstar assess) и повторите.",
-		"top":          "наивысший уровень",
-		"below1":       "ниже 1★",
-		"noladder":     "шкала не задана",
-		"pp":           "п.п.",
-		"pts":          "пункта",
-		"more":         "свыше",
-		"assessed":     "оценён",
-		"not_assessed": "не оценён",
-		"no_data":      "нет данных",
-		"people":       "Стандарт «Государство для людей»",
-		"business":     "Стандарт «Государство для бизнеса»",
-		"of":           "из",
-		"legend":       "★ — достигнутый уровень (из 5), ☆ — недостигнутый, «н/д» — показатель не оценён (см. раздел ниже).",
-		"na":           "н/д",
-		"contents":     "Содержание",
-		"start":        "С чего начать",
-		"startnat":     "С чего начать: по стране",
-		"startnone":    "Нет рассчитанных приоритетов за этот квартал (cxstar priorities).",
-		"startnote":    "Жизненные ситуации, где недобор по показателям, определяющим уровень, затрагивает больше всего клиентов (балл — клиенты × взвешенный недобор до порога следующей звезды и до медианы по стране).",
-	},
-	EN: {
-		"title":        "Client-centricity assessment of government agencies",
-		"quarter":      "Quarter",
-		"generated":    "Generated",
-		"bands":        "Bands version",
-		"summary":      "Summary: levels by indicator",
-		"agency":       "Agency",
-		"indicator":    "Indicator",
-		"value":        "Value",
-		"ci":           "95% CI",
-		"n":            "n",
-		"level":        "Level",
-		"band":         "Band met",
-		"next":         "To the next level",
-		"trend":        "Trend",
-		"agencies":     "Agencies",
-		"notassessed":  "Not assessed, and why",
-		"status":       "Status",
-		"reason":       "Reason",
-		"none":         "Every indicator was assessed.",
-		"empty":        "No assessments for this quarter: run the indicator computation (cxstar assess) and try again.",
-		"top":          "highest level",
-		"below1":       "below 1★",
-		"noladder":     "no ladder",
-		"pp":           "pp",
-		"pts":          "points",
-		"more":         "above",
-		"assessed":     "assessed",
-		"not_assessed": "not assessed",
-		"no_data":      "no data",
-		"people":       "Standard «Government for People»",
-		"business":     "Standard «Government for Business»",
-		"of":           "of",
-		"legend":       "★ level reached (of 5), ☆ not reached, “n/a” not assessed (see the section below).",
-		"na":           "n/a",
-		"contents":     "Contents",
-		"start":        "Where to start",
-		"startnat":     "Where to start: national",
-		"startnone":    "No priorities computed for this quarter (cxstar priorities).",
-		"startnote":    "The life situations where the shortfall on the indicators that decide the level affects the most clients (score: clients × weighted shortfall to the next star's band and to the national median).",
-	},
-}
 
 type page struct {
 	Lang, Title, Quarter, Generated string
@@ -154,23 +67,6 @@ type naRow struct {
 	Agency, Anchor, Standard, ID, Name, Status, Reason, N string
 }
 
-type trend struct {
-	W, H   int
-	Line   string
-	Points []trendPoint
-	Labels []trendLabel
-	Empty  bool
-}
-
-type trendPoint struct {
-	X, Y  string
-	Title string
-}
-
-type trendLabel struct {
-	X, Y, Text, Anchor string
-}
-
 type key struct{ std, agency, ind string }
 
 // build turns the loaded rows into the page the template renders.
@@ -180,66 +76,91 @@ func build(d *Data, lang Lang, cat Catalog, generated string) page {
 	if o := d.Official; o != nil {
 		p.Official, p.Pending = officialLines(o, d.Quarter.String(), lang)
 	}
-	cur := d.Quarter.String()
-	history := map[key]map[string]*float64{}
-	var rows []Assessment
-	versions := map[string]bool{}
-	for _, a := range d.Rows {
-		k := key{a.Standard, a.AgencyID, a.Indicator}
-		if history[k] == nil {
-			history[k] = map[string]*float64{}
-		}
-		history[k][a.Quarter] = a.Value
-		if a.Quarter == cur {
-			rows = append(rows, a)
-			if a.BandsVersion != "" {
-				versions[a.BandsVersion] = true
-			}
-		}
-	}
-	if len(rows) == 0 {
+	l := newLayout(d, lang, cat)
+	if len(l.byKey) == 0 {
 		p.Empty = true
 		return p
+	}
+	p.Versions = l.versions
+	p.Summaries = l.summaries()
+	start := l.startRows()
+	p.National = start[""]
+	p.Agencies, p.NotAssessed = l.sections(start)
+	return p
+}
+
+// startRows are the «С чего начать» lists by agency ("" for the national one).
+func (l *layout) startRows() map[string][]startRow {
+	start := map[string][]startRow{}
+	for _, pr := range l.d.Priorities {
+		why := pr.WhyRU
+		if l.lang == EN {
+			why = pr.WhyEN
+		}
+		start[pr.AgencyID] = append(start[pr.AgencyID], startRow{Rank: strconv.Itoa(int(pr.Rank)), LifeSituation: pr.LifeSituation,
+			Standard: l.T[pr.Standard], Score: num(pr.Score, l.lang), Why: why})
+	}
+	return start
+}
+
+// layout indexes the report quarter's rows: standards, their indicators in catalog order and
+// their agencies, each row by key, and every quarter's value for the trends.
+type layout struct {
+	d        *Data
+	lang     Lang
+	T        map[string]string
+	cat      Catalog
+	history  map[key]map[string]*float64
+	byKey    map[key]Assessment
+	stds     []string
+	inds     map[string][]string // per standard, in catalog order
+	agencies map[string][]string // per standard, sorted
+	versions string              // the band versions of the quarter, comma-separated
+}
+
+func newLayout(d *Data, lang Lang, cat Catalog) *layout {
+	l := &layout{d: d, lang: lang, T: ui[lang], cat: cat, history: map[key]map[string]*float64{}, byKey: map[key]Assessment{},
+		inds: map[string][]string{}, agencies: map[string][]string{}}
+	cur := d.Quarter.String()
+	versions := map[string]bool{}
+	seenInd := map[[2]string]bool{}
+	seenAg := map[[2]string]bool{}
+	for _, a := range d.Rows {
+		k := key{a.Standard, a.AgencyID, a.Indicator}
+		if l.history[k] == nil {
+			l.history[k] = map[string]*float64{}
+		}
+		l.history[k][a.Quarter] = a.Value
+		if a.Quarter != cur {
+			continue
+		}
+		if a.BandsVersion != "" {
+			versions[a.BandsVersion] = true
+		}
+		if !contains(l.stds, a.Standard) {
+			l.stds = append(l.stds, a.Standard)
+		}
+		if !seenInd[[2]string{a.Standard, a.Indicator}] {
+			seenInd[[2]string{a.Standard, a.Indicator}] = true
+			l.inds[a.Standard] = append(l.inds[a.Standard], a.Indicator)
+		}
+		if !seenAg[[2]string{a.Standard, a.AgencyID}] {
+			seenAg[[2]string{a.Standard, a.AgencyID}] = true
+			l.agencies[a.Standard] = append(l.agencies[a.Standard], a.AgencyID)
+		}
+		l.byKey[k] = a
 	}
 	var vs []string
 	for v := range versions {
 		vs = append(vs, v)
 	}
 	sort.Strings(vs)
-	p.Versions = strings.Join(vs, ", ")
-
-	info := func(std, code string) Indicator {
-		if ind, ok := cat.Indicator(std, code); ok {
-			return ind
-		}
-		return Indicator{ID: code, Table: 99, Row: 99, Name: map[Lang]string{lang: code}, Short: map[Lang]string{lang: code}}
-	}
-	// Indicators and agencies per standard, in catalog order.
-	stds := []string{}
-	inds := map[string][]string{}
-	agencies := map[string][]string{}
-	seenInd := map[[2]string]bool{}
-	seenAg := map[[2]string]bool{}
-	byKey := map[key]Assessment{}
-	for _, a := range rows {
-		if !contains(stds, a.Standard) {
-			stds = append(stds, a.Standard)
-		}
-		if !seenInd[[2]string{a.Standard, a.Indicator}] {
-			seenInd[[2]string{a.Standard, a.Indicator}] = true
-			inds[a.Standard] = append(inds[a.Standard], a.Indicator)
-		}
-		if !seenAg[[2]string{a.Standard, a.AgencyID}] {
-			seenAg[[2]string{a.Standard, a.AgencyID}] = true
-			agencies[a.Standard] = append(agencies[a.Standard], a.AgencyID)
-		}
-		byKey[key{a.Standard, a.AgencyID, a.Indicator}] = a
-	}
-	sort.Slice(stds, func(i, j int) bool { return stdOrder(stds[i]) < stdOrder(stds[j]) })
-	for _, std := range stds {
-		list := inds[std]
+	l.versions = strings.Join(vs, ", ")
+	sort.Slice(l.stds, func(i, j int) bool { return stdOrder(l.stds[i]) < stdOrder(l.stds[j]) })
+	for _, std := range l.stds {
+		list := l.inds[std]
 		sort.SliceStable(list, func(i, j int) bool {
-			a, b := info(std, list[i]), info(std, list[j])
+			a, b := l.info(std, list[i]), l.info(std, list[j])
 			if a.Table != b.Table {
 				return a.Table < b.Table
 			}
@@ -248,27 +169,37 @@ func build(d *Data, lang Lang, cat Catalog, generated string) page {
 			}
 			return list[i] < list[j]
 		})
-		sort.Strings(agencies[std])
+		sort.Strings(l.agencies[std])
 	}
+	return l
+}
 
-	var allAgencies []string
-	for _, std := range stds {
+// info is the catalog entry of an indicator, or a stand-in named by its code.
+func (l *layout) info(std, code string) Indicator {
+	if ind, ok := l.cat.Indicator(std, code); ok {
+		return ind
+	}
+	return Indicator{ID: code, Table: 99, Row: 99, Name: map[Lang]string{l.lang: code}, Short: map[Lang]string{l.lang: code}}
+}
+
+// summaries are the agencies × indicators star tables, one per standard.
+func (l *layout) summaries() []summary {
+	T, lang := l.T, l.lang
+	var out []summary
+	for _, std := range l.stds {
 		s := summary{Name: T[std]}
 		if s.Name == "" {
 			s.Name = std
 		}
-		for _, code := range inds[std] {
-			ind := info(std, code)
+		for _, code := range l.inds[std] {
+			ind := l.info(std, code)
 			s.Indicators = append(s.Indicators, colHead{ID: ind.ID, Short: ind.Short[lang], Name: ind.Name[lang]})
 		}
-		for _, ag := range agencies[std] {
-			if !contains(allAgencies, ag) {
-				allAgencies = append(allAgencies, ag)
-			}
+		for _, ag := range l.agencies[std] {
 			r := summaryRow{Agency: ag, Anchor: anchor(ag)}
-			for _, code := range inds[std] {
-				a, ok := byKey[key{std, ag, code}]
-				ind := info(std, code)
+			for _, code := range l.inds[std] {
+				a, ok := l.byKey[key{std, ag, code}]
+				ind := l.info(std, code)
 				switch {
 				case !ok:
 					r.Cells = append(r.Cells, cell{Stars: "", Class: "missing"})
@@ -282,60 +213,73 @@ func build(d *Data, lang Lang, cat Catalog, generated string) page {
 			}
 			s.Rows = append(s.Rows, r)
 		}
-		p.Summaries = append(p.Summaries, s)
+		out = append(out, s)
 	}
-	sort.Strings(allAgencies)
+	return out
+}
 
-	start := map[string][]startRow{}
-	for _, pr := range d.Priorities {
-		why := pr.WhyRU
-		if lang == EN {
-			why = pr.WhyEN
+// sections are one section per agency (its «С чего начать» list from start, every standard's
+// indicators with value, interval, band, next band and trend) and the rows that could not be
+// assessed.
+func (l *layout) sections(start map[string][]startRow) ([]agencySection, []naRow) {
+	var all []string
+	for _, std := range l.stds {
+		for _, ag := range l.agencies[std] {
+			if !contains(all, ag) {
+				all = append(all, ag)
+			}
 		}
-		start[pr.AgencyID] = append(start[pr.AgencyID], startRow{Rank: strconv.Itoa(int(pr.Rank)), LifeSituation: pr.LifeSituation,
-			Standard: T[pr.Standard], Score: num(pr.Score, lang), Why: why})
 	}
-	p.National = start[""]
-	for _, ag := range allAgencies {
+	sort.Strings(all)
+	var secs []agencySection
+	var na []naRow
+	for _, ag := range all {
 		sec := agencySection{ID: ag, Anchor: anchor(ag), Start: start[ag]}
-		for _, std := range stds {
-			as := agencyStd{Name: T[std]}
-			for _, code := range inds[std] {
-				a, ok := byKey[key{std, ag, code}]
+		for _, std := range l.stds {
+			as := agencyStd{Name: l.T[std]}
+			for _, code := range l.inds[std] {
+				a, ok := l.byKey[key{std, ag, code}]
 				if !ok {
 					continue
 				}
-				ind := info(std, code)
-				row := indRow{ID: ind.ID, Name: ind.Name[lang], N: strconv.FormatUint(a.N, 10), Value: "—", CI: "—", Stars: T["na"], Class: "na",
-					Band: T[a.Status] + reasonSuffix(a.Reason, lang)}
-				if a.Value != nil {
-					row.Value = num(*a.Value, lang) + unitSuffix(ind.Unit)
-				}
-				if a.CILow != nil && a.CIHigh != nil {
-					row.CI = "[" + num(*a.CILow, lang) + "; " + num(*a.CIHigh, lang) + "]"
-				}
-				if a.Level != nil {
-					max := maxLevel(ind)
-					row.Stars = stars(int(*a.Level), max)
-					row.StarsTitle = fmt.Sprintf("%d %s %d", *a.Level, T["of"], max)
-					row.Class = fmt.Sprintf("l%d", *a.Level)
-					row.Band = bandText(ind, int(*a.Level), T)
-					row.Next = nextBand(ind, int(*a.Level), a.Value, lang)
-				}
-				row.Trend = buildTrend(d.Quarters, history[key{std, ag, code}], ind.Unit, lang)
+				ind := l.info(std, code)
+				row := l.indicatorRow(std, ag, code, ind, a)
 				as.Rows = append(as.Rows, row)
 				if a.Status != "assessed" || a.Level == nil {
-					p.NotAssessed = append(p.NotAssessed, naRow{Agency: ag, Anchor: anchor(ag), Standard: T[std], ID: ind.ID,
-						Name: ind.Short[lang], Status: T[a.Status], Reason: metrics.ReasonText(a.Reason, lang), N: row.N})
+					na = append(na, naRow{Agency: ag, Anchor: anchor(ag), Standard: l.T[std], ID: ind.ID,
+						Name: ind.Short[l.lang], Status: l.T[a.Status], Reason: metrics.ReasonText(a.Reason, l.lang), N: row.N})
 				}
 			}
 			if len(as.Rows) > 0 {
 				sec.Standards = append(sec.Standards, as)
 			}
 		}
-		p.Agencies = append(p.Agencies, sec)
+		secs = append(secs, sec)
 	}
-	return p
+	return secs, na
+}
+
+// indicatorRow is one indicator of an agency's section.
+func (l *layout) indicatorRow(std, ag, code string, ind Indicator, a Assessment) indRow {
+	T, lang := l.T, l.lang
+	row := indRow{ID: ind.ID, Name: ind.Name[lang], N: strconv.FormatUint(a.N, 10), Value: "—", CI: "—", Stars: T["na"], Class: "na",
+		Band: T[a.Status] + reasonSuffix(a.Reason, lang)}
+	if a.Value != nil {
+		row.Value = num(*a.Value, lang) + unitSuffix(ind.Unit)
+	}
+	if a.CILow != nil && a.CIHigh != nil {
+		row.CI = "[" + num(*a.CILow, lang) + "; " + num(*a.CIHigh, lang) + "]"
+	}
+	if a.Level != nil {
+		max := maxLevel(ind)
+		row.Stars = stars(int(*a.Level), max)
+		row.StarsTitle = fmt.Sprintf("%d %s %d", *a.Level, T["of"], max)
+		row.Class = fmt.Sprintf("l%d", *a.Level)
+		row.Band = bandText(ind, int(*a.Level), T)
+		row.Next = nextBand(ind, int(*a.Level), a.Value, lang)
+	}
+	row.Trend = buildTrend(l.d.Quarters, l.history[key{std, ag, code}], ind.Unit, lang)
+	return row
 }
 
 func contains(l []string, s string) bool {
@@ -479,77 +423,6 @@ func nextBand(ind Indicator, level int, value *float64, lang Lang) string {
 	}
 	return fmt.Sprintf("%s: %s%s%s %s", head, prefix, sign, num(d, lang), unit)
 }
-
-// buildTrend draws the indicator's value over the trend quarters as an inline SVG line: x is the
-// quarter, y the value on a fixed scale (0–100 for percentages, −100–100 for NPS points, else the
-// data's own range).
-func buildTrend(quarters []quarter.Quarter, values map[string]*float64, unit string, lang Lang) trend {
-	const W, H, padX, padTop, padBottom = 200, 64, 14, 8, 16
-	t := trend{W: W, H: H}
-	lo, hi := 0.0, 100.0
-	switch unit {
-	case "percent":
-	case "nps_points":
-		lo = -100
-	default:
-		first := true
-		for _, v := range values {
-			if v == nil {
-				continue
-			}
-			if first || *v < lo {
-				lo = *v
-			}
-			if first || *v > hi {
-				hi = *v
-			}
-			first = false
-		}
-		if hi-lo < 1 {
-			hi, lo = hi+1, lo-1
-		}
-	}
-	step := 0.0
-	if len(quarters) > 1 {
-		step = float64(W-2*padX) / float64(len(quarters)-1)
-	}
-	var line []string
-	for i, q := range quarters {
-		x := float64(padX) + step*float64(i)
-		if len(quarters) == 1 {
-			x = W / 2
-		}
-		if i == 0 || i == len(quarters)-1 {
-			anchor := "start"
-			if i == len(quarters)-1 && len(quarters) > 1 {
-				anchor = "end"
-			}
-			if len(quarters) == 1 {
-				anchor = "middle"
-			}
-			lx := x - padX/2
-			if anchor == "end" {
-				lx = x + padX/2
-			} else if anchor == "middle" {
-				lx = x
-			}
-			t.Labels = append(t.Labels, trendLabel{X: coord(lx), Y: coord(H - 3), Text: q.String(), Anchor: anchor})
-		}
-		v := values[q.String()]
-		if v == nil {
-			continue
-		}
-		c := math.Max(lo, math.Min(hi, *v))
-		y := float64(padTop) + (hi-c)/(hi-lo)*float64(H-padTop-padBottom)
-		line = append(line, coord(x)+","+coord(y))
-		t.Points = append(t.Points, trendPoint{X: coord(x), Y: coord(y), Title: q.String() + ": " + num(*v, lang) + unitSuffix(unit)})
-	}
-	t.Line = strings.Join(line, " ")
-	t.Empty = len(t.Points) == 0
-	return t
-}
-
-func coord(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 
 func officialLines(o *Official, q string, lang Lang) (string, string) {
 	closed := o.ClosedAt.UTC().Format("2006-01-02 15:04 UTC")

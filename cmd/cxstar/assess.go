@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -45,26 +46,8 @@ func runAssess(ctx context.Context, args []string) error {
 		}
 		req.Standards = []metrics.Standard{std}
 	}
-	// One file of a standard overrides its bands; several files of one standard are versions,
-	// and the one in force at the quarter's end applies.
-	versions := map[metrics.Standard][]*metrics.BandSet{}
-	for _, path := range strings.Split(*bands, ",") {
-		if path = strings.TrimSpace(path); path == "" {
-			continue
-		}
-		b, err := metrics.LoadBands(path)
-		if err != nil {
-			return err
-		}
-		versions[b.Standard] = append(versions[b.Standard], b)
-	}
-	req.BandVersions = map[metrics.Standard][]*metrics.BandSet{}
-	for std, v := range versions {
-		if len(v) == 1 {
-			req.Bands[std] = v[0]
-		} else {
-			req.BandVersions[std] = v
-		}
+	if err := loadBandFlags(*bands, &req); err != nil {
+		return err
 	}
 	l, err := metrics.ParseLang(*lang)
 	if err != nil {
@@ -103,26 +86,61 @@ func runAssess(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	for i := range run.Scorecards {
-		rep := &run.Scorecards[i]
-		switch *format {
-		case "json":
-			err = rep.WriteJSON(os.Stdout)
-		case "csv":
-			err = rep.WriteCSV(os.Stdout, l, i == 0)
-		default:
-			if i > 0 {
-				fmt.Println()
-			}
-			err = rep.WriteTable(os.Stdout, l)
-		}
-		if err != nil {
-			return err
-		}
+	if err := printScorecards(os.Stdout, run.Scorecards, *format, l); err != nil {
+		return err
 	}
 	if req.Store {
 		fmt.Fprintf(os.Stderr, "cxstar assess: stored run %s (computed_at %s) in assessments and %d drill-down rows in indicator_details\n",
 			run.RunID, run.ComputedAt.Format(time.RFC3339), len(run.Details))
+	}
+	return nil
+}
+
+// loadBandFlags reads the band files of --bands into req: one file of a standard overrides its
+// bands; several files of one standard are versions, and the one in force at the quarter's end
+// applies.
+func loadBandFlags(list string, req *transform.Request) error {
+	versions := map[metrics.Standard][]*metrics.BandSet{}
+	for _, path := range strings.Split(list, ",") {
+		if path = strings.TrimSpace(path); path == "" {
+			continue
+		}
+		b, err := metrics.LoadBands(path)
+		if err != nil {
+			return fmt.Errorf("--bands: %w", err)
+		}
+		versions[b.Standard] = append(versions[b.Standard], b)
+	}
+	req.BandVersions = map[metrics.Standard][]*metrics.BandSet{}
+	for std, v := range versions {
+		if len(v) == 1 {
+			req.Bands[std] = v[0]
+		} else {
+			req.BandVersions[std] = v
+		}
+	}
+	return nil
+}
+
+// printScorecards writes the scorecards as a table, JSON lines or CSV (--format).
+func printScorecards(w io.Writer, scs []metrics.Scorecard, format string, l metrics.Lang) error {
+	for i := range scs {
+		sc := &scs[i]
+		var err error
+		switch format {
+		case "json":
+			err = sc.WriteJSON(w)
+		case "csv":
+			err = sc.WriteCSV(w, l, i == 0)
+		default:
+			if i > 0 {
+				fmt.Fprintln(w)
+			}
+			err = sc.WriteTable(w, l)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }

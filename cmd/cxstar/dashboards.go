@@ -51,6 +51,9 @@ type dashFlags struct {
 	jsonOut                                                          *bool
 }
 
+// runDashboards runs `cxstar dashboards push|render|tenants`. It is long because it defines the
+// flags of the three subcommands and resolves the ClickHouse tenancy each needs; the work itself
+// is in the dashboards and tenancy packages.
 func runDashboards(ctx context.Context, args []string) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fmt.Fprintln(os.Stderr, "Usage: cxstar "+dashboardsUsage)
