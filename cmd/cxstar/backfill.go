@@ -36,7 +36,7 @@ func runBackfill(ctx context.Context, args []string) error {
 		return err
 	}
 	defer conn.Close()
-	if _, err := store.Migrate(ctx, conn); err != nil {
+	if _, err := store.MigrateAuto(ctx, conn, *dsn); err != nil {
 		return err
 	}
 	rf, err := os.Create(*rejectsPath)

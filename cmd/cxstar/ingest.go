@@ -104,7 +104,7 @@ func openIngestStore(ctx context.Context, dsn string) (driver.Conn, error) {
 	for {
 		conn, err := store.Open(ctx, dsn)
 		if err == nil {
-			if _, err = store.Migrate(ctx, conn); err == nil {
+			if _, err = store.MigrateAuto(ctx, conn, dsn); err == nil {
 				return conn, nil
 			}
 			conn.Close()

@@ -109,6 +109,25 @@ func MigrateCluster(ctx context.Context, dsn, cluster string) ([]Applied, error)
 	if err != nil {
 		return nil, err
 	}
+	// Nothing to apply: no ON CLUSTER statement at all, so that a writer starting while a node is
+	// down (its DDL would wait for that node) still starts.
+	var ledger uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = ? AND name = 'schema_migrations'", db).Scan(&ledger); err != nil {
+		return nil, fmt.Errorf("look for %s.schema_migrations: %w", db, err)
+	}
+	if ledger == 1 {
+		done, err := appliedVersions(ctx, conn, db+".schema_migrations")
+		if err != nil {
+			return nil, err
+		}
+		missing := false
+		for _, m := range all {
+			missing = missing || !done[m.Version]
+		}
+		if !missing {
+			return nil, nil
+		}
+	}
 	r, err := schemas.NewClusterRenderer(cluster, db, all)
 	if err != nil {
 		return nil, err
@@ -167,6 +186,35 @@ func MigrateCluster(ctx context.Context, dsn, cluster string) ([]Applied, error)
 		applied = append(applied, Applied{Version: m.Version, Name: m.Name})
 	}
 	return applied, nil
+}
+
+// MigrateAuto applies the missing migrations to the database of dsn (conn is connected to it) in
+// the layout it already has: on a database migrated for a cluster it runs MigrateCluster with the
+// cluster its Distributed tables name, on any other database Migrate. For the commands that
+// migrate when they start (ingest, backfill), which have no --cluster flag.
+func MigrateAuto(ctx context.Context, conn driver.Conn, dsn string) ([]Applied, error) {
+	rows, err := conn.Query(ctx, `SELECT engine_full FROM system.tables
+		WHERE database = currentDatabase() AND name = 'service_events' AND engine = 'Distributed'`)
+	if err != nil {
+		return nil, fmt.Errorf("read the layout of the database: %w", err)
+	}
+	var engine string
+	for rows.Next() {
+		if err := rows.Scan(&engine); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read the layout of the database: %w", err)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read the layout of the database: %w", err)
+	}
+	if engine == "" {
+		return Migrate(ctx, conn)
+	}
+	// Distributed(cluster, database, table[, key])
+	cluster, _, _ := strings.Cut(strings.TrimPrefix(engine, "Distributed("), ",")
+	return MigrateCluster(ctx, dsn, strings.Trim(strings.TrimSpace(cluster), "'`\""))
 }
 
 // clusterShards reads the replicas of cluster from system.clusters of the node at addr.

@@ -5,11 +5,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/cxstar/cxstar/ingest"
 	"github.com/cxstar/cxstar/ingest/kafkatest"
+	"github.com/cxstar/cxstar/internal/broker"
 	"github.com/cxstar/cxstar/internal/testkit/chcluster"
 )
 
@@ -83,4 +87,67 @@ func TestKafkaIngestReplicaKilled(t *testing.T) {
 			t.Errorf("%s: replica s2r1 has %d rows, s2r2 %d; want the same, not 0", table, r3, r4)
 		}
 	}
+}
+
+// TestKafkaIngestSIGKILL runs `cxstar ingest` as its own process against the cluster, kills it
+// with SIGKILL in the middle of the stream and starts it again: the second process resumes from
+// the offsets the first committed (only for rows every shard acknowledged), and every distinct
+// event is stored exactly once.
+func TestKafkaIngestSIGKILL(t *testing.T) {
+	conn, dsn := chcluster.DB(t)
+	bin := kafkatest.Binary(t, t.TempDir())
+	b := kafkatest.StartBroker(t, broker.WithMinSessionTimeout(time.Second))
+	ev := kafkatest.Generate("ckk", 30_000, 20, 500)
+	kafkatest.Publish(t, b.Addrs(), ev)
+	logDir := t.TempDir()
+	run := func(i int) *exec.Cmd {
+		lf, err := os.Create(filepath.Join(logDir, fmt.Sprintf("ingest%d.log", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bin, "ingest", "--brokers", b.Addr(), "--clickhouse", dsn, "--group", "cluster-kill",
+			"--session-timeout", "2s", "--batch-wait", "200ms", "--batch-messages", "2000", "--stop-timeout", "20s", "--listen", "")
+		cmd.Stdout, cmd.Stderr = lf, lf
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			lf.Close()
+			if t.Failed() {
+				out, _ := os.ReadFile(lf.Name())
+				if len(out) > 4000 {
+					out = out[len(out)-4000:]
+				}
+				t.Logf("ingest %d log:\n%s", i, out)
+			}
+		})
+		return cmd
+	}
+	raw := func() uint64 {
+		var n uint64
+		_ = conn.QueryRow(context.Background(), "SELECT count() FROM service_events").Scan(&n)
+		return n
+	}
+	first := run(1)
+	for deadline := time.Now().Add(2 * time.Minute); raw() < 3000; {
+		if time.Now().After(deadline) {
+			t.Fatalf("ingest stored %d service events in 2 minutes", raw())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := first.Process.Kill(); err != nil { // SIGKILL: no flush, no commit, no goodbye
+		t.Fatal(err)
+	}
+	_ = first.Wait()
+	atKill := raw()
+	run(2)
+	got := kafkatest.WaitCounts(t, conn, ev.Distinct, 3*time.Minute)
+	for k, n := range ev.Distinct {
+		if got[k].Final != uint64(n) || got[k].Distinct != uint64(n) {
+			t.Errorf("%s: count() FINAL %d, distinct event ids %d, raw %d; want %d each", k.Table(), got[k].Final, got[k].Distinct, got[k].Raw, n)
+		}
+	}
+	t.Logf("killed the first ingest after %d service events were stored; in the end %+v", atKill, got)
 }
