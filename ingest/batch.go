@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"slices"
 	"time"
 	"unsafe"
 )
@@ -17,6 +18,7 @@ type Batch struct {
 type tableCols struct {
 	cols   []colBuf
 	source []string
+	stamp  []time.Time // ingested_at, refilled for every insert
 }
 
 // colBuf is one column being filled.
@@ -158,11 +160,11 @@ func (b *Batch) inserts(now time.Time) []insert {
 		for _, c := range t.cols {
 			cols = append(cols, c.values())
 		}
-		stamp := make([]time.Time, n)
-		for i := range stamp {
-			stamp[i] = now
+		t.stamp = slices.Grow(t.stamp[:0], n)[:n]
+		for i := range t.stamp {
+			t.stamp[i] = now
 		}
-		cols = append(cols, stamp, t.source)
+		cols = append(cols, t.stamp, t.source)
 		out = append(out, insert{table: spec.table, sql: spec.insert, cols: cols, rows: n})
 	}
 	return out

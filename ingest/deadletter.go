@@ -44,7 +44,11 @@ func deadLetter(m *kafka.Message, r *Rejection) (dl kafka.Message, size int) {
 
 // sourceOf is a message's topic/partition/offset, stored with its row or dead letter.
 func sourceOf(m *kafka.Message) string {
-	return m.Topic + "/" + strconv.Itoa(m.Partition) + "/" + strconv.FormatInt(m.Offset, 10)
+	var buf [128]byte
+	b := append(buf[:0], m.Topic...)
+	b = strconv.AppendInt(append(b, '/'), int64(m.Partition), 10)
+	b = strconv.AppendInt(append(b, '/'), m.Offset, 10)
+	return string(b) // one allocation
 }
 
 // kafkaDeadLetters writes dead letters to a topic with acks=all, retrying with capped
