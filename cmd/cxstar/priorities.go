@@ -25,7 +25,7 @@ func runPriorities(ctx context.Context, args []string) error {
 	weightsPath := envString(fs, "weights", "CXSTAR_PRIORITY_WEIGHTS", "", "score weights file of the format of priorities/weights.yaml (default: the embedded one)")
 	bandsPath := envString(fs, "bands", "CXSTAR_BANDS", "", "band file of the standard (default: the embedded version in force at the quarter's end)")
 	top := envInt(fs, "top", "CXSTAR_TOP", 3, "table: services, segments and channels shown per life situation and kind (0: all)")
-	noStore := fs.Bool("no-store", false, "print only; do not write the priorities table")
+	noStore := envBool(fs, "no-store", "CXSTAR_NO_STORE", false, "print only; do not write the priorities table")
 	timeout := envDuration(fs, "timeout", "CXSTAR_TIMEOUT", 10*time.Minute, "give up after this long")
 	if err := fs.Parse(args); err != nil {
 		return err
