@@ -32,8 +32,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/cxstar/cxstar/ingest"
-	"github.com/cxstar/cxstar/internal/testkit/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/chdbtest"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/quarter"
 	"github.com/cxstar/cxstar/registry"
@@ -121,126 +123,143 @@ func crossCheck(t *testing.T, cfg crossConfig) {
 	// Phase 1 holds back the appeals whose steps fall in different quarters (known bug XC-1), so
 	// that Assess runs on every quarter; phase 2 loads them too and compares everything again.
 	phase1, held := splitSpanningAppeals(t, v, paths, dir, loc)
-	conn, _ := chtest.DB(t)
-	// The simulated registry (client scenarios, capability declarations), as `cxstar registry import`.
-	reg := g.Registry()
-	regJSON, err := json.Marshal(reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	regPath := filepath.Join(dir, "registry.json")
-	if err := os.WriteFile(regPath, regJSON, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := registry.Import(ctx, conn, regPath, now); err != nil {
-		t.Fatalf("registry import: %v", err)
-	}
-	quarters := []string{"2025Q4", "2026Q1", "2026Q2", "2026Q3", "2026Q4"}
-	var inserted, rej int64
-	load := func(paths []string) {
-		ls, err := ingest.NewLoader(ingest.NewValidator(ingest.WithClock(clock)), ingest.NewWriter(conn), ingest.WithRejects(io.Discard)).Load(ctx, paths)
-		if err != nil {
-			t.Fatalf("load: %v", err)
-		}
-		inserted += ls.Inserted
-		rej += ls.Rejected
-	}
-	stats := map[string]int{}
-	compareAll := func(t *testing.T, evs []ingest.Event) {
-		ref := buildRef(evs, loc, bands, false)
-		ref.addRegistry(reg, quarters, loc, bands)
-		ref.alt = buildRef(evs, loc, bands, true)
-		ref.alt.addRegistry(reg, quarters, loc, bands)
-		checkEdgeRef(t, ref)
-		for _, n := range ref.Notes {
-			t.Log("data: " + n)
-		}
-		for _, q := range quarters {
-			run, err := transform.Assess(ctx, conn, transform.Request{Quarter: q, Now: clock})
-			if err != nil {
-				if strings.Contains(err.Error(), "Unexpected value 0 for type Enum8") {
-					knownBug(t, "XC-1", "assess %s: %v", q, err)
-				} else {
-					t.Errorf("assess %s: %v", q, err)
-				}
-				continue
-			}
-			tq, _ := quarter.Parse(q, loc)
-			// A15: «Compute the quarter only after quarter_end + 24 h»; before that a present
-			// value is not assessed.
-			settled := !now.Before(tq.End().Add(24 * time.Hour))
-			for _, std := range metrics.Standards {
-				rep := run.Scorecard(std)
-				if rep == nil {
-					t.Errorf("%s %s: no report", q, std)
-					continue
-				}
-				t.Run(fmt.Sprintf("%s/%s", std, q), func(t *testing.T) {
-					compareReport(t, ref, rep, std, q, settled, stats)
-					compareDetails(t, ref, run.Details, rep, std, q, stats)
-				})
-			}
-		}
-	}
-	t.Run("phase1", func(t *testing.T) {
-		load(phase1)
-		evs, _, err := readEvents(ctx, v, phase1)
+	onEngine := func(t *testing.T, conn driver.Conn) (out []transform.Run) {
+		// The simulated registry (client scenarios, capability declarations), as `cxstar registry import`.
+		reg := g.Registry()
+		regJSON, err := json.Marshal(reg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if int64(len(evs)) != inserted {
-			t.Fatalf("reference %d events, loader inserted %d", len(evs), inserted)
+		regPath := filepath.Join(dir, "registry.json")
+		if err := os.WriteFile(regPath, regJSON, 0o644); err != nil {
+			t.Fatal(err)
 		}
-		compareAll(t, evs)
-	})
-	t.Run("phase2", func(t *testing.T) {
-		before := inserted
-		load([]string{held})
-		t.Logf("%d appeal events spanning quarters loaded", inserted-before)
-		if inserted != valid || rej != st.InvalidTotal() {
-			t.Fatalf("loader inserted %d and rejected %d lines; want %d valid, %d invalid", inserted, rej, valid, st.InvalidTotal())
+		if _, err := registry.Import(ctx, conn, regPath, now); err != nil {
+			t.Fatalf("registry import: %v", err)
 		}
-		compareAll(t, all)
-	})
-	// The assessment inputs (migration 022) are derived from the raw tables: inserting every raw row
-	// into them a second time changes no result, and neither does rebuilding them from the raw
-	// tables alone with the migration's INSERT … SELECT statements.
-	rebuild := inputRebuild(t)
-	t.Run("inputs-twice", func(t *testing.T) {
-		for _, stmt := range rebuild {
-			if err := conn.Exec(ctx, stmt); err != nil {
-				t.Fatalf("%s: %v", firstLine(stmt), err)
+		quarters := []string{"2025Q4", "2026Q1", "2026Q2", "2026Q3", "2026Q4"}
+		var inserted, rej int64
+		load := func(paths []string) {
+			ls, err := ingest.NewLoader(ingest.NewValidator(ingest.WithClock(clock)), ingest.NewWriter(conn), ingest.WithRejects(io.Discard)).Load(ctx, paths)
+			if err != nil {
+				t.Fatalf("load: %v", err)
+			}
+			inserted += ls.Inserted
+			rej += ls.Rejected
+		}
+		stats := map[string]int{}
+		compareAll := func(t *testing.T, evs []ingest.Event) {
+			ref := buildRef(evs, loc, bands, false)
+			ref.addRegistry(reg, quarters, loc, bands)
+			ref.alt = buildRef(evs, loc, bands, true)
+			ref.alt.addRegistry(reg, quarters, loc, bands)
+			checkEdgeRef(t, ref)
+			for _, n := range ref.Notes {
+				t.Log("data: " + n)
+			}
+			for _, q := range quarters {
+				run, err := transform.Assess(ctx, conn, transform.Request{Quarter: q, Now: clock})
+				if err != nil {
+					if strings.Contains(err.Error(), "Unexpected value 0 for type Enum8") {
+						knownBug(t, "XC-1", "assess %s: %v", q, err)
+					} else {
+						t.Errorf("assess %s: %v", q, err)
+					}
+					continue
+				}
+				// What the run computed, without its id and time, for the comparison of the engines.
+				out = append(out, transform.Run{Scorecards: run.Scorecards, Details: run.Details})
+				tq, _ := quarter.Parse(q, loc)
+				// A15: «Compute the quarter only after quarter_end + 24 h»; before that a present
+				// value is not assessed.
+				settled := !now.Before(tq.End().Add(24 * time.Hour))
+				for _, std := range metrics.Standards {
+					rep := run.Scorecard(std)
+					if rep == nil {
+						t.Errorf("%s %s: no report", q, std)
+						continue
+					}
+					t.Run(fmt.Sprintf("%s/%s", std, q), func(t *testing.T) {
+						compareReport(t, ref, rep, std, q, settled, stats)
+						compareDetails(t, ref, run.Details, rep, std, q, stats)
+					})
+				}
 			}
 		}
-		compareAll(t, all)
-	})
-	t.Run("inputs-rebuilt", func(t *testing.T) {
-		for _, table := range []string{"rating_answers", "rating_groups", "client_service_events", "service_groups"} {
-			if err := conn.Exec(ctx, "TRUNCATE TABLE "+table); err != nil {
+		t.Run("phase1", func(t *testing.T) {
+			load(phase1)
+			evs, _, err := readEvents(ctx, v, phase1)
+			if err != nil {
 				t.Fatal(err)
 			}
-		}
-		for _, stmt := range rebuild {
-			if err := conn.Exec(ctx, stmt); err != nil {
-				t.Fatalf("%s: %v", firstLine(stmt), err)
+			if int64(len(evs)) != inserted {
+				t.Fatalf("reference %d events, loader inserted %d", len(evs), inserted)
 			}
-		}
-		compareAll(t, all)
-	})
+			compareAll(t, evs)
+		})
+		t.Run("phase2", func(t *testing.T) {
+			before := inserted
+			load([]string{held})
+			t.Logf("%d appeal events spanning quarters loaded", inserted-before)
+			if inserted != valid || rej != st.InvalidTotal() {
+				t.Fatalf("loader inserted %d and rejected %d lines; want %d valid, %d invalid", inserted, rej, valid, st.InvalidTotal())
+			}
+			compareAll(t, all)
+		})
+		// The assessment inputs (migration 022) are derived from the raw tables: inserting every raw row
+		// into them a second time changes no result, and neither does rebuilding them from the raw
+		// tables alone with the migration's INSERT … SELECT statements.
+		rebuild := inputRebuild(t)
+		t.Run("inputs-twice", func(t *testing.T) {
+			for _, stmt := range rebuild {
+				if err := conn.Exec(ctx, stmt); err != nil {
+					t.Fatalf("%s: %v", firstLine(stmt), err)
+				}
+			}
+			compareAll(t, all)
+		})
+		t.Run("inputs-rebuilt", func(t *testing.T) {
+			for _, table := range []string{"rating_answers", "rating_groups", "client_service_events", "service_groups"} {
+				if err := conn.Exec(ctx, "TRUNCATE TABLE "+table); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, stmt := range rebuild {
+				if err := conn.Exec(ctx, stmt); err != nil {
+					t.Fatalf("%s: %v", firstLine(stmt), err)
+				}
+			}
+			compareAll(t, all)
+		})
 
-	var keys []string
-	for k := range stats {
-		keys = append(keys, k)
+		var keys []string
+		for k := range stats {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var b strings.Builder
+		for _, k := range keys {
+			fmt.Fprintf(&b, " %s=%d", k, stats[k])
+		}
+		t.Logf("compared indicator results by reference status:%s", b.String())
+		if stats["assessed"] < 50 || stats["not_assessed"] == 0 || stats["no_data"] == 0 {
+			t.Errorf("the data exercise too little: %v", stats)
+		}
+		return out
 	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		fmt.Fprintf(&b, " %s=%d", k, stats[k])
+	// The same loads and assessments on the 18.16 server and on current ClickHouse: each must agree
+	// with the reference, and both engines must return the same rows for every query and the same runs.
+	engines := chdbtest.Both(t)
+	runs := make([][]transform.Run, len(engines))
+	for i, e := range engines {
+		t.Run(e.Name, func(t *testing.T) { runs[i] = onEngine(t, e.Conn) })
 	}
-	t.Logf("compared indicator results by reference status:%s", b.String())
-	if stats["assessed"] < 50 || stats["not_assessed"] == 0 || stats["no_data"] == 0 {
-		t.Errorf("the data exercise too little: %v", stats)
+	if t.Failed() {
+		return
 	}
+	chdbtest.SameValues(t, "assessment runs", engines[0], engines[1], runs[0], runs[1])
+	queries, rows := chdbtest.Same(t, engines[0], engines[1])
+	t.Logf("%d runs, %d queries, %d result rows the same on %s and %s", len(runs[0]), queries, rows, engines[0].Name, engines[1].Name)
 }
 
 // inputRebuild returns the INSERT … SELECT statements of migration 022 that fill the assessment

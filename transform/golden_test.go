@@ -13,7 +13,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/cxstar/cxstar/ingest"
-	"github.com/cxstar/cxstar/internal/testkit/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/chdbtest"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/registry"
 )
@@ -264,8 +264,37 @@ func goldenEvents() (main, late lines) {
 	return l, lt
 }
 
+// TestGolden checks hand-computed values on the 18.16 server and on current ClickHouse, and that
+// both engines return the same rows for every query of every run and the same runs.
 func TestGolden(t *testing.T) {
-	conn, _ := chtest.DB(t)
+	engines := chdbtest.Both(t)
+	runs := make([][]assessed, len(engines))
+	for i, e := range engines {
+		t.Run(e.Name, func(t *testing.T) { runs[i] = golden(t, e.Conn) })
+	}
+	if t.Failed() {
+		return
+	}
+	chdbtest.SameValues(t, "assessment runs", engines[0], engines[1], runs[0], runs[1])
+	queries, rows := chdbtest.Same(t, engines[0], engines[1])
+	t.Logf("%d runs, %d queries, %d result rows the same on %s and %s", len(runs[0]), queries, rows, engines[0].Name, engines[1].Name)
+}
+
+// assessed is what a run computed: Run without its id and time.
+type assessed struct {
+	Scorecards []metrics.Scorecard
+	Details    []Detail
+}
+
+func results(runs ...*Run) []assessed {
+	out := make([]assessed, len(runs))
+	for i, r := range runs {
+		out[i] = assessed{r.Scorecards, r.Details}
+	}
+	return out
+}
+
+func golden(t *testing.T, conn driver.Conn) []assessed {
 	ctx := context.Background()
 	mainLines, lateLines := goldenEvents()
 	loadLines(t, conn, "golden.jsonl", mainLines)
@@ -450,6 +479,7 @@ func TestGolden(t *testing.T) {
 	if sm := find(run7.Scorecard(metrics.People), "a1", "social_media_response_time"); sm.Status != metrics.NotAssessed || sm.Level != nil {
 		t.Errorf("before settling: social media %s level %v, want not_assessed", sm.Status, sm.Level)
 	}
+	return results(run, run2, run3, run4, run5, run6, run7)
 }
 
 func find(rep *metrics.Scorecard, agency, code string) metrics.Result {

@@ -6,7 +6,8 @@ SELECT
     agency_id,
     client_type,
     if(message_type = 'mention', 'mention', 'official') AS class,
-    groupArray(if(has_reply, greatest(toInt64(replied_at) - toInt64(received_at), toInt64(0)), toInt64(-1))) AS response_seconds
+    -- sorted: groupArray's order depends on the engine's threads and versions
+    arraySort(groupArray(if(has_reply, greatest(toInt64(replied_at) - toInt64(received_at), toInt64(0)), toInt64(-1)))) AS response_seconds
 FROM
 (
     SELECT

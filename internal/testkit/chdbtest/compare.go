@@ -1,0 +1,198 @@
+package chdbtest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
+)
+
+// Engine is one ClickHouse that a test runs its body on.
+type Engine struct {
+	Name string    // "ClickHouse 18.16" or "chDB 26.7.2.1"
+	Conn *Recorder // a fresh, migrated database
+}
+
+// Both returns a fresh migrated database on the project's 18.16 server (internal/testkit/chtest) and one on
+// current ClickHouse (DB), each recording the results of its queries. Run the same test body on
+// both, then call Same.
+func Both(t testing.TB) []Engine {
+	t.Helper()
+	old, _ := chtest.DB(t)
+	cur := DB(t)
+	return []Engine{{"ClickHouse 18.16", Record(old)}, {"chDB " + cur.EngineVersion(), Record(cur)}}
+}
+
+// Result is the full result of one query as text: one line per row (values tab-separated,
+// NULL for a null), sorted, as the queries of the project do not rely on row order.
+type Result struct {
+	SQL   string
+	Types []string
+	Rows  []string
+}
+
+// Recorder is a driver.Conn that keeps the result of every Query it runs. It reads each result
+// twice: once into Results, and once for the caller, through the wrapped connection's own rows, so
+// that the caller's Scan is the driver's.
+type Recorder struct {
+	driver.Conn
+	Results []Result
+}
+
+// Record wraps conn.
+func Record(conn driver.Conn) *Recorder { return &Recorder{Conn: conn} }
+
+// Query records the query's result, then runs it again for the caller.
+func (r *Recorder) Query(ctx context.Context, query string, args ...any) (driver.Rows, error) {
+	res, err := Dump(ctx, r.Conn, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	r.Results = append(r.Results, res)
+	return r.Conn.Query(ctx, query, args...)
+}
+
+// Dump runs a query and returns its result as text.
+func Dump(ctx context.Context, conn driver.Conn, query string, args ...any) (Result, error) {
+	res := Result{SQL: query}
+	rows, err := conn.Query(ctx, query, args...)
+	if err != nil {
+		return res, err
+	}
+	defer rows.Close()
+	types := rows.ColumnTypes()
+	dest := make([]any, len(types))
+	for i, ct := range types {
+		res.Types = append(res.Types, ct.DatabaseTypeName())
+		dest[i] = reflect.New(ct.ScanType()).Interface()
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return res, fmt.Errorf("dump %s: %w", firstLine(query), err)
+		}
+		vals := make([]string, len(dest))
+		for i, d := range dest {
+			vals[i] = text(reflect.ValueOf(d).Elem())
+		}
+		res.Rows = append(res.Rows, strings.Join(vals, "\t"))
+	}
+	if err := rows.Err(); err != nil {
+		return res, err
+	}
+	sort.Strings(res.Rows)
+	return res, nil
+}
+
+func text(v reflect.Value) string {
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return "NULL"
+		}
+		v = v.Elem()
+	}
+	switch x := v.Interface().(type) {
+	case time.Time:
+		return x.UTC().Format(time.RFC3339Nano)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case float32:
+		return strconv.FormatFloat(float64(x), 'g', -1, 32)
+	}
+	if v.Kind() == reflect.Slice && v.Type().Elem().Kind() != reflect.Uint8 {
+		parts := make([]string, v.Len())
+		for i := range parts {
+			parts[i] = text(v.Index(i))
+		}
+		return "[" + strings.Join(parts, ",") + "]"
+	}
+	return fmt.Sprint(v.Interface())
+}
+
+// Same fails the test unless both recorders ran the same queries and got the same rows, value for
+// value; column types may differ between engines and are logged. It returns the number of queries
+// and of rows compared.
+func Same(t testing.TB, a, b Engine) (queries, rows int) {
+	t.Helper()
+	ra, rb := a.Conn.Results, b.Conn.Results
+	if len(ra) != len(rb) {
+		t.Errorf("%s ran %d queries, %s ran %d", a.Name, len(ra), b.Name, len(rb))
+	}
+	typeDiffs := map[string]bool{}
+	for i := 0; i < len(ra) && i < len(rb); i++ {
+		x, y := ra[i], rb[i]
+		if x.SQL != y.SQL {
+			t.Errorf("query %d differs between the runs:\n%s: %s\n%s: %s", i+1, a.Name, firstLine(x.SQL), b.Name, firstLine(y.SQL))
+			continue
+		}
+		if d := diffRows(x.Rows, y.Rows); d != "" {
+			t.Errorf("query %d (%s) gives different rows on %s (-) and %s (+):\n%s", i+1, firstLine(x.SQL), a.Name, b.Name, d)
+		}
+		// chDB writes no header for an empty result: types are known only with rows.
+		if len(x.Rows) > 0 && strings.Join(x.Types, ",") != strings.Join(y.Types, ",") {
+			typeDiffs[fmt.Sprintf("%s %v, %s %v", a.Name, x.Types, b.Name, y.Types)] = true
+		}
+		queries++
+		rows += len(x.Rows)
+	}
+	for d := range typeDiffs {
+		t.Logf("column types differ (values equal): %s", d)
+	}
+	return queries, rows
+}
+
+// SameValues fails the test unless va and vb, what the same test body returned on the engines a and
+// b, are deeply equal.
+func SameValues(t testing.TB, what string, a, b Engine, va, vb any) {
+	t.Helper()
+	if reflect.DeepEqual(va, vb) {
+		return
+	}
+	ja, _ := json.MarshalIndent(va, "", " ")
+	jb, _ := json.MarshalIndent(vb, "", " ")
+	t.Errorf("%s differ between %s (-) and %s (+):\n%s", what, a.Name, b.Name, diffRows(strings.Split(string(ja), "\n"), strings.Split(string(jb), "\n")))
+}
+
+// diffRows lists up to 10 rows that only one side has.
+func diffRows(a, b []string) string {
+	count := map[string]int{}
+	for _, r := range a {
+		count[r]++
+	}
+	for _, r := range b {
+		count[r]--
+	}
+	var out []string
+	for r, n := range count {
+		for ; n > 0; n-- {
+			out = append(out, "- "+r)
+		}
+		for ; n < 0; n++ {
+			out = append(out, "+ "+r)
+		}
+	}
+	sort.Strings(out)
+	if len(out) > 10 {
+		out = append(out[:10], fmt.Sprintf("… %d more", len(out)-10))
+	}
+	return strings.Join(out, "\n")
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > 100 {
+		s = s[:100] + "…"
+	}
+	return s
+}
