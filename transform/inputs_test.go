@@ -7,31 +7,35 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cxstar/cxstar/internal/testkit/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/chdbtest"
 	"github.com/cxstar/cxstar/metrics"
 )
 
 // TestInputsOutOfStep: counts whose names table row is missing stop the run with an error that
-// names the table and the repair, instead of disappearing from the assessment.
+// names the table and the repair, instead of disappearing from the assessment (on both engines).
 func TestInputsOutOfStep(t *testing.T) {
 	ctx := context.Background()
 	for _, table := range []string{"rating_groups", "service_groups"} {
 		t.Run(table, func(t *testing.T) {
-			conn, _ := chtest.DB(t)
-			var l lines
-			l.rating("", "a1", "person", "c1", "ease", 4, "2026-07-10T10:00:00Z", nil)
-			l.service("a1", "person", "c1", "R1", "sA", "service", "submitted", "2026-07-10T10:00:00Z", nil)
-			loadLines(t, conn, "inputs.jsonl", l)
-			now := func() time.Time { return fixedNow }
-			if _, err := Assess(ctx, conn, Request{Quarter: "2026Q3", Now: now}); err != nil {
-				t.Fatalf("assess before the names are removed: %v", err)
-			}
-			if err := conn.Exec(ctx, "TRUNCATE TABLE "+table); err != nil {
-				t.Fatal(err)
-			}
-			_, err := Assess(ctx, conn, Request{Quarter: "2026Q3", Now: now})
-			if err == nil || !strings.Contains(err.Error(), "without a row in "+table) || !strings.Contains(err.Error(), "022_indicator_inputs.sql") {
-				t.Fatalf("assess with %s emptied: error %v, want one naming the table and the repair", table, err)
+			for _, e := range chdbtest.Both(t) {
+				t.Run(e.Name, func(t *testing.T) {
+					conn := e.Conn
+					var l lines
+					l.rating("", "a1", "person", "c1", "ease", 4, "2026-07-10T10:00:00Z", nil)
+					l.service("a1", "person", "c1", "R1", "sA", "service", "submitted", "2026-07-10T10:00:00Z", nil)
+					loadLines(t, conn, "inputs.jsonl", l)
+					now := func() time.Time { return fixedNow }
+					if _, err := Assess(ctx, conn, Request{Quarter: "2026Q3", Now: now}); err != nil {
+						t.Fatalf("assess before the names are removed: %v", err)
+					}
+					if err := conn.Exec(ctx, "TRUNCATE TABLE "+table); err != nil {
+						t.Fatal(err)
+					}
+					_, err := Assess(ctx, conn, Request{Quarter: "2026Q3", Now: now})
+					if err == nil || !strings.Contains(err.Error(), "without a row in "+table) || !strings.Contains(err.Error(), "022_indicator_inputs.sql") {
+						t.Fatalf("assess with %s emptied: error %v, want one naming the table and the repair", table, err)
+					}
+				})
 			}
 		})
 	}
@@ -39,43 +43,47 @@ func TestInputsOutOfStep(t *testing.T) {
 
 // TestOtherTimeZone: rating_answers is partitioned by Moscow quarter and client_service_events by
 // UTC month; a quarter in another time zone (Vladivostok, UTC+10: 2026Q3 is [2026-06-30T14:00Z,
-// 2026-09-30T14:00Z)) still counts exactly its own events.
+// 2026-09-30T14:00Z)) still counts exactly its own events, on 18.16 and on current ClickHouse.
 func TestOtherTimeZone(t *testing.T) {
 	ctx := context.Background()
-	conn, _ := chtest.DB(t)
-	var l lines
-	P := "person"
-	// Ease answers around both quarter starts: Vladivostok Q3 has the 2nd and 3rd, Moscow Q3 the 3rd
-	// and 4th (the 2nd lies in Moscow's Q2 partition).
-	for i, at := range []string{"2026-06-30T13:59:59Z", "2026-06-30T14:00:00Z", "2026-09-30T13:59:59Z", "2026-09-30T14:00:00Z"} {
-		l.rating("", "a1", P, fmt.Sprintf("c%d", i), "ease", 4, at, nil)
-	}
-	// Client cx answers about R1 twice; the latest (09-30T15:00Z) is Vladivostok Q4 and Moscow Q3:
-	// it counts in Moscow Q3 only, and the earlier answer counts nowhere (A24).
-	l.rating("", "a1", P, "cx", "ease", 1, "2026-06-30T15:00:00Z", map[string]any{"request_id": "R1", "service_id": "sA"})
-	l.rating("", "a1", P, "cx", "ease", 4, "2026-09-30T15:00:00Z", map[string]any{"request_id": "R1", "service_id": "sA"})
-	// A request submitted at 06-30T15:00Z: Vladivostok Q3, Moscow Q2.
-	l.service("a1", P, "c1", "R2", "sA", "service", "submitted", "2026-06-30T15:00:00Z", nil)
-	loadLines(t, conn, "tz.jsonl", l)
+	for _, e := range chdbtest.Both(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			conn := e.Conn
+			var l lines
+			P := "person"
+			// Ease answers around both quarter starts: Vladivostok Q3 has the 2nd and 3rd, Moscow Q3 the 3rd
+			// and 4th (the 2nd lies in Moscow's Q2 partition).
+			for i, at := range []string{"2026-06-30T13:59:59Z", "2026-06-30T14:00:00Z", "2026-09-30T13:59:59Z", "2026-09-30T14:00:00Z"} {
+				l.rating("", "a1", P, fmt.Sprintf("c%d", i), "ease", 4, at, nil)
+			}
+			// Client cx answers about R1 twice; the latest (09-30T15:00Z) is Vladivostok Q4 and Moscow Q3:
+			// it counts in Moscow Q3 only, and the earlier answer counts nowhere (A24).
+			l.rating("", "a1", P, "cx", "ease", 1, "2026-06-30T15:00:00Z", map[string]any{"request_id": "R1", "service_id": "sA"})
+			l.rating("", "a1", P, "cx", "ease", 4, "2026-09-30T15:00:00Z", map[string]any{"request_id": "R1", "service_id": "sA"})
+			// A request submitted at 06-30T15:00Z: Vladivostok Q3, Moscow Q2.
+			l.service("a1", P, "c1", "R2", "sA", "service", "submitted", "2026-06-30T15:00:00Z", nil)
+			loadLines(t, conn, "tz.jsonl", l)
 
-	now := func() time.Time { return fixedNow }
-	for _, c := range []struct {
-		tz              string
-		ease, submitted int64
-	}{
-		{"Asia/Vladivostok", 2, 1},
-		{"Europe/Moscow", 3, 0},
-	} {
-		run, err := Assess(ctx, conn, Request{Quarter: "2026Q3", Timezone: c.tz, Standards: []metrics.Standard{metrics.People}, Now: now})
-		if err != nil {
-			t.Fatalf("%s: %v", c.tz, err)
-		}
-		rep := run.Scorecard(metrics.People)
-		if got := find(rep, "a1", "ease_positive_share").N; got != c.ease {
-			t.Errorf("%s: %d ease answers in 2026Q3, want %d", c.tz, got, c.ease)
-		}
-		if got := find(rep, "a1", "repeat_request_rate").N; got != c.submitted {
-			t.Errorf("%s: %d requests submitted in 2026Q3, want %d", c.tz, got, c.submitted)
-		}
+			now := func() time.Time { return fixedNow }
+			for _, c := range []struct {
+				tz              string
+				ease, submitted int64
+			}{
+				{"Asia/Vladivostok", 2, 1},
+				{"Europe/Moscow", 3, 0},
+			} {
+				run, err := Assess(ctx, conn, Request{Quarter: "2026Q3", Timezone: c.tz, Standards: []metrics.Standard{metrics.People}, Now: now})
+				if err != nil {
+					t.Fatalf("%s: %v", c.tz, err)
+				}
+				rep := run.Scorecard(metrics.People)
+				if got := find(rep, "a1", "ease_positive_share").N; got != c.ease {
+					t.Errorf("%s: %d ease answers in 2026Q3, want %d", c.tz, got, c.ease)
+				}
+				if got := find(rep, "a1", "repeat_request_rate").N; got != c.submitted {
+					t.Errorf("%s: %d requests submitted in 2026Q3, want %d", c.tz, got, c.submitted)
+				}
+			}
+		})
 	}
 }

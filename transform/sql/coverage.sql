@@ -5,7 +5,7 @@
 SELECT
     agency_id,
     standard,
-    groupUniqArray(service_id) AS services
+    arraySort(groupUniqArray(service_id)) AS services -- sorted: the order of a set differs between engines
 FROM
 (
     SELECT

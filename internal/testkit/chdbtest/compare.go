@@ -3,6 +3,7 @@ package chdbtest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -41,8 +42,9 @@ type Result struct {
 }
 
 // Recorder is a driver.Conn that keeps the result of every Query it runs. It reads each result
-// twice: once into Results, and once for the caller, through the wrapped connection's own rows, so
-// that the caller's Scan is the driver's.
+// once, with the driver's Scan into each column's scan type (string for LowCardinality and Enum,
+// *T for Nullable(T), …); the caller's Scan then takes those values, and only into variables of
+// exactly those types, as the driver's own Scan does.
 type Recorder struct {
 	driver.Conn
 	Results []Result
@@ -51,48 +53,89 @@ type Recorder struct {
 // Record wraps conn.
 func Record(conn driver.Conn) *Recorder { return &Recorder{Conn: conn} }
 
-// Query records the query's result, then runs it again for the caller.
+// Query records the query's result and returns its rows.
 func (r *Recorder) Query(ctx context.Context, query string, args ...any) (driver.Rows, error) {
-	res, err := Dump(ctx, r.Conn, query, args...)
+	res, vals, err := dump(ctx, r.Conn, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	r.Results = append(r.Results, res)
-	return r.Conn.Query(ctx, query, args...)
+	return &replay{vals: vals, row: -1}, nil
 }
 
 // Dump runs a query and returns its result as text.
 func Dump(ctx context.Context, conn driver.Conn, query string, args ...any) (Result, error) {
+	res, _, err := dump(ctx, conn, query, args...)
+	return res, err
+}
+
+func dump(ctx context.Context, conn driver.Conn, query string, args ...any) (Result, [][]reflect.Value, error) {
 	res := Result{SQL: query}
 	rows, err := conn.Query(ctx, query, args...)
 	if err != nil {
-		return res, err
+		return res, nil, err
 	}
 	defer rows.Close()
 	types := rows.ColumnTypes()
-	dest := make([]any, len(types))
-	for i, ct := range types {
+	for _, ct := range types {
 		res.Types = append(res.Types, ct.DatabaseTypeName())
-		dest[i] = reflect.New(ct.ScanType()).Interface()
 	}
+	var vals [][]reflect.Value
 	for rows.Next() {
+		dest := make([]any, len(types))
+		for i, ct := range types {
+			dest[i] = reflect.New(ct.ScanType()).Interface()
+		}
 		if err := rows.Scan(dest...); err != nil {
-			return res, fmt.Errorf("dump %s: %w", firstLine(query), err)
+			return res, nil, fmt.Errorf("dump %s: %w", firstLine(query), err)
 		}
-		vals := make([]string, len(dest))
+		row := make([]reflect.Value, len(dest))
+		text := make([]string, len(dest))
 		for i, d := range dest {
-			vals[i] = text(reflect.ValueOf(d).Elem())
+			row[i] = reflect.ValueOf(d).Elem()
+			text[i] = textOf(row[i])
 		}
-		res.Rows = append(res.Rows, strings.Join(vals, "\t"))
+		vals = append(vals, row)
+		res.Rows = append(res.Rows, strings.Join(text, "\t"))
 	}
 	if err := rows.Err(); err != nil {
-		return res, err
+		return res, nil, err
 	}
 	sort.Strings(res.Rows)
-	return res, nil
+	return res, vals, nil
 }
 
-func text(v reflect.Value) string {
+// replay gives back the rows that Recorder read.
+type replay struct {
+	driver.Rows // nil: the methods the project does not call panic
+	vals        [][]reflect.Value
+	row         int
+}
+
+func (r *replay) Next() bool { r.row++; return r.row < len(r.vals) }
+
+func (r *replay) Scan(dest ...any) error {
+	if r.row < 0 || r.row >= len(r.vals) {
+		return errors.New("chdbtest: Scan called without a row (call Next first)")
+	}
+	vals := r.vals[r.row]
+	if len(dest) != len(vals) {
+		return fmt.Errorf("chdbtest: expected %d destination arguments in Scan, not %d", len(vals), len(dest))
+	}
+	for i, d := range dest {
+		dv := reflect.ValueOf(d)
+		if dv.Kind() != reflect.Pointer || dv.IsNil() || !vals[i].Type().AssignableTo(dv.Elem().Type()) {
+			return fmt.Errorf("chdbtest: column %d holds %s; Scan into %T is not supported", i+1, vals[i].Type(), d)
+		}
+		dv.Elem().Set(vals[i])
+	}
+	return nil
+}
+
+func (r *replay) Close() error { return nil }
+func (r *replay) Err() error   { return nil }
+
+func textOf(v reflect.Value) string {
 	if v.Kind() == reflect.Pointer {
 		if v.IsNil() {
 			return "NULL"
@@ -110,7 +153,7 @@ func text(v reflect.Value) string {
 	if v.Kind() == reflect.Slice && v.Type().Elem().Kind() != reflect.Uint8 {
 		parts := make([]string, v.Len())
 		for i := range parts {
-			parts[i] = text(v.Index(i))
+			parts[i] = textOf(v.Index(i))
 		}
 		return "[" + strings.Join(parts, ",") + "]"
 	}

@@ -31,7 +31,7 @@ func Empty(t testing.TB) *Conn {
 	name := fmt.Sprintf("t_%s_%04x", sanitize(t.Name()), rand.IntN(0xffff))
 	c, err := Open(name)
 	if err != nil {
-		t.Fatalf("current ClickHouse: %v", err)
+		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		_ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name)
