@@ -89,6 +89,10 @@ func TestConnRoundTrip(t *testing.T) {
 	if err := c.QueryRow(ctx, "SELECT count() FROM r WHERE e = 'a'").Scan(&n); err != nil || n != 2 {
 		t.Errorf("count of e = 'a': %d, %v; want 2", n, err)
 	}
+	// Positional arguments, bound on the client side; a ? inside quotes is text.
+	if err := c.QueryRow(ctx, "SELECT count() FROM r WHERE lc = ? AND s != '?' AND id IN ? AND at >= ?", "ag1", []uint32{1, 3}, at).Scan(&n); err != nil || n != 2 {
+		t.Errorf("count with arguments: %d, %v; want 2", n, err)
+	}
 	// An error of the engine comes back as an error naming it, not as a panic or empty rows.
 	if _, err := c.Query(ctx, "SELECT no_such_column FROM r"); err == nil || !strings.Contains(err.Error(), "chDB") || !strings.Contains(err.Error(), "no_such_column") {
 		t.Errorf("query error = %v, want chDB's UNKNOWN_IDENTIFIER", err)

@@ -22,8 +22,9 @@ import (
 )
 
 // Conn is a driver.Conn on one chDB connection. Statements run one at a time, synchronously; a
-// context cancels a statement only before it starts. Query arguments, Select, ScanStruct,
-// AppendStruct, async inserts and the raw-format calls are not supported (the project uses none).
+// context cancels a statement only before it starts. Query arguments are positional (?) and bound
+// on the client side; Select, ScanStruct, AppendStruct, async inserts and the raw-format calls are
+// not supported (the project uses none).
 type Conn struct {
 	mu     sync.Mutex
 	e      *engine
@@ -77,25 +78,92 @@ func (c *Conn) run(ctx context.Context, query []byte, format string) ([]byte, er
 	return out, nil
 }
 
-func noArgs(op string, args []any) error {
-	if len(args) > 0 {
-		return fmt.Errorf("chdbtest: %s with arguments is not supported; render values into the SQL", op)
+// bind replaces each positional ? outside quotes with the literal of its argument, as
+// clickhouse-go does on the client side: strings, integers, floats, bools, time.Time (seconds,
+// UTC) and slices of them.
+func bind(query string, args []any) (string, error) {
+	if len(args) == 0 {
+		return query, nil
 	}
-	return nil
+	var b strings.Builder
+	n := 0
+	var quote byte
+	for i := 0; i < len(query); i++ {
+		ch := query[i]
+		switch {
+		case quote != 0:
+			if ch == '\\' && i+1 < len(query) {
+				b.WriteByte(ch)
+				i++
+				ch = query[i]
+			} else if ch == quote {
+				quote = 0
+			}
+		case ch == '\'' || ch == '`' || ch == '"':
+			quote = ch
+		case ch == '?':
+			if n >= len(args) {
+				return "", fmt.Errorf("chdbtest: more ? than the %d arguments", len(args))
+			}
+			lit, err := literal(args[n])
+			if err != nil {
+				return "", err
+			}
+			b.WriteString(lit)
+			n++
+			continue
+		}
+		b.WriteByte(ch)
+	}
+	if n != len(args) {
+		return "", fmt.Errorf("chdbtest: %d arguments for %d ?", len(args), n)
+	}
+	return b.String(), nil
+}
+
+func literal(v any) (string, error) {
+	switch x := v.(type) {
+	case string:
+		return quoteString(x), nil
+	case bool:
+		if x {
+			return "1", nil
+		}
+		return "0", nil
+	case time.Time:
+		return fmt.Sprintf("toDateTime(%d)", x.Unix()), nil
+	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64:
+		return fmt.Sprint(x), nil
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Slice {
+		parts := make([]string, rv.Len())
+		for i := range parts {
+			lit, err := literal(rv.Index(i).Interface())
+			if err != nil {
+				return "", err
+			}
+			parts[i] = lit
+		}
+		return "[" + strings.Join(parts, ", ") + "]", nil
+	}
+	return "", fmt.Errorf("chdbtest: no literal for an argument of type %T", v)
 }
 
 // Exec runs a statement and discards its output.
 func (c *Conn) Exec(ctx context.Context, query string, args ...any) error {
-	if err := noArgs("Exec", args); err != nil {
+	query, err := bind(query, args)
+	if err != nil {
 		return err
 	}
-	_, err := c.run(ctx, []byte(query), "TabSeparated")
+	_, err = c.run(ctx, []byte(query), "TabSeparated")
 	return err
 }
 
 // Query runs a SELECT and returns its rows, decoded from the Native format.
 func (c *Conn) Query(ctx context.Context, query string, args ...any) (driver.Rows, error) {
-	if err := noArgs("Query", args); err != nil {
+	query, err := bind(query, args)
+	if err != nil {
 		return nil, err
 	}
 	out, err := c.run(ctx, []byte(query), "Native")
