@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cxstar/cxstar/internal/testkit/chdbtest"
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
 	"github.com/cxstar/cxstar/quarter"
 	"github.com/cxstar/cxstar/readability"
@@ -21,8 +24,20 @@ var (
 	noText       = readability.Counts{}
 )
 
+// TestCheck runs on the 18.16 server and on current ClickHouse (chDB): the same hand-computed
+// result on both, and the same rows from every query.
 func TestCheck(t *testing.T) {
-	conn, _ := chtest.DB(t)
+	engines := chdbtest.Both(t)
+	for _, e := range engines {
+		t.Run(e.Name, func(t *testing.T) { check(t, e.Conn) })
+	}
+	if !t.Failed() {
+		queries, rows := chdbtest.Same(t, engines[0], engines[1])
+		t.Logf("%d queries, %d result rows the same on %s and %s", queries, rows, engines[0].Name, engines[1].Name)
+	}
+}
+
+func check(t *testing.T, conn driver.Conn) {
 	moscow, _ := time.LoadLocation("Europe/Moscow")
 	q, _ := quarter.Parse("2026Q3", moscow) // 2026-06-30 21:00 UTC … 2026-09-30 21:00 UTC
 	at := func(s string) time.Time { v, _ := time.Parse(time.RFC3339, s); return v.UTC() }
