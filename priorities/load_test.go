@@ -6,15 +6,29 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cxstar/cxstar/internal/testkit/chdbtest"
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/quarter"
 )
 
-// TestLoadCounts runs the counting query on the 18.16 server over a few events whose cells are
-// worked out by hand (quarter 2026Q3 in Moscow time: 2026-06-30 21:00 UTC … 2026-09-30 21:00 UTC).
+// TestLoadCounts runs the counting query on the 18.16 server and on current ClickHouse (chDB) over
+// a few events whose cells are worked out by hand (quarter 2026Q3 in Moscow time: 2026-06-30 21:00
+// UTC … 2026-09-30 21:00 UTC), and compares the engines' rows of every query.
 func TestLoadCounts(t *testing.T) {
-	conn, _ := chtest.DB(t)
+	engines := chdbtest.Both(t)
+	for _, e := range engines {
+		t.Run(e.Name, func(t *testing.T) { loadCounts(t, e.Conn) })
+	}
+	if !t.Failed() {
+		queries, rows := chdbtest.Same(t, engines[0], engines[1])
+		t.Logf("%d queries, %d result rows the same on %s and %s", queries, rows, engines[0].Name, engines[1].Name)
+	}
+}
+
+func loadCounts(t *testing.T, conn driver.Conn) {
 	svc, rat := loadFixture(t)
 	chtest.Insert(t, conn, "INSERT INTO service_events ("+serviceCols+")", svc)
 	chtest.Insert(t, conn, "INSERT INTO ratings ("+ratingCols+")", rat)
