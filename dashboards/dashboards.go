@@ -28,6 +28,7 @@ type options struct {
 	names    map[string]string
 	namesSet bool
 	dsUID    string
+	alerts   *AlertThresholds
 }
 
 func newOptions(opts []Option) *options {
@@ -52,6 +53,10 @@ func WithLang(l Lang) Option { return func(o *options) { o.lang = l } }
 func WithIndicatorNames(names map[string]string) Option {
 	return func(o *options) { o.names = names; o.namesSet = true }
 }
+
+// WithAlertThresholds sets the thresholds of the early-warning alerts rendered and pushed for every
+// agency. Default: the embedded dashboards/alerts.yaml.
+func WithAlertThresholds(th *AlertThresholds) Option { return func(o *options) { o.alerts = th } }
 
 // WithDatasourceUID sets the uid of the ClickHouse datasource the panels query. Default: DatasourceUID.
 func WithDatasourceUID(uid string) Option { return func(o *options) { o.dsUID = uid } }

@@ -11,9 +11,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-openapi/strfmt"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	goapi "github.com/grafana/grafana-openapi-client-go/client"
 	"github.com/grafana/grafana-openapi-client-go/client/orgs"
+	"github.com/grafana/grafana-openapi-client-go/client/provisioning"
 	"github.com/grafana/grafana-openapi-client-go/client/teams"
 	"github.com/grafana/grafana-openapi-client-go/models"
 
@@ -158,8 +160,12 @@ func Push(ctx context.Context, cfg PushConfig, agencies []Agency, opts ...Option
 		if err != nil {
 			return rep, err
 		}
+		g, err := agencyAlerts(a, opts)
+		if err != nil {
+			return rep, err
+		}
 		folder := Folder{UID: AgencyFolderUID(a.ID), Title: a.Title()}
-		if err := pushOrg(ctx, api, cfg, rep, AgencyOrg(a.ID), tn, folder, AgencyTeam(a.ID), []dashboard.Dashboard{d}); err != nil {
+		if err := pushOrg(ctx, api, cfg, rep, AgencyOrg(a.ID), tn, folder, AgencyTeam(a.ID), []dashboard.Dashboard{d}, g); err != nil {
 			return rep, fmt.Errorf("agency %s: %w", a.ID, err)
 		}
 	}
@@ -173,7 +179,7 @@ func Push(ctx context.Context, cfg PushConfig, agencies []Agency, opts ...Option
 		return rep, err
 	}
 	folder := Folder{UID: ProjectOfficeFolder, Title: texts[o.lang].poFolder}
-	if err := pushOrg(ctx, api, cfg, rep, ProjectOfficeOrg, cfg.ProjectOffice, folder, ProjectOfficeTeam, []dashboard.Dashboard{ov, all}); err != nil {
+	if err := pushOrg(ctx, api, cfg, rep, ProjectOfficeOrg, cfg.ProjectOffice, folder, ProjectOfficeTeam, []dashboard.Dashboard{ov, all}, nil); err != nil {
 		return rep, fmt.Errorf("Project Office: %w", err)
 	}
 	// Agencies that have an organization but were not pushed: report, never delete.
@@ -196,7 +202,7 @@ func Push(ctx context.Context, cfg PushConfig, agencies []Agency, opts ...Option
 // Folder is a Grafana folder Push manages.
 type Folder struct{ UID, Title string }
 
-func pushOrg(ctx context.Context, api *goapi.GrafanaHTTPAPI, cfg PushConfig, rep *PushResult, orgName string, tn tenancy.Tenant, folder Folder, team string, ds []dashboard.Dashboard) error {
+func pushOrg(ctx context.Context, api *goapi.GrafanaHTTPAPI, cfg PushConfig, rep *PushResult, orgName string, tn tenancy.Tenant, folder Folder, team string, ds []dashboard.Dashboard, alerts *models.AlertRuleGroupExport) error {
 	orgID, ch, err := ensureOrg(api, cfg.Grafana.User, orgName)
 	if err != nil {
 		return err
@@ -229,7 +235,55 @@ func pushOrg(ctx context.Context, api *goapi.GrafanaHTTPAPI, cfg PushConfig, rep
 		}
 		rep.Actions = append(rep.Actions, Action{Org: orgName, Kind: "dashboard", Name: deref(d.Uid), Change: ch, Version: ver})
 	}
+	if alerts != nil {
+		ch, err := ensureAlertGroup(ctx, c, orgID, folder.UID, alerts)
+		if err != nil {
+			return err
+		}
+		rep.add(orgName, "alert-rules", alerts.Name, ch)
+	}
 	return nil
+}
+
+// ensureAlertGroup writes the rule group through the provisioning API (PUT of the whole group)
+// unless Grafana already holds exactly those rules.
+func ensureAlertGroup(ctx context.Context, c *goapi.GrafanaHTTPAPI, orgID int64, folderUID string, g *models.AlertRuleGroupExport) (Change, error) {
+	want, err := ProvisionedGroup(g, orgID, folderUID)
+	if err != nil {
+		return "", err
+	}
+	got, err := c.Provisioning.GetAlertRuleGroup(g.Name, folderUID)
+	if err != nil && !isCode(err, 404) {
+		return "", fmt.Errorf("read alert rule group %q of folder %s: %w", g.Name, folderUID, err)
+	}
+	change := Created
+	if err == nil {
+		change = Updated
+		if sameGroup(got.Payload, want) {
+			return Unchanged, nil
+		}
+	}
+	p := provisioning.NewPutAlertRuleGroupParams().WithContext(ctx).WithFolderUID(folderUID).WithGroup(g.Name).WithBody(want)
+	if _, err := c.Provisioning.PutAlertRuleGroup(p); err != nil {
+		return "", fmt.Errorf("write alert rule group %q of folder %s: %w", g.Name, folderUID, err)
+	}
+	return change, nil
+}
+
+// sameGroup compares a stored rule group with the rendered one, ignoring what Grafana sets
+// (rule ids, update times, provenance).
+func sameGroup(stored, want *models.AlertRuleGroup) bool {
+	norm := func(g *models.AlertRuleGroup) *models.AlertRuleGroup {
+		c := *g
+		c.Rules = nil
+		for _, r := range g.Rules {
+			x := *r
+			x.ID, x.Updated, x.Provenance = 0, strfmt.DateTime{}, ""
+			c.Rules = append(c.Rules, &x)
+		}
+		return &c
+	}
+	return stored != nil && sameJSON(norm(stored), norm(want))
 }
 
 func ensureOrg(api *goapi.GrafanaHTTPAPI, admin, name string) (int64, Change, error) {

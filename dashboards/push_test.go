@@ -110,6 +110,7 @@ func checkPushed(t *testing.T, g *grafanadouble.Server, cfg dashboards.PushConfi
 		}
 		checkOrg(t, g, cfg, dashboards.AgencyOrg(a.ID), cfg.Tenants[a.ID], dashboards.Folder{UID: dashboards.AgencyFolderUID(a.ID), Title: a.Title()},
 			dashboards.AgencyTeam(a.ID), []dashboard.Dashboard{d})
+		checkAlerts(t, g, a, opts...)
 	}
 	ov, _ := dashboards.OverviewDashboard(opts...)
 	all, _ := dashboards.AllAgenciesDashboard(opts...)
@@ -120,6 +121,37 @@ func checkPushed(t *testing.T, g *grafanadouble.Server, cfg dashboards.PushConfi
 		dashboards.ProjectOfficeTeam, []dashboard.Dashboard{ov, all})
 	if p := g.Problems(); len(p) > 0 {
 		t.Errorf("requests the double refused:\n%s", strings.Join(p, "\n"))
+	}
+}
+
+// checkAlerts checks that agency a's organization holds exactly the rendered alert rule group,
+// in its folder, on its own datasource.
+func checkAlerts(t *testing.T, g *grafanadouble.Server, a dashboards.Agency, opts ...dashboards.Option) {
+	t.Helper()
+	org := g.OrgID(dashboards.AgencyOrg(a.ID))
+	got, ok := g.RuleGroup(org, dashboards.AgencyFolderUID(a.ID), dashboards.AlertRuleGroupName)
+	if !ok {
+		t.Errorf("%s: no alert rule group %q in its folder", a.ID, dashboards.AlertRuleGroupName)
+		return
+	}
+	b, err := dashboards.Render("/out", dashboards.RenderConfig{}, []dashboards.Agency{a}, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := decodeAlertingFile(t, b.Files["provisioning/alerting/cxstar.yaml"], map[string]int64{dashboards.AgencyOrg(a.ID): org})
+	want, err := dashboards.ProvisionedGroup(f.Groups[0], org, dashboards.AgencyFolderUID(a.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Rules) != len(want.Rules) || len(got.Rules) == 0 {
+		t.Fatalf("%s: %d rules pushed, want %d", a.ID, len(got.Rules), len(want.Rules))
+	}
+	for i, r := range got.Rules {
+		w := want.Rules[i]
+		if r.UID != w.UID || *r.Title != *w.Title || *r.OrgID != org || len(r.Data) != 3 || r.Data[0].DatasourceUID != dashboards.DatasourceUID ||
+			r.ID == 0 || r.Provenance != "api" {
+			t.Errorf("%s: rule %d pushed as %s %q org %d (%d queries), want %s %q org %d on %s", a.ID, i, r.UID, *r.Title, *r.OrgID, len(r.Data), w.UID, *w.Title, org, dashboards.DatasourceUID)
+		}
 	}
 }
 
@@ -141,9 +173,10 @@ func TestPushTwiceChangesNothing(t *testing.T) {
 	cfg := pushConfig(t, g, "s1", seedAgencies)
 	rep := push(t, cfg, seedAgencies)
 	checkPushed(t, g, cfg, seedAgencies)
-	// 4 organizations × (organization, datasource, folder, team, permissions) + 3 + 2 dashboards.
-	if n := rep.Changed(); n != 4*5+5 {
-		t.Errorf("first push: %d objects created or updated, want 25: %+v", n, rep.Actions)
+	// 4 organizations × (organization, datasource, folder, team, permissions) + 3 + 2 dashboards
+	// + 3 alert rule groups.
+	if n := rep.Changed(); n != 4*5+5+3 {
+		t.Errorf("first push: %d objects created or updated, want 28: %+v", n, rep.Actions)
 	}
 	if title, _, _ := g.Folder(g.OrgID(dashboards.ProjectOfficeOrg), dashboards.ProjectOfficeFolder); title != "Проектный офис" {
 		t.Errorf("Project Office folder titled %q", title)
@@ -190,8 +223,8 @@ func TestPushChangedRenderBumpsOnce(t *testing.T) {
 			t.Errorf("after renaming fns.77: %s at version %d after %d saves, want %v", k, v[0], v[1], want)
 		}
 	}
-	if w := g.Writes() - writes; w != 2 || rep.Changed() != 2 {
-		t.Errorf("renaming one agency: %d writes, %d changes, want 2 (its folder and its dashboard): %+v", w, rep.Changed(), rep.Actions)
+	if w := g.Writes() - writes; w != 3 || rep.Changed() != 3 {
+		t.Errorf("renaming one agency: %d writes, %d changes, want 3 (its folder, its dashboard, its alert titles): %+v", w, rep.Changed(), rep.Actions)
 	}
 	checkPushed(t, g, cfg, renamed)
 
@@ -205,12 +238,12 @@ func TestPushChangedRenderBumpsOnce(t *testing.T) {
 	}
 	for _, a := range rep.Actions {
 		renamedFolder := a.Kind == "folder" && a.Name == dashboards.ProjectOfficeFolder && a.Change == dashboards.Updated
-		if (a.Kind == "dashboard") != (a.Change == dashboards.Updated) && !renamedFolder {
+		if (a.Kind == "dashboard" || a.Kind == "alert-rules") != (a.Change == dashboards.Updated) && !renamedFolder {
 			t.Errorf("English push: %+v", a)
 		}
 	}
-	if w := g.Writes() - writes; w != 5+1 {
-		t.Errorf("English push: %d writes, want 5 dashboards + 1 folder", w)
+	if w := g.Writes() - writes; w != 5+1+3 {
+		t.Errorf("English push: %d writes, want 5 dashboards + 1 folder + 3 alert rule groups", w)
 	}
 	checkPushed(t, g, cfg, renamed, dashboards.WithLang(dashboards.EN))
 	if title, _, _ := g.Folder(g.OrgID(dashboards.ProjectOfficeOrg), dashboards.ProjectOfficeFolder); title != "Project Office" {

@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-openapi-client-go/models"
 
 	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/tenancy"
@@ -96,6 +97,22 @@ func Render(outDir string, cfg RenderConfig, agencies []Agency, opts ...Option) 
 		dirs: "project-office", tenant: cfg.ProjectOffice, boards: []dashboard.Dashboard{ov, all}})
 
 	b := &Bundle{Files: map[string][]byte{}}
+	var groups []*models.AlertRuleGroupExport
+	var groupOrgs []string
+	for _, a := range agencies {
+		g, err := agencyAlerts(a, opts)
+		if err != nil {
+			return nil, err
+		}
+		groups, groupOrgs = append(groups, g), append(groupOrgs, AgencyOrg(a.ID))
+	}
+	if len(groups) > 0 {
+		y, err := alertingFile(groups, groupOrgs)
+		if err != nil {
+			return nil, err
+		}
+		b.Files[filepath.Join("provisioning", "alerting", "cxstar.yaml")] = y
+	}
 	type provider struct {
 		Name                  string            `yaml:"name"`
 		OrgID                 string            `yaml:"orgId"`

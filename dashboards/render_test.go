@@ -137,6 +137,7 @@ func TestRenderBundle(t *testing.T) {
 		"dashboards/agency-mvd/cxstar-ag-mvd.json",
 		"dashboards/project-office/cxstar-agencies.json",
 		"dashboards/project-office/cxstar-overview.json",
+		"provisioning/alerting/cxstar.yaml",
 		"provisioning/dashboards/cxstar.yaml",
 		"provisioning/datasources/cxstar.yaml",
 	}

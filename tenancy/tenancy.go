@@ -167,7 +167,7 @@ func q(ident string) string { return "`" + ident + "`" }
 func AgencyDDL(mainDB string, t Tenant) []string {
 	db, m, id := q(t.Database), q(mainDB), sqlString(t.AgencyID)
 	latest := "(quarter_start, standard, agency_id, computed_at) IN (SELECT quarter_start, standard, agency_id, max(computed_at) FROM " + db + ".assessments GROUP BY quarter_start, standard, agency_id)"
-	return []string{
+	return append([]string{
 		"CREATE DATABASE IF NOT EXISTS " + db,
 		"CREATE TABLE IF NOT EXISTS " + db + `.assessments
 (
@@ -217,6 +217,59 @@ ORDER BY (quarter_start, standard, agency_id, kind, life_situation_id, item_id, 
 			" AND (run_id, kind, life_situation_id, item_id) NOT IN (SELECT run_id, kind, life_situation_id, item_id FROM " + db + ".priorities)",
 		"CREATE VIEW IF NOT EXISTS " + db + ".priorities_latest AS SELECT * FROM " + db + ".priorities FINAL WHERE (quarter_start, standard, agency_id, computed_at) IN " +
 			"(SELECT quarter_start, standard, agency_id, max(computed_at) FROM " + db + ".priorities GROUP BY quarter_start, standard, agency_id)",
+	}, signalDDL(db, m, id)...)
+}
+
+// Columns of the raw event tables (001_raw_events.sql) copied into agency databases for the
+// early-warning alerts: what a rolling window of answers and appeals needs, no free text.
+const (
+	ratingCols = "event_id, occurred_at, client_type, question, score, service_id, request_id, ingested_at"
+	appealCols = "event_id, occurred_at, appeal_id, step, message_type, channel, excluded, ingested_at"
+)
+
+// signalDDL returns the agency database's copies of its survey answers and appeals
+// (ReplacingMergeTree by event_id, read with FINAL: a redelivered event counts once) and
+// feed_seen, the newest ingestion time per source table (read with max()), for the alerts.
+func signalDDL(db, m, id string) []string {
+	return []string{
+		"CREATE TABLE IF NOT EXISTS " + db + `.ratings
+(
+    event_id String, occurred_at DateTime('UTC'), client_type Enum8('person' = 1, 'business' = 2),
+    question Enum8('nps' = 1, 'nps_digital' = 2, 'satisfaction' = 3, 'ease' = 4, 'sat_phone' = 5,
+                   'sat_compliance_costs' = 6, 'sat_assessment_costs' = 7, 'sat_requirements_evaluation' = 8,
+                   'sat_informing_training' = 9, 'sat_feedback_channels' = 10, 'sat_path_time' = 11,
+                   'sat_risk_profile' = 12, 'sat_control_activities' = 13),
+    score UInt8, service_id String, request_id String, ingested_at DateTime('UTC')
+)
+ENGINE = ReplacingMergeTree(ingested_at)
+PARTITION BY toYYYYMM(occurred_at)
+ORDER BY (question, service_id, event_id)`,
+		"CREATE TABLE IF NOT EXISTS " + db + `.appeals
+(
+    event_id String, occurred_at DateTime('UTC'), appeal_id String,
+    step Enum8('received' = 1, 'replied' = 2, 'resolved' = 3),
+    message_type Enum8('' = 0, 'mention' = 1, 'official_appeal' = 2, 'comment_on_official_post' = 3, 'written_appeal' = 4),
+    channel Enum8('social_network' = 1, 'public_chat' = 2, 'portal' = 3, 'email' = 4, 'letter' = 5, 'phone' = 6, 'chat_bot' = 7),
+    excluded UInt8, ingested_at DateTime('UTC')
+)
+ENGINE = ReplacingMergeTree(ingested_at)
+PARTITION BY toYYYYMM(occurred_at)
+ORDER BY (appeal_id, event_id)`,
+		"CREATE TABLE IF NOT EXISTS " + db + ".feed_seen (source String, last_ingested_at DateTime('UTC')) ENGINE = ReplacingMergeTree(last_ingested_at) ORDER BY source",
+		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".ratings_feed TO " + db + ".ratings AS SELECT " + ratingCols + " FROM " + m + ".ratings WHERE agency_id = " + id,
+		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".appeals_feed TO " + db + ".appeals AS SELECT " + appealCols + " FROM " + m + ".appeals WHERE agency_id = " + id,
+		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".feed_seen_events TO " + db + ".feed_seen AS SELECT 'service_events' AS source, max(ingested_at) AS last_ingested_at FROM " + m + ".service_events WHERE agency_id = " + id,
+		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".feed_seen_ratings TO " + db + ".feed_seen AS SELECT 'ratings' AS source, max(ingested_at) AS last_ingested_at FROM " + m + ".ratings WHERE agency_id = " + id,
+		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".feed_seen_appeals TO " + db + ".feed_seen AS SELECT 'appeals' AS source, max(ingested_at) AS last_ingested_at FROM " + m + ".appeals WHERE agency_id = " + id,
+		// Rows written before the feeds existed (FINAL and max() absorb any overlap).
+		"INSERT INTO " + db + ".ratings (" + ratingCols + ") SELECT " + ratingCols + " FROM " + m + ".ratings WHERE agency_id = " + id +
+			" AND event_id NOT IN (SELECT event_id FROM " + db + ".ratings)",
+		"INSERT INTO " + db + ".appeals (" + appealCols + ") SELECT " + appealCols + " FROM " + m + ".appeals WHERE agency_id = " + id +
+			" AND event_id NOT IN (SELECT event_id FROM " + db + ".appeals)",
+		"INSERT INTO " + db + ".feed_seen (source, last_ingested_at) SELECT source, max(t) AS last_ingested_at FROM (" +
+			"SELECT 'service_events' AS source, ingested_at AS t FROM " + m + ".service_events WHERE agency_id = " + id +
+			" UNION ALL SELECT 'ratings' AS source, ingested_at AS t FROM " + m + ".ratings WHERE agency_id = " + id +
+			" UNION ALL SELECT 'appeals' AS source, ingested_at AS t FROM " + m + ".appeals WHERE agency_id = " + id + ") GROUP BY source",
 	}
 }
 

@@ -25,9 +25,11 @@ const dashboardsUsage = `dashboards push|render|tenants [flags]
   push     provision the ClickHouse tenancy (per-agency databases and read-only users in users.d)
            and create or update, idempotently, in Grafana: one organization per agency (datasource
            logging in as the agency's ClickHouse user, folder, team, folder permissions, dashboard)
-           and the Project Office organization (overview + all-agencies dashboard). A second push
+           and the Project Office organization (overview + all-agencies dashboard), and each agency's early-warning alert rules in its folder
+           (thresholds: --alerts, default dashboards/alerts.yaml). A second push
            changes nothing. Organizations of agencies no longer pushed are reported, not deleted.
-  render   write the dashboards as JSON plus Grafana provisioning YAML and the ClickHouse users
+  render   write the dashboards as JSON plus Grafana provisioning YAML (dashboards, datasources,
+           alert rules) and the ClickHouse users
            files into --out (no Grafana needed).
   tenants  print the ClickHouse users of the tenancy (user, database, password env) and, with
            --sql FILE, the CREATE USER / GRANT statements for current ClickHouse.
@@ -46,6 +48,7 @@ func chDir() string {
 type dashFlags struct {
 	dsn, agencies, lang, usersDir, secretFile, chHost, sqlOut, out   *string
 	cluster                                                          *string
+	alerts                                                           *string
 	grafanaURL, grafanaToken, grafanaUser, grafanaPassword, networks *string
 	chPort                                                           *int
 	jsonOut                                                          *bool
@@ -80,6 +83,7 @@ func runDashboards(ctx context.Context, args []string) error {
 		grafanaToken:    envString(fs, "grafana-token", "CXSTAR_GRAFANA_TOKEN", "", "Grafana token (organization-scoped: push needs --grafana-user instead)"),
 		grafanaUser:     envString(fs, "grafana-user", "CXSTAR_GRAFANA_USER", "admin", "Grafana server admin user (basic auth)"),
 		grafanaPassword: envString(fs, "grafana-password", "CXSTAR_GRAFANA_PASSWORD", "", "Grafana server admin password"),
+		alerts:          envString(fs, "alerts", "CXSTAR_ALERTS", "", "thresholds of the early-warning alerts, in the format of dashboards/alerts.yaml (default: the built-in version)"),
 		jsonOut:         envBool(fs, "json", "CXSTAR_DASHBOARDS_JSON", false, "push: print what was pushed as JSON"),
 	}
 	if err := fs.Parse(args); err != nil {
@@ -93,6 +97,14 @@ func runDashboards(ctx context.Context, args []string) error {
 	lang, err := dashboards.ParseLang(*f.lang)
 	if err != nil {
 		return err
+	}
+	dopts := []dashboards.Option{dashboards.WithLang(lang)}
+	if *f.alerts != "" {
+		th, err := dashboards.LoadAlertThresholds(*f.alerts)
+		if err != nil {
+			return err
+		}
+		dopts = append(dopts, dashboards.WithAlertThresholds(th))
 	}
 	opts, err := store.Options(*f.dsn)
 	if err != nil {
@@ -195,7 +207,7 @@ func runDashboards(ctx context.Context, args []string) error {
 			return err
 		}
 		b, err := dashboards.Render(out, dashboards.RenderConfig{ClickHouseHost: host, ClickHousePort: port, TLS: chTLS, ProjectOffice: po, Tenants: tenants,
-			MainDB: mainDB, Networks: tcfg.Networks}, agencies, dashboards.WithLang(lang))
+			MainDB: mainDB, Networks: tcfg.Networks}, agencies, dopts...)
 		if err != nil {
 			return err
 		}
@@ -211,7 +223,7 @@ func runDashboards(ctx context.Context, args []string) error {
 	rep, err := dashboards.Push(ctx, dashboards.PushConfig{
 		Grafana:        gr,
 		ClickHouseHost: host, ClickHousePort: port, TLS: chTLS, ProjectOffice: po, Tenants: tenants,
-	}, agencies, dashboards.WithLang(lang))
+	}, agencies, dopts...)
 	if rep != nil {
 		if *f.jsonOut {
 			enc := json.NewEncoder(os.Stdout)

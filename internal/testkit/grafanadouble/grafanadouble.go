@@ -8,8 +8,9 @@
 // What it keeps, per organization (chosen by the X-Grafana-Org-Id header, default 1):
 // datasources (by uid, with a version that goes up by one per update, secure fields kept but
 // only reported as set), folders (version +1 per change), teams, folder permissions (a POST
-// replaces the whole list) and dashboards (version +1 per save, whether or not it changed, as in
-// Grafana). It answers 401 (wrong credentials, or an organization the user is not a member of),
+// replaces the whole list), dashboards (version +1 per save, whether or not it changed, as in
+// Grafana) and alert rule groups of the provisioning API (a PUT replaces the group; a rule keeps
+// its id). It answers 401 (wrong credentials, or an organization the user is not a member of),
 // 404 (unknown organization, datasource, folder, dashboard), 409 (a name or uid already taken,
 // an organization member added twice, a stale datasource or folder version) and 412 (a
 // dashboard saved without overwrite over a newer version, or under a title its folder already
@@ -63,6 +64,7 @@ type org struct {
 	folders     map[string]*folder
 	teams       map[int64]*team
 	dashboards  map[string]*Dashboard
+	ruleGroups  map[string]*models.AlertRuleGroup // by folder uid + "/" + group title
 }
 
 type datasource struct {
@@ -104,7 +106,8 @@ func Start(t testing.TB) *Server {
 
 func (s *Server) newOrg(name string) *org {
 	o := &org{id: s.nextOrg, name: name, members: map[string]string{s.User: "Admin"}, datasources: map[string]*datasource{},
-		folders: map[string]*folder{}, teams: map[int64]*team{}, dashboards: map[string]*Dashboard{}}
+		folders: map[string]*folder{}, teams: map[int64]*team{}, dashboards: map[string]*Dashboard{},
+		ruleGroups: map[string]*models.AlertRuleGroup{}}
 	s.orgs[o.id] = o
 	s.nextOrg++
 	return o
@@ -516,6 +519,10 @@ func (s *Server) handle(r *http.Request) reply {
 		s.writes++
 		return reply{200, models.CreateTeamOKBody{Message: "Team created", TeamID: t.id, UID: fmt.Sprintf("t%d", t.id)}}
 
+	// Alert rule groups of the provisioning API (v1/provisioning/folder/<uid>/rule-groups/<group>).
+	case (route == "GET v1" || route == "PUT v1") && len(parts) == 6 && parts[1] == "provisioning" && parts[2] == "folder" && parts[4] == "rule-groups":
+		return s.ruleGroup(r, o, parts[3], parts[5])
+
 	// Dashboards.
 	case route == "GET dashboards" && len(parts) == 3 && parts[1] == "uid":
 		d := o.dashboards[parts[2]]
@@ -570,6 +577,76 @@ func (s *Server) handle(r *http.Request) reply {
 		return reply{200, models.PostDashboardOKBody{FolderUID: cmd.FolderUID, ID: &id, Status: &status, Title: &title, UID: &uid, URL: &url, Version: &ver}}
 	}
 	return s.unhandled(r)
+}
+
+// ruleGroup answers GET and PUT of a rule group as Grafana's provisioning API does: PUT replaces
+// the group's rules (a rule's id stays with its uid), in a folder that exists, with queries on
+// datasources of the organization (or expressions), and rule uids unique in the organization.
+func (s *Server) ruleGroup(r *http.Request, o *org, folderUID, title string) reply {
+	key := folderUID + "/" + title
+	if r.Method == http.MethodGet {
+		g := o.ruleGroups[key]
+		if g == nil {
+			return msg(404, "rule group does not exist")
+		}
+		return reply{200, g}
+	}
+	if o.folders[folderUID] == nil {
+		return msg(404, "folder does not exist")
+	}
+	var g models.AlertRuleGroup
+	if bad, ok := s.decode(r, &g); !ok {
+		return bad
+	}
+	if g.Interval <= 0 || g.Interval%10 != 0 {
+		return s.problem(r, "interval %d: must be a positive multiple of 10 s", g.Interval)
+	}
+	ids := map[string]int64{}
+	if old := o.ruleGroups[key]; old != nil {
+		for _, x := range old.Rules {
+			ids[x.UID] = x.ID
+		}
+	}
+	for _, x := range g.Rules {
+		if x.UID == "" || *x.FolderUID != folderUID || *x.RuleGroup != title || *x.OrgID != o.id {
+			return s.problem(r, "rule %q: needs a uid, this folder, this group and this organization", x.UID)
+		}
+		for k, other := range o.ruleGroups {
+			for _, y := range other.Rules {
+				if k != key && y.UID == x.UID {
+					return msg(409, "rule uid %s is used in another group", x.UID)
+				}
+			}
+		}
+		refs := map[string]bool{}
+		for _, q := range x.Data {
+			refs[q.RefID] = true
+			if q.DatasourceUID != "__expr__" && o.datasources[q.DatasourceUID] == nil {
+				return msg(400, "rule %s: data source %s not found", x.UID, q.DatasourceUID)
+			}
+		}
+		if !refs[*x.Condition] {
+			return s.problem(r, "rule %s: condition %s is not one of its queries", x.UID, *x.Condition)
+		}
+		if ids[x.UID] == 0 {
+			ids[x.UID] = s.id()
+		}
+		x.ID, x.Provenance = ids[x.UID], "api"
+	}
+	g.FolderUID, g.Title = folderUID, title
+	o.ruleGroups[key] = &g
+	s.writes++
+	return reply{200, g}
+}
+
+// RuleGroup returns rule group title of folder folderUID in organization orgID.
+func (s *Server) RuleGroup(orgID int64, folderUID, title string) (models.AlertRuleGroup, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if o := s.orgs[orgID]; o != nil && o.ruleGroups[folderUID+"/"+title] != nil {
+		return *o.ruleGroups[folderUID+"/"+title], true
+	}
+	return models.AlertRuleGroup{}, false
 }
 
 func (s *Server) unhandled(r *http.Request) reply {

@@ -1,0 +1,428 @@
+package dashboards
+
+import (
+	"crypto/sha256"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-openapi/strfmt"
+	"github.com/grafana/grafana-openapi-client-go/models"
+	"gopkg.in/yaml.v3"
+
+	"github.com/cxstar/cxstar/metrics"
+	"github.com/cxstar/cxstar/tenancy"
+)
+
+//go:embed alerts.yaml
+var alertsYAML []byte
+
+// AlertThresholds are the versioned thresholds of the early-warning alerts (dashboards/alerts.yaml).
+type AlertThresholds struct {
+	Version       string        `yaml:"version"`
+	EffectiveFrom string        `yaml:"effective_from"`
+	EvaluateEvery string        `yaml:"evaluate_every"`
+	PendingFor    string        `yaml:"pending_for"`
+	Standards     []string      `yaml:"standards"`
+	WindowsDays   []int         `yaml:"windows_days"`
+	MinN          int           `yaml:"min_n"`
+	Shares        []ShareAlert  `yaml:"shares"`
+	NPS           []NPSAlert    `yaml:"nps"`
+	Social        SocialAlert   `yaml:"social_unanswered"`
+	DeadFeedHours float64       `yaml:"dead_feed_hours"`
+	evaluate      time.Duration // parsed EvaluateEvery
+}
+
+// ShareAlert is a share of positive answers (scores positive_min..scale_max of scale_min..scale_max)
+// compared with the floor of the band of indicator Code.
+type ShareAlert struct {
+	Code        string `yaml:"code"`
+	Question    string `yaml:"question"`
+	PositiveMin int    `yaml:"positive_min"`
+	ScaleMin    int    `yaml:"scale_min"`
+	ScaleMax    int    `yaml:"scale_max"`
+}
+
+// NPSAlert is the share of services with a positive NPS (answers 0–10) compared with the floor of
+// the band of indicator Code.
+type NPSAlert struct {
+	Code     string `yaml:"code"`
+	Question string `yaml:"question"`
+}
+
+// SocialAlert is the unanswered social-media messages alert.
+type SocialAlert struct {
+	LimitHours   map[string]float64 `yaml:"limit_hours"`
+	LookbackDays int                `yaml:"lookback_days"`
+}
+
+// DefaultAlertThresholds returns the embedded thresholds (dashboards/alerts.yaml).
+func DefaultAlertThresholds() (*AlertThresholds, error) { return ParseAlertThresholds(alertsYAML) }
+
+// AlertThresholdsYAML returns the embedded thresholds file (dashboards/alerts.yaml).
+func AlertThresholdsYAML() []byte { return append([]byte(nil), alertsYAML...) }
+
+// LoadAlertThresholds reads thresholds in the format of dashboards/alerts.yaml from path.
+func LoadAlertThresholds(path string) (*AlertThresholds, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read alert thresholds (the format of dashboards/alerts.yaml): %w", err)
+	}
+	th, err := ParseAlertThresholds(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return th, nil
+}
+
+// ParseAlertThresholds decodes thresholds strictly (unknown keys refused) and checks them.
+func ParseAlertThresholds(raw []byte) (*AlertThresholds, error) {
+	var th AlertThresholds
+	dec := yaml.NewDecoder(strings.NewReader(string(raw)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&th); err != nil {
+		return nil, fmt.Errorf("alert thresholds: %w", err)
+	}
+	var err error
+	if th.evaluate, err = time.ParseDuration(th.EvaluateEvery); err != nil || th.evaluate < 10*time.Second {
+		return nil, fmt.Errorf("alert thresholds: evaluate_every %q: want a duration of at least 10s, e.g. 1h", th.EvaluateEvery)
+	}
+	if _, err := time.ParseDuration(th.PendingFor); err != nil {
+		return nil, fmt.Errorf("alert thresholds: pending_for %q: want a duration, e.g. 0s or 2h", th.PendingFor)
+	}
+	switch {
+	case th.Version == "":
+		return nil, fmt.Errorf("alert thresholds: no version")
+	case th.MinN < 1:
+		return nil, fmt.Errorf("alert thresholds: min_n %d: want at least 1", th.MinN)
+	case len(th.WindowsDays) == 0:
+		return nil, fmt.Errorf("alert thresholds: no windows_days")
+	case th.DeadFeedHours <= 0:
+		return nil, fmt.Errorf("alert thresholds: dead_feed_hours must be positive")
+	case th.Social.LimitHours["mention"] <= 0 || th.Social.LimitHours["official"] <= 0 || th.Social.LookbackDays < 1:
+		return nil, fmt.Errorf("alert thresholds: social_unanswered needs limit_hours for mention and official and lookback_days ≥ 1")
+	}
+	for _, d := range th.WindowsDays {
+		if d < 1 || d > 366 {
+			return nil, fmt.Errorf("alert thresholds: window of %d days: want 1–366", d)
+		}
+	}
+	for _, s := range th.Standards {
+		if s != string(metrics.People) && s != string(metrics.Business) {
+			return nil, fmt.Errorf("alert thresholds: standard %q: want people or business", s)
+		}
+	}
+	for _, s := range th.Shares {
+		if s.Code == "" || s.Question == "" || s.ScaleMin > s.PositiveMin || s.PositiveMin > s.ScaleMax {
+			return nil, fmt.Errorf("alert thresholds: share %q: want code, question and scale_min ≤ positive_min ≤ scale_max", s.Code)
+		}
+	}
+	return &th, nil
+}
+
+// AlertRuleGroupName is the rule group of the early-warning alerts in each agency's folder.
+const AlertRuleGroupName = "cxstar early warnings"
+
+// Alert is one early-warning rule, before it is shaped for Grafana.
+type Alert struct {
+	// UID is stable per agency and rule (≤ 40 characters).
+	UID, Title string
+	// SQL returns at most one row with one numeric column; the rule fires when that value is
+	// above Threshold (no row: no data, which is not an alert).
+	SQL       string
+	Threshold float64
+	// Kind: share, nps, social, dead_feed.
+	Kind string
+}
+
+// clientType maps a standard to the client type of its answers.
+func clientType(std string) string {
+	if std == string(metrics.Business) {
+		return "business"
+	}
+	return "person"
+}
+
+// floorSQL is the SQL of the lower bound of the band of indicator code that the agency reached in
+// its latest assessed quarter of standard std (level 0 or no bound: no row is returned).
+func floorSQL(std, code string, lad *metrics.Ladder) string {
+	var lv, fl []string
+	for _, l := range lad.Levels {
+		var f float64
+		switch {
+		case l.Min != nil:
+			f = l.Min.Float64()
+		case l.Above != nil:
+			f = l.Above.Float64()
+		default:
+			continue
+		}
+		lv = append(lv, strconv.Itoa(l.Level))
+		v := strconv.FormatFloat(f, 'f', -1, 64)
+		if !strings.Contains(v, ".") {
+			v += ".0" // Float64, like the default
+		}
+		fl = append(fl, v)
+	}
+	return "SELECT transform(assumeNotNull(level), [" + strings.Join(lv, ", ") + "], [" + strings.Join(fl, ", ") + "], -1.0) AS floor, 1 AS k " +
+		"FROM assessments_latest WHERE standard = '" + std + "' AND indicator = '" + code + "' AND status = 'assessed' AND level IS NOT NULL " +
+		"ORDER BY quarter_start DESC LIMIT 1"
+}
+
+// window is the condition on occurred_at for the last days before the evaluation time.
+func window(days int) string {
+	return fmt.Sprintf("occurred_at > $__toTime - INTERVAL %d DAY AND occurred_at <= $__toTime", days)
+}
+
+// Alerts returns agency a's early-warning rules for th, with the band floors of the band sets
+// in force (bands by standard). Every SQL reads the agency database (package tenancy) only.
+func Alerts(a Agency, th *AlertThresholds, bands map[metrics.Standard]*metrics.BandSet, lang Lang) ([]Alert, error) {
+	if err := tenancy.ValidAgencyID(a.ID); err != nil {
+		return nil, err
+	}
+	en := lang == EN
+	tr := func(ru, enS string) string {
+		if en {
+			return enS
+		}
+		return ru
+	}
+	names := DefaultIndicatorNames(lang)
+	slug := tenancy.Slug(a.ID, 16)
+	var out []Alert
+	for _, std := range th.Standards {
+		bs := bands[metrics.Standard(std)]
+		if bs == nil {
+			return nil, fmt.Errorf("alerts: no band set for standard %s", std)
+		}
+		ct := clientType(std)
+		stdName := tr(map[string]string{"people": "граждане", "business": "бизнес"}[std], std)
+		for _, days := range th.WindowsDays {
+			for _, s := range th.Shares {
+				lad, ok := bs.Ladder(s.Code)
+				if !ok {
+					continue
+				}
+				sql := "SELECT floor - 100 * positive / n AS shortfall_points FROM (" +
+					fmt.Sprintf("SELECT count() AS n, countIf(score >= %d) AS positive, 1 AS k FROM ratings FINAL WHERE question = '%s' AND client_type = '%s' AND score >= %d AND score <= %d AND %s",
+						s.PositiveMin, s.Question, ct, s.ScaleMin, s.ScaleMax, window(days)) +
+					") ALL INNER JOIN (" + floorSQL(std, s.Code, lad) + ") USING k " +
+					fmt.Sprintf("WHERE n >= %d AND floor >= 0", th.MinN)
+				out = append(out, Alert{UID: alertUID(slug, std, s.Code, days), Kind: "share", SQL: sql,
+					Title: fmt.Sprintf(tr("%s: %s (%s) за %d дн. ниже нижней границы текущего уровня", "%s: %s (%s) over %d days below the floor of the current band"), a.Title(), names[s.Code], stdName, days)})
+			}
+			for _, s := range th.NPS {
+				lad, ok := bs.Ladder(s.Code)
+				if !ok {
+					continue
+				}
+				sql := "SELECT floor - 100 * positive / services AS shortfall_points FROM (" +
+					"SELECT count() AS services, countIf(promoters > detractors) AS positive, 1 AS k FROM (" +
+					fmt.Sprintf("SELECT service_id, count() AS n, countIf(score >= 9) AS promoters, countIf(score <= 6) AS detractors FROM ratings FINAL WHERE question = '%s' AND client_type = '%s' AND score <= 10 AND %s GROUP BY service_id HAVING n >= %d",
+						s.Question, ct, window(days), th.MinN) +
+					")) ALL INNER JOIN (" + floorSQL(std, s.Code, lad) + ") USING k WHERE services >= 1 AND floor >= 0"
+				out = append(out, Alert{UID: alertUID(slug, std, s.Code, days), Kind: "nps", SQL: sql,
+					Title: fmt.Sprintf(tr("%s: %s (%s) за %d дн. ниже нижней границы текущего уровня", "%s: %s (%s) over %d days below the floor of the current band"), a.Title(), names[s.Code], stdName, days)})
+			}
+		}
+	}
+	lim := th.Social.LimitHours
+	out = append(out, Alert{UID: "cxstar-" + slug + "-social", Kind: "social",
+		Title: fmt.Sprintf(tr("%s: сообщения в соцсетях без ответа дольше срока", "%s: social-media messages unanswered past the limit"), a.Title()),
+		SQL: "SELECT toFloat64(count()) AS unanswered FROM (" +
+			"SELECT appeal_id, minIf(occurred_at, step = 'received') AS received, countIf(step = 'replied') AS replies, " +
+			"anyIf(toString(message_type), step = 'received') AS kind FROM appeals FINAL " +
+			fmt.Sprintf("WHERE channel IN ('social_network', 'public_chat') AND excluded = 0 AND occurred_at > $__toTime - INTERVAL %d DAY AND occurred_at <= $__toTime GROUP BY appeal_id", th.Social.LookbackDays) +
+			") WHERE replies = 0 AND kind IN ('mention', 'official_appeal', 'comment_on_official_post') AND " +
+			fmt.Sprintf("toUInt32(received) + toUInt32(if(kind = 'mention', %g, %g) * 3600) <= toUInt32($__toTime)", lim["mention"], lim["official"])})
+	out = append(out, Alert{UID: "cxstar-" + slug + "-dead-feed", Kind: "dead_feed", Threshold: th.DeadFeedHours,
+		Title: fmt.Sprintf(tr("%s: нет событий дольше %g ч", "%s: no events for more than %g h"), a.Title(), th.DeadFeedHours),
+		SQL:   "SELECT (toInt64(toUInt32($__toTime)) - toInt64(toUInt32(max(last_ingested_at)))) / 3600 AS hours_silent FROM feed_seen"})
+	return out, nil
+}
+
+// alertUID is a rule uid within Grafana's 40 characters: cxstar-<agency slug>-<hash of the rest>.
+func alertUID(slug, std, code string, days int) string {
+	h := sha256.Sum256([]byte(code))
+	return fmt.Sprintf("cxstar-%s-%s%d-%x", slug, std[:1], days, h[:4])
+}
+
+// exprUID is the datasource uid of Grafana's server-side expressions.
+const exprUID = "__expr__"
+
+// alertData is the rule's queries: A (the SQL, as a table), B (last value of A) and C (B above
+// the threshold: the condition).
+func alertData(al Alert, dsUID string, lookback time.Duration) []*models.AlertQueryExport {
+	ds := dsRef(dsUID)
+	q := map[string]any{"refId": "A", "datasource": map[string]any{"type": *ds.Type, "uid": *ds.Uid}, "rawSql": al.SQL,
+		"format": FormatTable, "editorType": "sql", "queryType": "sql", "intervalMs": 1000, "maxDataPoints": 43200}
+	expr := map[string]any{"type": "__expr__", "uid": exprUID}
+	return []*models.AlertQueryExport{
+		{RefID: "A", DatasourceUID: dsUID, Model: q, RelativeTimeRange: &models.RelativeTimeRangeExport{From: int64(lookback.Seconds()), To: 0}},
+		{RefID: "B", DatasourceUID: exprUID, RelativeTimeRange: &models.RelativeTimeRangeExport{}, Model: map[string]any{
+			"refId": "B", "datasource": expr, "type": "reduce", "expression": "A", "reducer": "last", "settings": map[string]any{"mode": "dropNN"}}},
+		{RefID: "C", DatasourceUID: exprUID, RelativeTimeRange: &models.RelativeTimeRangeExport{}, Model: map[string]any{
+			"refId": "C", "datasource": expr, "type": "threshold", "expression": "B",
+			"conditions": []any{map[string]any{"evaluator": map[string]any{"type": "gt", "params": []any{al.Threshold}}}}}},
+	}
+}
+
+// AlertRuleGroup renders agency a's alerts as the rule group of Grafana's alert provisioning
+// file (AlertingFileExport), in the agency's folder, on datasource dsUID.
+func AlertRuleGroup(a Agency, th *AlertThresholds, bands map[metrics.Standard]*metrics.BandSet, opts ...Option) (*models.AlertRuleGroupExport, error) {
+	o := newOptions(opts)
+	als, err := Alerts(a, th, bands, o.lang)
+	if err != nil {
+		return nil, err
+	}
+	g := &models.AlertRuleGroupExport{Folder: a.Title(), Name: AlertRuleGroupName, Interval: th.EvaluateEvery}
+	maxDays := th.Social.LookbackDays
+	for _, d := range th.WindowsDays {
+		maxDays = max(maxDays, d)
+	}
+	for _, al := range als {
+		g.Rules = append(g.Rules, &models.AlertRuleExport{UID: al.UID, Title: al.Title, Condition: "C",
+			Data: alertData(al, o.dsUID, time.Duration(maxDays)*24*time.Hour), NoDataState: "OK", ExecErrState: "Error", For: th.PendingFor,
+			Labels:      map[string]string{"cxstar_agency": a.ID, "cxstar_alert": al.Kind, "cxstar_thresholds": th.Version},
+			Annotations: map[string]string{"summary": al.Title}})
+	}
+	if err := g.Validate(strfmt.Default); err != nil {
+		return nil, fmt.Errorf("alert rules of agency %s: %w", a.ID, err)
+	}
+	return g, nil
+}
+
+// ProvisionedGroup converts a rendered group into the body of the provisioning API's rule-group
+// PUT for organization orgID and folder folderUID.
+func ProvisionedGroup(g *models.AlertRuleGroupExport, orgID int64, folderUID string) (*models.AlertRuleGroup, error) {
+	ev, err := time.ParseDuration(g.Interval)
+	if err != nil {
+		return nil, fmt.Errorf("rule group interval %q: %w", g.Interval, err)
+	}
+	out := &models.AlertRuleGroup{FolderUID: folderUID, Title: g.Name, Interval: int64(ev.Seconds())}
+	for _, r := range g.Rules {
+		f, err := strfmt.ParseDuration(r.For)
+		if err != nil {
+			return nil, fmt.Errorf("rule %s: for %q: %w", r.UID, r.For, err)
+		}
+		fd := strfmt.Duration(f)
+		var data []*models.AlertQuery
+		for _, d := range r.Data {
+			data = append(data, &models.AlertQuery{RefID: d.RefID, DatasourceUID: d.DatasourceUID, QueryType: d.QueryType, Model: d.Model,
+				RelativeTimeRange: &models.RelativeTimeRange{From: models.Duration(d.RelativeTimeRange.From), To: models.Duration(d.RelativeTimeRange.To)}})
+		}
+		out.Rules = append(out.Rules, &models.ProvisionedAlertRule{UID: r.UID, Title: strp(r.Title), Condition: strp(r.Condition), Data: data,
+			ExecErrState: strp(r.ExecErrState), NoDataState: strp(r.NoDataState), FolderUID: strp(folderUID), For: &fd, OrgID: &orgID,
+			RuleGroup: strp(g.Name), Labels: r.Labels, Annotations: r.Annotations})
+	}
+	if err := out.Validate(strfmt.Default); err != nil {
+		return nil, fmt.Errorf("rule group %s: %w", g.Name, err)
+	}
+	return out, nil
+}
+
+// AlertThreshold returns the threshold of a rendered rule's condition (its C expression: fires
+// when the last value of the SQL is above it).
+func AlertThreshold(r *models.AlertRuleExport) (float64, error) {
+	for _, d := range r.Data {
+		if d.RefID != r.Condition {
+			continue
+		}
+		m, _ := d.Model.(map[string]any)
+		conds, _ := m["conditions"].([]any)
+		if len(conds) != 1 {
+			break
+		}
+		c, _ := conds[0].(map[string]any)
+		ev, _ := c["evaluator"].(map[string]any)
+		ps, _ := ev["params"].([]any)
+		if ev["type"] != "gt" || len(ps) != 1 {
+			break
+		}
+		switch v := ps[0].(type) {
+		case float64:
+			return v, nil
+		case int:
+			return float64(v), nil
+		}
+	}
+	return 0, fmt.Errorf("rule %s: its condition is not one threshold «gt»", r.UID)
+}
+
+// AlertSQL returns the SQL of a rendered rule's query A.
+func AlertSQL(r *models.AlertRuleExport) string {
+	for _, d := range r.Data {
+		if m, ok := d.Model.(map[string]any); ok && d.RefID == "A" {
+			s, _ := m["rawSql"].(string)
+			return s
+		}
+	}
+	return ""
+}
+
+// currentBands returns the band set in force today per standard.
+func currentBands(now time.Time) (map[metrics.Standard]*metrics.BandSet, error) {
+	out := map[metrics.Standard]*metrics.BandSet{}
+	for _, std := range metrics.Standards {
+		vs, err := metrics.BandVersions(std)
+		if err != nil {
+			return nil, err
+		}
+		b, err := metrics.BandsAt(vs, now.Format("2006-01-02"))
+		if err != nil {
+			return nil, err
+		}
+		out[std] = b
+	}
+	return out, nil
+}
+
+// agencyAlerts renders agency a's rule group with the thresholds of o (default: embedded) and
+// the band sets in force today.
+func agencyAlerts(a Agency, opts []Option) (*models.AlertRuleGroupExport, error) {
+	o := newOptions(opts)
+	th := o.alerts
+	if th == nil {
+		var err error
+		if th, err = DefaultAlertThresholds(); err != nil {
+			return nil, err
+		}
+	}
+	bands, err := currentBands(time.Now())
+	if err != nil {
+		return nil, err
+	}
+	return AlertRuleGroup(a, th, bands, opts...)
+}
+
+// alertingFile renders the groups as Grafana's alert-rule provisioning YAML, each group's orgId
+// read from the environment variable of its organization (OrgEnv) when Grafana loads it.
+func alertingFile(groups []*models.AlertRuleGroupExport, orgs []string) ([]byte, error) {
+	f := &models.AlertingFileExport{APIVersion: 1, Groups: groups}
+	if err := f.Validate(strfmt.Default); err != nil {
+		return nil, fmt.Errorf("alert provisioning file: %w", err)
+	}
+	raw, err := json.Marshal(f)
+	if err != nil {
+		return nil, fmt.Errorf("alert provisioning file: %w", err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("alert provisioning file: %w", err)
+	}
+	gs, _ := m["groups"].([]any)
+	for i, g := range gs {
+		g.(map[string]any)["orgId"] = "${" + OrgEnv(orgs[i]) + "}"
+	}
+	y, err := yaml.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("alert provisioning file: %w", err)
+	}
+	head := "# Written by `cxstar dashboards render`: the early-warning alerts of every agency, in its own organization\n" +
+		"# (orgId from CXSTAR_GRAFANA_ORG_…) and folder, on its datasource cxstar-clickhouse.\n"
+	return append([]byte(head), y...), nil
+}
