@@ -273,6 +273,9 @@ ORDER BY (appeal_id, event_id)`,
 	}
 }
 
+// replacingEngine finds a ReplacingMergeTree engine and its optional version column.
+var replacingEngine = regexp.MustCompile(`ENGINE = ReplacingMergeTree(?:\(([^)]*)\))?`)
+
 var clusterName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
 
 // AgencyClusterDDL returns AgencyDDL for a main database migrated for cluster: every CREATE runs
@@ -303,8 +306,13 @@ func AgencyClusterDDL(mainDB, cluster string, t Tenant) ([]string, error) {
 			}
 			name := stmt[i+len(db)+1 : end]
 			stmt = stmt[:end] + " ON CLUSTER " + cluster + stmt[end:]
-			stmt = strings.Replace(stmt, "ENGINE = ReplacingMergeTree\n",
-				"ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/"+t.Database+"/"+name+"', '{replica}')\n", 1)
+			if m := replacingEngine.FindStringSubmatchIndex(stmt); m != nil {
+				args := "'/clickhouse/tables/all/" + t.Database + "/" + name + "', '{replica}'"
+				if m[2] >= 0 && m[3] > m[2] {
+					args += ", " + stmt[m[2]:m[3]] // the version column
+				}
+				stmt = stmt[:m[0]] + "ENGINE = ReplicatedReplacingMergeTree(" + args + ")" + stmt[m[1]:]
+			}
 		}
 		out = append(out, stmt)
 	}
