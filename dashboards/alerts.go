@@ -210,7 +210,7 @@ func Alerts(a Agency, th *AlertThresholds, bands map[metrics.Standard]*metrics.B
 				sql := "SELECT floor - 100 * positive / n AS shortfall_points FROM (" +
 					fmt.Sprintf("SELECT count() AS n, countIf(score >= %d) AS positive, 1 AS k FROM ratings FINAL WHERE question = '%s' AND client_type = '%s' AND score >= %d AND score <= %d AND %s",
 						s.PositiveMin, s.Question, ct, s.ScaleMin, s.ScaleMax, window(days)) +
-					") ALL INNER JOIN (" + floorSQL(std, s.Code, lad) + ") USING k " +
+					") AS answers ALL INNER JOIN (" + floorSQL(std, s.Code, lad) + ") AS band USING k " +
 					fmt.Sprintf("WHERE n >= %d AND floor >= 0", th.MinN)
 				out = append(out, Alert{UID: alertUID(slug, std, s.Code, days), Kind: "share", SQL: sql,
 					Title: fmt.Sprintf(tr("%s: %s (%s) за %d дн. ниже нижней границы текущего уровня", "%s: %s (%s) over %d days below the floor of the current band"), a.Title(), names[s.Code], stdName, days)})
@@ -224,7 +224,7 @@ func Alerts(a Agency, th *AlertThresholds, bands map[metrics.Standard]*metrics.B
 					"SELECT count() AS services, countIf(promoters > detractors) AS positive, 1 AS k FROM (" +
 					fmt.Sprintf("SELECT service_id, count() AS n, countIf(score >= 9) AS promoters, countIf(score <= 6) AS detractors FROM ratings FINAL WHERE question = '%s' AND client_type = '%s' AND score <= 10 AND %s GROUP BY service_id HAVING n >= %d",
 						s.Question, ct, window(days), th.MinN) +
-					")) ALL INNER JOIN (" + floorSQL(std, s.Code, lad) + ") USING k WHERE services >= 1 AND floor >= 0"
+					") AS per_service) AS answers ALL INNER JOIN (" + floorSQL(std, s.Code, lad) + ") AS band USING k WHERE services >= 1 AND floor >= 0"
 				out = append(out, Alert{UID: alertUID(slug, std, s.Code, days), Kind: "nps", SQL: sql,
 					Title: fmt.Sprintf(tr("%s: %s (%s) за %d дн. ниже нижней границы текущего уровня", "%s: %s (%s) over %d days below the floor of the current band"), a.Title(), names[s.Code], stdName, days)})
 			}
@@ -237,7 +237,7 @@ func Alerts(a Agency, th *AlertThresholds, bands map[metrics.Standard]*metrics.B
 			"SELECT appeal_id, minIf(occurred_at, step = 'received') AS received, countIf(step = 'replied') AS replies, " +
 			"anyIf(toString(message_type), step = 'received') AS kind FROM appeals FINAL " +
 			fmt.Sprintf("WHERE channel IN ('social_network', 'public_chat') AND excluded = 0 AND occurred_at > $__toTime - INTERVAL %d DAY AND occurred_at <= $__toTime GROUP BY appeal_id", th.Social.LookbackDays) +
-			") WHERE replies = 0 AND kind IN ('mention', 'official_appeal', 'comment_on_official_post') AND " +
+			") AS messages WHERE replies = 0 AND kind IN ('mention', 'official_appeal', 'comment_on_official_post') AND " +
 			fmt.Sprintf("toUInt32(received) + toUInt32(if(kind = 'mention', %g, %g) * 3600) <= toUInt32($__toTime)", lim["mention"], lim["official"])})
 	out = append(out, Alert{UID: "cxstar-" + slug + "-dead-feed", Kind: "dead_feed", Threshold: th.DeadFeedHours,
 		Title: fmt.Sprintf(tr("%s: нет событий дольше %g ч", "%s: no events for more than %g h"), a.Title(), th.DeadFeedHours),
