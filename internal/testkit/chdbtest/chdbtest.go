@@ -19,7 +19,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"unsafe"
 
 	"github.com/ebitengine/purego"
@@ -110,7 +113,8 @@ func boot() (e *engine, err error) {
 	// dereference into a panic with a stack trace.
 	signals(false)
 
-	if e.dataFolder, err = os.MkdirTemp("", "cxstar-chdb-"); err != nil {
+	removeStale()
+	if e.dataFolder, err = os.MkdirTemp("", fmt.Sprintf("%s%d-", folderPrefix, os.Getpid())); err != nil {
 		return nil, fmt.Errorf("chDB data folder: %w", err)
 	}
 	// Two threads per query at most: the machines this runs on have few cores, shared with the
@@ -125,6 +129,26 @@ func boot() (e *engine, err error) {
 	}
 	e.version = string(trimNewline(out))
 	return e, nil
+}
+
+// folderPrefix starts the name of each process's data folder in the temporary folder, followed by
+// the process id. The engine stays up until its process exits, so nothing removes the folder then
+// (and a dropped table's files outlive the process); the next process removes the folders of
+// processes that are gone.
+const folderPrefix = "cxstar-chdb-"
+
+func removeStale() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), folderPrefix+"*"))
+	for _, d := range dirs {
+		pid, _, ok := strings.Cut(strings.TrimPrefix(filepath.Base(d), folderPrefix), "-")
+		n, err := strconv.Atoi(pid)
+		if !ok || err != nil || n <= 0 {
+			continue
+		}
+		if syscall.Kill(n, 0) == syscall.ESRCH {
+			_ = os.RemoveAll(d)
+		}
+	}
 }
 
 // open connects to the engine (the first connection boots it).
