@@ -3,7 +3,6 @@ package transform
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -21,61 +20,34 @@ type deadlineData struct {
 	regServices map[string]bool
 }
 
-// loadDeadlines runs transform/sql/deadlines.sql (written-appeal acknowledgements) and
-// transform/sql/coverage.sql (services of approved scenarios) and folds their rows into data.
-func loadDeadlines(ctx context.Context, conn driver.Conn, q quarter.Quarter, p metrics.Parameters, base map[string]string, want map[metrics.Standard]bool, data map[key]*agencyData) error {
-	vars := map[string]string{}
-	for k, v := range base {
-		vars[k] = v
-	}
-	ack := time.Duration(p.Ack()) * time.Hour
-	vars["ACK_S"] = strconv.FormatInt(int64(ack/time.Second), 10)
-	vars["ACK_END"] = ts(q.End().Add(ack))
-
-	start := time.Now()
-	rows, err := conn.Query(ctx, render(deadlinesSQL, vars))
-	if err != nil {
-		return fmt.Errorf("written-appeal deadlines query: %w (run `cxstar migrate` and check ClickHouse)", err)
-	}
-	for rows.Next() {
-		var ag, ct string
-		var n, inTime uint64
-		if err := rows.Scan(&ag, &ct, &n, &inTime); err != nil {
-			rows.Close()
-			return fmt.Errorf("written-appeal deadlines query: scan: %w", err)
-		}
+// loadDeadlines runs sql/deadlines.sql: written appeals and those acknowledged in time.
+func (l *loader) loadDeadlines(ctx context.Context) error {
+	var ag, ct string
+	var n, inTime uint64
+	return l.query(ctx, "written-appeal deadlines", "deadlines", deadlinesSQL, []any{&ag, &ct, &n, &inTime}, func() error {
 		std := standardOf(ct)
-		if !want[std] {
-			continue
+		if !l.want[std] {
+			return nil
 		}
-		d := dataFor(data, std, ag)
+		d := dataFor(l.data, std, ag)
 		d.present = true
 		d.deadlines.ackN += int64(n)
 		d.deadlines.ackInTime += int64(inTime)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("written-appeal deadlines query: %w", err)
-	}
-	timed("deadlines", start)
+		return nil
+	})
+}
 
-	start = time.Now()
-	rows, err = conn.Query(ctx, render(coverageSQL, vars))
-	if err != nil {
-		return fmt.Errorf("registry services query: %w (run `cxstar migrate`)", err)
-	}
-	for rows.Next() {
-		var ag, stdName string
-		var services []string
-		if err := rows.Scan(&ag, &stdName, &services); err != nil {
-			rows.Close()
-			return fmt.Errorf("registry services query: scan: %w", err)
-		}
-		for std := range want {
+// loadCoverage runs sql/coverage.sql: the services of each agency's approved scenarios, for the
+// agencies that already have service events.
+func (l *loader) loadCoverage(ctx context.Context) error {
+	var ag, stdName string
+	var services []string
+	return l.query(ctx, "registry services", "coverage", coverageSQL, []any{&ag, &stdName, &services}, func() error {
+		for std := range l.want {
 			if stdName != "" && stdName != string(std) {
 				continue // '' = the scenario applies to both standards
 			}
-			d := data[key{std, ag}]
+			d := l.data[key{std, ag}]
 			if d == nil {
 				continue // coverage needs the agency's own service events
 			}
@@ -86,13 +58,8 @@ func loadDeadlines(ctx context.Context, conn driver.Conn, q quarter.Quarter, p m
 				d.deadlines.regServices[s] = true
 			}
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("registry services query: %w", err)
-	}
-	timed("coverage", start)
-	return nil
+		return nil
+	})
 }
 
 // Coverage sources, as stated in the output.

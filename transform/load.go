@@ -98,12 +98,13 @@ type loader struct {
 func load(ctx context.Context, conn driver.Conn, q quarter.Quarter, p metrics.Parameters, agency, regFilter string, want map[metrics.Standard]bool, data map[key]*agencyData) error {
 	l := &loader{conn: conn, vars: queryVars(q, p, agency), want: want, data: data}
 	l.vars["REG_FILTER"] = regFilter
-	for _, f := range []func(context.Context) error{l.loadRatings, l.loadServices, l.loadAppeals, l.loadRegistry, l.loadDeclarations} {
+	// Coverage comes last: it completes the agencies the other queries found.
+	for _, f := range []func(context.Context) error{l.loadRatings, l.loadServices, l.loadAppeals, l.loadRegistry, l.loadDeclarations, l.loadDeadlines, l.loadCoverage} {
 		if err := f(ctx); err != nil {
 			return err
 		}
 	}
-	return loadDeadlines(ctx, conn, q, p, l.vars, want, data)
+	return nil
 }
 
 // queryVars are the values of the {{NAME}} placeholders of the embedded queries.
@@ -118,6 +119,7 @@ func queryVars(q quarter.Quarter, p metrics.Parameters, agency string) map[strin
 	}
 	window := int64(p.RepeatWindowDays) * 24 * 3600
 	lookback := q.Start().Add(-time.Duration(window) * time.Second)
+	ack := time.Duration(p.Ack()) * time.Hour
 	return map[string]string{
 		"QS": ts(q.Start()),
 		"QE": ts(q.End()),
@@ -138,6 +140,10 @@ func queryVars(q quarter.Quarter, p metrics.Parameters, agency string) map[strin
 		"AUTOMATED":      automated,
 		"QUARTER":        quote(q.String()),
 		"OWNER":          strings.Replace(agencyFilter, "agency_id", "owner_agency_id", 1),
+		// The written-appeal acknowledgement limit, and the instant by which the quarter's last
+		// appeals must be acknowledged.
+		"ACK_S":   strconv.FormatInt(int64(ack/time.Second), 10),
+		"ACK_END": ts(q.End().Add(ack)),
 	}
 }
 
