@@ -156,7 +156,7 @@ func (w *Writer) writeOne(ctx context.Context, ins insert) error {
 			return fmt.Errorf("insert %d rows into %s: %w (stopped: %v)", ins.rows, ins.table, err, ctx.Err())
 		}
 		if w.maxAttempts > 0 && attempt >= w.maxAttempts {
-			return fmt.Errorf("insert %d rows into %s after %d attempts (is ClickHouse up? try scripts/clickhouse.sh up): %w",
+			return fmt.Errorf("insert %d rows into %s after %d attempts (is ClickHouse up at the address of --clickhouse? --attempts raises the tries): %w",
 				ins.rows, ins.table, attempt, err)
 		}
 		w.m.retries.Inc()
