@@ -166,6 +166,18 @@ func Render(outDir string, cfg RenderConfig, agencies []Agency, opts ...Option) 
 				JSONData: jd, SecureJSONData: sec})
 		}
 	}
+	// The pipeline's own dashboard (Prometheus metrics of `cxstar ingest`), for the Project Office.
+	pipe, err := PipelineDashboard("", opts...)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := JSON(pipe)
+	if err != nil {
+		return nil, err
+	}
+	b.Files[filepath.Join("pipeline", PipelineUID+".json")] = raw
+	providers = append(providers, provider{Name: "cxstar-pipeline", OrgID: "${" + OrgEnv(ProjectOfficeOrg) + "}", Folder: texts[o.lang].poFolder, FolderUID: ProjectOfficeFolder,
+		Type: "file", DisableDeletion: true, UpdateIntervalSeconds: 60, Options: map[string]string{"path": filepath.Join(outDir, "pipeline")}})
 	head := "# Written by `cxstar dashboards render`. Organization ids come from the environment (" +
 		"create the organizations first, e.g. with `cxstar dashboards push`, and export CXSTAR_GRAFANA_ORG_…).\n"
 	y, err := yaml.Marshal(map[string]any{"apiVersion": 1, "providers": providers})

@@ -137,6 +137,7 @@ func TestRenderBundle(t *testing.T) {
 		"dashboards/agency-mvd/cxstar-ag-mvd.json",
 		"dashboards/project-office/cxstar-agencies.json",
 		"dashboards/project-office/cxstar-overview.json",
+		"pipeline/cxstar-pipeline.json",
 		"provisioning/alerting/cxstar.yaml",
 		"provisioning/dashboards/cxstar.yaml",
 		"provisioning/datasources/cxstar.yaml",
@@ -154,7 +155,7 @@ func TestRenderBundle(t *testing.T) {
 	if err := yaml.Unmarshal(raw, &prov); err != nil {
 		t.Fatal(err)
 	}
-	if len(prov.Providers) != 2 || prov.Providers[0].OrgID != "${CXSTAR_GRAFANA_ORG_MVD}" || prov.Providers[0].Options.Path != "/out/dashboards/agency-mvd" {
+	if len(prov.Providers) != 3 || prov.Providers[2].Options.Path != "/out/pipeline" || prov.Providers[0].OrgID != "${CXSTAR_GRAFANA_ORG_MVD}" || prov.Providers[0].Options.Path != "/out/dashboards/agency-mvd" {
 		t.Errorf("providers = %+v", prov.Providers)
 	}
 	ds, _ := os.ReadFile(filepath.Join(dir, "provisioning/datasources/cxstar.yaml"))

@@ -12,6 +12,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
 	"gopkg.in/yaml.v3"
 
 	"github.com/cxstar/cxstar/dashboards"
@@ -55,10 +56,16 @@ func TestRenderedDashboardsStrict(t *testing.T) {
 				continue
 			}
 			refs := 0
+			// The pipeline's dashboard reads Prometheus, every other one ClickHouse.
+			pipeline := path == "pipeline/"+dashboards.PipelineUID+".json"
+			wantUID, wantType := dashboards.DatasourceUID, dashboards.PluginID
+			if pipeline {
+				wantUID, wantType = dashboards.PrometheusUID, "prometheus"
+			}
 			check := func(where string, ds *dashboard.DataSourceRef) {
 				refs++
-				if ds == nil || ds.Uid == nil || *ds.Uid != dashboards.DatasourceUID || ds.Type == nil || *ds.Type != dashboards.PluginID {
-					t.Errorf("%s: %s refers to datasource %+v, want %s of type %s", path, where, ds, dashboards.DatasourceUID, dashboards.PluginID)
+				if ds == nil || ds.Uid == nil || *ds.Uid != wantUID || ds.Type == nil || *ds.Type != wantType {
+					t.Errorf("%s: %s refers to datasource %+v, want %s of type %s", path, where, ds, wantUID, wantType)
 				}
 			}
 			for _, v := range d.Templating.List {
@@ -77,6 +84,13 @@ func TestRenderedDashboardsStrict(t *testing.T) {
 					t.Errorf("%s: panel %s has %d targets", path, *p.Title, len(p.Targets))
 				}
 				for _, tg := range p.Targets {
+					if pq, ok := tg.(*prometheus.Dataquery); pipeline && ok {
+						if pq.Expr == "" || !strings.Contains(pq.Expr, "_") {
+							t.Errorf("%s: panel %s has PromQL %q", path, *p.Title, pq.Expr)
+						}
+						check("target of panel "+*p.Title, pq.Datasource)
+						continue
+					}
 					q, ok := tg.(dashboards.ClickHouseQuery)
 					if !ok {
 						t.Errorf("%s: panel %s target decoded as %T, not as a ClickHouse query", path, *p.Title, tg)
@@ -89,8 +103,8 @@ func TestRenderedDashboardsStrict(t *testing.T) {
 				t.Errorf("%s: only %d datasource references checked", path, refs)
 			}
 		}
-		if n != len(seedAgencies)+2 {
-			t.Errorf("%s: %d dashboards checked, want %d", lang, n, len(seedAgencies)+2)
+		if n != len(seedAgencies)+3 {
+			t.Errorf("%s: %d dashboards checked, want %d (agencies, overview, all agencies, pipeline)", lang, n, len(seedAgencies)+3)
 		}
 	}
 }
@@ -211,7 +225,7 @@ func TestProvisioningShape(t *testing.T) {
 		dirs = append(dirs, rel)
 	}
 	sort.Strings(dirs)
-	want := []string{"dashboards/agency-fns_77_0670dab9", "dashboards/agency-mvd", "dashboards/agency-pfr", "dashboards/project-office"}
+	want := []string{"dashboards/agency-fns_77_0670dab9", "dashboards/agency-mvd", "dashboards/agency-pfr", "dashboards/project-office", "pipeline"}
 	if strings.Join(dirs, " ") != strings.Join(want, " ") {
 		t.Errorf("providers for %v, want %v", dirs, want)
 	}
