@@ -88,9 +88,10 @@ func TestAgencyDashboardShape(t *testing.T) {
 	if err := json.Unmarshal(raw, &m); err != nil {
 		t.Fatal(err)
 	}
-	// 11 panels: overall, levels, repeat, trend, NPS, shares, response times, 2 drill-downs, samples, bands.
-	if len(m.Panels) != 11 {
-		t.Fatalf("%d panels, want 11", len(m.Panels))
+	// 12 panels: overall, levels, repeat, trend, NPS, shares, response times, 2 drill-downs, samples,
+	// bands, where to start (priorities).
+	if len(m.Panels) != 12 {
+		t.Fatalf("%d panels, want 12", len(m.Panels))
 	}
 	for i, p := range m.Panels {
 		if p.ID != i+1 || len(p.Targets) != 1 {
@@ -104,7 +105,8 @@ func TestAgencyDashboardShape(t *testing.T) {
 		if !strings.Contains(tg.RawSQL, "agency_id = '$agency'") {
 			t.Errorf("panel %d does not filter by agency: %s", i, tg.RawSQL)
 		}
-		if !strings.Contains(tg.RawSQL, "assessments_latest") && !strings.Contains(tg.RawSQL, "indicator_details_latest") {
+		if !strings.Contains(tg.RawSQL, "assessments_latest") && !strings.Contains(tg.RawSQL, "indicator_details_latest") &&
+			!strings.Contains(tg.RawSQL, "priorities_latest") {
 			t.Errorf("panel %d reads something else: %s", i, tg.RawSQL)
 		}
 	}
