@@ -1,0 +1,176 @@
+package tenancy
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Columns of the tables of 002_assessments.sql that are copied into agency databases.
+const (
+	assessmentCols = "run_id, computed_at, quarter, quarter_start, standard, agency_id, indicator, table_no, value, level, n, ci_low, ci_high, status, reason, bands_version"
+	detailCols     = "run_id, computed_at, quarter, quarter_start, standard, agency_id, indicator, dimension, dimension_id, value, n, ci_low, ci_high"
+	// priorityCols are the columns of 040_priorities.sql.
+	priorityCols = "run_id, computed_at, quarter, quarter_start, standard, agency_id, life_situation_id, kind, item_id, rank, score, clients, below_min_n, " +
+		"satisfaction, satisfaction_n, ease, ease_n, nps, nps_n, repeat_rate, submitted, repeat_share, why_ru, why_en, weights_version, bands_version"
+)
+
+func q(ident string) string { return "`" + ident + "`" }
+
+// AgencyDDL returns the statements that create agency t's database, its copies of the
+// assessment tables, the materialized views that feed them from mainDB, and the _latest views.
+// Every statement is idempotent and runs on ClickHouse 18.16 and current ClickHouse.
+func AgencyDDL(mainDB string, t Tenant) []string {
+	db, m, id := q(t.Database), q(mainDB), sqlString(t.AgencyID)
+	latest := "(quarter_start, standard, agency_id, computed_at) IN (SELECT quarter_start, standard, agency_id, max(computed_at) FROM " + db + ".assessments GROUP BY quarter_start, standard, agency_id)"
+	return append([]string{
+		"CREATE DATABASE IF NOT EXISTS " + db,
+		"CREATE TABLE IF NOT EXISTS " + db + `.assessments
+(
+    run_id String, computed_at DateTime('UTC'), quarter String, quarter_start Date,
+    standard Enum8('people' = 1, 'business' = 2), agency_id String, indicator String, table_no UInt8,
+    value Nullable(Float64), level Nullable(UInt8), n UInt64, ci_low Nullable(Float64), ci_high Nullable(Float64),
+    status Enum8('assessed' = 1, 'not_assessed' = 2, 'no_data' = 3), reason String, bands_version String
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toYear(quarter_start)
+ORDER BY (quarter_start, standard, agency_id, indicator, computed_at, run_id)`,
+		"CREATE TABLE IF NOT EXISTS " + db + `.indicator_details
+(
+    run_id String, computed_at DateTime('UTC'), quarter String, quarter_start Date,
+    standard Enum8('people' = 1, 'business' = 2), agency_id String, indicator String,
+    dimension Enum8('service' = 1, 'life_situation' = 2), dimension_id String,
+    value Nullable(Float64), n UInt64, ci_low Nullable(Float64), ci_high Nullable(Float64)
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toYear(quarter_start)
+ORDER BY (quarter_start, standard, agency_id, indicator, dimension, dimension_id, computed_at, run_id)`,
+		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".assessments_feed TO " + db + ".assessments AS SELECT " + assessmentCols + " FROM " + m + ".assessments WHERE agency_id = " + id,
+		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".indicator_details_feed TO " + db + ".indicator_details AS SELECT " + detailCols + " FROM " + m + ".indicator_details WHERE agency_id = " + id,
+		// Rows written before the feeds existed; ReplacingMergeTree + FINAL absorb any overlap.
+		"INSERT INTO " + db + ".assessments (" + assessmentCols + ") SELECT " + assessmentCols + " FROM " + m + ".assessments WHERE agency_id = " + id +
+			" AND (run_id, indicator) NOT IN (SELECT run_id, indicator FROM " + db + ".assessments)",
+		"INSERT INTO " + db + ".indicator_details (" + detailCols + ") SELECT " + detailCols + " FROM " + m + ".indicator_details WHERE agency_id = " + id +
+			" AND (run_id, indicator, dimension, dimension_id) NOT IN (SELECT run_id, indicator, dimension, dimension_id FROM " + db + ".indicator_details)",
+		"CREATE VIEW IF NOT EXISTS " + db + ".assessments_latest AS SELECT * FROM " + db + ".assessments FINAL WHERE " + latest,
+		"CREATE VIEW IF NOT EXISTS " + db + ".indicator_details_latest AS SELECT * FROM " + db + ".indicator_details FINAL WHERE " + latest,
+		// The agency's priority lists (040_priorities.sql), fed and viewed the same way.
+		"CREATE TABLE IF NOT EXISTS " + db + `.priorities
+(
+    run_id String, computed_at DateTime('UTC'), quarter String, quarter_start Date,
+    standard Enum8('people' = 1, 'business' = 2), agency_id String, life_situation_id String,
+    kind Enum8('life_situation' = 1, 'service' = 2, 'segment' = 3, 'channel' = 4), item_id String,
+    rank UInt16, score Float64, clients UInt64, below_min_n UInt8,
+    satisfaction Nullable(Float64), satisfaction_n UInt64, ease Nullable(Float64), ease_n UInt64,
+    nps Nullable(Float64), nps_n UInt64, repeat_rate Nullable(Float64), submitted UInt64, repeat_share Nullable(Float64),
+    why_ru String, why_en String, weights_version String, bands_version String
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toYear(quarter_start)
+ORDER BY (quarter_start, standard, agency_id, kind, life_situation_id, item_id, computed_at, run_id)`,
+		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".priorities_feed TO " + db + ".priorities AS SELECT " + priorityCols + " FROM " + m + ".priorities WHERE agency_id = " + id,
+		"INSERT INTO " + db + ".priorities (" + priorityCols + ") SELECT " + priorityCols + " FROM " + m + ".priorities WHERE agency_id = " + id +
+			" AND (run_id, kind, life_situation_id, item_id) NOT IN (SELECT run_id, kind, life_situation_id, item_id FROM " + db + ".priorities)",
+		"CREATE VIEW IF NOT EXISTS " + db + ".priorities_latest AS SELECT * FROM " + db + ".priorities FINAL WHERE (quarter_start, standard, agency_id, computed_at) IN " +
+			"(SELECT quarter_start, standard, agency_id, max(computed_at) FROM " + db + ".priorities GROUP BY quarter_start, standard, agency_id)",
+	}, signalDDL(db, m, id)...)
+}
+
+// Columns of the raw event tables (001_raw_events.sql) copied into agency databases for the
+// early-warning alerts: what a rolling window of answers and appeals needs, no free text.
+const (
+	ratingCols = "event_id, occurred_at, client_type, question, score, service_id, request_id, ingested_at"
+	appealCols = "event_id, occurred_at, appeal_id, step, message_type, channel, excluded, ingested_at"
+)
+
+// signalDDL returns the agency database's copies of its survey answers and appeals
+// (ReplacingMergeTree by event_id, read with FINAL: a redelivered event counts once) and
+// feed_seen, the newest ingestion time per source table (read with max()), for the alerts.
+func signalDDL(db, m, id string) []string {
+	return []string{
+		"CREATE TABLE IF NOT EXISTS " + db + `.ratings
+(
+    event_id String, occurred_at DateTime('UTC'), client_type Enum8('person' = 1, 'business' = 2),
+    question Enum8('nps' = 1, 'nps_digital' = 2, 'satisfaction' = 3, 'ease' = 4, 'sat_phone' = 5,
+                   'sat_compliance_costs' = 6, 'sat_assessment_costs' = 7, 'sat_requirements_evaluation' = 8,
+                   'sat_informing_training' = 9, 'sat_feedback_channels' = 10, 'sat_path_time' = 11,
+                   'sat_risk_profile' = 12, 'sat_control_activities' = 13),
+    score UInt8, service_id String, request_id String, ingested_at DateTime('UTC')
+)
+ENGINE = ReplacingMergeTree(ingested_at)
+PARTITION BY toYYYYMM(occurred_at)
+ORDER BY (question, service_id, event_id)`,
+		"CREATE TABLE IF NOT EXISTS " + db + `.appeals
+(
+    event_id String, occurred_at DateTime('UTC'), appeal_id String,
+    step Enum8('received' = 1, 'replied' = 2, 'resolved' = 3),
+    message_type Enum8('' = 0, 'mention' = 1, 'official_appeal' = 2, 'comment_on_official_post' = 3, 'written_appeal' = 4),
+    channel Enum8('social_network' = 1, 'public_chat' = 2, 'portal' = 3, 'email' = 4, 'letter' = 5, 'phone' = 6, 'chat_bot' = 7),
+    excluded UInt8, ingested_at DateTime('UTC')
+)
+ENGINE = ReplacingMergeTree(ingested_at)
+PARTITION BY toYYYYMM(occurred_at)
+ORDER BY (appeal_id, event_id)`,
+		"CREATE TABLE IF NOT EXISTS " + db + ".feed_seen (source String, last_ingested_at DateTime('UTC')) ENGINE = ReplacingMergeTree(last_ingested_at) ORDER BY source",
+		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".ratings_feed TO " + db + ".ratings AS SELECT " + ratingCols + " FROM " + m + ".ratings WHERE agency_id = " + id,
+		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".appeals_feed TO " + db + ".appeals AS SELECT " + appealCols + " FROM " + m + ".appeals WHERE agency_id = " + id,
+		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".feed_seen_events TO " + db + ".feed_seen AS SELECT 'service_events' AS source, max(ingested_at) AS last_ingested_at FROM " + m + ".service_events WHERE agency_id = " + id,
+		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".feed_seen_ratings TO " + db + ".feed_seen AS SELECT 'ratings' AS source, max(ingested_at) AS last_ingested_at FROM " + m + ".ratings WHERE agency_id = " + id,
+		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".feed_seen_appeals TO " + db + ".feed_seen AS SELECT 'appeals' AS source, max(ingested_at) AS last_ingested_at FROM " + m + ".appeals WHERE agency_id = " + id,
+		// Rows written before the feeds existed (FINAL and max() absorb any overlap).
+		"INSERT INTO " + db + ".ratings (" + ratingCols + ") SELECT " + ratingCols + " FROM " + m + ".ratings WHERE agency_id = " + id +
+			" AND event_id NOT IN (SELECT event_id FROM " + db + ".ratings)",
+		"INSERT INTO " + db + ".appeals (" + appealCols + ") SELECT " + appealCols + " FROM " + m + ".appeals WHERE agency_id = " + id +
+			" AND event_id NOT IN (SELECT event_id FROM " + db + ".appeals)",
+		"INSERT INTO " + db + ".feed_seen (source, last_ingested_at) SELECT source, max(t) AS last_ingested_at FROM (" +
+			"SELECT 'service_events' AS source, ingested_at AS t FROM " + m + ".service_events WHERE agency_id = " + id +
+			" UNION ALL SELECT 'ratings' AS source, ingested_at AS t FROM " + m + ".ratings WHERE agency_id = " + id +
+			" UNION ALL SELECT 'appeals' AS source, ingested_at AS t FROM " + m + ".appeals WHERE agency_id = " + id + ") GROUP BY source",
+	}
+}
+
+// replacingEngine finds a ReplacingMergeTree engine and its optional version column.
+var replacingEngine = regexp.MustCompile(`ENGINE = ReplacingMergeTree(?:\(([^)]*)\))?`)
+
+var clusterName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
+
+// AgencyClusterDDL returns AgencyDDL for a main database migrated for cluster: every CREATE runs
+// ON CLUSTER, and the agency's tables are ReplicatedReplacingMergeTree with a replica on every
+// node. The copy of the rows written before the feeds existed runs once and replicates; an
+// assessment inserted later on any node reaches its feed there (the main assessments table is
+// replicated to every node, its feeds run where the insert lands) and replicates from it.
+func AgencyClusterDDL(mainDB, cluster string, t Tenant) ([]string, error) {
+	if !clusterName.MatchString(cluster) {
+		return nil, fmt.Errorf("cluster name %q must match %s", cluster, clusterName)
+	}
+	db := q(t.Database)
+	var out []string
+	for _, stmt := range AgencyDDL(mainDB, t) {
+		switch {
+		case strings.HasPrefix(stmt, "CREATE DATABASE IF NOT EXISTS "):
+			stmt += " ON CLUSTER " + cluster
+		case strings.HasPrefix(stmt, "CREATE TABLE IF NOT EXISTS "), strings.HasPrefix(stmt, "CREATE MATERIALIZED VIEW IF NOT EXISTS "),
+			strings.HasPrefix(stmt, "CREATE VIEW IF NOT EXISTS "):
+			// The object's name is the first db-qualified name: "CREATE … `db`.name".
+			i := strings.Index(stmt, db+".")
+			if i < 0 {
+				return nil, fmt.Errorf("agency DDL without %s: %.60s", db, stmt)
+			}
+			end := i + len(db) + 1
+			for end < len(stmt) && (stmt[end] == '_' || stmt[end] >= 'a' && stmt[end] <= 'z' || stmt[end] >= '0' && stmt[end] <= '9') {
+				end++
+			}
+			name := stmt[i+len(db)+1 : end]
+			stmt = stmt[:end] + " ON CLUSTER " + cluster + stmt[end:]
+			if m := replacingEngine.FindStringSubmatchIndex(stmt); m != nil {
+				args := "'/clickhouse/tables/all/" + t.Database + "/" + name + "', '{replica}'"
+				if m[2] >= 0 && m[3] > m[2] {
+					args += ", " + stmt[m[2]:m[3]] // the version column
+				}
+				stmt = stmt[:m[0]] + "ENGINE = ReplicatedReplacingMergeTree(" + args + ")" + stmt[m[1]:]
+			}
+		}
+		out = append(out, stmt)
+	}
+	return out, nil
+}

@@ -1,0 +1,166 @@
+package tenancy
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// Config says where the ClickHouse side of the tenancy goes.
+type Config struct {
+	// MainDB is the database with the assessments tables (the Project Office reads it).
+	MainDB string
+	// UsersDir is the ClickHouse server's users.d folder; UsersXML is written there.
+	UsersDir string
+	// MoreUsersDirs are the users.d folders of the other nodes of a cluster, which get the same
+	// file (a dashboard's connection can land on any node). Default: none.
+	MoreUsersDirs []string
+	// Cluster, when set, is the ClickHouse cluster (remote_servers) the main database was migrated
+	// for (`cxstar migrate --cluster`): the agency databases are created on every node with ON
+	// CLUSTER DDL and their tables replicated to every node (AgencyClusterDDL). Default: a single node.
+	Cluster string
+	// Secret derives the tenants' passwords (see LoadSecret).
+	Secret []byte
+	// Networks the tenants may connect from. Default: 127.0.0.1 and ::1.
+	Networks []string
+	// Addr is host:port (native protocol) used to check that the users can log in.
+	Addr string
+	// TLS, when set, is used to reach Addr (the admin connection's TLS settings: see store.Options).
+	// Default: nil (plaintext).
+	TLS *tls.Config
+}
+
+// Tenants returns the Project Office tenant and one tenant per agency.
+func (c Config) Tenants(agencyIDs []string) (po Tenant, ag []Tenant, err error) {
+	if po, err = ProjectOfficeTenant(c.MainDB, c.Secret); err != nil {
+		return po, nil, err
+	}
+	for _, id := range agencyIDs {
+		t, err := AgencyTenant(c.MainDB, id, c.Secret)
+		if err != nil {
+			return po, nil, err
+		}
+		ag = append(ag, t)
+	}
+	return po, ag, nil
+}
+
+// Provision creates the agency databases (AgencyDDL) through admin, writes UsersXML
+// into c.UsersDir, and waits until every tenant can log in (the server reloads users.d by itself
+// within a few seconds). It returns the tenants.
+func Provision(ctx context.Context, admin driver.Conn, c Config, agencyIDs []string) (Tenant, []Tenant, error) {
+	if len(c.Networks) == 0 {
+		c.Networks = []string{"127.0.0.1", "::1"}
+	}
+	po, ag, err := c.Tenants(agencyIDs)
+	if err != nil {
+		return po, nil, err
+	}
+	var tables uint64
+	if err := admin.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = "+sqlString(c.MainDB)+
+		" AND name IN ('assessments', 'indicator_details')").Scan(&tables); err != nil {
+		return po, nil, fmt.Errorf("check the assessments tables of %s: %w", c.MainDB, err)
+	}
+	if tables != 2 {
+		return po, nil, fmt.Errorf("database %s has no assessments/indicator_details tables: run `cxstar migrate` first", c.MainDB)
+	}
+	for _, t := range ag {
+		ddl := AgencyDDL(c.MainDB, t)
+		if c.Cluster != "" {
+			if ddl, err = AgencyClusterDDL(c.MainDB, c.Cluster, t); err != nil {
+				return po, nil, err
+			}
+		}
+		for _, stmt := range ddl {
+			if err := admin.Exec(ctx, stmt); err != nil {
+				return po, nil, fmt.Errorf("create ClickHouse database of agency %s (%.60s…): %w", t.AgencyID, stmt, err)
+			}
+		}
+	}
+	for _, dir := range append([]string{c.UsersDir}, c.MoreUsersDirs...) {
+		if err := writeUsers(dir, c.MainDB, UsersXML(c.MainDB, append([]Tenant{po}, ag...), c.Networks)); err != nil {
+			return po, nil, err
+		}
+	}
+	if c.Addr != "" {
+		for _, t := range append([]Tenant{po}, ag...) {
+			if err := waitLogin(ctx, c.Addr, c.TLS, t); err != nil {
+				return po, nil, err
+			}
+		}
+	}
+	return po, ag, nil
+}
+
+// UsersFile is the users.d file name written for main database mainDB.
+func UsersFile(mainDB string) string { return "cxstar-" + mainDB + ".xml" }
+
+func writeUsers(dir, mainDB string, xml []byte) error {
+	if dir == "" {
+		return fmt.Errorf("no ClickHouse users.d folder given: pass --ch-users-dir or set CXSTAR_CH_USERS_DIR")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create ClickHouse users.d folder %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, UsersFile(mainDB))
+	if old, err := os.ReadFile(path); err == nil && string(old) == string(xml) {
+		return nil
+	}
+	tmp := filepath.Join(dir, "."+UsersFile(mainDB)+".tmp")
+	if err := os.WriteFile(tmp, xml, 0o640); err != nil {
+		return fmt.Errorf("write ClickHouse users file %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("install ClickHouse users file %s: %w", path, err)
+	}
+	return nil
+}
+
+func waitLogin(ctx context.Context, addr string, tlsCfg *tls.Config, t Tenant) error {
+	deadline := time.Now().Add(30 * time.Second)
+	var last error
+	for time.Now().Before(deadline) {
+		last = PingTLS(ctx, addr, tlsCfg, t)
+		if last == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("ClickHouse user %s cannot log in 30 s after writing users.d (is --ch-users-dir the users.d of the server on %s?): %w", t.User, addr, last)
+}
+
+// Conn opens a plaintext native-protocol connection to addr as tenant t.
+func Conn(addr string, t Tenant) (driver.Conn, error) { return ConnTLS(addr, nil, t) }
+
+// ConnTLS opens a native-protocol connection to addr as tenant t, over TLS with tlsCfg unless it
+// is nil.
+func ConnTLS(addr string, tlsCfg *tls.Config, t Tenant) (driver.Conn, error) {
+	return clickhouse.Open(&clickhouse.Options{
+		Addr: []string{addr},
+		Auth: clickhouse.Auth{Database: t.Database, Username: t.User, Password: t.Password},
+		TLS:  tlsCfg,
+	})
+}
+
+// Ping logs in as t (plaintext) and runs SELECT 1.
+func Ping(ctx context.Context, addr string, t Tenant) error { return PingTLS(ctx, addr, nil, t) }
+
+// PingTLS logs in as t, over TLS with tlsCfg unless it is nil, and runs SELECT 1.
+func PingTLS(ctx context.Context, addr string, tlsCfg *tls.Config, t Tenant) error {
+	c, err := ConnTLS(addr, tlsCfg, t)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.Ping(ctx)
+}
