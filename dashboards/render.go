@@ -74,6 +74,7 @@ type renderedOrg struct {
 // as Grafana JSON under dashboards/<org>/<uid>.json, plus Grafana provisioning YAML for
 // dashboards and (when cfg names tenants) datasources, and the ClickHouse users files. outDir is
 // the absolute folder the files will be written to (the dashboard providers point there).
+// It is a linear list of the bundle's files, built in the order the sentence above names them.
 func Render(outDir string, cfg RenderConfig, agencies []Agency, opts ...Option) (*Bundle, error) {
 	o := newOptions(opts)
 	var orgsOut []renderedOrg

@@ -46,6 +46,7 @@ type Pending struct {
 
 // Check recomputes the quarter of rev on today's data (nothing is stored) with req's bands,
 // agency and standards, and returns every value or level that would change, with why.
+// It is a linear pipeline read top to bottom: recompute, compare inputs, then compare each value.
 func Check(ctx context.Context, conn driver.Conn, req transform.Request, rev *Revision) (*Pending, error) {
 	q, loc, p, err := quarterOf(req)
 	if err != nil {

@@ -21,6 +21,7 @@ var gapNames = map[string][2]string{
 // the national median), and the entry's part of the repeat requests, e.g. «3 412 клиентов;
 // удовлетворённость 41,2 % при 70,1 % для 3★ (медиана 63,0 %); 38,0 % повторных обращений
 // приходятся на эту ситуацию».
+// It is one sentence built part by part in reading order, each part with its two languages.
 func Why(e Entry, lang metrics.Lang) string {
 	en := lang == metrics.EN
 	var parts []string

@@ -263,6 +263,7 @@ func target(b *metrics.BandSet, code string, level int) (float64, bool) {
 // targets from the level of the list's own pooled value (the agency's life situations pooled, or
 // the nation's). A cell ranks when at least one survey indicator reaches min_n; others are listed
 // after the ranked ones with BelowMinN. Ties in the score are broken by life situation and id.
+// It is one pipeline read top to bottom (medians, pooled cells, targets, scores, order).
 func Rank(cells []Cell, agency string, b *metrics.BandSet, w *Weights) List {
 	dec := b.Parameters.Decimals
 	list := List{AgencyID: agency, Weights: w.Version, Bands: b.Version}

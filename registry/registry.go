@@ -75,6 +75,7 @@ type ImportStats struct {
 }
 
 // Parse decodes and validates a registry file; every problem is reported with its entry.
+// It is a flat list of checks, one per rule of a scenario and of a declaration.
 func Parse(data []byte) (*File, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -184,6 +185,7 @@ func contains(list []string, s string) bool {
 
 // Import loads a registry file into registry_scenarios and capability_declarations as a new
 // version (load_id, loaded_at = now); readers take the newest row per key.
+// It is a linear pipeline read top to bottom: parse, diff against the current version, insert.
 func Import(ctx context.Context, conn driver.Conn, path string, now time.Time) (ImportStats, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {

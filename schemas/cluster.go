@@ -154,6 +154,8 @@ func (r *ClusterRenderer) distributed(name, ifNotExists string) string {
 		ifNotExists, r.q(name), r.cluster, r.columns[name], r.cluster, r.db, name, key)
 }
 
+// render rewrites one migration statement for the cluster. It is one switch on the statement's
+// kind, a case per kind the migrations use, so its length is the number of kinds.
 func (r *ClusterRenderer) render(version int, s string) ([]ClusterStatement, error) {
 	st, err := parseStatement(s)
 	if err != nil {

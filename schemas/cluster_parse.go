@@ -206,6 +206,8 @@ func join(toks []token) string {
 	return b.String()
 }
 
+// parseStatement tells s's kind, table and sources. It is one switch on the leading keywords, a
+// case per statement kind the migrations use, so its length is the number of kinds.
 func parseStatement(s string) (statement, error) {
 	toks := lex(s)
 	ps := &parser{toks: toks, sig: significant(toks)}

@@ -63,6 +63,7 @@ func (r Result) String() string {
 
 // Run measures once: publishes the events to an in-process broker, runs both baselines, then
 // the ingest process.
+// It is one measurement read top to bottom: set-up, the two baselines, then ingest.
 func Run(ctx context.Context, o Options) (Result, error) {
 	if o.Binary == "" {
 		return Result{}, fmt.Errorf("benchkafka: Options.Binary (the cxstar executable) is required")

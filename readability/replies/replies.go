@@ -90,6 +90,7 @@ func WithLimits(l *readability.Limits) Option { return func(c *config) { c.limit
 
 // Check reads the quarter's replies, the registry and the declarations from ClickHouse and
 // returns the check per agency and life situation.
+// It is a linear pipeline read top to bottom: three queries filling one map, then the report.
 func Check(ctx context.Context, conn driver.Conn, q quarter.Quarter, opts ...Option) (*Report, error) {
 	cfg := config{limits: readability.DefaultLimits()}
 	for _, o := range opts {
