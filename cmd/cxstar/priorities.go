@@ -14,6 +14,8 @@ import (
 	"github.com/cxstar/cxstar/quarter"
 )
 
+// runPriorities is `cxstar priorities`: flags, quarter, ranking, storing and printing. It reads
+// top to bottom as one command's steps, so it stays whole.
 func runPriorities(ctx context.Context, args []string) error {
 	fs := newFlagSet("priorities", "priorities --quarter 2026Q3 [--standard people|business] [--agency ID] [--format table|json|csv] [flags]")
 	dsn := clickhouseFlag(fs)

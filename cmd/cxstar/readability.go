@@ -20,6 +20,8 @@ import (
 // defaultReadabilityListen is where `cxstar readability serve` listens unless told otherwise.
 const defaultReadabilityListen = "127.0.0.1:18090"
 
+// runReadability is `cxstar readability`: it dispatches to serve and coverage, then scores texts
+// from a file or stdin. Flags, input and output read top to bottom, so it stays whole.
 func runReadability(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "serve" {
 		return runReadabilityServe(ctx, args[1:])
@@ -162,6 +164,7 @@ func readabilityLimits(path string) (*readability.Limits, error) {
 	return readability.LoadLimits(path)
 }
 
+// runReadabilityServe is `cxstar readability serve`: the HTTP check on a loopback address by default.
 func runReadabilityServe(ctx context.Context, args []string) error {
 	fs := newFlagSet("readability serve", "readability serve [flags]\n\n"+
 		"Serves the readability check over HTTP until interrupted: POST "+readability.Path+" with a JSON body\n"+

@@ -13,6 +13,8 @@ import (
 	"github.com/cxstar/cxstar/readability/replies"
 )
 
+// runReadabilityCoverage is `cxstar readability coverage`: the stored replies of a quarter checked
+// per agency and life situation.
 func runReadabilityCoverage(ctx context.Context, args []string) error {
 	fs := newFlagSet("readability coverage", "readability coverage [--quarter 2026Q3] [--agency ID] [--format table|json] [flags]\n\n"+
 		"Checks the replies stored in ClickHouse: per agency and life situation, the written replies to\n"+

@@ -78,7 +78,8 @@ type shardReplica struct {
 // DDL statement runs ON CLUSTER, sharded tables become NAME_local (Replicated) plus a Distributed
 // NAME, small tables one replicated copy per node (see schemas.ClusterRenderer). The node of dsn
 // runs the DDL; the backfill statements of a migration run on one replica of every shard. Like
-// Migrate it is idempotent, and it refuses a database migrated for a single node.
+// Migrate it is idempotent, and it refuses a database migrated for a single node. It stays one
+// function: the layout check, the ledger and the per-migration loop share their state.
 func MigrateCluster(ctx context.Context, dsn, cluster string) ([]Applied, error) {
 	opts, err := Options(dsn)
 	if err != nil {
