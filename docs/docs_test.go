@@ -179,8 +179,8 @@ func TestEventsDocMatchesSchemas(t *testing.T) {
 
 // TestNoDeveloperReferences: the project stands alone. No file of the repository points to
 // developer material outside it (the developers' shared folder one level up, their EVENTS.md or
-// INDICATORS.md, their seed texts) — the project's own docs are docs/events.md and docs/indicators.md — and no comment
-// or message names an issue number or "this machine". The benchmark report and its generator
+// INDICATORS.md, their seed texts) — the project's own docs are docs/events.md and
+// docs/indicators.md — and no comment or message names an issue number or "this machine". The benchmark report and its generator
 // record the load the figures were measured under; that is data, not a comment.
 func TestNoDeveloperReferences(t *testing.T) {
 	forbidden := []*regexp.Regexp{
