@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -52,8 +53,8 @@ func (c Config) Tenants(agencyIDs []string) (po Tenant, ag []Tenant, err error) 
 }
 
 // Provision creates the agency databases (AgencyDDL) through admin, writes UsersXML
-// into c.UsersDir, and waits until every tenant can log in (the server reloads users.d by itself
-// within a few seconds). It returns the tenants.
+// into c.UsersDir, and waits until every tenant can log in on every node (a server reloads users.d
+// by itself within a few seconds). It returns the tenants.
 func Provision(ctx context.Context, admin driver.Conn, c Config, agencyIDs []string) (Tenant, []Tenant, error) {
 	if len(c.Networks) == 0 {
 		c.Networks = []string{"127.0.0.1", "::1"}
@@ -89,13 +90,47 @@ func Provision(ctx context.Context, admin driver.Conn, c Config, agencyIDs []str
 		}
 	}
 	if c.Addr != "" {
-		for _, t := range append([]Tenant{po}, ag...) {
-			if err := waitLogin(ctx, c.Addr, c.TLS, t); err != nil {
-				return po, nil, err
+		addrs, err := loginAddrs(ctx, admin, c)
+		if err != nil {
+			return po, nil, err
+		}
+		for _, addr := range addrs {
+			for _, t := range append([]Tenant{po}, ag...) {
+				if err := waitLogin(ctx, addr, c.TLS, t); err != nil {
+					return po, nil, err
+				}
 			}
 		}
 	}
 	return po, ag, nil
+}
+
+// loginAddrs are the servers Provision waits on: c.Addr, and on a cluster every node of it (each
+// reloads its users.d on its own schedule), as system.clusters names them.
+func loginAddrs(ctx context.Context, admin driver.Conn, c Config) ([]string, error) {
+	if c.Cluster == "" {
+		return []string{c.Addr}, nil
+	}
+	rows, err := admin.Query(ctx, "SELECT host_address, toString(port) FROM system.clusters WHERE cluster = "+sqlString(c.Cluster))
+	if err != nil {
+		return nil, fmt.Errorf("list the nodes of cluster %s: %w", c.Cluster, err)
+	}
+	defer rows.Close()
+	var addrs []string
+	for rows.Next() {
+		var host, port string
+		if err := rows.Scan(&host, &port); err != nil {
+			return nil, fmt.Errorf("list the nodes of cluster %s: %w", c.Cluster, err)
+		}
+		addrs = append(addrs, net.JoinHostPort(host, port))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list the nodes of cluster %s: %w", c.Cluster, err)
+	}
+	if len(addrs) == 0 {
+		return nil, fmt.Errorf("cluster %s is not in system.clusters of the server: check --cluster", c.Cluster)
+	}
+	return addrs, nil
 }
 
 // UsersFile is the users.d file name written for main database mainDB.
