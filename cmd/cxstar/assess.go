@@ -27,7 +27,7 @@ func runAssess(ctx context.Context, args []string) error {
 	lang := envString(fs, "lang", "CXSTAR_LANG", "ru", "labels: ru or en")
 	noStore := envBool(fs, "no-store", "CXSTAR_NO_STORE", false, "print only; do not write assessments and indicator_details")
 	registryVersion := envString(fs, "registry-version", "CXSTAR_REGISTRY_VERSION", "", "read the registry as of this load_id (see cxstar registry versions; default: the newest load)")
-	off := addOfficialFlags(fs, func(name, env, def, usage string) *string { return envString(fs, name, env, def, usage) })
+	off := addOfficialFlags(fs)
 	timeout := envDuration(fs, "timeout", "CXSTAR_TIMEOUT", assessTimeout, "give up after this long")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"strconv"
@@ -22,13 +23,11 @@ type officialFlags struct {
 	revision *string
 }
 
-func addOfficialFlags(fs interface {
-	Bool(name string, value bool, usage string) *bool
-}, str func(name, env, def, usage string) *string) officialFlags {
+func addOfficialFlags(fs *flag.FlagSet) officialFlags {
 	return officialFlags{
-		close:    fs.Bool("close", false, "close the quarter: store this assessment as its official revision (1, or the next one with --reason)"),
-		reason:   str("reason", "CXSTAR_REASON", "", "why a closed quarter gets a new official revision (needed from revision 2 on)"),
-		revision: str("revision", "CXSTAR_REVISION", "", "print this official revision of a closed quarter (default: the newest)"),
+		close:    envBool(fs, "close", "CXSTAR_CLOSE", false, "close the quarter: store this assessment as its official revision (1, or the next one with --reason)"),
+		reason:   envString(fs, "reason", "CXSTAR_REASON", "", "why a closed quarter gets a new official revision (needed from revision 2 on)"),
+		revision: envString(fs, "revision", "CXSTAR_REVISION", "", "print this official revision of a closed quarter (default: the newest)"),
 	}
 }
 
