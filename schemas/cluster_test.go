@@ -8,12 +8,14 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/cluster/*.sql from the renderer's output")
+var update = flag.Bool("update", false, "rewrite testdata/cluster/*.sql.golden from the renderer's output")
 
 // TestClusterGolden renders every migration for the cluster "cxstar" and database "cxstar" and
-// compares with testdata/cluster (go test ./schemas -run TestClusterGolden -update rewrites it after
-// a reviewed change). A new migration must render without error; its golden file is added when its
-// rendering is reviewed (the cluster tests run it on a real cluster either way).
+// compares with the golden file testdata/cluster/NAME.sql.golden (go test ./schemas -run
+// TestClusterGolden -update rewrites them after a reviewed change). A new migration must render
+// without error; its golden file is added when its rendering is reviewed (the cluster tests run it
+// on a real cluster either way). A file in testdata/cluster that is no migration's golden file
+// fails the test: it would be compared with nothing.
 func TestClusterGolden(t *testing.T) {
 	all, err := Migrations()
 	if err != nil {
@@ -27,6 +29,7 @@ func TestClusterGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	golden := map[string]bool{}
 	for i, m := range all {
 		var b strings.Builder
 		for _, s := range rendered[i] {
@@ -36,7 +39,8 @@ func TestClusterGolden(t *testing.T) {
 			b.WriteString(s.SQL)
 			b.WriteString(";\n\n")
 		}
-		path := filepath.Join("testdata", "cluster", m.Name+".sql")
+		path := filepath.Join("testdata", "cluster", m.Name+".sql.golden")
+		golden[filepath.Base(path)] = true
 		if *update {
 			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 				t.Fatal(err)
@@ -50,6 +54,15 @@ func TestClusterGolden(t *testing.T) {
 		}
 		if string(want) != b.String() {
 			t.Errorf("%s: rendering differs from %s (review, then run with -update):\n%s", m.Name, path, b.String())
+		}
+	}
+	files, err := os.ReadDir(filepath.Join("testdata", "cluster"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if !golden[f.Name()] {
+			t.Errorf("testdata/cluster/%s is no migration's golden file (they are named NNN_name.sql.golden): rename or delete it", f.Name())
 		}
 	}
 }

@@ -17,8 +17,8 @@ import (
 )
 
 // TestUpgradeFromFirst022 migrates a database the way a user's 18.16 database was migrated when
-// migration 022 sorted client_service_events by (g, cs1, cs2) alone (the file as it shipped is in
-// testdata), then runs `cxstar migrate` on it: 023 and the later ones run, and the database ends with the same
+// migration 022 sorted client_service_events by (g, cs1, cs2) alone (the file as it shipped differed
+// from today's only in that ORDER BY and the comment above it), then runs `cxstar migrate` on it: 023 and the later ones run, and the database ends with the same
 // objects and the same assessment inputs as a database migrated from scratch today, including the
 // events inserted before the upgrade and those inserted after it.
 func TestUpgradeFromFirst022(t *testing.T) {
@@ -40,14 +40,11 @@ func TestUpgradeFromFirst022(t *testing.T) {
 
 	// The database as `cxstar migrate` left it with the first 022: every statement up to 022 and
 	// the ledger saying so.
-	first022, err := os.ReadFile("testdata/022_indicator_inputs.first.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
 	all, err := schemas.Migrations()
 	if err != nil {
 		t.Fatal(err)
 	}
+	first022 := firstMigration022(t, all)
 	exec(t, old, `CREATE TABLE IF NOT EXISTS schema_migrations
 		(version UInt32, name String, applied_at DateTime('UTC'))
 		ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`)
@@ -56,7 +53,7 @@ func TestUpgradeFromFirst022(t *testing.T) {
 			continue
 		}
 		if m.Version == 22 {
-			m.SQL = string(first022)
+			m.SQL = first022
 		}
 		for _, s := range m.Statements() {
 			exec(t, old, s)
@@ -64,7 +61,7 @@ func TestUpgradeFromFirst022(t *testing.T) {
 		chtest.Insert(t, old, "INSERT INTO schema_migrations (version, name, applied_at)", [][]any{{uint32(m.Version), m.Name, time.Now().UTC()}})
 	}
 	if got := sortingKey(t, old, oldDB, "client_service_events"); got != "g, cs1, cs2" {
-		t.Fatalf("the first 022 sorts client_service_events by %q; want g, cs1, cs2 (testdata is not the file as shipped?)", got)
+		t.Fatalf("the first 022 sorts client_service_events by %q; want g, cs1, cs2 (is firstMigration022 not the file as shipped?)", got)
 	}
 
 	// Events before the upgrade (fed into the old layout), then the upgrade, then more events.
@@ -158,6 +155,23 @@ func serviceRows(first, n int) [][]any {
 		}
 	}
 	return rows
+}
+
+// firstMigration022 returns migration 022 as it first shipped: today's text with the sorting key of
+// client_service_events as it was, (g, cs1, cs2).
+func firstMigration022(t *testing.T, all []schemas.Migration) string {
+	t.Helper()
+	const now, first = "ORDER BY (agency_id, g, cs1, cs2);", "ORDER BY (g, cs1, cs2);"
+	for _, m := range all {
+		if m.Version == 22 {
+			if strings.Count(m.SQL, now) != 1 {
+				t.Fatalf("%s has %d times %q, want once", m.Name, strings.Count(m.SQL, now), now)
+			}
+			return strings.Replace(m.SQL, now, first, 1)
+		}
+	}
+	t.Fatal("no migration 022")
+	return ""
 }
 
 func dbOf(dsn string) string {
