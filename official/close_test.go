@@ -70,7 +70,7 @@ func TestCloseQuarter(t *testing.T) {
 	}
 	checkSat := func(r *Revision, agency, value, level string) {
 		t.Helper()
-		for _, a := range r.Report(metrics.People).Agencies {
+		for _, a := range r.Scorecard(metrics.People).Agencies {
 			for _, x := range a.Indicators {
 				if a.AgencyID == agency && x.Code == "satisfaction_positive_share" {
 					if x.Value.String() != value || levelStr(x.Level) != level || x.ID != "P-T1-5" {

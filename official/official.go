@@ -51,15 +51,15 @@ type Revision struct {
 	Reason   string    `json:"reason"`
 	RunID    string    `json:"run_id"`
 	Inputs   Fingerprint
-	// Reports are the official reports, one per standard, exactly as computed at closing.
-	Reports []metrics.Scorecard `json:"-"`
+	// Scorecards are the official scorecards, one per standard, exactly as computed at closing.
+	Scorecards []metrics.Scorecard `json:"-"`
 }
 
-// Report returns the official report of a standard, or nil.
-func (r *Revision) Report(std metrics.Standard) *metrics.Scorecard {
-	for i := range r.Reports {
-		if r.Reports[i].Standard == std {
-			return &r.Reports[i]
+// Scorecard returns the official scorecard of a standard, or nil.
+func (r *Revision) Scorecard(std metrics.Standard) *metrics.Scorecard {
+	for i := range r.Scorecards {
+		if r.Scorecards[i].Standard == std {
+			return &r.Scorecards[i]
 		}
 	}
 	return nil
@@ -113,7 +113,7 @@ func Close(ctx context.Context, conn driver.Conn, req transform.Request, reason 
 			fp.Bands = append(fp.Bands, string(std)+"="+b.Version)
 		}
 	}
-	rev := &Revision{Quarter: q.String(), Revision: next, ClosedAt: run.ComputedAt, Reason: reason, RunID: run.RunID, Inputs: fp, Reports: run.Scorecards}
+	rev := &Revision{Quarter: q.String(), Revision: next, ClosedAt: run.ComputedAt, Reason: reason, RunID: run.RunID, Inputs: fp, Scorecards: run.Scorecards}
 	if err := save(ctx, conn, q, rev); err != nil {
 		return nil, nil, err
 	}
@@ -201,17 +201,17 @@ func binaryVersion() string {
 	return v
 }
 
-// storedReport is a report with what its JSON form leaves out (reasons), so that a revision
+// storedScorecard is a scorecard with what its JSON form leaves out (reasons), so that a revision
 // prints exactly as it did when the quarter was closed.
-type storedReport struct {
+type storedScorecard struct {
 	metrics.Scorecard
 	Reasons map[string]string `json:"reasons,omitempty"` // "agency/code" → reason
 }
 
-func encodeReports(reps []metrics.Scorecard) (string, error) {
-	var out []storedReport
+func encodeScorecards(reps []metrics.Scorecard) (string, error) {
+	var out []storedScorecard
 	for _, r := range reps {
-		s := storedReport{Scorecard: r, Reasons: map[string]string{}}
+		s := storedScorecard{Scorecard: r, Reasons: map[string]string{}}
 		for _, a := range r.Agencies {
 			for _, x := range a.Indicators {
 				if x.Reason != "" {
@@ -230,10 +230,10 @@ func encodeReports(reps []metrics.Scorecard) (string, error) {
 	return string(b), err
 }
 
-func decodeReports(s string) ([]metrics.Scorecard, error) {
-	var in []storedReport
+func decodeScorecards(s string) ([]metrics.Scorecard, error) {
+	var in []storedScorecard
 	if err := json.Unmarshal([]byte(s), &in); err != nil {
-		return nil, fmt.Errorf("decode stored official reports: %w", err)
+		return nil, fmt.Errorf("decode stored official scorecards (column reports): %w", err)
 	}
 	out := make([]metrics.Scorecard, 0, len(in))
 	for _, r := range in {
@@ -257,9 +257,9 @@ func decodeReports(s string) ([]metrics.Scorecard, error) {
 }
 
 func save(ctx context.Context, conn driver.Conn, q quarter.Quarter, rev *Revision) error {
-	reports, err := encodeReports(rev.Reports)
+	reports, err := encodeScorecards(rev.Scorecards)
 	if err != nil {
-		return fmt.Errorf("encode official reports: %w", err)
+		return fmt.Errorf("encode official scorecards: %w", err)
 	}
 	b, err := conn.PrepareBatch(ctx, "INSERT INTO official_revisions (quarter, quarter_start, revision, closed_at, reason, run_id, registry_version, bands_versions, catalog_version, binary_version, reports)")
 	if err != nil {
@@ -345,7 +345,7 @@ func Load(ctx context.Context, conn driver.Conn, q string, rev int) (*Revision, 
 	rows.Close()
 	r.Revision = int(num)
 	r.ClosedAt = r.ClosedAt.UTC()
-	if r.Reports, err = decodeReports(reports); err != nil {
+	if r.Scorecards, err = decodeScorecards(reports); err != nil {
 		return nil, err
 	}
 	trows, err := conn.Query(ctx, fmt.Sprintf("SELECT source_table, rows, last_insert FROM official_inputs WHERE %s AND revision = %d ORDER BY source_table", where, num))

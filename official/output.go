@@ -20,15 +20,15 @@ type View struct {
 	Agency    string
 }
 
-// Reports returns the official reports to print, in standard order, filtered by agency.
-func (v *View) Reports() []metrics.Scorecard {
+// Scorecards returns the official scorecards to print, in standard order, filtered by agency.
+func (v *View) Scorecards() []metrics.Scorecard {
 	stds := v.Standards
 	if len(stds) == 0 {
 		stds = metrics.Standards
 	}
 	var out []metrics.Scorecard
 	for _, std := range stds {
-		r := v.Revision.Report(std)
+		r := v.Revision.Scorecard(std)
 		if r == nil {
 			continue
 		}
@@ -58,7 +58,7 @@ type officialJSON struct {
 	Inputs    Fingerprint `json:"inputs"`
 }
 
-type jsonReport struct {
+type jsonScorecard struct {
 	metrics.Scorecard
 	Official officialJSON `json:"official"`
 	Pending  *Pending     `json:"pending_revision,omitempty"`
@@ -68,8 +68,8 @@ type jsonReport struct {
 // assessment, plus "official" (revision, closing time, reason, fingerprint) and
 // "pending_revision" (the differences of that standard, late data, changed inputs).
 func (v *View) WriteJSON(w io.Writer) error {
-	for _, rep := range v.Reports() {
-		out := jsonReport{Scorecard: rep, Official: officialJSON{Revision: v.Revision.Revision, Revisions: v.Revisions, ClosedAt: v.Revision.ClosedAt,
+	for _, rep := range v.Scorecards() {
+		out := jsonScorecard{Scorecard: rep, Official: officialJSON{Revision: v.Revision.Revision, Revisions: v.Revisions, ClosedAt: v.Revision.ClosedAt,
 			Reason: v.Revision.Reason, RunID: v.Revision.RunID, Inputs: v.Revision.Inputs}}
 		if v.Pending != nil {
 			p := *v.Pending
@@ -94,7 +94,7 @@ func (v *View) WriteJSON(w io.Writer) error {
 
 // WriteCSV writes the official rows in the CSV of an ordinary assessment.
 func (v *View) WriteCSV(w io.Writer, lang metrics.Lang) error {
-	for i, rep := range v.Reports() {
+	for i, rep := range v.Scorecards() {
 		if err := rep.WriteCSV(w, lang, i == 0); err != nil {
 			return err
 		}
@@ -119,7 +119,7 @@ func (v *View) WriteHeader(w io.Writer, lang metrics.Lang) {
 // WriteTable writes the header, the official tables and the pending revision.
 func (v *View) WriteTable(w io.Writer, lang metrics.Lang) error {
 	v.WriteHeader(w, lang)
-	for _, rep := range v.Reports() {
+	for _, rep := range v.Scorecards() {
 		fmt.Fprintln(w)
 		if err := rep.WriteTable(w, lang); err != nil {
 			return err

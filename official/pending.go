@@ -136,7 +136,7 @@ func Check(ctx context.Context, conn driver.Conn, req transform.Request, rev *Re
 		return out
 	}
 	for _, rep := range run.Scorecards {
-		off := rev.Report(rep.Standard)
+		off := rev.Scorecard(rep.Standard)
 		oldVals := map[string]value{}
 		if off != nil {
 			collect(off, req.Agency, oldVals)
