@@ -39,7 +39,7 @@ func runKafka(ctx context.Context, s *state) error {
 	var ingest, insert, consume, rss []float64
 	var events int
 	for i := 0; i < s.o.Runs; i++ {
-		r, err := benchkafka.Run(ctx, benchkafka.Options{Binary: s.o.Binary, DSN: dsn, Events: s.o.KafkaEvents, Log: s.o.Log})
+		r, err := benchkafka.Run(ctx, benchkafka.Options{Binary: s.o.Binary, DSN: dsn, Events: s.o.KafkaEvents, ProfileDir: s.o.ProfileDir, Log: s.o.Log})
 		if err != nil {
 			return err
 		}

@@ -40,6 +40,9 @@ type Options struct {
 	Events int
 	// BatchMessages is the rows per insert of both the baseline and the consumer. Default: 50,000.
 	BatchMessages int
+	// ProfileDir, when set, receives a CPU profile of each ingest process
+	// (kafka-ingest-<time>.pprof). Default: "" (none).
+	ProfileDir string
 	// Log receives progress lines. Default: none.
 	Log io.Writer
 }
@@ -156,10 +159,14 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err := truncate(ctx, conn); err != nil {
 		return res, err
 	}
-	cmd := exec.CommandContext(ctx, o.Binary, "ingest", "--brokers", b.Addr(), "--clickhouse", o.DSN,
-		"--group", fmt.Sprintf("bench-%d", time.Now().UnixNano()), "--listen", "",
-		"--batch-messages", strconv.Itoa(o.BatchMessages))
-	cmd.Env = append(os.Environ(), "CXSTAR_LOG_LEVEL=info")
+	profile := ""
+	if o.ProfileDir != "" {
+		if err := os.MkdirAll(o.ProfileDir, 0o755); err != nil {
+			return res, fmt.Errorf("create profile directory: %w", err)
+		}
+		profile = filepath.Join(o.ProfileDir, fmt.Sprintf("kafka-ingest-%d.pprof", time.Now().UnixNano()))
+	}
+	cmd := ingestCommand(ctx, o, b.Addr(), fmt.Sprintf("bench-%d", time.Now().UnixNano()), profile)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return res, err
@@ -169,7 +176,13 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err := cmd.Start(); err != nil {
 		return res, fmt.Errorf("start %s ingest: %w", o.Binary, err)
 	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	exited := false
+	defer func() {
+		if !exited {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	}()
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -201,10 +214,37 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	} else {
 		res.IngestRowsPerSec = res.IngestWallPerSec
 	}
+	// SIGTERM and wait, so that the process writes its CPU profile; killed after 30 s.
 	_ = cmd.Process.Signal(syscall.SIGTERM)
+	waited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		<-waited
+	}
+	exited = true
+	if profile != "" {
+		logf("CPU profile of cxstar ingest: %s", profile)
+	}
 	res.Ratio = res.IngestRowsPerSec / min(res.InsertRowsPerSec, res.ConsumeMsgsPerSec)
 	logf("%s", res)
 	return res, nil
+}
+
+// ingestCommand is the `cxstar ingest` process of a run. The DSN, which may hold a password,
+// travels in the environment (CXSTAR_CLICKHOUSE), never on the command line, where `ps` shows it
+// to every user of the machine.
+func ingestCommand(ctx context.Context, o Options, broker, group, profile string) *exec.Cmd {
+	args := []string{"ingest", "--brokers", broker, "--group", group, "--listen", "",
+		"--batch-messages", strconv.Itoa(o.BatchMessages)}
+	if profile != "" {
+		args = append(args, "--cpu-profile", profile)
+	}
+	cmd := exec.CommandContext(ctx, o.Binary, args...)
+	cmd.Env = append(os.Environ(), "CXSTAR_LOG_LEVEL=info", "CXSTAR_CLICKHOUSE="+o.DSN)
+	return cmd
 }
 
 func writeLines(path string, lines [][]byte) error {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -40,9 +41,17 @@ func runIngest(ctx context.Context, args []string) error {
 	stall := envDuration(fs, "stall-after", "CXSTAR_INGEST_STALL_AFTER", ingest.DefaultStallAfter, "/healthz answers 503 when one batch has waited this long for ClickHouse or the broker")
 	memLimit := envInt(fs, "memory-limit", "CXSTAR_INGEST_MEMORY_LIMIT", 256<<20, "soft limit of the Go heap in bytes, so that the process stays well under 300 MB whatever the backlog (0: none; GOMEMLIMIT wins when set)")
 	listen := envString(fs, "listen", "CXSTAR_INGEST_LISTEN", "127.0.0.1:9464", "address of /metrics and /healthz: loopback only by default; 0.0.0.0:9464 exposes them to a Prometheus on another host (empty: none)")
+	cpuProfile := envString(fs, "cpu-profile", "CXSTAR_INGEST_CPU_PROFILE", "", "write a CPU profile of the whole run to this file, for go tool pprof (empty: none)")
 	ksec := kafkaSecurityFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	wopts := []ingest.WriterOption{ingest.WithMaxAttempts(0), ingest.WithBackoff(*minBackoff, *maxBackoff)}
 	copts := []ingest.ConsumerOption{
@@ -95,6 +104,24 @@ func runIngest(ctx context.Context, args []string) error {
 	fmt.Printf("consumed %d  inserted %d  duplicate %d  rejected %d  committed %d  batches %d\n",
 		st.Consumed, st.Inserted, st.Duplicates, st.Rejected, st.Committed, st.Batches)
 	return err
+}
+
+// startCPUProfile profiles the process into path until the returned function is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create the CPU profile file (check --cpu-profile): %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("start the CPU profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			slog.Warn("CPU profile not written", "file", path, "err", err)
+		}
+	}, nil
 }
 
 // openIngestStore connects to ClickHouse and applies missing migrations, retrying while the
