@@ -128,6 +128,46 @@ func TestCloseQuarter(t *testing.T) {
 		t.Errorf("late data %v, want [{a1 ratings 2}]", pd.Late)
 	}
 
+	// Recorded for the dashboards: an agency-only check is not (it sees part of the quarter); a
+	// whole one is, and official_pending_latest shows exactly its difference and late count.
+	pending := func() string {
+		t.Helper()
+		rows, err := conn.Query(ctx, `SELECT concat(quarter, ' r', toString(revision), ' ', toString(kind), ' ', toString(standard), ' ', agency_id, ' ', indicator, source_table, ' ',
+			ifNull(toString(old_value), '-'), '/', ifNull(toString(old_level), '-'), ' → ', ifNull(toString(new_value), '-'), '/', ifNull(toString(new_level), '-'), ' ', toString(events), ' ', why_en, ' | ', why_ru)
+			FROM official_pending_latest ORDER BY kind, agency_id, indicator`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, s)
+		}
+		return strings.Join(out, "\n")
+	}
+	stored := req(late)
+	stored.Store = true
+	part := stored
+	part.Agency = "a1"
+	if _, err := Refresh(ctx, conn, part, off); err != nil {
+		t.Fatal(err)
+	}
+	if got := pending(); got != "" {
+		t.Errorf("an agency-only check was recorded: %s", got)
+	}
+	if _, err := Refresh(ctx, conn, stored, off); err != nil {
+		t.Fatal(err)
+	}
+	wantRows := "2026Q3 r1 difference people a1 satisfaction_positive_share 66.7/2 → 42.9/0 0 ratings: 2 event(s) of this agency arrived after closing | ratings: после закрытия поступило событий этого органа: 2\n" +
+		"2026Q3 r1 late  a1 ratings -/- → -/- 2 2 event(s) arrived after closing | после закрытия поступило событий: 2"
+	if got := pending(); got != wantRows {
+		t.Errorf("official_pending_latest:\n%s\nwant:\n%s", got, wantRows)
+	}
+
 	// JSON: the official values under the usual keys, the differences in pending_revision.
 	var buf bytes.Buffer
 	v := &View{Revision: off, Revisions: []int{1}, Pending: pd, Standards: []metrics.Standard{metrics.People}}
@@ -201,11 +241,26 @@ func TestCloseQuarter(t *testing.T) {
 	if v := latest("a1"); v != 42.9 {
 		t.Errorf("assessments_latest after revision 2: %v, want 42.9", v)
 	}
+	if got := pending(); got != "" {
+		t.Errorf("official_pending_latest after revision 2 still shows revision 1's check: %s", got)
+	}
 	pd2, err := Check(ctx, conn, req(closed2), r2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(pd2.Differences) != 0 || len(pd2.Late) != 0 {
 		t.Errorf("after revision 2: differences %v late %v, want none", pd2.Differences, pd2.Late)
+	}
+	stored2 := req(closed2)
+	stored2.Store = true
+	if _, err := Refresh(ctx, conn, stored2, r2); err != nil {
+		t.Fatal(err)
+	}
+	var checks, diffs uint64
+	if err := conn.QueryRow(ctx, "SELECT count(), sum(differences) FROM official_checks WHERE quarter = '2026Q3' AND revision = 2").Scan(&checks, &diffs); err != nil || checks != 1 || diffs != 0 {
+		t.Errorf("revision 2's check: %d checks with %d differences (%v), want 1 with 0", checks, diffs, err)
+	}
+	if got := pending(); got != "" {
+		t.Errorf("official_pending_latest after a clean check: %s", got)
 	}
 }

@@ -149,8 +149,12 @@ func (v *View) WritePending(w io.Writer, lang metrics.Lang) {
 			fmt.Fprintf(w, "Ожидающая редакция: пересчёт на сегодняшних данных меняет %d значени(е/я) (опубликовать: --close --reason):\n", len(p.Differences))
 		}
 		for _, d := range p.Differences {
+			why := d.Why
+			if !en && len(d.WhyRU) > 0 {
+				why = d.WhyRU
+			}
 			fmt.Fprintf(w, "  %s %s %s: %s (%s) → %s (%s); %s\n", d.Standard, d.AgencyID, d.Indicator,
-				decStr(d.OldValue), levelText(d.OldLevel), decStr(d.NewValue), levelText(d.NewLevel), strings.Join(d.Why, "; "))
+				decStr(d.OldValue), levelText(d.OldLevel), decStr(d.NewValue), levelText(d.NewLevel), strings.Join(why, "; "))
 		}
 	}
 	if len(p.Late) > 0 {

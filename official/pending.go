@@ -25,6 +25,7 @@ type Difference struct {
 	NewValue  *metrics.Decimal `json:"new_value"`
 	NewLevel  *int             `json:"new_level"`
 	Why       []string         `json:"why"`
+	WhyRU     []string         `json:"why_ru"` // Why in Russian
 }
 
 // Late counts the events of one agency and raw table that fall in the quarter and were first
@@ -111,29 +112,33 @@ func Check(ctx context.Context, conn driver.Conn, req transform.Request, rev *Re
 		lateOf[l.AgencyID+"/"+l.Table] = l.Events
 	}
 
-	why := func(std metrics.Standard, agency, code string) []string {
+	why := func(std metrics.Standard, agency, code string) ([]string, []string) {
 		tables, registry := inputsOf(std, code)
-		var out []string
+		var en, ru []string
+		add := func(e, r string) { en, ru = append(en, e), append(ru, r) }
 		for _, t := range tables {
 			if n := lateOf[agency+"/"+t]; n > 0 {
-				out = append(out, fmt.Sprintf("%s: %d event(s) of this agency arrived after closing", t, n))
+				add(fmt.Sprintf("%s: %d event(s) of this agency arrived after closing", t, n),
+					fmt.Sprintf("%s: после закрытия поступило событий этого органа: %d", t, n))
 			} else if c := tableChange[t]; c != "" {
-				out = append(out, c+" (corrected or re-sent events)")
+				add(c+" (corrected or re-sent events)", c+" (исправленные или повторно присланные события)")
 			}
 		}
 		if registry && registryChange != "" {
-			out = append(out, registryChange)
+			add(registryChange, "реестр: "+registryChange)
 		}
 		if c := bandsChange[std]; c != "" {
-			out = append(out, c)
+			add(c, "полосы: "+c)
 		}
-		if len(out) == 0 {
-			out = append(out, other...)
+		if len(en) == 0 {
+			for _, o := range other {
+				add(o, o)
+			}
 		}
-		if len(out) == 0 {
-			out = append(out, "recomputation differs with unchanged inputs")
+		if len(en) == 0 {
+			add("recomputation differs with unchanged inputs", "пересчёт отличается при неизменных входных данных")
 		}
-		return out
+		return en, ru
 	}
 	for _, rep := range run.Scorecards {
 		off := rev.Scorecard(rep.Standard)
@@ -156,8 +161,9 @@ func Check(ctx context.Context, conn driver.Conn, req transform.Request, rev *Re
 				continue
 			}
 			parts := strings.SplitN(k, "/", 2)
+			en, ru := why(rep.Standard, parts[0], parts[1])
 			pd.Differences = append(pd.Differences, Difference{Standard: rep.Standard, AgencyID: parts[0], Indicator: parts[1],
-				OldValue: o.v, OldLevel: o.l, NewValue: n.v, NewLevel: n.l, Why: why(rep.Standard, parts[0], parts[1])})
+				OldValue: o.v, OldLevel: o.l, NewValue: n.v, NewLevel: n.l, Why: en, WhyRU: ru})
 		}
 	}
 	return pd, nil
@@ -278,23 +284,4 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// Summary returns the newest official revision of quarter q ("2026Q3", nil when it was never
-// closed) and the late data since it was closed, with the default bands' time zone and settle
-// hours: the cheap part of a pending revision, for the report.
-func Summary(ctx context.Context, conn driver.Conn, q string) (*Revision, []Late, error) {
-	rev, err := Load(ctx, conn, q, 0)
-	if err != nil || rev == nil {
-		return nil, nil, err
-	}
-	qq, _, p, err := quarterOf(transform.Request{Quarter: q})
-	if err != nil {
-		return nil, nil, err
-	}
-	late, err := lateData(ctx, conn, qq, p, rev.ClosedAt, "")
-	if err != nil {
-		return nil, nil, err
-	}
-	return rev, late, nil
 }

@@ -54,13 +54,15 @@ type Priority struct {
 	WhyRU, WhyEN                      string
 }
 
-// Official is the official revision of a closed quarter and the events that arrived after it was
-// closed (a pending revision may then exist).
+// Official is the official revision of a closed quarter and its pending revision: the values a
+// recomputation on today's data changes (as `cxstar assess --quarter Q` lists them) and the
+// events that arrived after closing.
 type Official struct {
-	Revision   int
-	ClosedAt   time.Time
-	Reason     string
-	LateEvents uint64
+	Revision    int
+	ClosedAt    time.Time
+	Reason      string
+	LateEvents  uint64
+	Differences []official.Difference
 }
 
 // Load reads assessments_latest for quarter q and the trend-1 quarters before it.
@@ -119,13 +121,13 @@ func Load(ctx context.Context, conn driver.Conn, q quarter.Quarter, trend int) (
 	if err := prows.Err(); err != nil {
 		return nil, fmt.Errorf("read priorities_latest: %w", err)
 	}
-	rev, late, err := official.Summary(ctx, conn, q.String())
+	rev, pd, err := official.Status(ctx, conn, q.String())
 	if err != nil {
 		return nil, err
 	}
 	if rev != nil {
-		d.Official = &Official{Revision: rev.Revision, ClosedAt: rev.ClosedAt, Reason: rev.Reason}
-		for _, l := range late {
+		d.Official = &Official{Revision: rev.Revision, ClosedAt: rev.ClosedAt, Reason: rev.Reason, Differences: pd.Differences}
+		for _, l := range pd.Late {
 			d.Official.LateEvents += l.Events
 		}
 	}

@@ -4,6 +4,11 @@ package report
 var ui = map[Lang]map[string]string{
 	RU: {
 		"title":        "Оценка клиентоцентричности органов власти",
+		"pendingrev":   "Ожидающая редакция: что изменит пересчёт",
+		"standard":     "Стандарт",
+		"official":     "Официально",
+		"recomputed":   "После пересчёта",
+		"why":          "Почему",
 		"quarter":      "Квартал",
 		"generated":    "Сформирован",
 		"bands":        "Версия порогов",
@@ -45,6 +50,11 @@ var ui = map[Lang]map[string]string{
 	},
 	EN: {
 		"title":        "Client-centricity assessment of government agencies",
+		"pendingrev":   "Pending revision: what a recomputation changes",
+		"standard":     "Standard",
+		"official":     "Official",
+		"recomputed":   "Recomputed",
+		"why":          "Why",
 		"quarter":      "Quarter",
 		"generated":    "Generated",
 		"bands":        "Bands version",

@@ -25,7 +25,7 @@ func runAssess(ctx context.Context, args []string) error {
 	format := envString(fs, "format", "CXSTAR_FORMAT", "table", "output: table, json (one object per standard per line) or csv")
 	bands := envString(fs, "bands", "CXSTAR_BANDS", "", "band files overriding the embedded ones, comma-separated (each names its standard; several files of one standard are versions chosen by effective date; default: the embedded version in force at the quarter's end)")
 	lang := envString(fs, "lang", "CXSTAR_LANG", "ru", "labels: ru or en")
-	noStore := envBool(fs, "no-store", "CXSTAR_NO_STORE", false, "print only; do not write assessments and indicator_details")
+	noStore := envBool(fs, "no-store", "CXSTAR_NO_STORE", false, "print only; do not write assessments and indicator_details (for a closed quarter: nor the pending revision the dashboards show)")
 	registryVersion := envString(fs, "registry-version", "CXSTAR_REGISTRY_VERSION", "", "read the registry as of this load_id (see cxstar registry versions; default: the newest load)")
 	off := addOfficialFlags(fs)
 	timeout := envDuration(fs, "timeout", "CXSTAR_TIMEOUT", assessTimeout, "give up after this long")

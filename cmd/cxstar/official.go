@@ -81,7 +81,7 @@ func assessOfficial(ctx context.Context, conn driver.Conn, req transform.Request
 		return true, err
 	}
 	v := &official.View{Revision: rev, Revisions: revs, Standards: req.Standards, Agency: req.Agency}
-	if v.Pending, err = official.Check(ctx, conn, req, rev); err != nil {
+	if v.Pending, err = official.Refresh(ctx, conn, req, rev); err != nil {
 		return true, err
 	}
 	if err := writeView(v, format, lang); err != nil {
