@@ -78,7 +78,7 @@ func defaultConsumerConfig() consumerConfig {
 func (c *consumerConfig) validate() error {
 	switch {
 	case c.batchMessages < 1:
-		return rangeError("batch-messages", "WithFlush", c.batchMessages, "at least 1")
+		return rangeError("batch-rows", "WithFlush", c.batchMessages, "at least 1")
 	case c.batchBytes < 1:
 		return rangeError("batch-bytes", "WithFlush", c.batchBytes, "at least 1")
 	case c.batchWait <= 0:

@@ -17,7 +17,7 @@ func TestSettingsOutOfRangeAreRefused(t *testing.T) {
 	}{
 		{"consumer defaults", CheckConsumer(), ""},
 		{"writer defaults", CheckWriter(), ""},
-		{"no messages", CheckConsumer(WithFlush(0, 1<<20, time.Second)), "--batch-messages (WithFlush) is 0; it must be at least 1"},
+		{"no messages", CheckConsumer(WithFlush(0, 1<<20, time.Second)), "--batch-rows (WithFlush) is 0; it must be at least 1"},
 		{"no bytes", CheckConsumer(WithFlush(10, 0, time.Second)), "--batch-bytes (WithFlush) is 0"},
 		{"no wait", CheckConsumer(WithFlush(10, 10, 0)), "--batch-wait (WithFlush) is 0s"},
 		{"tiny buffer", CheckConsumer(WithMaxBuffer(1)), "--max-buffer-bytes (WithMaxBuffer) is 1"},

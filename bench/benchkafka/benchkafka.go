@@ -238,7 +238,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 // to every user of the machine.
 func ingestCommand(ctx context.Context, o Options, broker, group, profile string) *exec.Cmd {
 	args := []string{"ingest", "--brokers", broker, "--group", group, "--listen", "",
-		"--batch-messages", strconv.Itoa(o.BatchMessages)}
+		"--batch-rows", strconv.Itoa(o.BatchMessages)}
 	if profile != "" {
 		args = append(args, "--cpu-profile", profile)
 	}

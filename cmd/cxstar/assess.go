@@ -8,17 +8,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/transform"
 )
 
-// assessTimeout is the default of assess --timeout.
-const assessTimeout = 10 * time.Minute
-
 func runAssess(ctx context.Context, args []string) error {
 	fs := newFlagSet("assess", "assess --quarter 2026Q3 [--standard people|business] [--agency ID] [--format table|json|csv] [--close [--reason TEXT]] [--revision N] [flags]")
-	dsn := clickhouseFlag(fs)
+	ch := addCHFlags(fs)
 	qf := addQuarterFlags(fs, "to assess")
 	standard := envString(fs, "standard", "CXSTAR_STANDARD", "both", "people, business or both")
 	agency := envString(fs, "agency", "CXSTAR_AGENCY", "", "assess only this agency_id (default: every agency with data)")
@@ -28,15 +24,8 @@ func runAssess(ctx context.Context, args []string) error {
 	noStore := envBool(fs, "no-store", "CXSTAR_NO_STORE", false, "print only; do not write assessments and indicator_details (for a closed quarter: nor the pending revision the dashboards show)")
 	registryVersion := envString(fs, "registry-version", "CXSTAR_REGISTRY_VERSION", "", "read the registry as of this load_id (see cxstar registry versions; default: the newest load)")
 	off := addOfficialFlags(fs)
-	timeout := envDuration(fs, "timeout", "CXSTAR_TIMEOUT", assessTimeout, "give up after this long")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parseNoArgs(args); err != nil {
 		return err
-	}
-	if err := positive("timeout", *timeout, assessTimeout); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %v (see cxstar assess --help)", fs.Args())
 	}
 	req := transform.Request{RegistryVersion: *registryVersion, Agency: *agency, Timezone: *qf.tz, Store: !*noStore, Bands: map[metrics.Standard]*metrics.BandSet{}}
 	if *standard != "both" && *standard != "" {
@@ -71,13 +60,11 @@ func runAssess(ctx context.Context, args []string) error {
 		return err
 	}
 	req.Quarter = q.String()
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	conn, err := store.Open(ctx, *dsn)
+	ctx, conn, done, err := ch.open(ctx)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
+	defer done()
 	// A closed quarter prints its official revision; --close publishes one.
 	if handled, err := assessOfficial(ctx, conn, req, off, *format, l); handled || err != nil {
 		return err

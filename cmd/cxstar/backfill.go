@@ -21,8 +21,8 @@ func runBackfill(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *batch < 1 {
-		return fmt.Errorf("--batch-rows is %d; it must be at least 1", *batch)
+	if err := atLeast("batch-rows", *batch, 1, ingest.DefaultBatchRows); err != nil {
+		return err
 	}
 	if err := ingest.CheckWriter(ingest.WithMaxAttempts(*attempts)); err != nil {
 		return err

@@ -304,7 +304,7 @@ func agenciesFromAssessments(ctx context.Context, c driver.Conn) ([]dashboards.A
 }
 
 // flagOrEnvSet reports whether flag name was given on the command line or through env.
-func flagOrEnvSet(fs *flag.FlagSet, name, env string) bool {
+func flagOrEnvSet(fs *flagSet, name, env string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	_, inEnv := os.LookupEnv(env)

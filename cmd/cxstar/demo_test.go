@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,7 +19,7 @@ import (
 // and checks its summary against ClickHouse and against what the generator wrote.
 func TestDemoSmall(t *testing.T) {
 	_, dsn := chtest.DB(t)
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs := newFlagSet("demo", "demo")
 	cfg := demoConfig{sim: addSimFlags(fs, 3, 150), dsn: dsn, out: t.TempDir(), timeout: 3 * time.Minute}
 	if err := fs.Parse([]string{"--seed", "42", "--invalid-share", "0.01", "--duplicate-share", "0.01"}); err != nil {
 		t.Fatal(err)

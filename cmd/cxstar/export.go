@@ -95,8 +95,8 @@ than k respondents, and cells that could be recovered from the agency total are 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *k < 1 {
-		return fmt.Errorf("--k %d: must be at least 1 (default %d)", *k, export.DefaultK)
+	if err := atLeast("k", *k, 1, export.DefaultK); err != nil {
+		return err
 	}
 	q, err := qf.resolve(nil, time.Now())
 	if err != nil {

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/cxstar/cxstar/internal/secret"
 	"github.com/cxstar/cxstar/internal/store"
@@ -13,19 +17,67 @@ import (
 	"github.com/cxstar/cxstar/quarter"
 )
 
-// newFlagSet returns a FlagSet whose --help prints the command's synopsis and flags.
-func newFlagSet(name, synopsis string) *flag.FlagSet {
+// flagSet is a command's flags: a flag.FlagSet whose Parse also refuses the CXSTAR_… values that
+// could not be read while the flags were defined. A variable that is set but is not a number, a
+// boolean or a duration stops the command with its name and its flag's; it is never ignored.
+type flagSet struct {
+	*flag.FlagSet
+	envErrs []error
+}
+
+// newFlagSet returns a flagSet whose --help prints the command's synopsis and flags.
+func newFlagSet(name, synopsis string) *flagSet {
 	fs := flag.NewFlagSet("cxstar "+name, flag.ContinueOnError)
 	fs.SetOutput(secret.Writer(os.Stderr)) // --help defaults from the environment may hold a password
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: cxstar %s\n\n", synopsis)
 		fs.PrintDefaults()
 	}
-	return fs
+	return &flagSet{FlagSet: fs}
+}
+
+// Parse parses the command line, then refuses what the environment gave that could not be read.
+func (fs *flagSet) Parse(args []string) error {
+	if err := fs.FlagSet.Parse(args); err != nil {
+		return err
+	}
+	return errors.Join(fs.envErrs...)
+}
+
+// parseNoArgs is Parse for the commands that take no positional arguments: it refuses them.
+func (fs *flagSet) parseNoArgs(args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %v (see %s --help)", fs.Args(), fs.Name())
+	}
+	return nil
+}
+
+// envValue returns the value of the environment variable env read by parse, or def when env is
+// unset or empty; a value parse refuses (want says what it should be) is kept for Parse to report.
+func envValue[T any](fs *flagSet, name, env string, def T, parse func(string) (T, error), want string) T {
+	v := os.Getenv(env)
+	if v == "" {
+		return def
+	}
+	x, err := parse(v)
+	if err != nil {
+		fs.envErrs = append(fs.envErrs, fmt.Errorf("%s=%q (the variable of --%s) is not %s: correct or unset it", env, v, name, want))
+		return def
+	}
+	return x
+}
+
+// setFromEnv sets v from the environment variable env of flag --name when env is set and not
+// empty; a value v refuses is kept for Parse to report.
+func setFromEnv(fs *flagSet, v flag.Value, name, env, want string) {
+	envValue(fs, name, env, struct{}{}, func(s string) (struct{}, error) { return struct{}{}, v.Set(s) }, want)
 }
 
 // envString defines a string flag whose default comes from the environment variable env when set.
-func envString(fs *flag.FlagSet, name, env, def, usage string) *string {
+func envString(fs *flagSet, name, env, def, usage string) *string {
 	if v, ok := os.LookupEnv(env); ok {
 		def = v
 	}
@@ -33,51 +85,24 @@ func envString(fs *flag.FlagSet, name, env, def, usage string) *string {
 }
 
 // envInt defines an int flag with an environment fallback.
-func envInt(fs *flag.FlagSet, name, env string, def int, usage string) *int {
-	if v, ok := os.LookupEnv(env); ok {
-		if n, err := strconv.Atoi(v); err == nil {
-			def = n
-		} else {
-			fmt.Fprintf(os.Stderr, "cxstar: ignoring %s=%q: not an integer\n", env, v)
-		}
-	}
-	return fs.Int(name, def, usage+" (env "+env+")")
+func envInt(fs *flagSet, name, env string, def int, usage string) *int {
+	return fs.Int(name, envValue(fs, name, env, def, strconv.Atoi, "an integer"), usage+" (env "+env+")")
 }
 
 // envBool defines a bool flag with an environment fallback (1, t, true, 0, f, false, …).
-func envBool(fs *flag.FlagSet, name, env string, def bool, usage string) *bool {
-	if v, ok := os.LookupEnv(env); ok {
-		if b, err := strconv.ParseBool(v); err == nil {
-			def = b
-		} else {
-			fmt.Fprintf(os.Stderr, "cxstar: ignoring %s=%q: not true or false\n", env, v)
-		}
-	}
-	return fs.Bool(name, def, usage+" (env "+env+")")
+func envBool(fs *flagSet, name, env string, def bool, usage string) *bool {
+	return fs.Bool(name, envValue(fs, name, env, def, strconv.ParseBool, "true or false"), usage+" (env "+env+")")
 }
 
 // envFloat defines a float flag with an environment fallback.
-func envFloat(fs *flag.FlagSet, name, env string, def float64, usage string) *float64 {
-	if v, ok := os.LookupEnv(env); ok {
-		if x, err := strconv.ParseFloat(v, 64); err == nil {
-			def = x
-		} else {
-			fmt.Fprintf(os.Stderr, "cxstar: ignoring %s=%q: not a number\n", env, v)
-		}
-	}
-	return fs.Float64(name, def, usage+" (env "+env+")")
+func envFloat(fs *flagSet, name, env string, def float64, usage string) *float64 {
+	parse := func(s string) (float64, error) { return strconv.ParseFloat(s, 64) }
+	return fs.Float64(name, envValue(fs, name, env, def, parse, "a number"), usage+" (env "+env+")")
 }
 
 // envDuration defines a duration flag with an environment fallback.
-func envDuration(fs *flag.FlagSet, name, env string, def time.Duration, usage string) *time.Duration {
-	if v, ok := os.LookupEnv(env); ok {
-		if d, err := time.ParseDuration(v); err == nil {
-			def = d
-		} else {
-			fmt.Fprintf(os.Stderr, "cxstar: ignoring %s=%q: not a duration like 5s\n", env, v)
-		}
-	}
-	return fs.Duration(name, def, usage+" (env "+env+")")
+func envDuration(fs *flagSet, name, env string, def time.Duration, usage string) *time.Duration {
+	return fs.Duration(name, envValue(fs, name, env, def, time.ParseDuration, "a duration like 5s"), usage+" (env "+env+")")
 }
 
 // atLeast refuses an integer flag below min, naming the flag and its default.
@@ -96,8 +121,41 @@ func positive(flagName string, d, def time.Duration) error {
 	return nil
 }
 
+// queryTimeout is the default of --timeout.
+const queryTimeout = 10 * time.Minute
+
+// chFlags are --clickhouse (with its TLS flags) and --timeout, defined alike by the commands whose
+// work is ClickHouse queries that must end in time.
+type chFlags struct {
+	dsn     *string
+	timeout *time.Duration
+}
+
+// addCHFlags defines --clickhouse and --timeout.
+func addCHFlags(fs *flagSet) chFlags {
+	return chFlags{
+		dsn:     clickhouseFlag(fs),
+		timeout: envDuration(fs, "timeout", "CXSTAR_TIMEOUT", queryTimeout, "give up after this long"),
+	}
+}
+
+// open refuses a --timeout that is not above zero, then connects to ClickHouse. The context it
+// returns ends after --timeout; done closes the connection and releases the context.
+func (f chFlags) open(ctx context.Context) (_ context.Context, _ driver.Conn, done func(), _ error) {
+	if err := positive("timeout", *f.timeout, queryTimeout); err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, *f.timeout)
+	conn, err := store.Open(ctx, *f.dsn)
+	if err != nil {
+		cancel()
+		return nil, nil, nil, err
+	}
+	return ctx, conn, func() { conn.Close(); cancel() }, nil
+}
+
 // clickhouseFlag defines --clickhouse, the DSN of the ClickHouse database.
-func clickhouseFlag(fs *flag.FlagSet) *string {
+func clickhouseFlag(fs *flagSet) *string {
 	return clickhouseDSNFlags(fs, "clickhouse", "CXSTAR_CLICKHOUSE", store.DefaultDSN,
 		"ClickHouse `DSN`, native protocol: clickhouse://user@host:9000/database (TLS: see the --clickhouse-… flags and docs/security.md)")
 }
@@ -106,7 +164,7 @@ func clickhouseFlag(fs *flag.FlagSet) *string {
 type quarterFlags struct{ quarter, tz *string }
 
 // addQuarterFlags defines --quarter (what: "to assess", "to report", …) and --tz.
-func addQuarterFlags(fs *flag.FlagSet, what string) quarterFlags {
+func addQuarterFlags(fs *flagSet, what string) quarterFlags {
 	return quarterFlags{
 		quarter: envString(fs, "quarter", "CXSTAR_QUARTER", "", "quarter "+what+", YYYYQn (default: the last complete quarter in --tz)"),
 		tz:      envString(fs, "tz", "CXSTAR_TZ", "", "time zone of the quarter boundaries, an IANA name (default: the band file's parameters.timezone, Europe/Moscow)"),

@@ -29,7 +29,7 @@ func runIngest(ctx context.Context, args []string) error {
 	rat := envString(fs, "topic-ratings", "CXSTAR_TOPIC_RATINGS", ingest.TopicRatings, "topic of rating.v1")
 	app := envString(fs, "topic-appeals", "CXSTAR_TOPIC_APPEALS", ingest.TopicAppeals, "topic of appeal.v1")
 	dlq := envString(fs, "topic-dead-letter", "CXSTAR_TOPIC_DEAD_LETTER", ingest.TopicDeadLetter, "dead-letter topic for rejected messages")
-	batchRows := envInt(fs, "batch-messages", "CXSTAR_BATCH_MESSAGES", ingest.DefaultBatchMessages, "flush a batch after this many messages")
+	batchRows := envInt(fs, "batch-rows", "CXSTAR_BATCH_ROWS", ingest.DefaultBatchMessages, "flush a batch (one ClickHouse insert) after this many messages, as backfill's --batch-rows")
 	batchBytes := envInt(fs, "batch-bytes", "CXSTAR_BATCH_BYTES", ingest.DefaultBatchBytes, "flush a batch after this many (estimated) bytes")
 	batchWait := envDuration(fs, "batch-wait", "CXSTAR_BATCH_WAIT", ingest.DefaultBatchWait, "flush a batch this long after its first message")
 	maxBuffer := envInt(fs, "max-buffer-bytes", "CXSTAR_MAX_BUFFER_BYTES", ingest.DefaultMaxBuffer, "bound on buffered batch bytes; fetching stops while it is reached")

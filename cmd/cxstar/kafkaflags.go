@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"log/slog"
 	"os"
 	"strconv"
@@ -18,7 +16,7 @@ import (
 // kafkaSecurityFlags defines the TLS and SASL flags of a Kafka client command (ingest, produce,
 // simulate --kafka). The SASL password comes from --kafka-sasl-password-file or the environment
 // (CXSTAR_KAFKA_SASL_PASSWORD), never from a flag value that `ps` would show.
-func kafkaSecurityFlags(fs *flag.FlagSet) *kafkasec.Config {
+func kafkaSecurityFlags(fs *flagSet) *kafkasec.Config {
 	c := &kafkasec.Config{}
 	envBoolVar(fs, &c.TLS, "kafka-tls", "CXSTAR_KAFKA_TLS", "TLS to the brokers (implied by --kafka-ca-file, --kafka-cert-file, --kafka-server-name)")
 	fs.StringVar(&c.CAFile, "kafka-ca-file", os.Getenv("CXSTAR_KAFKA_CA_FILE"), "PEM `file` of the CA that signed the brokers' certificates (default: the system's roots) (env CXSTAR_KAFKA_CA_FILE)")
@@ -36,17 +34,9 @@ func kafkaSecurityFlags(fs *flag.FlagSet) *kafkasec.Config {
 	return c
 }
 
-// envBoolVar defines a boolean flag with an environment fallback.
-func envBoolVar(fs *flag.FlagSet, p *bool, name, env, usage string) {
-	def := false
-	if v, ok := os.LookupEnv(env); ok && v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "cxstar: ignoring %s=%q: not true or false\n", env, v)
-		}
-		def = b
-	}
-	fs.BoolVar(p, name, def, usage+" (env "+env+")")
+// envBoolVar defines a boolean flag at p, false unless the environment variable env says otherwise.
+func envBoolVar(fs *flagSet, p *bool, name, env, usage string) {
+	fs.BoolVar(p, name, envValue(fs, name, env, false, strconv.ParseBool, "true or false"), usage+" (env "+env+")")
 }
 
 // kafkaClient builds the Dialer and Transport of c and checks them against the brokers once:

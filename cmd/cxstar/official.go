@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"strconv"
@@ -23,7 +22,7 @@ type officialFlags struct {
 	revision *string
 }
 
-func addOfficialFlags(fs *flag.FlagSet) officialFlags {
+func addOfficialFlags(fs *flagSet) officialFlags {
 	return officialFlags{
 		close:    envBool(fs, "close", "CXSTAR_CLOSE", false, "close the quarter: store this assessment as its official revision (1, or the next one with --reason)"),
 		reason:   envString(fs, "reason", "CXSTAR_REASON", "", "why a closed quarter gets a new official revision (needed from revision 2 on)"),

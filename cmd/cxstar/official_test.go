@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"os"
 	"testing"
 )
@@ -30,7 +29,7 @@ func TestOfficialFlagsEnv(t *testing.T) {
 					os.Unsetenv(k)
 				}
 			}
-			fs := flag.NewFlagSet("assess", flag.ContinueOnError)
+			fs := newFlagSet("assess", "assess")
 			f := addOfficialFlags(fs)
 			if err := fs.Parse(tc.args); err != nil {
 				t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/priorities"
 	"github.com/cxstar/cxstar/quarter"
@@ -18,7 +17,7 @@ import (
 // top to bottom as one command's steps, so it stays whole.
 func runPriorities(ctx context.Context, args []string) error {
 	fs := newFlagSet("priorities", "priorities --quarter 2026Q3 [--standard people|business] [--agency ID] [--format table|json|csv] [flags]")
-	dsn := clickhouseFlag(fs)
+	ch := addCHFlags(fs)
 	qf := addQuarterFlags(fs, "to rank")
 	standard := envString(fs, "standard", "CXSTAR_STANDARD", "people", "people or business")
 	agency := envString(fs, "agency", "CXSTAR_AGENCY", "", "print only this agency_id's list (default: every agency and the national list; the medians always come from every agency)")
@@ -28,12 +27,8 @@ func runPriorities(ctx context.Context, args []string) error {
 	bandsPath := envString(fs, "bands", "CXSTAR_BANDS", "", "band file of the standard (default: the embedded version in force at the quarter's end)")
 	top := envInt(fs, "top", "CXSTAR_TOP", 3, "table: services, segments and channels shown per life situation and kind (0: all)")
 	noStore := envBool(fs, "no-store", "CXSTAR_NO_STORE", false, "print only; do not write the priorities table")
-	timeout := envDuration(fs, "timeout", "CXSTAR_TIMEOUT", 10*time.Minute, "give up after this long")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parseNoArgs(args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %v (see cxstar priorities --help)", fs.Args())
 	}
 	std, err := metrics.ParseStandard(*standard)
 	if err != nil {
@@ -85,13 +80,11 @@ func runPriorities(ctx context.Context, args []string) error {
 			return fmt.Errorf("bands of %s for %s: %w", std, q, err)
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	conn, err := store.Open(ctx, *dsn)
+	ctx, conn, done, err := ch.open(ctx)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
+	defer done()
 	cells, err := priorities.Load(ctx, conn, q, std, "", b)
 	if err != nil {
 		return err

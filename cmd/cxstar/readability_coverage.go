@@ -8,7 +8,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/readability/replies"
 )
@@ -27,13 +26,9 @@ func runReadabilityCoverage(ctx context.Context, args []string) error {
 	agency := envString(fs, "agency", "CXSTAR_AGENCY", "", "check only this agency_id (default: every agency with replies, registry entries or declarations)")
 	format := envString(fs, "format", "CXSTAR_READABILITY_FORMAT", "table", "output: table or json")
 	limitsFile := envString(fs, "limits", "CXSTAR_READABILITY_LIMITS", "", "limits file (default: the embedded readability/limits/segments.yaml)")
-	dsn := clickhouseFlag(fs)
-	timeout := envDuration(fs, "timeout", "CXSTAR_TIMEOUT", 10*time.Minute, "give up after this long")
-	if err := fs.Parse(args); err != nil {
+	ch := addCHFlags(fs)
+	if err := fs.parseNoArgs(args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %v (see cxstar readability coverage --help)", fs.Args())
 	}
 	if *format != "table" && *format != "json" {
 		return fmt.Errorf("--format %q: use table or json", *format)
@@ -46,13 +41,11 @@ func runReadabilityCoverage(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	conn, err := store.Open(ctx, *dsn)
+	ctx, conn, done, err := ch.open(ctx)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
+	defer done()
 	opts := []replies.Option{replies.WithLimits(limits)}
 	if *agency != "" {
 		opts = append(opts, replies.WithAgency(*agency))

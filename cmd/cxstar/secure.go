@@ -90,7 +90,7 @@ func (f funcValue) String() string     { return "" }
 // --NAME-secure, --NAME-ca-file, --NAME-cert-file, --NAME-key-file, --NAME-server-name and
 // --NAME-password-file, each with an ENV_… fallback; ENV_PASSWORD gives the password when the
 // DSN has none. It returns the composed DSN, read after fs.Parse.
-func clickhouseDSNFlags(fs *flag.FlagSet, name, env, def, usage string) *string {
+func clickhouseDSNFlags(fs *flagSet, name, env, def, usage string) *string {
 	c := &chDSNFlags{base: def, extra: url.Values{}, out: new(string)}
 	if v, ok := os.LookupEnv(env); ok {
 		secret.RegisterDSN(v)
@@ -111,9 +111,7 @@ func clickhouseDSNFlags(fs *flag.FlagSet, name, env, def, usage string) *string 
 	for _, p := range params {
 		fenv := env + "_" + envSuffix(p.flag)
 		v := c.param(p.param, p.tls)
-		if e, ok := os.LookupEnv(fenv); ok && e != "" {
-			_ = v.Set(e)
-		}
+		setFromEnv(fs, v, name+"-"+p.flag, fenv, "a file or a name")
 		fs.Var(v, name+"-"+p.flag, p.usage+" (env "+fenv+")")
 	}
 	secure := funcValue(func(s string) error {
@@ -129,9 +127,7 @@ func clickhouseDSNFlags(fs *flag.FlagSet, name, env, def, usage string) *string 
 		c.compose()
 		return nil
 	})
-	if e, ok := os.LookupEnv(env + "_SECURE"); ok && e != "" {
-		_ = secure.Set(e)
-	}
+	setFromEnv(fs, secure, name+"-secure", env+"_SECURE", "true or false")
 	fs.Var(boolFunc{secure}, name+"-secure", "TLS to ClickHouse on the server's tcp_port_secure (often 9440); the CA, certificate and server-name flags imply it (env "+env+"_SECURE)")
 	if pw := os.Getenv(env + "_PASSWORD"); pw != "" {
 		secret.Register(pw)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,7 +21,7 @@ type simFlags struct {
 	invalid, dup             *float64
 }
 
-func addSimFlags(fs *flag.FlagSet, agencies, requests int) *simFlags {
+func addSimFlags(fs *flagSet, agencies, requests int) *simFlags {
 	return &simFlags{
 		seed:     envInt(fs, "seed", "CXSTAR_SIM_SEED", simulate.DefaultSeed, "random seed; the same seed and flags give byte-identical data"),
 		agencies: envInt(fs, "agencies", "CXSTAR_SIM_AGENCIES", agencies, "number of agencies (federal, regional, municipal)"),

@@ -261,7 +261,7 @@ func TestCrashSafety(t *testing.T) {
 	const kills = 5
 	partial := 0
 	for i := 0; i < kills; i++ {
-		p := start(t, fmt.Sprintf("ingest-%d", i), ingestArgs(b.Addr(), dsn, "crash", "--batch-messages", "8000")...)
+		p := start(t, fmt.Sprintf("ingest-%d", i), ingestArgs(b.Addr(), dsn, "crash", "--batch-rows", "8000")...)
 		// Kill at a random point: once ClickHouse has grown by a random amount past where this
 		// run started, plus a random delay, so kills land inside batches, between insert and
 		// commit, and during startup.
@@ -333,7 +333,7 @@ func TestClickHouseRestart(t *testing.T) {
 	ev := kafkatest.Generate("chr", 60_000, 20, 500)
 	kafkatest.Publish(t, b.Addrs(), ev)
 	mport := freePort(t)
-	p := start(t, "ingest", append(ingestArgs(b.Addr(), dsn, "chr", "--batch-messages", "5000", "--retry-max", "1s", "--stall-after", "1s"),
+	p := start(t, "ingest", append(ingestArgs(b.Addr(), dsn, "chr", "--batch-rows", "5000", "--retry-max", "1s", "--stall-after", "1s"),
 		"--listen", fmt.Sprintf("127.0.0.1:%d", mport))...)
 	for rawCount(conn) < 10_000 {
 		select {

@@ -106,7 +106,7 @@ func TestKafkaIngestSIGKILL(t *testing.T) {
 			t.Fatal(err)
 		}
 		cmd := exec.Command(bin, "ingest", "--brokers", b.Addr(), "--clickhouse", dsn, "--group", "cluster-kill",
-			"--session-timeout", "2s", "--batch-wait", "200ms", "--batch-messages", "2000", "--stop-timeout", "20s", "--listen", "")
+			"--session-timeout", "2s", "--batch-wait", "200ms", "--batch-rows", "2000", "--stop-timeout", "20s", "--listen", "")
 		cmd.Stdout, cmd.Stderr = lf, lf
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
