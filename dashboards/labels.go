@@ -112,6 +112,7 @@ type text struct {
 	poFolder                                                    string
 	bands, bandsDesc                                            string
 	start, startNational, startDesc, whyColumn                  string
+	pending, pendingDesc, pendingDiff, pendingLate, pendingWhy  string
 }
 
 var texts = map[Lang]text{
@@ -137,6 +138,10 @@ var texts = map[Lang]text{
 		poFolder:     "Проектный офис",
 		start:        "С чего начать", startNational: "С чего начать: по стране", whyColumn: "why_ru",
 		startDesc: "Жизненные ситуации по баллу: клиенты × взвешенный недобор до порога следующей звезды и до медианы по стране (cxstar priorities).",
+		pending:   "Ожидающие редакции закрытых кварталов",
+		pendingDesc: "Для каждого закрытого квартала — что изменит пересчёт на сегодняшних данных: показатель, официальное значение и уровень → новые, почему; " +
+			"и события, поступившие после закрытия, по органам и таблицам. По последней проверке (cxstar assess --quarter Q); опубликовать новую редакцию: cxstar assess --quarter Q --close --reason «…». Пусто — ожидающих редакций нет.",
+		pendingDiff: "изменение значения", pendingLate: "данные после закрытия", pendingWhy: "why_ru",
 	},
 	EN: {
 		agencyTitle: "Client centricity: %s", overviewTitle: "Project Office: all agencies", allAgenciesTitle: "Client centricity: agency (choose)",
@@ -160,5 +165,9 @@ var texts = map[Lang]text{
 		poFolder:     "Project Office",
 		start:        "Where to start", startNational: "Where to start: national", whyColumn: "why_en",
 		startDesc: "Life situations by score: clients × weighted shortfall to the next star's band and to the national median (cxstar priorities).",
+		pending:   "Pending revisions of closed quarters",
+		pendingDesc: "For every closed quarter, what a recomputation on today's data changes: indicator, official value and level → new ones, and why; " +
+			"and the events that arrived after closing, per agency and table. As of the last check (cxstar assess --quarter Q); publish a new revision with cxstar assess --quarter Q --close --reason \"…\". Empty: nothing pending.",
+		pendingDiff: "value changes", pendingLate: "data after closing", pendingWhy: "why_en",
 	},
 }

@@ -188,5 +188,21 @@ func overviewPanels(o *options) []cog.Builder[dashboard.Panel] {
 
 	ps = append(ps, table.NewPanelBuilder().Title(t.startNational).Description(t.startDesc).GridPos(pos(0, 21, 24, 8)).
 		Datasource(dsRef(ds)).WithTarget(q(startSQL("agency_id = '' AND "+where, t), FormatTable)))
+
+	ps = append(ps, table.NewPanelBuilder().Title(t.pending).Description(t.pendingDesc).GridPos(pos(0, 29, 24, 9)).
+		Datasource(dsRef(ds)).WithTarget(q(pendingSQL(lbl, t), FormatTable)).
+		Filterable(true))
 	return ps
+}
+
+// pendingSQL lists the pending revisions of every closed quarter as last checked
+// (official_pending_latest): each value a recomputation changes, official → recomputed, with
+// why, and each agency's late events per raw table; nothing when no closed quarter has one.
+func pendingSQL(lbl string, t text) string {
+	return "SELECT quarter, revision, toString(standard) AS standard, agency_id,\n" +
+		"  transform(toString(kind), ['difference', 'late'], [" + sqlString(t.pendingDiff) + ", " + sqlString(t.pendingLate) + "], '') AS change,\n" +
+		"  if(kind = 'late', source_table, " + lbl + ") AS indicator_name,\n" +
+		"  old_value, old_level, new_value, new_level, events AS late_events, " + t.pendingWhy + " AS why, checked_at\n" +
+		"FROM official_pending_latest\n" +
+		"ORDER BY quarter_start DESC, kind, agency_id, indicator_name"
 }

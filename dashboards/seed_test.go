@@ -103,6 +103,36 @@ func seed(t testing.TB, conn driver.Conn, agencies []dashboards.Agency) {
 		}
 	}
 	chtest.Insert(t, conn, "INSERT INTO priorities (run_id, computed_at, quarter, quarter_start, standard, agency_id, life_situation_id, kind, item_id, rank, score, clients, below_min_n, why_ru, why_en, weights_version, bands_version)", prio)
+	seedPending(t, conn)
+}
+
+// seedPending closes 2026Q1 (no assessments of its own, so the other quarters' views are
+// untouched) with revisions 1 and 2 and records three checks: one of revision 1 and an older one
+// of revision 2 (both superseded, their rows must not show) and the newest: mvd's satisfaction
+// 66.7 % 2★ → 42.9 % 0★ because 2 ratings arrived after closing.
+func seedPending(t testing.TB, conn driver.Conn) {
+	t.Helper()
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	day := func(m time.Month, d int) time.Time { return time.Date(2026, m, d, 12, 0, 0, 0, time.UTC) }
+	chtest.Insert(t, conn, "INSERT INTO official_revisions (quarter, quarter_start, revision, closed_at, reason, run_id, registry_version, bands_versions, catalog_version, binary_version, reports)", [][]any{
+		{"2026Q1", start, uint32(1), day(4, 10), "", "run-q1-1", "", []string{}, "", "", "[]"},
+		{"2026Q1", start, uint32(2), day(5, 10), "late survey batch", "run-q1-2", "", []string{}, "", "", "[]"},
+	})
+	chtest.Insert(t, conn, "INSERT INTO official_checks (quarter, quarter_start, revision, check_id, checked_at, checked_ns, differences, late_events, changed_inputs)", [][]any{
+		{"2026Q1", start, uint32(1), "check-r1", day(4, 20), uint64(day(4, 20).UnixNano()), uint32(1), uint64(5), []string{}},
+		{"2026Q1", start, uint32(2), "check-r2-old", day(5, 20), uint64(day(5, 20).UnixNano()), uint32(1), uint64(1), []string{}},
+		{"2026Q1", start, uint32(2), "check-r2", day(5, 21), uint64(day(5, 21).UnixNano()), uint32(1), uint64(2), []string{"ratings: 11 → 13 rows"}},
+	})
+	f := func(v float64) *float64 { return &v }
+	l := func(v uint8) *uint8 { return &v }
+	nf, nl := (*float64)(nil), (*uint8)(nil)
+	chtest.Insert(t, conn, "INSERT INTO official_pending (quarter, quarter_start, revision, check_id, checked_at, kind, standard, agency_id, indicator, old_value, old_level, new_value, new_level, source_table, events, why_en, why_ru)", [][]any{
+		{"2026Q1", start, uint32(1), "check-r1", day(4, 20), "difference", "people", "pfr", "ease_positive_share", f(80), l(3), f(70), l(2), "", uint64(0), "superseded revision", "устаревшая редакция"},
+		{"2026Q1", start, uint32(2), "check-r2-old", day(5, 20), "late", "", "pfr", "", nf, nl, nf, nl, "appeals", uint64(1), "older check", "старая проверка"},
+		{"2026Q1", start, uint32(2), "check-r2", day(5, 21), "difference", "people", "mvd", "satisfaction_positive_share", f(66.7), l(2), f(42.9), l(0), "", uint64(0),
+			"ratings: 2 event(s) of this agency arrived after closing", "ratings: после закрытия поступило событий этого органа: 2"},
+		{"2026Q1", start, uint32(2), "check-r2", day(5, 21), "late", "", "mvd", "", nf, nl, nf, nl, "ratings", uint64(2), "2 event(s) arrived after closing", "после закрытия поступило событий: 2"},
+	})
 }
 
 // usersDir is the users.d folder of the server scripts/clickhouse.sh starts.

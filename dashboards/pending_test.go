@@ -1,0 +1,123 @@
+package dashboards_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cxstar/cxstar/dashboards"
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/plugintest"
+	"github.com/cxstar/cxstar/tenancy"
+)
+
+// frameRows returns the rows of the first frame, each as its cells' text joined by " | " (NULL as "-").
+func frameRows(res plugintest.Result) []string {
+	if len(res.Frames) == 0 {
+		return nil
+	}
+	f := res.Frames[0]
+	n, _ := f.RowLen()
+	out := make([]string, n)
+	for i := 0; i < n; i++ {
+		var cells []string
+		for _, fld := range f.Fields {
+			v, ok := fld.ConcreteAt(i)
+			switch {
+			case !ok:
+				cells = append(cells, "-")
+			case fld.Name == "checked_at":
+				cells = append(cells, v.(time.Time).UTC().Format(time.RFC3339))
+			default:
+				cells = append(cells, fmt.Sprint(v))
+			}
+		}
+		out[i] = strings.Join(cells, " | ")
+	}
+	return out
+}
+
+// TestPendingRevisionPanel runs the overview's pending-revision panel through the real plugin with
+// the Project Office's datasource: on the seeded closed quarter it shows exactly the newest check of
+// the newest revision (mvd's satisfaction 66.7 % 2★ → 42.9 % 0★ and its 2 late ratings), in
+// Russian by default and in English; after a newer check that found nothing, it shows no row.
+func TestPendingRevisionPanel(t *testing.T) {
+	p := plugintest.Start(t)
+	conn, dsn := chtest.DB(t)
+	seed(t, conn, seedAgencies)
+	cfg := tenancy.Config{MainDB: mainDB(t, dsn), UsersDir: usersDir(), Secret: []byte("pending-secret"), Addr: chtest.Addr()}
+	cleanupTenancy(t, conn, cfg, seedAgencies)
+	po, ag, err := tenancy.Provision(context.Background(), conn, cfg, dashboards.IDs(seedAgencies))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := pushedDatasources(t, po, ag)[""]
+	panel := func(lang dashboards.Lang) (string, string) {
+		t.Helper()
+		for _, b := range renderedBoards(t, seedAgencies, dashboards.WithLang(lang)) {
+			if b.UID != dashboards.OverviewUID {
+				continue
+			}
+			for _, pn := range b.Panels {
+				for _, tg := range pn.Targets {
+					if sql, _ := tg["rawSql"].(string); strings.Contains(sql, "official_pending_latest") {
+						js, err := json.Marshal(tg)
+						if err != nil {
+							t.Fatal(err)
+						}
+						return pn.Title, string(js)
+					}
+				}
+			}
+		}
+		t.Fatalf("%s: the overview has no panel reading official_pending_latest", lang)
+		return "", ""
+	}
+	run := func(target string) []string {
+		t.Helper()
+		res, err := p.Query(context.Background(), ds, plugintest.Query{Target: json.RawMessage(target), From: pluginFrom, To: pluginTo, Interval: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Error != "" {
+			t.Fatalf("the plugin answered an error: %s\nSQL executed:\n%s", res.Error, res.Executed)
+		}
+		return frameRows(res)
+	}
+	names := map[dashboards.Lang]string{dashboards.RU: dashboards.DefaultIndicatorNames(dashboards.RU)["satisfaction_positive_share"], dashboards.EN: dashboards.DefaultIndicatorNames(dashboards.EN)["satisfaction_positive_share"]}
+	for _, c := range []struct {
+		lang  dashboards.Lang
+		title string
+		want  []string
+	}{
+		{dashboards.RU, "Ожидающие редакции закрытых кварталов", []string{
+			"2026Q1 | 2 | people | mvd | изменение значения | " + names[dashboards.RU] + " | 66.7 | 2 | 42.9 | 0 | 0 | ratings: после закрытия поступило событий этого органа: 2 | 2026-05-21T12:00:00Z",
+			"2026Q1 | 2 |  | mvd | данные после закрытия | ratings | - | - | - | - | 2 | после закрытия поступило событий: 2 | 2026-05-21T12:00:00Z",
+		}},
+		{dashboards.EN, "Pending revisions of closed quarters", []string{
+			"2026Q1 | 2 | people | mvd | value changes | " + names[dashboards.EN] + " | 66.7 | 2 | 42.9 | 0 | 0 | ratings: 2 event(s) of this agency arrived after closing | 2026-05-21T12:00:00Z",
+			"2026Q1 | 2 |  | mvd | data after closing | ratings | - | - | - | - | 2 | 2 event(s) arrived after closing | 2026-05-21T12:00:00Z",
+		}},
+	} {
+		title, target := panel(c.lang)
+		if title != c.title {
+			t.Errorf("%s: panel title %q, want %q", c.lang, title, c.title)
+		}
+		if got := run(target); strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+			t.Errorf("%s: pending panel rows:\n%s\nwant:\n%s", c.lang, strings.Join(got, "\n"), strings.Join(c.want, "\n"))
+		}
+	}
+
+	// A newer check of revision 2 found nothing pending: the panel is empty.
+	at := time.Date(2026, 5, 22, 12, 0, 0, 0, time.UTC)
+	chtest.Insert(t, conn, "INSERT INTO official_checks (quarter, quarter_start, revision, check_id, checked_at, checked_ns, differences, late_events, changed_inputs)", [][]any{
+		{"2026Q1", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), uint32(2), "check-r2-clean", at, uint64(at.UnixNano()), uint32(0), uint64(0), []string{}},
+	})
+	_, target := panel(dashboards.RU)
+	if got := run(target); len(got) != 0 {
+		t.Errorf("after a check that found nothing, the panel shows:\n%s", strings.Join(got, "\n"))
+	}
+}
