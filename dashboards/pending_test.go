@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cxstar/cxstar/dashboards"
+	"github.com/cxstar/cxstar/internal/testkit/chdbtest"
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
 	"github.com/cxstar/cxstar/internal/testkit/plugintest"
 	"github.com/cxstar/cxstar/tenancy"
@@ -119,5 +120,42 @@ func TestPendingRevisionPanel(t *testing.T) {
 	_, target := panel(dashboards.RU)
 	if got := run(target); len(got) != 0 {
 		t.Errorf("after a check that found nothing, the panel shows:\n%s", strings.Join(got, "\n"))
+	}
+}
+
+// TestPendingPanelOnCurrentClickHouse runs the pending-revision panel's SQL and view on current
+// ClickHouse (chDB) over the same seeded checks: the same two rows of the newest check.
+func TestPendingPanelOnCurrentClickHouse(t *testing.T) {
+	c := chdbtest.DB(t)
+	seedPending(t, c)
+	ov, err := dashboards.OverviewDashboard(dashboards.WithIndicatorNames(map[string]string{}), dashboards.WithLang(dashboards.EN))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sql string
+	for _, q := range dashboards.Queries(ov) {
+		if strings.Contains(q.SQL, "official_pending_latest") {
+			sql = q.SQL
+		}
+	}
+	if sql == "" {
+		t.Fatal("the overview has no panel reading official_pending_latest")
+	}
+	rows, err := c.Query(context.Background(), "SELECT concat(quarter, ' ', change, ' ', agency_id, ' ', indicator_name, ' ', ifNull(toString(old_value), '-'), ' → ', ifNull(toString(new_value), '-'), ' ', toString(late_events)) FROM ("+sql+")")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, s)
+	}
+	want := "2026Q1 value changes mvd satisfaction_positive_share 66.7 → 42.9 0\n2026Q1 data after closing mvd ratings - → - 2"
+	if strings.Join(got, "\n") != want {
+		t.Errorf("on chDB:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
 	}
 }
