@@ -186,13 +186,31 @@ func BenjaminiHochberg(p []float64, q float64) (adjusted []float64, rejected []b
 	return adjusted, rejected
 }
 
-// CompareQuarter compares one agency's indicators with the previous quarter: each indicator's
-// value in both quarters is evaluated with b (so min_n applies: a quarter whose value is not
-// assessed gives NoComparison), the change is tested by the indicator's interval (Wilson: pooled
-// two-proportion z-test on num/den; NPS: NPSDifference; none: no test, CensusChange), and the
-// p-values of the tested indicators are adjusted together with Benjamini–Hochberg at alpha
-// (DefaultAlpha when ≤ 0). Indicators missing from either map give NoComparison.
+// CompareQuarter compares one agency's indicators with the previous quarter from their inputs:
+// each indicator's value in both quarters is evaluated with b (so min_n applies), then
+// CompareResults compares them. Indicators missing from either map give NoComparison.
 func (b *BandSet) CompareQuarter(inds []*Indicator, prev, cur map[string]Input, alpha float64) []Change {
+	rp, rc := map[string]Result{}, map[string]Result{}
+	for _, ind := range inds {
+		if in, ok := prev[ind.Code]; ok {
+			rp[ind.Code] = b.Evaluate(ind, in)
+		}
+		if in, ok := cur[ind.Code]; ok {
+			rc[ind.Code] = b.Evaluate(ind, in)
+		}
+	}
+	return CompareResults(inds, rp, rc, alpha)
+}
+
+// CompareResults compares one agency's evaluated indicators with the previous quarter's: a quarter
+// whose value is not assessed (no data, or a sample below min_n) gives NoComparison; the change is
+// tested by the indicator's interval and the counts of both results (Wilson shares computed from
+// counts: pooled two-proportion z-test on Tally.Num/Tally.Den; NPS: NPSDifference on the promoters
+// and detractors of Result.N answers; anything else — census counts, declared values, ladders —
+// no test, CensusChange), and the p-values of the tested indicators are adjusted together with
+// Benjamini–Hochberg at alpha (DefaultAlpha when ≤ 0). Indicators missing from either map give
+// NoComparison.
+func CompareResults(inds []*Indicator, prev, cur map[string]Result, alpha float64) []Change {
 	if alpha <= 0 {
 		alpha = DefaultAlpha
 	}
@@ -202,13 +220,12 @@ func (b *BandSet) CompareQuarter(inds []*Indicator, prev, cur map[string]Input, 
 	var lower []bool
 	for _, ind := range inds {
 		c := Change{Code: ind.Code, Test: ChangeNoTest, Verdict: NoComparison, P: 1, Adjusted: 1}
-		pin, okp := prev[ind.Code]
-		cin, okc := cur[ind.Code]
+		rp, okp := prev[ind.Code]
+		rc, okc := cur[ind.Code]
 		if !okp || !okc {
 			out = append(out, c)
 			continue
 		}
-		rp, rc := b.Evaluate(ind, pin), b.Evaluate(ind, cin)
 		c.PrevN, c.CurN = rp.N, rc.N
 		if rp.Status != Assessed || rc.Status != Assessed || rp.Value == nil || rc.Value == nil {
 			out = append(out, c)
@@ -217,24 +234,20 @@ func (b *BandSet) CompareQuarter(inds []*Indicator, prev, cur map[string]Input, 
 		c.Prev, c.Cur = rp.Value, rc.Value
 		d := decimalSub(*rc.Value, *rp.Value)
 		c.Delta = &d
+		tp, tc := rp.Tally, rc.Tally
 		var err error
 		switch {
 		case ind.Kind == KindNPS && ind.CI == CINPS:
 			c.Test = ChangeNPSDifference
 			var sp, sc NPSSample
-			if sp, err = NPSCounts(pin.Promoters, pin.Detractors, pin.N); err == nil {
-				if sc, err = NPSCounts(cin.Promoters, cin.Detractors, cin.N); err == nil {
+			if sp, err = NPSCounts(tp.Promoters, tp.Detractors, rp.N); err == nil {
+				if sc, err = NPSCounts(tc.Promoters, tc.Detractors, rc.N); err == nil {
 					_, _, c.Z, c.P, err = NPSDifference(sp, sc)
 				}
 			}
-		case ind.Kind == KindShare && ind.CI == CIWilson && pin.Value == nil && cin.Value == nil:
+		case (ind.Kind == KindShare || ind.Kind == KindNPSServiceShare) && ind.CI == CIWilson && tp.Den > 0 && tc.Den > 0:
 			c.Test = ChangeTwoProportion
-			c.Z, c.P, err = TwoProportionZ(pin.Num, pin.Den, cin.Num, cin.Den)
-		case ind.Kind == KindNPSServiceShare && ind.CI == CIWilson:
-			c.Test = ChangeTwoProportion
-			xp, np := positiveServices(pin.Services, b.MinNFor(ind))
-			xc, nc := positiveServices(cin.Services, b.MinNFor(ind))
-			c.Z, c.P, err = TwoProportionZ(xp, np, xc, nc)
+			c.Z, c.P, err = TwoProportionZ(tp.Num, tp.Den, tc.Num, tc.Den)
 		default:
 			c.Verdict = CensusChange
 			out = append(out, c)
@@ -270,20 +283,8 @@ func (b *BandSet) CompareQuarter(inds []*Indicator, prev, cur map[string]Input, 
 	return out
 }
 
-// positiveServices counts the services with at least minN answers and, among them, those with a
-// positive NPS (A8, A9), as Evaluate does.
-func positiveServices(ss []ServiceCount, minN int64) (positive, eligible int64) {
-	for _, s := range ss {
-		if s.N < minN {
-			continue
-		}
-		eligible++
-		if s.Promoters > s.Detractors {
-			positive++
-		}
-	}
-	return positive, eligible
-}
+// Significant reports whether the verdict is a significant improvement or decline.
+func (v Verdict) Significant() bool { return v == SignificantImprovement || v == SignificantDecline }
 
 // decimalSub returns a − b exactly, at the larger scale of the two.
 func decimalSub(a, b Decimal) Decimal {

@@ -63,6 +63,20 @@ type Result struct {
 	ID     string `json:"-"` // B-T1-1 … P-T2-7
 	Table  int    `json:"-"` // 1 key, 2 additional
 	Reason string `json:"-"` // why the status, flags such as zero_value_floor_star
+	// Tally holds the counts behind Value that a change test needs (CompareResults).
+	Tally Tally `json:"-"`
+
+	// Change is the change against the previous quarter, when compared (transform sets it).
+	Change *Change `json:"change,omitempty"`
+	// Target is the check against the Project Office's target, when one is set for the year.
+	Target *TargetCheck `json:"target,omitempty"`
+}
+
+// Tally is the counts behind a value: Num and Den of a share computed from counts (for the share
+// of services with a positive NPS, those services and the services with min_n answers), Promoters
+// and Detractors of an NPS (its answers are Result.N). Zero where the value was declared.
+type Tally struct {
+	Num, Den, Promoters, Detractors int64
 }
 
 // MinNFor returns the min_n that applies to an indicator's sample.
@@ -154,6 +168,7 @@ func (e *evaluation) share() {
 			return
 		}
 		e.r.Value = &v
+		e.r.Tally = Tally{Num: e.in.Num, Den: e.in.Den}
 		e.wilson(e.in.Num, e.in.Den)
 	case e.ladder.ZeroWithoutValue && e.in.Registered:
 		e.facts.Value = nil
@@ -193,6 +208,7 @@ func (e *evaluation) nps() {
 		return
 	}
 	e.r.Value = &v
+	e.r.Tally = Tally{Promoters: e.in.Promoters, Detractors: e.in.Detractors}
 	if iv, err := NPSInterval(e.in.Promoters, e.in.Detractors, e.in.N, e.p.CIZ); err == nil {
 		e.r.CILow, e.r.CIHigh = ciDec(iv.Low, e.p.Decimals), ciDec(iv.High, e.p.Decimals)
 	}
@@ -233,6 +249,7 @@ func (e *evaluation) npsServiceShare() {
 	}
 	v, _ := sharePct(positive, eligible, e.p.Decimals)
 	e.r.Value = &v
+	e.r.Tally = Tally{Num: positive, Den: eligible}
 	e.wilson(positive, eligible)
 	e.facts.Value = e.r.Value
 	e.setLevel()
