@@ -1,7 +1,7 @@
 // Package registry loads the reference data of the assessment: the client-scenario registry of
-// life situations and the agencies' capability declarations, checked and appended as a new
-// version to registry_scenarios and capability_declarations (`cxstar registry import`). The
-// transform package reads them back per quarter.
+// life situations, the agencies' capability declarations and the Project Office's targets, checked
+// and appended as a new version to registry_scenarios, capability_declarations and
+// registry_targets (`cxstar registry import`). The transform package reads them back per quarter.
 package registry
 
 import (
@@ -27,6 +27,8 @@ import (
 type File struct {
 	Scenarios    []Scenario    `yaml:"scenarios" json:"scenarios"`
 	Declarations []Declaration `yaml:"declarations" json:"declarations"`
+	// Targets are the Project Office's target values per agency × indicator × year.
+	Targets []Target `yaml:"targets" json:"targets"`
 }
 
 // Scenario is one client scenario of the life-situation registry (docs/indicators.md).
@@ -69,6 +71,7 @@ type ImportStats struct {
 	LoadedAt     time.Time
 	Scenarios    int
 	Declarations int
+	Targets      int
 	Added        []string
 	Changed      []string
 	Retired      []string
@@ -81,7 +84,7 @@ func Parse(data []byte) (*File, error) {
 	dec.KnownFields(true)
 	var f File
 	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("decode registry file (JSON or YAML with scenarios and declarations): %w", err)
+		return nil, fmt.Errorf("decode registry file (JSON or YAML with scenarios, declarations and targets): %w", err)
 	}
 	var errs []string
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
@@ -168,6 +171,7 @@ func Parse(data []byte) (*File, error) {
 			bad("%s: num %d / den %d: need 0 ≤ num ≤ den", where, d.Num, d.Den)
 		}
 	}
+	errs = append(errs, checkTargets(f.Targets)...)
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("registry file has %d problem(s):\n  %s", len(errs), strings.Join(errs, "\n  "))
 	}
@@ -195,7 +199,7 @@ func Import(ctx context.Context, conn driver.Conn, path string, now time.Time) (
 	if err != nil {
 		return ImportStats{}, fmt.Errorf("%s: %w", path, err)
 	}
-	st := ImportStats{LoadID: newLoadID(), Scenarios: len(f.Scenarios), Declarations: len(f.Declarations)}
+	st := ImportStats{LoadID: newLoadID(), Scenarios: len(f.Scenarios), Declarations: len(f.Declarations), Targets: len(f.Targets)}
 	before, last, err := current(ctx, conn)
 	if err != nil {
 		return st, err
@@ -259,6 +263,9 @@ func Import(ctx context.Context, conn driver.Conn, path string, now time.Time) (
 		if err := b.Send(); err != nil {
 			return st, fmt.Errorf("import declarations: %w", err)
 		}
+	}
+	if err := insertTargets(ctx, conn, st.LoadID, loaded, path, f.Targets); err != nil {
+		return st, err
 	}
 	b, err := conn.PrepareBatch(ctx, "INSERT INTO registry_loads (load_id, loaded_at, source, scenarios, declarations, added, changed, retired)")
 	if err != nil {

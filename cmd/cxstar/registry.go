@@ -16,7 +16,7 @@ func runRegistry(ctx context.Context, args []string) error {
 	}
 	if len(args) == 0 || args[0] != "import" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Println("Usage: cxstar registry import [--clickhouse DSN] FILE...\n       cxstar registry versions [--clickhouse DSN]\n\nimport loads client scenarios and capability declarations (JSON or YAML, format in schemas/README.md,\nexample registry/testdata/registry.example.json) as a new version and prints what it added, changed\nand retired; versions lists the loads (pass a load_id to cxstar assess --registry-version).")
+			fmt.Println("Usage: cxstar registry import [--clickhouse DSN] FILE...\n       cxstar registry versions [--clickhouse DSN]\n\nimport loads client scenarios, capability declarations and targets (JSON or YAML, format in schemas/README.md,\nexample registry/testdata/registry.example.json) as a new version and prints what it added, changed\nand retired; versions lists the loads (pass a load_id to cxstar assess --registry-version).")
 			return nil
 		}
 		return fmt.Errorf("usage: cxstar registry import FILE... (see cxstar registry --help)")
@@ -39,8 +39,8 @@ func runRegistry(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("%s: loaded %d scenarios and %d declarations as version %s (loaded_at %s): added %s; changed %s; retired %s\n",
-			path, st.Scenarios, st.Declarations, st.LoadID, st.LoadedAt.Format(time.RFC3339), list(st.Added), list(st.Changed), list(st.Retired))
+		fmt.Printf("%s: loaded %d scenarios, %d declarations and %d targets as version %s (loaded_at %s): added %s; changed %s; retired %s\n",
+			path, st.Scenarios, st.Declarations, st.Targets, st.LoadID, st.LoadedAt.Format(time.RFC3339), list(st.Added), list(st.Changed), list(st.Retired))
 	}
 	return nil
 }
