@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -81,6 +82,20 @@ type Change struct {
 	P        float64    `json:"p"`
 	Adjusted float64    `json:"p_adjusted"`
 	Verdict  Verdict    `json:"verdict"`
+}
+
+// MarshalJSON writes the change with z as null when it is infinite (both quarters unanimous and
+// different: NPSDifference), which JSON cannot hold.
+func (c Change) MarshalJSON() ([]byte, error) {
+	type plain Change
+	out := struct {
+		plain
+		Z *float64 `json:"z"`
+	}{plain: plain(c)}
+	if !math.IsInf(c.Z, 0) && !math.IsNaN(c.Z) {
+		out.Z = &c.Z
+	}
+	return json.Marshal(out)
 }
 
 // NormalTwoSided returns the two-sided p-value of a standard normal statistic z: erfc(|z|/√2).

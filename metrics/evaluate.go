@@ -168,7 +168,9 @@ func (e *evaluation) share() {
 			return
 		}
 		e.r.Value = &v
-		e.r.Tally = Tally{Num: e.in.Num, Den: e.in.Den}
+		if e.ind.Kind == KindShare {
+			e.r.Tally = Tally{Num: e.in.Num, Den: e.in.Den}
+		}
 		e.wilson(e.in.Num, e.in.Den)
 	case e.ladder.ZeroWithoutValue && e.in.Registered:
 		e.facts.Value = nil

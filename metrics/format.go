@@ -22,7 +22,11 @@ func (r *Scorecard) WriteJSON(w io.Writer) error {
 }
 
 // CSVHeader is the header row of WriteCSV.
-var CSVHeader = []string{"quarter", "standard", "bands_version", "agency_id", "overall_level", "indicator_id", "table", "code", "name", "value", "level", "n", "ci_low", "ci_high", "status", "reason"}
+// The columns after reason are the change against the previous quarter (its value, the change, the
+// Benjamini–Hochberg adjusted p-value and the verdict's label) and the target check (target,
+// value − target, and the flag's label); empty when not compared.
+var CSVHeader = []string{"quarter", "standard", "bands_version", "agency_id", "overall_level", "indicator_id", "table", "code", "name", "value", "level", "n", "ci_low", "ci_high", "status", "reason",
+	"prev_value", "change", "change_p_adjusted", "change_verdict", "target", "target_deviation", "target_flag"}
 
 // WriteCSV writes one row per agency × indicator (with the header when header is true); names are
 // in the given language.
@@ -40,8 +44,8 @@ func (r *Scorecard) WriteCSV(w io.Writer, lang Lang, header bool) error {
 			if ind != nil {
 				name = ind.Name(lang)
 			}
-			if err := cw.Write([]string{r.Quarter, string(r.Standard), r.BandsVersion, a.AgencyID, intStr(a.OverallLevel), x.ID, strconv.Itoa(x.Table), x.Code, name,
-				decStr(x.Value), intStr(x.Level), strconv.FormatInt(x.N, 10), decStr(x.CILow), decStr(x.CIHigh), string(x.Status), withSource(x.Reason, x.Source)}); err != nil {
+			if err := cw.Write(append([]string{r.Quarter, string(r.Standard), r.BandsVersion, a.AgencyID, intStr(a.OverallLevel), x.ID, strconv.Itoa(x.Table), x.Code, name,
+				decStr(x.Value), intStr(x.Level), strconv.FormatInt(x.N, 10), decStr(x.CILow), decStr(x.CIHigh), string(x.Status), withSource(x.Reason, x.Source)}, changeCells(x, lang)...)); err != nil {
 				return err
 			}
 		}
@@ -52,7 +56,7 @@ func (r *Scorecard) WriteCSV(w io.Writer, lang Lang, header bool) error {
 				reason += "; " + m.Reason
 			}
 			if err := cw.Write([]string{r.Quarter, string(r.Standard), r.BandsVersion, a.AgencyID, intStr(a.OverallLevel), m.Clause, "", m.Code, monitorLabel(m.Code, lang),
-				decStr(m.Value), "", strconv.FormatInt(m.N, 10), decStr(m.CILow), decStr(m.CIHigh), string(m.Status), reason}); err != nil {
+				decStr(m.Value), "", strconv.FormatInt(m.N, 10), decStr(m.CILow), decStr(m.CIHigh), string(m.Status), reason, "", "", "", "", "", "", ""}); err != nil {
 				return err
 			}
 		}
@@ -65,9 +69,9 @@ func (r *Scorecard) WriteCSV(w io.Writer, lang Lang, header bool) error {
 // (Russian by default), stars as ★ and statuses spelled out.
 func (r *Scorecard) WriteTable(w io.Writer, lang Lang) error {
 	std := map[Standard][2]string{People: {"«Государство для людей»", "State for people"}, Business: {"«Государство для бизнеса»", "State for business"}}[r.Standard]
-	title, agencyWord, overallWord, cols := std[0], "Орган власти", "Общий уровень (предложение A21)", "ID\tПоказатель\tЗначение\tУровень\tn\t95% ДИ\tСтатус"
+	title, agencyWord, overallWord, cols := std[0], "Орган власти", "Общий уровень (предложение A21)", "ID\tПоказатель\tЗначение\tУровень\tn\t95% ДИ\tСтатус\tК прошлому кварталу\tЦель"
 	if lang == EN {
-		title, agencyWord, overallWord, cols = std[1], "Agency", "Overall level (A21 proposal)", "ID\tIndicator\tValue\tLevel\tn\t95% CI\tStatus"
+		title, agencyWord, overallWord, cols = std[1], "Agency", "Overall level (A21 proposal)", "ID\tIndicator\tValue\tLevel\tn\t95% CI\tStatus\tSince last quarter\tTarget"
 	}
 	bandsWord := "шкалы"
 	if lang == EN {
@@ -99,7 +103,7 @@ func (r *Scorecard) WriteTable(w io.Writer, lang Lang) error {
 			if why := ReasonText(withSource(x.Reason, x.Source), lang); why != "" {
 				status += " (" + why + ")"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", x.ID, label, decStr(x.Value), stars(x.Level, lang), x.N, ci, status)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", x.ID, label, decStr(x.Value), stars(x.Level, lang), x.N, ci, status, ChangeText(x.Change, lang), TargetText(x.Target, lang))
 		}
 		if len(a.Monitoring) > 0 {
 			head := "\nКонтроль сроков (без звёзд)\tСрок\tДоля в срок, %\tn\t95% ДИ\tСтатус"
@@ -124,6 +128,49 @@ func (r *Scorecard) WriteTable(w io.Writer, lang Lang) error {
 		}
 	}
 	return nil
+}
+
+// changeCells are the CSV cells of a result's change and target check.
+func changeCells(x Result, lang Lang) []string {
+	out := make([]string, 7)
+	if c := x.Change; c != nil && c.Verdict != NoComparison {
+		out[0], out[1], out[3] = decStr(c.Prev), signed(c.Delta), c.Verdict.Label(lang)
+		if c.Test != ChangeNoTest {
+			out[2] = strconv.FormatFloat(c.Adjusted, 'g', 4, 64)
+		}
+	}
+	if t := x.Target; t != nil {
+		out[4], out[5], out[6] = t.Target.String(), signed(t.Deviation), t.Flag.Label(lang)
+	}
+	return out
+}
+
+// ChangeText is a change against the previous quarter as one cell: "+4.2: значимое улучшение";
+// empty when there is nothing to compare.
+func ChangeText(c *Change, lang Lang) string {
+	if c == nil || c.Verdict == NoComparison {
+		return ""
+	}
+	return signed(c.Delta) + ": " + c.Verdict.Label(lang)
+}
+
+// TargetText is a target check as one cell: "75.0 (хуже цели)"; empty without a target.
+func TargetText(t *TargetCheck, lang Lang) string {
+	if t == nil {
+		return ""
+	}
+	return t.Target.String() + " (" + t.Flag.Label(lang) + ")"
+}
+
+// signed formats a difference with its sign ("+4.2", "-6.0", "0.0"), or "" for nil.
+func signed(d *Decimal) string {
+	if d == nil {
+		return ""
+	}
+	if d.Sign() > 0 {
+		return "+" + d.String()
+	}
+	return d.String()
 }
 
 func withSource(reason, source string) string {

@@ -143,6 +143,9 @@ func assess(ctx context.Context, conn driver.Conn, req Request) (*Run, error) {
 	for _, std := range stds {
 		run.Scorecards = append(run.Scorecards, run.scorecard(std, data, req.Agency, now()))
 	}
+	if err := run.compare(ctx, conn, regFilter); err != nil {
+		return nil, err
+	}
 	run.RunID = newRunID()
 	run.ComputedAt = now().UTC().Truncate(time.Second)
 	if req.Store {

@@ -46,6 +46,9 @@ func store(ctx context.Context, conn driver.Conn, run *Run) error {
 	if err := batch.Send(); err != nil {
 		return fmt.Errorf("store assessments: %w", err)
 	}
+	if err := storeComparisons(ctx, conn, run); err != nil {
+		return err
+	}
 	if len(run.Details) == 0 {
 		return nil
 	}

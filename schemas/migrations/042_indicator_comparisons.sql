@@ -15,6 +15,7 @@ CREATE TABLE IF NOT EXISTS indicator_comparisons
     agency_id        String,
     indicator        String,
     value            Nullable(Float64),
+    status           Enum8('assessed' = 1, 'not_assessed' = 2, 'no_data' = 3),
     n                UInt64,
     num              UInt64,
     den              UInt64,

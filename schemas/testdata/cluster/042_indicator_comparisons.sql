@@ -8,6 +8,7 @@ CREATE TABLE IF NOT EXISTS cxstar.indicator_comparisons ON CLUSTER cxstar
     agency_id        String,
     indicator        String,
     value            Nullable(Float64),
+    status           Enum8('assessed' = 1, 'not_assessed' = 2, 'no_data' = 3),
     n                UInt64,
     num              UInt64,
     den              UInt64,
