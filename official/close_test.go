@@ -83,6 +83,22 @@ func TestCloseQuarter(t *testing.T) {
 		t.Errorf("revision %d: no satisfaction of %s", r.Revision, agency)
 	}
 	checkSat(rev, "a1", "66.7", "2")
+	// printed renders a revision as `assess` prints it (table and JSON), without a pending revision.
+	printed := func(r *Revision) string {
+		t.Helper()
+		var b bytes.Buffer
+		v := &View{Revision: r, Revisions: []int{1}}
+		for _, lang := range []metrics.Lang{metrics.EN, metrics.RU} {
+			if err := v.WriteTable(&b, lang); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := v.WriteJSON(&b); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	atClose := printed(rev)
 	latest := func(agency string) float64 {
 		t.Helper()
 		var v float64
@@ -111,6 +127,9 @@ func TestCloseQuarter(t *testing.T) {
 		t.Fatalf("load: %v %v", off, err)
 	}
 	checkSat(off, "a1", "66.7", "2")
+	if got := printed(off); got != atClose {
+		t.Errorf("after the late load the official revision prints differently from when it was closed:\n%s\nat closing:\n%s", got, atClose)
+	}
 	pd, err := Check(ctx, conn, req(late), off)
 	if err != nil {
 		t.Fatal(err)

@@ -361,6 +361,11 @@ func Load(ctx context.Context, conn driver.Conn, q string, rev int) (*Revision, 
 		t.LastInsert = t.LastInsert.UTC()
 		r.Inputs.Tables = append(r.Inputs.Tables, t)
 	}
-	sort.Slice(r.Inputs.Tables, func(i, j int) bool { return r.Inputs.Tables[i].Table < r.Inputs.Tables[j].Table })
+	// The order of RawTables, as the fingerprint was taken, so a revision prints as it did at closing.
+	order := map[string]int{}
+	for i, name := range RawTables {
+		order[name] = i
+	}
+	sort.SliceStable(r.Inputs.Tables, func(i, j int) bool { return order[r.Inputs.Tables[i].Table] < order[r.Inputs.Tables[j].Table] })
 	return r, trows.Err()
 }
