@@ -165,7 +165,8 @@ func lvl(p *int) int {
 }
 
 // goldenEvents is the hand-built data set of 2026Q3. Agency "a1" has people (person) events,
-// agency "a2" business events. Every expected number is derived in TestGolden.
+// agency "a2" business events. Every expected number is derived in TestGolden. It is data, a
+// block of events per indicator under the numbers it must give, so its length is the data's.
 func goldenEvents() (main, late lines) {
 	var l lines
 	P, B := "person", "business"
@@ -294,6 +295,9 @@ func results(runs ...*Run) []assessed {
 	return out
 }
 
+// golden loads the hand-built data set (twice, and the late lines), imports its registry and
+// assesses 2026Q3 on conn. It is one scenario read top to bottom, the data inline beside the steps
+// that load it, so it stays whole.
 func golden(t *testing.T, conn driver.Conn) []assessed {
 	ctx := context.Background()
 	mainLines, lateLines := goldenEvents()
