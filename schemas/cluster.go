@@ -51,6 +51,7 @@ type ClusterRenderer struct {
 
 var (
 	clusterName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
+	placement   = regexp.MustCompile(`(?i)\s+(AFTER\s+\S+|FIRST)\s*$`)
 	mergeTree   = regexp.MustCompile(`^(Replacing|Aggregating|Summing|Collapsing|VersionedCollapsing|Graphite)?MergeTree$`)
 )
 
@@ -274,8 +275,33 @@ func (r *ClusterRenderer) render(version int, s string) ([]ClusterStatement, err
 			}
 		}
 		return out, nil
+	case kindAddColumn:
+		return r.addColumn(st)
 	}
 	return nil, fmt.Errorf("unsupported statement")
+}
+
+// addColumn renders ALTER TABLE … ADD COLUMN: on a sharded table, on its local tables and on the
+// Distributed table over them (whose column list remembers the column, should a later RENAME
+// create it again).
+func (r *ClusterRenderer) addColumn(st statement) ([]ClusterStatement, error) {
+	if !r.known[st.name] {
+		return nil, fmt.Errorf("ALTER TABLE %s: not a table created by a migration", st.name)
+	}
+	alter := func(table string) ClusterStatement {
+		return ClusterStatement{SQL: fmt.Sprintf("ALTER TABLE %s ON CLUSTER %s ADD COLUMN %s%s", r.q(table), r.cluster, st.ifNotExists, st.column)}
+	}
+	if !r.sharded[st.name] {
+		return []ClusterStatement{alter(st.name)}, nil
+	}
+	cols := r.columns[st.name]
+	i := strings.LastIndex(cols, ")")
+	if i < 0 {
+		return nil, fmt.Errorf("ALTER TABLE %s: its column list is unknown", st.name)
+	}
+	def := placement.ReplaceAllString(st.column, "") // a column list has no AFTER or FIRST
+	r.columns[st.name] = strings.TrimRight(cols[:i], " \t\n") + ",\n    " + def + "\n" + cols[i:]
+	return []ClusterStatement{alter(st.name + "_local"), alter(st.name)}, nil
 }
 
 // rewriteSelect qualifies every table named after FROM or JOIN with the database; local picks the

@@ -103,6 +103,7 @@ const (
 	kindInsertSelect
 	kindDrop
 	kindRename
+	kindAddColumn
 )
 
 type statement struct {
@@ -115,6 +116,7 @@ type statement struct {
 	insertCols            string // " (a, b)" of INSERT INTO t (a, b) SELECT, or ""
 	selectToks            []token
 	pairs                 [][2]string
+	column                string // ALTER TABLE … ADD COLUMN: the column's definition
 }
 
 // sources returns the tables named after FROM or JOIN in the statement's SELECT.
@@ -326,6 +328,35 @@ func parseStatement(s string) (statement, error) {
 			return st, fmt.Errorf("RENAME TABLE: unexpected %q", ps.peek(0))
 		}
 		return st, nil
+	case ps.accept("ALTER", "TABLE"):
+		st.kind = kindAddColumn
+		if st.name, err = ps.name(); err != nil {
+			return st, err
+		}
+		if !ps.accept("ADD", "COLUMN") {
+			return st, fmt.Errorf("ALTER TABLE %s: only ADD COLUMN can be rendered", st.name)
+		}
+		if ps.accept("IF", "NOT", "EXISTS") {
+			st.ifNotExists = "IF NOT EXISTS "
+		}
+		rest := ps.restToks()
+		depth := 0
+		for _, t := range rest {
+			switch t.text {
+			case "(":
+				depth++
+			case ")":
+				depth--
+			case ",":
+				if depth == 0 {
+					return st, fmt.Errorf("ALTER TABLE %s: one ADD COLUMN per statement", st.name)
+				}
+			}
+		}
+		if st.column = strings.TrimSpace(join(rest)); st.column == "" {
+			return st, fmt.Errorf("ALTER TABLE %s ADD COLUMN: expected a column definition", st.name)
+		}
+		return st, nil
 	}
-	return st, fmt.Errorf("only CREATE TABLE/VIEW/MATERIALIZED VIEW … TO, INSERT … SELECT, DROP TABLE and RENAME TABLE can be rendered; write this statement so, or extend schemas/cluster.go")
+	return st, fmt.Errorf("only CREATE TABLE/VIEW/MATERIALIZED VIEW … TO, INSERT … SELECT, DROP TABLE, RENAME TABLE and ALTER TABLE … ADD COLUMN can be rendered; write this statement so, or extend schemas/cluster.go")
 }

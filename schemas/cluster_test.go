@@ -101,7 +101,9 @@ CREATE TABLE IF NOT EXISTS small (a String) ENGINE = MergeTree ORDER BY a;`}
 	for _, tc := range []struct {
 		name, sql, want string
 	}{
-		{"alter", "ALTER TABLE small ADD COLUMN b String;", "only CREATE TABLE"},
+		{"alter", "ALTER TABLE small DROP COLUMN a;", "only ADD COLUMN"},
+		{"two columns", "ALTER TABLE small ADD COLUMN b String, ADD COLUMN c String;", "one ADD COLUMN per statement"},
+		{"alter unknown", "ALTER TABLE nowhere ADD COLUMN b String;", "not a table created by a migration"},
 		{"optimize", "OPTIMIZE TABLE small FINAL;", "only CREATE TABLE"},
 		{"qualified", "CREATE TABLE IF NOT EXISTS other.t (a String) ENGINE = MergeTree ORDER BY a;", "without a database"},
 		{"log engine", "CREATE TABLE IF NOT EXISTS l (a String) ENGINE = Log;", "only the MergeTree family"},
@@ -127,5 +129,48 @@ CREATE TABLE IF NOT EXISTS small (a String) ENGINE = MergeTree ORDER BY a;`}
 				t.Errorf("error %v does not name the migration", err)
 			}
 		})
+	}
+}
+
+// TestClusterAddColumn: a column added to a sharded table is added to its local tables and to the
+// Distributed table, and a Distributed table created again later (after a RENAME) has it; a column
+// added to a small table is added to its one replicated table.
+func TestClusterAddColumn(t *testing.T) {
+	ms := []Migration{
+		{Version: 1, Name: "001_t", SQL: `CREATE TABLE IF NOT EXISTS service_events (a String, client_id String, agency_id String) ENGINE = MergeTree ORDER BY a;
+CREATE TABLE IF NOT EXISTS small (a String) ENGINE = MergeTree ORDER BY a;`},
+		{Version: 2, Name: "002_add", SQL: `ALTER TABLE service_events ADD COLUMN IF NOT EXISTS b Decimal(9, 2) DEFAULT 0 AFTER a;
+ALTER TABLE small ADD COLUMN c String;`},
+		{Version: 3, Name: "003_rename", SQL: `CREATE TABLE IF NOT EXISTS service_events_new (a String, b Decimal(9, 2), client_id String, agency_id String) ENGINE = MergeTree ORDER BY a;
+RENAME TABLE service_events TO service_events_old, service_events_new TO service_events;`},
+	}
+	r, err := NewClusterRenderer("c", "db", ms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := r.Render(ms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range out[1] {
+		got = append(got, s.SQL)
+	}
+	want := []string{
+		"ALTER TABLE db.service_events_local ON CLUSTER c ADD COLUMN IF NOT EXISTS b Decimal(9, 2) DEFAULT 0 AFTER a",
+		"ALTER TABLE db.service_events ON CLUSTER c ADD COLUMN IF NOT EXISTS b Decimal(9, 2) DEFAULT 0 AFTER a",
+		"ALTER TABLE db.small ON CLUSTER c ADD COLUMN c String",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("002 renders as\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var old string
+	for _, s := range out[2] {
+		if strings.HasPrefix(s.SQL, "CREATE TABLE db.service_events_old ON CLUSTER c") {
+			old = s.SQL
+		}
+	}
+	if !strings.Contains(old, "agency_id String,\n    b Decimal(9, 2) DEFAULT 0\n)") {
+		t.Errorf("the Distributed table of the renamed service_events_old lacks the added column b:\n%s", old)
 	}
 }
