@@ -281,9 +281,9 @@ func (r *ClusterRenderer) render(version int, s string) ([]ClusterStatement, err
 	return nil, fmt.Errorf("unsupported statement")
 }
 
-// addColumn renders ALTER TABLE … ADD COLUMN: on a sharded table, on its local tables and on the
-// Distributed table over them (whose column list remembers the column, should a later RENAME
-// create it again).
+// addColumn renders ALTER TABLE … ADD COLUMN: on a sharded table, on its local tables, and the
+// Distributed table over them is created again with the column (ClickHouse 18.16 refuses ALTER …
+// ON CLUSTER of a table that is not replicated on a cluster whose shards are).
 func (r *ClusterRenderer) addColumn(st statement) ([]ClusterStatement, error) {
 	if !r.known[st.name] {
 		return nil, fmt.Errorf("ALTER TABLE %s: not a table created by a migration", st.name)
@@ -301,7 +301,9 @@ func (r *ClusterRenderer) addColumn(st statement) ([]ClusterStatement, error) {
 	}
 	def := placement.ReplaceAllString(st.column, "") // a column list has no AFTER or FIRST
 	r.columns[st.name] = strings.TrimRight(cols[:i], " \t\n") + ",\n    " + def + "\n" + cols[i:]
-	return []ClusterStatement{alter(st.name + "_local"), alter(st.name)}, nil
+	return []ClusterStatement{alter(st.name + "_local"),
+		{SQL: fmt.Sprintf("DROP TABLE IF EXISTS %s ON CLUSTER %s", r.q(st.name), r.cluster)},
+		{SQL: r.distributed(st.name, "")}}, nil
 }
 
 // rewriteSelect qualifies every table named after FROM or JOIN with the database; local picks the
