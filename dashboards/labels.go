@@ -113,6 +113,7 @@ type text struct {
 	bands, bandsDesc                                            string
 	start, startNational, startDesc, whyColumn                  string
 	pending, pendingDesc, pendingDiff, pendingLate, pendingWhy  string
+	revision, revisionDesc, notClosed, revisionWord, closedWord string
 }
 
 var texts = map[Lang]text{
@@ -142,6 +143,9 @@ var texts = map[Lang]text{
 		pendingDesc: "Для каждого закрытого квартала — что изменит пересчёт на сегодняшних данных: показатель, официальное значение и уровень → новые, почему; " +
 			"и события, поступившие после закрытия, по органам и таблицам. По последней проверке (cxstar assess --quarter Q); опубликовать новую редакцию: cxstar assess --quarter Q --close --reason «…». Пусто — ожидающих редакций нет.",
 		pendingDiff: "изменение значения", pendingLate: "данные после закрытия", pendingWhy: "why_ru",
+		revision:     "Официальная редакция квартала",
+		revisionDesc: "Закрытый квартал (cxstar assess --quarter Q --close) показывается в своей последней официальной редакции, что бы ни поступило позже; незакрытый — по последнему расчёту.",
+		notClosed:    "квартал не закрыт: показан последний расчёт", revisionWord: "редакция", closedWord: "закрыт",
 	},
 	EN: {
 		agencyTitle: "Client centricity: %s", overviewTitle: "Project Office: all agencies", allAgenciesTitle: "Client centricity: agency (choose)",
@@ -169,5 +173,8 @@ var texts = map[Lang]text{
 		pendingDesc: "For every closed quarter, what a recomputation on today's data changes: indicator, official value and level → new ones, and why; " +
 			"and the events that arrived after closing, per agency and table. As of the last check (cxstar assess --quarter Q); publish a new revision with cxstar assess --quarter Q --close --reason \"…\". Empty: nothing pending.",
 		pendingDiff: "value changes", pendingLate: "data after closing", pendingWhy: "why_en",
+		revision:     "Official revision of the quarter",
+		revisionDesc: "A closed quarter (cxstar assess --quarter Q --close) shows its newest official revision, whatever arrives later; a quarter not closed shows the newest run.",
+		notClosed:    "not closed: the newest run is shown", revisionWord: "revision", closedWord: "closed",
 	},
 }

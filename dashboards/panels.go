@@ -192,7 +192,21 @@ func overviewPanels(o *options) []cog.Builder[dashboard.Panel] {
 	ps = append(ps, table.NewPanelBuilder().Title(t.pending).Description(t.pendingDesc).GridPos(pos(0, 29, 24, 9)).
 		Datasource(dsRef(ds)).WithTarget(q(pendingSQL(lbl, t), FormatTable)).
 		Filterable(true))
+
+	ps = append(ps, stat.NewPanelBuilder().Title(t.revision).Description(t.revisionDesc).GridPos(pos(0, 38, 24, 4)).
+		Datasource(dsRef(ds)).WithTarget(q(revisionSQL(t), FormatTable)).
+		TextMode(common.BigValueTextModeValue).GraphMode(common.BigValueGraphModeNone).ColorMode(common.BigValueColorModeNone).
+		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Fields("/.*/")))
 	return ps
+}
+
+// revisionSQL names the official revision the overview shows for $quarter (number, closing time,
+// reason), or says that the quarter is not closed: always one row.
+func revisionSQL(t text) string {
+	return "SELECT if(count() = 0, " + sqlString(t.notClosed) + ",\n" +
+		"  concat(" + sqlString(t.revisionWord) + ", ' ', toString(max(revision)), ', ', " + sqlString(t.closedWord) + ", ' ', toString(argMax(closed_at, revision)), ' UTC',\n" +
+		"    if(argMax(reason, revision) = '', '', concat(' (', argMax(reason, revision), ')')))) AS official_revision\n" +
+		"FROM official_revisions\nWHERE quarter = '$quarter'"
 }
 
 // pendingSQL lists the pending revisions of every closed quarter as last checked

@@ -41,10 +41,36 @@ func frameRows(res plugintest.Result) []string {
 	return out
 }
 
+// overviewTarget returns the title and the target JSON (variables replaced by vars) of the
+// overview panel in lang whose SQL contains marker.
+func overviewTarget(t *testing.T, lang dashboards.Lang, marker string, vars map[string]string) (string, string) {
+	t.Helper()
+	for _, b := range renderedBoards(t, seedAgencies, dashboards.WithLang(lang)) {
+		if b.UID != dashboards.OverviewUID {
+			continue
+		}
+		for _, pn := range b.Panels {
+			for _, tg := range pn.Targets {
+				if sql, _ := tg["rawSql"].(string); strings.Contains(sql, marker) {
+					tg["rawSql"] = dashboards.InterpolateVars(sql, vars)
+					js, err := json.Marshal(tg)
+					if err != nil {
+						t.Fatal(err)
+					}
+					return pn.Title, string(js)
+				}
+			}
+		}
+	}
+	t.Fatalf("%s: the overview has no panel with %q", lang, marker)
+	return "", ""
+}
+
 // TestPendingRevisionPanel runs the overview's pending-revision panel through the real plugin with
 // the Project Office's datasource: on the seeded closed quarter it shows exactly the newest check of
 // the newest revision (mvd's satisfaction 66.7 % 2★ → 42.9 % 0★ and its 2 late ratings), in
-// Russian by default and in English; after a newer check that found nothing, it shows no row.
+// Russian by default and in English; after a newer check that found nothing, it shows no row. The
+// official-revision panel names 2026Q1's revision 2 and says 2026Q3 is not closed.
 func TestPendingRevisionPanel(t *testing.T) {
 	p := plugintest.Start(t)
 	conn, dsn := chtest.DB(t)
@@ -58,24 +84,7 @@ func TestPendingRevisionPanel(t *testing.T) {
 	ds := pushedDatasources(t, po, ag)[""]
 	panel := func(lang dashboards.Lang) (string, string) {
 		t.Helper()
-		for _, b := range renderedBoards(t, seedAgencies, dashboards.WithLang(lang)) {
-			if b.UID != dashboards.OverviewUID {
-				continue
-			}
-			for _, pn := range b.Panels {
-				for _, tg := range pn.Targets {
-					if sql, _ := tg["rawSql"].(string); strings.Contains(sql, "official_pending_latest") {
-						js, err := json.Marshal(tg)
-						if err != nil {
-							t.Fatal(err)
-						}
-						return pn.Title, string(js)
-					}
-				}
-			}
-		}
-		t.Fatalf("%s: the overview has no panel reading official_pending_latest", lang)
-		return "", ""
+		return overviewTarget(t, lang, "FROM official_pending_latest", nil)
 	}
 	run := func(target string) []string {
 		t.Helper()
@@ -112,6 +121,22 @@ func TestPendingRevisionPanel(t *testing.T) {
 		}
 	}
 
+	// The official revision panel: 2026Q1's newest revision, and 2026Q3 not closed.
+	for _, c := range []struct {
+		lang          dashboards.Lang
+		quarter, want string
+	}{
+		{dashboards.RU, "2026Q1", "редакция 2, закрыт 2026-05-10 12:00:00 UTC (late survey batch)"},
+		{dashboards.EN, "2026Q1", "revision 2, closed 2026-05-10 12:00:00 UTC (late survey batch)"},
+		{dashboards.RU, "2026Q3", "квартал не закрыт: показан последний расчёт"},
+		{dashboards.EN, "2026Q3", "not closed: the newest run is shown"},
+	} {
+		_, target := overviewTarget(t, c.lang, "FROM official_revisions\n", map[string]string{"quarter": c.quarter, "standard": "people"})
+		if got := run(target); strings.Join(got, "\n") != c.want {
+			t.Errorf("%s %s: official revision panel shows %q, want %q", c.lang, c.quarter, got, c.want)
+		}
+	}
+
 	// A newer check of revision 2 found nothing pending: the panel is empty.
 	at := time.Date(2026, 5, 22, 12, 0, 0, 0, time.UTC)
 	chtest.Insert(t, conn, "INSERT INTO official_checks (quarter, quarter_start, revision, check_id, checked_at, checked_ns, differences, late_events, changed_inputs)", [][]any{
@@ -124,7 +149,8 @@ func TestPendingRevisionPanel(t *testing.T) {
 }
 
 // TestPendingPanelOnCurrentClickHouse runs the pending-revision panel's SQL and view on current
-// ClickHouse (chDB) over the same seeded checks: the same two rows of the newest check.
+// ClickHouse (chDB) over the same seeded checks: the same two rows of the newest check; and the
+// official-revision panel names the same revision.
 func TestPendingPanelOnCurrentClickHouse(t *testing.T) {
 	c := chdbtest.DB(t)
 	seedPending(t, c)
@@ -158,4 +184,18 @@ func TestPendingPanelOnCurrentClickHouse(t *testing.T) {
 	if strings.Join(got, "\n") != want {
 		t.Errorf("on chDB:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
 	}
+	for _, q := range dashboards.Queries(ov) {
+		if !strings.Contains(q.SQL, "FROM official_revisions\n") {
+			continue
+		}
+		var rev string
+		if err := c.QueryRow(context.Background(), dashboards.InterpolateVars(q.SQL, map[string]string{"quarter": "2026Q1"})).Scan(&rev); err != nil {
+			t.Fatal(err)
+		}
+		if rev != "revision 2, closed 2026-05-10 12:00:00 UTC (late survey batch)" {
+			t.Errorf("official revision panel on chDB: %q", rev)
+		}
+		return
+	}
+	t.Error("the overview has no official revision panel")
 }
