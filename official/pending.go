@@ -73,7 +73,7 @@ func Check(ctx context.Context, conn driver.Conn, req transform.Request, rev *Re
 		return nil, err
 	}
 	pd := &Pending{Late: late, Differences: []Difference{}}
-	tableChange := map[string]string{}
+	tableChange, tableChangeRU := map[string]string{}, map[string]string{}
 	old := map[string]TableInput{}
 	for _, t := range rev.Inputs.Tables {
 		old[t.Table] = t
@@ -82,20 +82,23 @@ func Check(ctx context.Context, conn driver.Conn, req transform.Request, rev *Re
 		o := old[t.Table]
 		if o.Rows != t.Rows || !o.LastInsert.Equal(t.LastInsert) {
 			tableChange[t.Table] = fmt.Sprintf("%s: %d → %d rows, last insert %s", t.Table, o.Rows, t.Rows, t.LastInsert.Format(time.RFC3339))
+			tableChangeRU[t.Table] = fmt.Sprintf("%s: строк %d → %d, последняя запись %s", t.Table, o.Rows, t.Rows, t.LastInsert.Format(time.RFC3339))
 			pd.Changed = append(pd.Changed, tableChange[t.Table])
 		}
 	}
-	registryChange := ""
+	registryChange, registryChangeRU := "", ""
 	if rev.Inputs.RegistryVersion != now.RegistryVersion {
 		registryChange = fmt.Sprintf("registry version %s → %s", orNone(rev.Inputs.RegistryVersion), orNone(now.RegistryVersion))
+		registryChangeRU = fmt.Sprintf("версия реестра %s → %s", orNone(rev.Inputs.RegistryVersion), orNone(now.RegistryVersion))
 		pd.Changed = append(pd.Changed, registryChange)
 	}
-	bandsChange := map[metrics.Standard]string{}
+	bandsChange, bandsChangeRU := map[metrics.Standard]string{}, map[metrics.Standard]string{}
 	oldBands := strings.Join(rev.Inputs.Bands, ",")
 	for _, b := range now.Bands {
 		if !strings.Contains(","+oldBands+",", ","+b+",") {
 			std := metrics.Standard(strings.SplitN(b, "=", 2)[0])
 			bandsChange[std] = "bands " + oldBands + " → " + b
+			bandsChangeRU[std] = "полосы " + oldBands + " → " + b
 			pd.Changed = append(pd.Changed, bandsChange[std])
 		}
 	}
@@ -121,14 +124,14 @@ func Check(ctx context.Context, conn driver.Conn, req transform.Request, rev *Re
 				add(fmt.Sprintf("%s: %d event(s) of this agency arrived after closing", t, n),
 					fmt.Sprintf("%s: после закрытия поступило событий этого органа: %d", t, n))
 			} else if c := tableChange[t]; c != "" {
-				add(c+" (corrected or re-sent events)", c+" (исправленные или повторно присланные события)")
+				add(c+" (corrected or re-sent events)", tableChangeRU[t]+" (исправленные или повторно присланные события)")
 			}
 		}
 		if registry && registryChange != "" {
-			add(registryChange, "реестр: "+registryChange)
+			add(registryChange, registryChangeRU)
 		}
 		if c := bandsChange[std]; c != "" {
-			add(c, "полосы: "+c)
+			add(c, bandsChangeRU[std])
 		}
 		if len(en) == 0 {
 			for _, o := range other {

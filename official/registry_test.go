@@ -106,9 +106,9 @@ func TestRegistryAsOf(t *testing.T) {
 	}
 	var got []string
 	for _, d := range pd.Differences {
-		got = append(got, fmt.Sprintf("%s %s %s/%s → %s/%s %v", d.AgencyID, d.Indicator, decStr(d.OldValue), levelStr(d.OldLevel), decStr(d.NewValue), levelStr(d.NewLevel), d.Why))
+		got = append(got, fmt.Sprintf("%s %s %s/%s → %s/%s %v %v", d.AgencyID, d.Indicator, decStr(d.OldValue), levelStr(d.OldLevel), decStr(d.NewValue), levelStr(d.NewLevel), d.Why, d.WhyRU))
 	}
-	want := fmt.Sprintf("p1 proactive_scenario_share 66.7/5 → 100.0/5 [registry version %s → %s]", l2.LoadID, l3.LoadID)
+	want := fmt.Sprintf("p1 proactive_scenario_share 66.7/5 → 100.0/5 [registry version %s → %s] [версия реестра %[1]s → %[2]s]", l2.LoadID, l3.LoadID)
 	if strings.Join(got, "\n") != want {
 		t.Errorf("pending revision:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
 	}
