@@ -56,12 +56,10 @@ func parseCHType(raw string) (chType, error) {
 		}
 		t.base, t.enum = "Enum", names
 	default:
-		switch s {
-		case "UInt8", "UInt16", "UInt32", "UInt64", "Int8", "Int16", "Int32", "Int64", "Float32", "Float64":
-			t.base = s
-		default:
+		if _, ok := numeric[s]; !ok {
 			return t, fmt.Errorf("column type %s is not supported by the Arrow export (scalar String, Enum, Date, DateTime, integers and floats only)", raw)
 		}
+		t.base = s
 	}
 	return t, nil
 }
@@ -145,26 +143,9 @@ func (t chType) arrowType() arrow.DataType {
 			idx = arrow.PrimitiveTypes.Int16
 		}
 		return &arrow.DictionaryType{IndexType: idx, ValueType: arrow.BinaryTypes.String}
-	case "UInt8":
-		return arrow.PrimitiveTypes.Uint8
-	case "UInt16":
-		return arrow.PrimitiveTypes.Uint16
-	case "UInt32":
-		return arrow.PrimitiveTypes.Uint32
-	case "UInt64":
-		return arrow.PrimitiveTypes.Uint64
-	case "Int8":
-		return arrow.PrimitiveTypes.Int8
-	case "Int16":
-		return arrow.PrimitiveTypes.Int16
-	case "Int32":
-		return arrow.PrimitiveTypes.Int32
-	case "Int64":
-		return arrow.PrimitiveTypes.Int64
-	case "Float32":
-		return arrow.PrimitiveTypes.Float32
-	case "Float64":
-		return arrow.PrimitiveTypes.Float64
+	}
+	if n, ok := numeric[t.base]; ok {
+		return n.arrow
 	}
 	panic("export: unmapped type " + t.raw)
 }
@@ -215,30 +196,37 @@ func newColumn(name string, t chType, mem memory.Allocator) (*column, error) {
 				bb.Append(arrow.Date32FromTime(time.Date(y, m, d, 0, 0, 0, 0, time.UTC)))
 			}
 		})
-	case "UInt8":
-		setupScalar(c, func(b array.Builder) func(uint8) { return b.(*array.Uint8Builder).Append })
-	case "UInt16":
-		setupScalar(c, func(b array.Builder) func(uint16) { return b.(*array.Uint16Builder).Append })
-	case "UInt32":
-		setupScalar(c, func(b array.Builder) func(uint32) { return b.(*array.Uint32Builder).Append })
-	case "UInt64":
-		setupScalar(c, func(b array.Builder) func(uint64) { return b.(*array.Uint64Builder).Append })
-	case "Int8":
-		setupScalar(c, func(b array.Builder) func(int8) { return b.(*array.Int8Builder).Append })
-	case "Int16":
-		setupScalar(c, func(b array.Builder) func(int16) { return b.(*array.Int16Builder).Append })
-	case "Int32":
-		setupScalar(c, func(b array.Builder) func(int32) { return b.(*array.Int32Builder).Append })
-	case "Int64":
-		setupScalar(c, func(b array.Builder) func(int64) { return b.(*array.Int64Builder).Append })
-	case "Float32":
-		setupScalar(c, func(b array.Builder) func(float32) { return b.(*array.Float32Builder).Append })
-	case "Float64":
-		setupScalar(c, func(b array.Builder) func(float64) { return b.(*array.Float64Builder).Append })
 	default:
-		return nil, fmt.Errorf("column %s: type %s is not supported", name, t.raw)
+		n, ok := numeric[t.base]
+		if !ok {
+			return nil, fmt.Errorf("column %s: type %s is not supported", name, t.raw)
+		}
+		n.setup(c)
 	}
 	return c, nil
+}
+
+// numeric maps each ClickHouse integer and float type to the Arrow type of the same width and
+// signedness and to the set-up of its column.
+var numeric = map[string]struct {
+	arrow arrow.DataType
+	setup func(*column)
+}{
+	"UInt8":   {arrow.PrimitiveTypes.Uint8, setupNumber[uint8, *array.Uint8Builder]},
+	"UInt16":  {arrow.PrimitiveTypes.Uint16, setupNumber[uint16, *array.Uint16Builder]},
+	"UInt32":  {arrow.PrimitiveTypes.Uint32, setupNumber[uint32, *array.Uint32Builder]},
+	"UInt64":  {arrow.PrimitiveTypes.Uint64, setupNumber[uint64, *array.Uint64Builder]},
+	"Int8":    {arrow.PrimitiveTypes.Int8, setupNumber[int8, *array.Int8Builder]},
+	"Int16":   {arrow.PrimitiveTypes.Int16, setupNumber[int16, *array.Int16Builder]},
+	"Int32":   {arrow.PrimitiveTypes.Int32, setupNumber[int32, *array.Int32Builder]},
+	"Int64":   {arrow.PrimitiveTypes.Int64, setupNumber[int64, *array.Int64Builder]},
+	"Float32": {arrow.PrimitiveTypes.Float32, setupNumber[float32, *array.Float32Builder]},
+	"Float64": {arrow.PrimitiveTypes.Float64, setupNumber[float64, *array.Float64Builder]},
+}
+
+// setupNumber wires a numeric column whose Go scan type is T and whose Arrow builder is B.
+func setupNumber[T any, B interface{ Append(T) }](c *column) {
+	setupScalar(c, func(b array.Builder) func(T) { return b.(B).Append })
 }
 
 // setupScalar wires dest/append/bind for a column of Go scan type T, nullable or not.
