@@ -26,6 +26,9 @@
 #   CXSTAR_ZK_PORT           ZooKeeper's client port on 127.0.0.1 (default: 12181)
 set -euo pipefail
 
+# shellcheck source=scripts/chserver.sh
+. "$(dirname "${BASH_SOURCE[0]}")/chserver.sh"
+
 D=${CXSTAR_CLUSTER_DIR:-$HOME/.cache/cxstar/chcluster}
 BASE=${CXSTAR_CLUSTER_TCP_BASE:-19100}
 ZK_PORT=${CXSTAR_ZK_PORT:-12181}
@@ -154,14 +157,7 @@ write_node_config() {
   <http_port>$(http_port "$n")</http_port>
   <interserver_http_port>$(repl_port "$n")</interserver_http_port>
   <interserver_http_host>127.0.0.1</interserver_http_host>
-  <path>$N/data/</path>
-  <tmp_path>$N/tmp/</tmp_path>
-  <format_schema_path>$N/format_schemas/</format_schema_path>
-  <user_files_path>$N/user_files/</user_files_path>
-  <users_config>users.xml</users_config>
-  <default_profile>default</default_profile>
-  <default_database>default</default_database>
-  <timezone>UTC</timezone>
+$(server_paths_xml "$N")
   <mark_cache_size>67108864</mark_cache_size>
   <uncompressed_cache_size>67108864</uncompressed_cache_size>
   <max_concurrent_queries>100</max_concurrent_queries>
@@ -190,21 +186,11 @@ XML
     </in_order>
   </profiles>
   <users>
-    <default>
-      <password></password>
-      <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
-      <profile>default</profile>
-      <quota>default</quota>
-    </default>
+$(local_user_xml default default)
     <!-- the same rights, reading each shard from its first live replica (load_balancing in_order) -->
-    <in_order>
-      <password></password>
-      <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
-      <profile>in_order</profile>
-      <quota>default</quota>
-    </in_order>
+$(local_user_xml in_order in_order)
   </users>
-  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+$(no_quota_xml)
 </yandex>
 XML
 }

@@ -28,6 +28,9 @@
 # without one are still let in (with the user's password).
 set -euo pipefail
 
+# shellcheck source=scripts/chserver.sh
+. "$(dirname "${BASH_SOURCE[0]}")/chserver.sh"
+
 TLS_MODE=${CXSTAR_CH_TLS:-0}
 if [ "$TLS_MODE" = 1 ]; then
   D=${CXSTAR_CH_DIR:-$HOME/.cache/cxstar/clickhouse-tls}
@@ -112,14 +115,7 @@ else
   echo "  <tcp_port>$TCP</tcp_port>"
 fi)
   <http_port>$HTTP</http_port>
-  <path>$D/data/</path>
-  <tmp_path>$D/tmp/</tmp_path>
-  <format_schema_path>$D/format_schemas/</format_schema_path>
-  <user_files_path>$D/user_files/</user_files_path>
-  <users_config>users.xml</users_config>
-  <default_profile>default</default_profile>
-  <default_database>default</default_database>
-  <timezone>UTC</timezone>
+$(server_paths_xml "$D")
   <mark_cache_size>268435456</mark_cache_size>
   <max_concurrent_queries>100</max_concurrent_queries>
   <uncompressed_cache_size>268435456</uncompressed_cache_size>
@@ -138,18 +134,13 @@ XML
     <readonly><readonly>2</readonly><allow_experimental_low_cardinality_type>1</allow_experimental_low_cardinality_type></readonly>
   </profiles>
   <users>
-    <default>
-      <password></password>
-      <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
-      <profile>default</profile>
-      <quota>default</quota>
-    </default>
+$(local_user_xml default default)
 $(if [ "$TLS_MODE" = 1 ]; then
   echo "    <$CH_USER><password_sha256_hex>$(printf '%s' "$(cat "$D/tls/password")" | sha256sum | cut -d' ' -f1)</password_sha256_hex>"
   echo "      <networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></$CH_USER>"
 fi)
   </users>
-  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+$(no_quota_xml)
 </yandex>
 XML
 }
