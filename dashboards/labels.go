@@ -114,6 +114,7 @@ type text struct {
 	start, startNational, startDesc, whyColumn                  string
 	pending, pendingDesc, pendingDiff, pendingLate, pendingWhy  string
 	revision, revisionDesc, notClosed, revisionWord, closedWord string
+	notChecked, lastCheck, checkChanges, checkLate              string
 }
 
 var texts = map[Lang]text{
@@ -146,6 +147,8 @@ var texts = map[Lang]text{
 		revision:     "Официальная редакция квартала",
 		revisionDesc: "Закрытый квартал (cxstar assess --quarter Q --close) показывается в своей последней официальной редакции, что бы ни поступило позже; незакрытый — по последнему расчёту.",
 		notClosed:    "квартал не закрыт: показан последний расчёт", revisionWord: "редакция", closedWord: "закрыт",
+		notChecked: "; после закрытия не проверялся (cxstar assess --quarter Q)", lastCheck: "; последняя проверка",
+		checkChanges: "значени(е/я) изменит пересчёт", checkLate: "событий после закрытия",
 	},
 	EN: {
 		agencyTitle: "Client centricity: %s", overviewTitle: "Project Office: all agencies", allAgenciesTitle: "Client centricity: agency (choose)",
@@ -176,5 +179,7 @@ var texts = map[Lang]text{
 		revision:     "Official revision of the quarter",
 		revisionDesc: "A closed quarter (cxstar assess --quarter Q --close) shows its newest official revision, whatever arrives later; a quarter not closed shows the newest run.",
 		notClosed:    "not closed: the newest run is shown", revisionWord: "revision", closedWord: "closed",
+		notChecked: "; not checked since closing (cxstar assess --quarter Q)", lastCheck: "; last check",
+		checkChanges: "value(s) a recomputation changes", checkLate: "event(s) after closing",
 	},
 }

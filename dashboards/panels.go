@@ -201,11 +201,17 @@ func overviewPanels(o *options) []cog.Builder[dashboard.Panel] {
 }
 
 // revisionSQL names the official revision the overview shows for $quarter (number, closing time,
-// reason), or says that the quarter is not closed: always one row.
+// reason) and its last recorded check (when, how many values would change, late events), or says
+// that the quarter is not closed: always one row.
 func revisionSQL(t text) string {
+	const newest = "(SELECT max(revision) FROM official_revisions WHERE quarter = '$quarter')"
 	return "SELECT if(count() = 0, " + sqlString(t.notClosed) + ",\n" +
 		"  concat(" + sqlString(t.revisionWord) + ", ' ', toString(max(revision)), ', ', " + sqlString(t.closedWord) + ", ' ', toString(argMax(closed_at, revision)), ' UTC',\n" +
-		"    if(argMax(reason, revision) = '', '', concat(' (', argMax(reason, revision), ')')))) AS official_revision\n" +
+		"    if(argMax(reason, revision) = '', '', concat(' (', argMax(reason, revision), ')')),\n" +
+		"    (SELECT if(count() = 0, " + sqlString(t.notChecked) + ",\n" +
+		"       concat(" + sqlString(t.lastCheck) + ", ' ', toString(max(checked_at)), ' UTC: ', toString(argMax(differences, checked_ns)), ' ', " + sqlString(t.checkChanges) + ", ', ',\n" +
+		"         toString(argMax(late_events, checked_ns)), ' ', " + sqlString(t.checkLate) + "))\n" +
+		"     FROM official_checks WHERE quarter = '$quarter' AND revision = " + newest + "))) AS official_revision\n" +
 		"FROM official_revisions\nWHERE quarter = '$quarter'"
 }
 

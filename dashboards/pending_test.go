@@ -126,8 +126,8 @@ func TestPendingRevisionPanel(t *testing.T) {
 		lang          dashboards.Lang
 		quarter, want string
 	}{
-		{dashboards.RU, "2026Q1", "редакция 2, закрыт 2026-05-10 12:00:00 UTC (late survey batch)"},
-		{dashboards.EN, "2026Q1", "revision 2, closed 2026-05-10 12:00:00 UTC (late survey batch)"},
+		{dashboards.RU, "2026Q1", "редакция 2, закрыт 2026-05-10 12:00:00 UTC (late survey batch); последняя проверка 2026-05-21 12:00:00 UTC: 1 значени(е/я) изменит пересчёт, 2 событий после закрытия"},
+		{dashboards.EN, "2026Q1", "revision 2, closed 2026-05-10 12:00:00 UTC (late survey batch); last check 2026-05-21 12:00:00 UTC: 1 value(s) a recomputation changes, 2 event(s) after closing"},
 		{dashboards.RU, "2026Q3", "квартал не закрыт: показан последний расчёт"},
 		{dashboards.EN, "2026Q3", "not closed: the newest run is shown"},
 	} {
@@ -145,6 +145,17 @@ func TestPendingRevisionPanel(t *testing.T) {
 	_, target := panel(dashboards.RU)
 	if got := run(target); len(got) != 0 {
 		t.Errorf("after a check that found nothing, the panel shows:\n%s", strings.Join(got, "\n"))
+	}
+	_, target = overviewTarget(t, dashboards.EN, "FROM official_revisions\n", map[string]string{"quarter": "2026Q1"})
+	if got, want := strings.Join(run(target), ""), "revision 2, closed 2026-05-10 12:00:00 UTC (late survey batch); last check 2026-05-22 12:00:00 UTC: 0 value(s) a recomputation changes, 0 event(s) after closing"; got != want {
+		t.Errorf("official revision panel after the clean check: %q, want %q", got, want)
+	}
+	// A revision 3 never checked says so.
+	chtest.Insert(t, conn, "INSERT INTO official_revisions (quarter, quarter_start, revision, closed_at, reason, run_id, registry_version, bands_versions, catalog_version, binary_version, reports)", [][]any{
+		{"2026Q1", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), uint32(3), at.Add(time.Hour), "", "run-q1-3", "", []string{}, "", "", "[]"},
+	})
+	if got, want := strings.Join(run(target), ""), "revision 3, closed 2026-05-22 13:00:00 UTC; not checked since closing (cxstar assess --quarter Q)"; got != want {
+		t.Errorf("official revision panel for an unchecked revision: %q, want %q", got, want)
 	}
 }
 
@@ -192,7 +203,7 @@ func TestPendingPanelOnCurrentClickHouse(t *testing.T) {
 		if err := c.QueryRow(context.Background(), dashboards.InterpolateVars(q.SQL, map[string]string{"quarter": "2026Q1"})).Scan(&rev); err != nil {
 			t.Fatal(err)
 		}
-		if rev != "revision 2, closed 2026-05-10 12:00:00 UTC (late survey batch)" {
+		if rev != "revision 2, closed 2026-05-10 12:00:00 UTC (late survey batch); last check 2026-05-21 12:00:00 UTC: 1 value(s) a recomputation changes, 2 event(s) after closing" {
 			t.Errorf("official revision panel on chDB: %q", rev)
 		}
 		return
