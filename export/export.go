@@ -54,7 +54,7 @@ func ParseFormat(s string) (Format, error) {
 }
 
 // Tables are the tables `cxstar export --table` accepts.
-var Tables = []string{"assessments", "indicator_details", "ratings", "service_events", "appeals"}
+var Tables = []string{"assessments", "indicator_details", "ratings", "service_events", "appeals", "followup_items"}
 
 // DefaultBatchRows is the number of rows per Arrow record batch (and Parquet row group).
 const DefaultBatchRows = 65536
@@ -112,12 +112,17 @@ var exportedRows = promauto.NewCounterVec(prometheus.CounterOpts{
 // service_events, appeals) are read with FINAL, so an event delivered twice appears once, and
 // filtered on occurred_at within the quarter's boundaries in q.Loc. assessments and indicator_details are filtered
 // on quarter_start; without allRuns they read the *_latest views (the newest run per agency).
+// followup_items are the detractor follow-up items answered in the quarter with their follow-up
+// state (the followup_status view: each answer once).
 func TableQuery(table string, q quarter.Quarter, allRuns bool) (string, error) {
 	start, end := q.Start().UTC().Format("2006-01-02 15:04:05"), q.End().UTC().Format("2006-01-02 15:04:05")
 	switch table {
 	case "ratings", "service_events", "appeals":
 		return fmt.Sprintf("SELECT * FROM %s FINAL WHERE occurred_at >= toDateTime('%s', 'UTC') AND occurred_at < toDateTime('%s', 'UTC')",
 			table, start, end), nil
+	case "followup_items":
+		return fmt.Sprintf("SELECT * FROM followup_status WHERE answered_at >= toDateTime('%s', 'UTC') AND answered_at < toDateTime('%s', 'UTC') ORDER BY agency_id, answered_at, event_id",
+			start, end), nil
 	case "assessments", "indicator_details":
 		from := table + "_latest"
 		if allRuns {

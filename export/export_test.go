@@ -325,7 +325,9 @@ func TestExportRoundTrip(t *testing.T) {
 	// Hand count: ratings 25 seeded (all in Q3, minutes 0..24), r000003 twice → 25; old/new are outside.
 	// assessments_latest for 2026Q3: run2's two rows (run1 is older, the Q2 row is another quarter).
 	// service_events and appeals: both rows are inside the quarter; indicator_details_latest: run2's 2 rows.
-	wantRows := map[string]int{"ratings": 25, "assessments": 2, "service_events": 2, "appeals": 2, "indicator_details": 2}
+	// followup_items: of the 25 seeded answers, i%4 = 0 is nps with score 1 (i = 0, 4, …, 24: 7) and
+	// i%4 = 1 satisfaction with score 2 (i = 1, 5, …, 21: 6), all naming a request: 13 detractor items.
+	wantRows := map[string]int{"ratings": 25, "assessments": 2, "service_events": 2, "appeals": 2, "indicator_details": 2, "followup_items": 13}
 	for _, table := range Tables {
 		for _, f := range []Format{Parquet, Arrow} {
 			t.Run(table+"/"+string(f), func(t *testing.T) {
@@ -358,7 +360,11 @@ func TestExportRoundTrip(t *testing.T) {
 					names = append(names, fl.Name)
 				}
 				var chNames []string
-				rows, err := conn.Query(ctx, "DESCRIBE TABLE "+table)
+				described := table
+				if table == "followup_items" {
+					described = "followup_status" // the items with their follow-up state
+				}
+				rows, err := conn.Query(ctx, "DESCRIBE TABLE "+described)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -72,9 +72,11 @@ type Event struct {
 var (
 	clientTypes  = []string{"person", "business"}
 	serviceKinds = []string{"service", "support_measure", "digital_service"}
-	statuses     = []string{"submitted", "in_progress", "completed", "refused", "withdrawn"}
-	channels     = []string{"portal", "mobile_app", "mfc", "office", "phone", "chat_bot", "api", "post", "other"}
-	questions    = []string{"nps", "nps_digital", "satisfaction", "ease", "sat_phone",
+	// followed_up (contract v1.1): the agency contacted the client about the request after a
+	// detractor's answer; it is a step of the service history, not a status of the service.
+	statuses  = []string{"submitted", "in_progress", "completed", "refused", "withdrawn", "followed_up"}
+	channels  = []string{"portal", "mobile_app", "mfc", "office", "phone", "chat_bot", "api", "post", "other"}
+	questions = []string{"nps", "nps_digital", "satisfaction", "ease", "sat_phone",
 		"sat_compliance_costs", "sat_assessment_costs", "sat_requirements_evaluation", "sat_informing_training",
 		"sat_feedback_channels", "sat_path_time", "sat_risk_profile", "sat_control_activities"}
 	steps          = []string{"received", "replied", "resolved"}

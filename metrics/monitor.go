@@ -19,7 +19,15 @@ const (
 	// MonitorSocialReply: social-media messages whose first official reply came within
 	// parameters.social_limit_hours (4 h mentions, 2 h official appeals and comments; B §4.6.6.2).
 	MonitorSocialReply = "social_media_reply_share"
+	// MonitorFollowUp: detractors' survey answers naming a request (nps/nps_digital 0–6,
+	// satisfaction 1–2) answered by a `followed_up` step of the request within 5 working days
+	// (Monday–Friday in Moscow time; holidays count as working days). The standards set no
+	// deadline or bands for it: it is cxstar's own early-warning measure.
+	MonitorFollowUp = "detractor_followup_share"
 )
+
+// FollowUpWorkingDays is the follow-up deadline of MonitorFollowUp in working days.
+const FollowUpWorkingDays = 5
 
 // Monitors lists the monitored deadlines in output order.
 var Monitors = []MonitorDef{
@@ -27,6 +35,8 @@ var Monitors = []MonitorDef{
 		NameRU: "Первичная обратная связь на письменное обращение в срок", NameEN: "Written appeals acknowledged in time"},
 	{Code: MonitorSocialReply, Clause: map[Standard]string{Business: "B §4.6.6.2"},
 		NameRU: "Ответ в социальных сетях в срок", NameEN: "Social-media replies in time"},
+	{Code: MonitorFollowUp, Clause: map[Standard]string{People: "cxstar", Business: "cxstar"},
+		NameRU: "Работа с недовольными клиентами в течение 5 рабочих дней", NameEN: "Detractors followed up within 5 working days"},
 }
 
 // Label returns the monitor's name in the given language (Russian unless lang is EN).
@@ -52,7 +62,8 @@ type Monitor struct {
 }
 
 // MonitorsFor returns the monitors that apply to the band set's standard: the written-appeal
-// acknowledgement always, the social-media replies when parameters.social_limit_hours is set.
+// acknowledgement and the detractor follow-up always, the social-media replies when
+// parameters.social_limit_hours is set.
 func (b *BandSet) MonitorsFor() []MonitorDef {
 	var out []MonitorDef
 	for _, m := range Monitors {
@@ -73,6 +84,8 @@ func (b *BandSet) Limit(code string) string {
 		if l := b.Parameters.SocialLimitHours; l != nil {
 			return fmt.Sprintf("%d h / %d h", l.Mention, l.Official)
 		}
+	case MonitorFollowUp:
+		return fmt.Sprintf("%d working days", FollowUpWorkingDays)
 	}
 	return ""
 }

@@ -197,6 +197,8 @@ func inputsOf(std metrics.Standard, code string) ([]string, bool) {
 	switch code {
 	case metrics.MonitorWrittenAck, metrics.MonitorSocialReply:
 		return []string{"appeals"}, false
+	case metrics.MonitorFollowUp:
+		return []string{"ratings", "service_events"}, false
 	}
 	ind, ok := metrics.DefaultCatalog().Lookup(std, code)
 	if !ok {

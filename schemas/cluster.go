@@ -277,6 +277,8 @@ func (r *ClusterRenderer) render(version int, s string) ([]ClusterStatement, err
 		return out, nil
 	case kindAddColumn:
 		return r.addColumn(st)
+	case kindModifyColumn:
+		return r.modifyColumn(st)
 	}
 	return nil, fmt.Errorf("unsupported statement")
 }
@@ -304,6 +306,68 @@ func (r *ClusterRenderer) addColumn(st statement) ([]ClusterStatement, error) {
 	return []ClusterStatement{alter(st.name + "_local"),
 		{SQL: fmt.Sprintf("DROP TABLE IF EXISTS %s ON CLUSTER %s", r.q(st.name), r.cluster)},
 		{SQL: r.distributed(st.name, "")}}, nil
+}
+
+// modifyColumn renders ALTER TABLE … MODIFY COLUMN like addColumn: on a sharded table, on its local
+// tables, and the Distributed table over them is created again with the new type.
+func (r *ClusterRenderer) modifyColumn(st statement) ([]ClusterStatement, error) {
+	if !r.known[st.name] {
+		return nil, fmt.Errorf("ALTER TABLE %s: not a table created by a migration", st.name)
+	}
+	alter := func(table string) ClusterStatement {
+		return ClusterStatement{SQL: fmt.Sprintf("ALTER TABLE %s ON CLUSTER %s MODIFY COLUMN %s %s", r.q(table), r.cluster, st.column, st.columnType)}
+	}
+	if !r.sharded[st.name] {
+		return []ClusterStatement{alter(st.name)}, nil
+	}
+	cols, err := retypeColumn(r.columns[st.name], st.column, st.columnType)
+	if err != nil {
+		return nil, fmt.Errorf("ALTER TABLE %s: %w", st.name, err)
+	}
+	r.columns[st.name] = cols
+	return []ClusterStatement{alter(st.name + "_local"),
+		{SQL: fmt.Sprintf("DROP TABLE IF EXISTS %s ON CLUSTER %s", r.q(st.name), r.cluster)},
+		{SQL: r.distributed(st.name, "")}}, nil
+}
+
+// retypeColumn returns the column list "(…)" of a CREATE TABLE with column's type replaced by typ.
+func retypeColumn(cols, column, typ string) (string, error) {
+	open, end := strings.Index(cols, "("), strings.LastIndex(cols, ")")
+	if open < 0 || end < open {
+		return "", fmt.Errorf("its column list is unknown")
+	}
+	inner := cols[open+1 : end]
+	var parts []string
+	depth, start := 0, 0
+	for i, c := range inner {
+		switch c {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				parts = append(parts, inner[start:i])
+				start = i + 1
+			}
+		}
+	}
+	parts = append(parts, inner[start:])
+	found := false
+	for i, p := range parts {
+		fields := strings.Fields(p)
+		if len(fields) == 0 || unquote(fields[0]) != column {
+			continue
+		}
+		lead := p[:len(p)-len(strings.TrimLeft(p, " \t\n"))]
+		tail := p[len(strings.TrimRight(p, " \t\n")):]
+		parts[i] = lead + fields[0] + " " + typ + tail
+		found = true
+	}
+	if !found {
+		return "", fmt.Errorf("no column %s", column)
+	}
+	return cols[:open+1] + strings.Join(parts, ",") + cols[end:], nil
 }
 
 // rewriteSelect qualifies every table named after FROM or JOIN with the database; local picks the

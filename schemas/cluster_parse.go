@@ -104,6 +104,7 @@ const (
 	kindDrop
 	kindRename
 	kindAddColumn
+	kindModifyColumn
 )
 
 type statement struct {
@@ -116,7 +117,8 @@ type statement struct {
 	insertCols            string // " (a, b)" of INSERT INTO t (a, b) SELECT, or ""
 	selectToks            []token
 	pairs                 [][2]string
-	column                string // ALTER TABLE … ADD COLUMN: the column's definition
+	column                string // ALTER TABLE … ADD COLUMN: the column's definition; MODIFY COLUMN: its name
+	columnType            string // ALTER TABLE … MODIFY COLUMN: the new type
 }
 
 // sources returns the tables named after FROM or JOIN in the statement's SELECT.
@@ -333,8 +335,18 @@ func parseStatement(s string) (statement, error) {
 		if st.name, err = ps.name(); err != nil {
 			return st, err
 		}
+		if ps.accept("MODIFY", "COLUMN") {
+			st.kind = kindModifyColumn
+			if st.column, err = ps.name(); err != nil {
+				return st, err
+			}
+			if st.columnType = strings.TrimSpace(join(ps.restToks())); st.columnType == "" {
+				return st, fmt.Errorf("ALTER TABLE %s MODIFY COLUMN %s: expected a type", st.name, st.column)
+			}
+			return st, nil
+		}
 		if !ps.accept("ADD", "COLUMN") {
-			return st, fmt.Errorf("ALTER TABLE %s: only ADD COLUMN can be rendered", st.name)
+			return st, fmt.Errorf("ALTER TABLE %s: only ADD COLUMN and MODIFY COLUMN can be rendered", st.name)
 		}
 		if ps.accept("IF", "NOT", "EXISTS") {
 			st.ifNotExists = "IF NOT EXISTS "
@@ -358,5 +370,5 @@ func parseStatement(s string) (statement, error) {
 		}
 		return st, nil
 	}
-	return st, fmt.Errorf("only CREATE TABLE/VIEW/MATERIALIZED VIEW … TO, INSERT … SELECT, DROP TABLE, RENAME TABLE and ALTER TABLE … ADD COLUMN can be rendered; write this statement so, or extend schemas/cluster.go")
+	return st, fmt.Errorf("only CREATE TABLE/VIEW/MATERIALIZED VIEW … TO, INSERT … SELECT, DROP TABLE, RENAME TABLE and ALTER TABLE … ADD/MODIFY COLUMN can be rendered; write this statement so, or extend schemas/cluster.go")
 }

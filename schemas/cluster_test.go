@@ -101,7 +101,7 @@ CREATE TABLE IF NOT EXISTS small (a String) ENGINE = MergeTree ORDER BY a;`}
 	for _, tc := range []struct {
 		name, sql, want string
 	}{
-		{"alter", "ALTER TABLE small DROP COLUMN a;", "only ADD COLUMN"},
+		{"alter", "ALTER TABLE small DROP COLUMN a;", "only ADD COLUMN and MODIFY COLUMN"},
 		{"two columns", "ALTER TABLE small ADD COLUMN b String, ADD COLUMN c String;", "one ADD COLUMN per statement"},
 		{"alter unknown", "ALTER TABLE nowhere ADD COLUMN b String;", "not a table created by a migration"},
 		{"optimize", "OPTIMIZE TABLE small FINAL;", "only CREATE TABLE"},

@@ -15,6 +15,9 @@ import (
 // need for one agency and standard.
 type deadlineData struct {
 	ackN, ackInTime int64
+	// fuN items of detractor follow-up answered in the quarter, fuInTime of them followed up within
+	// 5 working days.
+	fuN, fuInTime int64
 	// regServices are the services of the agency's approved scenarios (owner or participant);
 	// nil when the registry has none.
 	regServices map[string]bool
@@ -33,6 +36,23 @@ func (l *loader) loadDeadlines(ctx context.Context) error {
 		d.present = true
 		d.deadlines.ackN += int64(n)
 		d.deadlines.ackInTime += int64(inTime)
+		return nil
+	})
+}
+
+// loadFollowUps runs sql/followup.sql: detractor follow-up items and those followed up in time. An
+// agency is not made present by its follow-up items alone (its answers make it present).
+func (l *loader) loadFollowUps(ctx context.Context) error {
+	var ag, ct string
+	var n, inTime uint64
+	return l.query(ctx, "detractor follow-up", "followup", followupSQL, []any{&ag, &ct, &n, &inTime}, func() error {
+		std := standardOf(ct)
+		if !l.want[std] {
+			return nil
+		}
+		d := dataFor(l.data, std, ag)
+		d.deadlines.fuN += int64(n)
+		d.deadlines.fuInTime += int64(inTime)
 		return nil
 	})
 }
@@ -125,6 +145,13 @@ func monitorsFor(b *metrics.BandSet, d *agencyData, q quarter.Quarter, now time.
 				}
 			}
 			out = append(out, b.EvaluateMonitor(def, inTime, n, socialHold))
+		case metrics.MonitorFollowUp:
+			// 5 working days never span more than 7 calendar days.
+			hold := ""
+			if due := q.End().AddDate(0, 0, 7); now.Before(due) {
+				hold = "follow-ups are due until " + due.UTC().Format(time.RFC3339)
+			}
+			out = append(out, b.EvaluateMonitor(def, d.deadlines.fuInTime, d.deadlines.fuN, hold))
 		}
 	}
 	return out

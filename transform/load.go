@@ -99,7 +99,7 @@ func load(ctx context.Context, conn driver.Conn, q quarter.Quarter, p metrics.Pa
 	l := &loader{conn: conn, vars: queryVars(q, p, agency), want: want, data: data}
 	l.vars["REG_FILTER"] = regFilter
 	// Coverage comes last: it completes the agencies the other queries found.
-	for _, f := range []func(context.Context) error{l.loadRatings, l.loadServices, l.loadAppeals, l.loadRegistry, l.loadDeclarations, l.loadDeadlines, l.loadCoverage} {
+	for _, f := range []func(context.Context) error{l.loadRatings, l.loadServices, l.loadAppeals, l.loadRegistry, l.loadDeclarations, l.loadDeadlines, l.loadFollowUps, l.loadCoverage} {
 		if err := f(ctx); err != nil {
 			return err
 		}

@@ -29,6 +29,9 @@ var deadlinesSQL string
 //go:embed sql/coverage.sql
 var coverageSQL string
 
+//go:embed sql/followup.sql
+var followupSQL string
+
 // quote returns a ClickHouse string literal.
 func quote(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`)

@@ -16,7 +16,7 @@ const exportSynopsis = `export --quarter 2026Q3 --table TABLE --format parquet|a
 
 Streams one quarter of a table into an Apache Parquet or Arrow IPC file for data scientists, in
 constant memory, with the ClickHouse column types preserved (see schemas/README.md, "Exports").
-TABLE is one of: ` + "assessments, indicator_details, ratings, service_events, appeals" + `.
+TABLE is one of: ` + "assessments, indicator_details, ratings, service_events, appeals, followup_items" + `.
 Raw event tables are read with FINAL (each event once) and filtered on occurred_at; assessments
 and indicator_details give the latest run per agency unless --all-runs.
 

@@ -8,6 +8,7 @@
 --   answers: satisfaction, ease and NPS answers, one per client, request, scenario and question —
 --     the latest (A24), counted in the quarter it was given in if valid (an answer replaced by a
 --     later one counts nowhere); the segment is the client's latest.
+-- `followed_up` steps (contract v1.1) are not status changes and are left out.
 -- Every cell is one row; a life situation of '' (not named) and empty segment or channel ids are
 -- left out. Runs on 18.16 and current ClickHouse: no window functions, one JOIN per SELECT.
 SELECT agency, ls, kind, id,
@@ -47,7 +48,7 @@ FROM
                            toUInt32(minIf(occurred_at, status = 'completed'))       AS comp,
                            toUInt8(max(occurred_at) >= toDateTime({{QS_S}}, 'UTC')) AS active
                     FROM service_events FINAL
-                    WHERE client_type = {{CLIENT_TYPE}}
+                    WHERE client_type = {{CLIENT_TYPE}} AND status != 'followed_up'
                       AND occurred_at >= toDateTime({{LOOKBACK_S}}, 'UTC') AND occurred_at < toDateTime({{QE_S}}, 'UTC') {{AGENCY}}
                     GROUP BY agency_id, client_id, service_id, request_id
                 )
@@ -98,7 +99,7 @@ FROM
         (
             SELECT toString(agency_id) AS agency, client_id, argMax(segment_id, occurred_at) AS seg
             FROM service_events
-            WHERE client_type = {{CLIENT_TYPE}} AND occurred_at < toDateTime({{QE_S}}, 'UTC') {{AGENCY}}
+            WHERE client_type = {{CLIENT_TYPE}} AND status != 'followed_up' AND occurred_at < toDateTime({{QE_S}}, 'UTC') {{AGENCY}}
             GROUP BY agency_id, client_id
         ) AS segments USING (agency, client_id)
     )
