@@ -169,30 +169,35 @@ func (c Config) warn() {
 // Dialer returns a kafka-go Dialer for readers and consumer groups (nil error, plaintext
 // settings: a Dialer without TLS or SASL).
 func (c Config) Dialer() (*kafka.Dialer, error) {
-	t, err := c.TLSConfig()
+	t, m, err := c.security()
 	if err != nil {
 		return nil, err
 	}
-	m, err := c.Mechanism()
-	if err != nil {
-		return nil, err
-	}
-	c.warn()
 	return &kafka.Dialer{Timeout: c.timeout(), DualStack: true, TLS: t, SASLMechanism: m}, nil
 }
 
 // Transport returns a kafka-go Transport for writers.
 func (c Config) Transport() (*kafka.Transport, error) {
-	t, err := c.TLSConfig()
+	t, m, err := c.security()
 	if err != nil {
 		return nil, err
+	}
+	return &kafka.Transport{DialTimeout: c.timeout(), TLS: t, SASL: m}, nil
+}
+
+// security returns the TLS configuration and the SASL mechanism of c (nil, nil: plaintext),
+// warning when certificate verification is off.
+func (c Config) security() (*tls.Config, sasl.Mechanism, error) {
+	t, err := c.TLSConfig()
+	if err != nil {
+		return nil, nil, err
 	}
 	m, err := c.Mechanism()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c.warn()
-	return &kafka.Transport{DialTimeout: c.timeout(), TLS: t, SASL: m}, nil
+	return t, m, nil
 }
 
 // SettingsError is a failure that retrying cannot cure: the broker's certificate is not trusted,
