@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/cxstar/cxstar/export"
-	"github.com/cxstar/cxstar/internal/store"
 )
 
 const exportSynopsis = `export --quarter 2026Q3 --table TABLE --format parquet|arrow --out FILE [--all-runs] [--batch-rows N]
@@ -41,23 +40,19 @@ func runExport(ctx context.Context, args []string) error {
 	if err := atLeast("batch-rows", *batch, 1, export.DefaultBatchRows); err != nil {
 		return err
 	}
-	q, err := qf.resolve(nil, time.Now())
-	if err != nil {
-		return err
-	}
 	f, err := export.ParseFormat(*format)
 	if err != nil {
 		return err
 	}
-	path := *out
-	if path == "" {
-		path = fmt.Sprintf("%s-%s.%s", *table, q, f)
-	}
-	conn, err := store.Open(ctx, *dsn)
+	q, conn, err := openQuarter(ctx, *dsn, qf)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	path := *out
+	if path == "" {
+		path = fmt.Sprintf("%s-%s.%s", *table, q, f)
+	}
 	opts := []export.Option{export.WithBatchRows(*batch)}
 	if *allRuns {
 		opts = append(opts, export.WithAllRuns())
@@ -98,11 +93,7 @@ than k respondents, and cells that could be recovered from the agency total are 
 	if err := atLeast("k", *k, 1, export.DefaultK); err != nil {
 		return err
 	}
-	q, err := qf.resolve(nil, time.Now())
-	if err != nil {
-		return err
-	}
-	conn, err := store.Open(ctx, *dsn)
+	q, conn, err := openQuarter(ctx, *dsn, qf)
 	if err != nil {
 		return err
 	}

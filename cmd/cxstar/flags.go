@@ -154,6 +154,17 @@ func (f chFlags) open(ctx context.Context) (_ context.Context, _ driver.Conn, do
 	return ctx, conn, func() { conn.Close(); cancel() }, nil
 }
 
+// openQuarter resolves the quarter of qf in the band file's time zone, then connects to the
+// ClickHouse database of dsn: the first steps of the commands that read a quarter's results.
+func openQuarter(ctx context.Context, dsn string, qf quarterFlags) (quarter.Quarter, driver.Conn, error) {
+	q, err := qf.resolve(nil, time.Now())
+	if err != nil {
+		return q, nil, err
+	}
+	conn, err := store.Open(ctx, dsn)
+	return q, conn, err
+}
+
 // clickhouseFlag defines --clickhouse, the DSN of the ClickHouse database.
 func clickhouseFlag(fs *flagSet) *string {
 	return clickhouseDSNFlags(fs, "clickhouse", "CXSTAR_CLICKHOUSE", store.DefaultDSN,

@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
 
-	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/report"
 )
 
@@ -27,11 +25,7 @@ quarters) and what could not be assessed and why. Reads assessments_latest.`)
 	if err := atLeast("trend", *trend, 1, report.DefaultTrendQuarters); err != nil {
 		return err
 	}
-	q, err := qf.resolve(nil, time.Now())
-	if err != nil {
-		return err
-	}
-	conn, err := store.Open(ctx, *dsn)
+	q, conn, err := openQuarter(ctx, *dsn, qf)
 	if err != nil {
 		return err
 	}
