@@ -1,14 +1,19 @@
 package ingest
 
 import (
-	"slices"
 	"time"
 	"unsafe"
+
+	"github.com/ClickHouse/ch-go/proto"
 )
 
 // Batch collects validated events as typed columns, one set per table, ready for a columnar
-// native-protocol insert. The columns are those of the contract (contract.go). The zero value
-// is an empty batch; a Batch is not safe for concurrent use.
+// native-protocol insert. The columns are those of the contract (contract.go), held in
+// ClickHouse's own encodings (ch-go's proto columns): a string column is one byte buffer and an
+// offset per row, an enumeration its Enum8 code, a timestamp its UInt32 seconds. Reset empties
+// them and keeps their memory, so a batch reused by the consumer or the loader stops allocating
+// once it has held one full batch, and holds no pointer per row for the garbage collector to
+// scan. The zero value is an empty batch; a Batch is not safe for concurrent use.
 type Batch struct {
 	tables [KindAppeal + 1]tableCols // by Kind; 0 unused
 	bytes  int
@@ -17,65 +22,106 @@ type Batch struct {
 // tableCols holds one table's columns in the order of its INSERT statement.
 type tableCols struct {
 	cols   []colBuf
-	source []string
-	stamp  []time.Time // ingested_at, refilled for every insert
+	source proto.ColStr
+	stamp  proto.ColDateTime // ingested_at, refilled for every insert
 }
 
 // colBuf is one column being filled.
 type colBuf interface {
 	add(ev *Event) int // appends ev's value; returns the bytes it counts towards Batch.Bytes
 	reset()            // empties the column, keeping its capacity
-	values() any       // the column's values as a slice for the driver
-	len() int
+	column() proto.ColInput
 }
 
+// strCol is a String column.
 type strCol struct {
 	off     uintptr // of the Event field (see field.strIn)
-	counted bool    // identifiers count towards Batch.Bytes; enum values are constants
-	v       []string
+	counted bool    // identifiers count towards Batch.Bytes
+	col     proto.ColStr
 }
 
 func (c *strCol) add(ev *Event) int {
 	s := *(*string)(unsafe.Add(unsafe.Pointer(ev), c.off))
-	c.v = append(c.v, s)
+	c.col.Append(s)
 	if c.counted {
 		return len(s)
 	}
 	return 0
 }
-func (c *strCol) reset()      { c.v = c.v[:0] }
-func (c *strCol) values() any { return c.v }
-func (c *strCol) len() int    { return len(c.v) }
+func (c *strCol) reset()                 { c.col.Reset() }
+func (c *strCol) column() proto.ColInput { return &c.col }
 
-type timeCol struct {
-	at func(*Event) *time.Time
-	v  []time.Time
+// lowCardCol is a LowCardinality(String) column. Its values are interned: the column keeps one
+// copy of each distinct value, not the events' strings.
+type lowCardCol struct {
+	off    uintptr
+	col    *proto.ColLowCardinality[string]
+	intern map[string]string
 }
 
-func (c *timeCol) add(ev *Event) int { c.v = append(c.v, *c.at(ev)); return 0 }
-func (c *timeCol) reset()            { c.v = c.v[:0] }
-func (c *timeCol) values() any       { return c.v }
-func (c *timeCol) len() int          { return len(c.v) }
+func (c *lowCardCol) add(ev *Event) int {
+	s := *(*string)(unsafe.Add(unsafe.Pointer(ev), c.off))
+	v, ok := c.intern[s]
+	if !ok {
+		if len(c.intern) >= maxInterned {
+			clear(c.intern)
+		}
+		v = string(append([]byte(nil), s...))
+		c.intern[v] = v
+	}
+	c.col.Append(v)
+	return len(s)
+}
+func (c *lowCardCol) reset()                 { c.col.Reset() }
+func (c *lowCardCol) column() proto.ColInput { return c.col }
+
+// maxInterned bounds the distinct values a lowCardCol remembers between batches.
+const maxInterned = 4096
+
+// enumCol is an Enum8 column; code maps a value of the Event field to its Enum8 code.
+type enumCol struct {
+	off  uintptr
+	code func(string) int8
+	col  proto.ColEnum8
+}
+
+func (c *enumCol) add(ev *Event) int {
+	c.col.Append(proto.Enum8(c.code(*(*string)(unsafe.Add(unsafe.Pointer(ev), c.off)))))
+	return 0
+}
+func (c *enumCol) reset()                 { c.col.Reset() }
+func (c *enumCol) column() proto.ColInput { return &c.col }
+
+// timeCol is a DateTime('UTC') column.
+type timeCol struct {
+	at  func(*Event) *time.Time
+	col proto.ColDateTime
+}
+
+func (c *timeCol) add(ev *Event) int {
+	c.col.Append(*c.at(ev))
+	return 0
+}
+func (c *timeCol) reset()                 { c.col.Reset() }
+func (c *timeCol) column() proto.ColInput { return &c.col }
 
 type u8Col struct {
 	get func(*Event) uint8
-	v   []uint8
+	col proto.ColUInt8
 }
 
-func (c *u8Col) add(ev *Event) int { c.v = append(c.v, c.get(ev)); return 0 }
-func (c *u8Col) reset()            { c.v = c.v[:0] }
-func (c *u8Col) values() any       { return c.v }
-func (c *u8Col) len() int          { return len(c.v) }
+func (c *u8Col) add(ev *Event) int      { c.col.Append(c.get(ev)); return 0 }
+func (c *u8Col) reset()                 { c.col.Reset() }
+func (c *u8Col) column() proto.ColInput { return &c.col }
 
 type u32Col struct {
 	get func(*Event) uint32
-	v   []uint32
+	col proto.ColUInt32
 }
 
-func (c *u32Col) add(ev *Event) int { c.v = append(c.v, c.get(ev)); return 0 }
-func (c *u32Col) reset()            { c.v = c.v[:0] }
-func (c *u32Col) values() any       { return c.v }
-func (c *u32Col) len() int          { return len(c.v) }
+func (c *u32Col) add(ev *Event) int      { c.col.Append(c.get(ev)); return 0 }
+func (c *u32Col) reset()                 { c.col.Reset() }
+func (c *u32Col) column() proto.ColInput { return &c.col }
 
 func b2u(b bool) uint8 {
 	if b {
@@ -90,9 +136,27 @@ const rowOverhead = 96
 // Add appends a validated event. source says where it came from (file:line or
 // topic/partition/offset) and is stored with the row for audits.
 func (b *Batch) Add(ev *Event, source string) {
+	if t := b.add(ev); t != nil {
+		t.source.Append(source)
+		b.bytes += len(source)
+	}
+}
+
+// addFrom is Add with the source written as topic/partition/offset straight into the column.
+func (b *Batch) addFrom(ev *Event, topic string, partition int, offset int64) {
+	if t := b.add(ev); t != nil {
+		start := len(t.source.Buf)
+		t.source.Buf = appendSource(t.source.Buf, topic, partition, offset)
+		t.source.Pos = append(t.source.Pos, proto.Position{Start: start, End: len(t.source.Buf)})
+		b.bytes += len(t.source.Buf) - start
+	}
+}
+
+// add appends ev's columns, all but its source, to its table and returns the table.
+func (b *Batch) add(ev *Event) *tableCols {
 	spec := ev.Kind.spec()
 	if spec == nil {
-		return
+		return nil
 	}
 	t := &b.tables[ev.Kind]
 	if t.cols == nil {
@@ -100,27 +164,28 @@ func (b *Batch) Add(ev *Event, source string) {
 		for i, c := range spec.cols {
 			t.cols[i] = c.buf()
 		}
+		t.stamp.Location = time.UTC
 	}
-	n := rowOverhead + len(source)
+	n := rowOverhead
 	for _, c := range t.cols {
 		n += c.add(ev)
 	}
-	t.source = append(t.source, source)
 	b.bytes += n
+	return t
 }
 
 // Len returns the number of events in the batch.
 func (b *Batch) Len() int {
 	n := 0
 	for i := range b.tables {
-		n += len(b.tables[i].source)
+		n += b.tables[i].source.Rows()
 	}
 	return n
 }
 
 // Counts returns the number of events per kind.
 func (b *Batch) Counts() (service, rating, appeal int) {
-	return len(b.tables[KindService].source), len(b.tables[KindRating].source), len(b.tables[KindAppeal].source)
+	return b.tables[KindService].source.Rows(), b.tables[KindRating].source.Rows(), b.tables[KindAppeal].source.Rows()
 }
 
 // Bytes estimates the memory the batch holds, for flush-on-size and backpressure.
@@ -133,7 +198,7 @@ func (b *Batch) Reset() {
 		for _, c := range t.cols {
 			c.reset()
 		}
-		t.source = t.source[:0]
+		t.source.Reset()
 	}
 	b.bytes = 0
 }
@@ -142,7 +207,7 @@ func (b *Batch) Reset() {
 type insert struct {
 	table string
 	sql   string
-	cols  []any
+	cols  []proto.ColInput
 	rows  int
 }
 
@@ -151,20 +216,21 @@ func (b *Batch) inserts(now time.Time) []insert {
 	var out []insert
 	for k := range b.tables {
 		t := &b.tables[k]
-		n := len(t.source)
+		n := t.source.Rows()
 		if n == 0 {
 			continue
 		}
 		spec := Kind(k).spec()
-		cols := make([]any, 0, len(t.cols)+2)
+		cols := make([]proto.ColInput, 0, len(t.cols)+2)
 		for _, c := range t.cols {
-			cols = append(cols, c.values())
+			cols = append(cols, c.column())
 		}
-		t.stamp = slices.Grow(t.stamp[:0], n)[:n]
-		for i := range t.stamp {
-			t.stamp[i] = now
+		t.stamp.Reset()
+		stamp := proto.ToDateTime(now)
+		for range n {
+			t.stamp.AppendRaw(stamp)
 		}
-		cols = append(cols, t.stamp, t.source)
+		cols = append(cols, &t.stamp, &t.source)
 		out = append(out, insert{table: spec.table, sql: spec.insert, cols: cols, rows: n})
 	}
 	return out

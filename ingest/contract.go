@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 	"unsafe"
+
+	"github.com/ClickHouse/ch-go/proto"
 )
 
 // This file is the event contract in code: one table per event kind. A row names a JSON field
@@ -261,16 +263,17 @@ type column struct {
 // columns returns the ClickHouse columns the field fills, with the types migration 001 gives them.
 func (f *field) columns() []column {
 	switch f.rule {
-	case ruleID, rulePseudonym, ruleAgency, ruleEnum:
-		typ := "String"
-		if f.rule == ruleAgency {
-			typ = "LowCardinality(String)"
-		}
-		if f.rule == ruleEnum {
-			typ = enum8(f.values, f.optional && f.absent == "")
-		}
-		off, counted := f.strOff, f.rule != ruleEnum
-		return []column{{f.name, typ, func() colBuf { return &strCol{off: off, counted: counted} }}}
+	case ruleID, rulePseudonym:
+		off := f.strOff
+		return []column{{f.name, "String", func() colBuf { return &strCol{off: off, counted: true} }}}
+	case ruleAgency:
+		off := f.strOff
+		return []column{{f.name, "LowCardinality(String)", func() colBuf {
+			return &lowCardCol{off: off, col: new(proto.ColStr).LowCardinality(), intern: map[string]string{}}
+		}}}
+	case ruleEnum:
+		off, code := f.strOff, enumCode(f.values)
+		return []column{{f.name, enum8(f.values, f.optional && f.absent == ""), func() colBuf { return &enumCol{off: off, code: code} }}}
 	case ruleTime:
 		at := f.time
 		return []column{{f.name, "DateTime('UTC')", func() colBuf { return &timeCol{at: at} }}}
@@ -293,6 +296,20 @@ func (f *field) columns() []column {
 		}
 	}
 	panic(fmt.Sprintf("ingest: field %s has no rule", f.name))
+}
+
+// enumCode returns the Enum8 code of each value as enum8 numbers them: ” is 0, values from 1.
+// A value outside the list (validation lets none through) is 0 too, which the server refuses
+// for a required enumeration.
+func enumCode(values []string) func(string) int8 {
+	return func(s string) int8 {
+		for i, v := range values {
+			if v == s {
+				return int8(i + 1)
+			}
+		}
+		return 0
+	}
 }
 
 // enum8 is the ClickHouse type of an enumeration; an optional one stores "" as 0.

@@ -45,10 +45,14 @@ func deadLetter(m *kafka.Message, r *Rejection) (dl kafka.Message, size int) {
 // sourceOf is a message's topic/partition/offset, stored with its row or dead letter.
 func sourceOf(m *kafka.Message) string {
 	var buf [128]byte
-	b := append(buf[:0], m.Topic...)
-	b = strconv.AppendInt(append(b, '/'), int64(m.Partition), 10)
-	b = strconv.AppendInt(append(b, '/'), m.Offset, 10)
-	return string(b) // one allocation
+	return string(appendSource(buf[:0], m.Topic, m.Partition, m.Offset)) // one allocation
+}
+
+// appendSource appends topic/partition/offset to b.
+func appendSource(b []byte, topic string, partition int, offset int64) []byte {
+	b = append(b, topic...)
+	b = strconv.AppendInt(append(b, '/'), int64(partition), 10)
+	return strconv.AppendInt(append(b, '/'), offset, 10)
 }
 
 // kafkaDeadLetters writes dead letters to a topic with acks=all, retrying with capped

@@ -283,7 +283,7 @@ func (c *Consumer) process(m *kafka.Message, ev *Event, p *pending, seen *Seen) 
 		p.dups++
 		return
 	}
-	p.rows.Add(ev, sourceOf(m))
+	p.rows.addFrom(ev, m.Topic, m.Partition, m.Offset)
 }
 
 // flush writes one batch and commits the offsets it advanced. durable and hwm carry the
