@@ -1,8 +1,16 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"os"
+	"regexp"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
 )
 
 // TestOfficialFlagsEnv: --close, --reason and --revision take their defaults from CXSTAR_CLOSE,
@@ -38,5 +46,149 @@ func TestOfficialFlagsEnv(t *testing.T) {
 				t.Errorf("close %v reason %q revision %q, want %v %q %q", *f.close, *f.reason, *f.revision, tc.close, tc.reason, tc.revision)
 			}
 		})
+	}
+}
+
+// TestAssessClosedQuarter runs `cxstar assess` as a user would: close 2026Q3, load late answers and
+// a superseding one, read the quarter (JSON: the official values under the usual keys, the exact
+// difference and late count beside them; table: the same official line and the pending revision),
+// publish revision 2 with a reason and read revision 1 back. Satisfaction of po-a: 30 positive of
+// 40 = 75.0 % 3★; after 8 negative late answers and c1's 4 → 1, 29 of 48 = 60.4 % 2★.
+func TestAssessClosedQuarter(t *testing.T) {
+	conn, dsn := chtest.DB(t)
+	ctx := context.Background()
+	const insert = `INSERT INTO ratings (event_id, occurred_at, agency_id, client_type, client_id, question, score, service_id, request_id, life_situation_id, scenario_id, channel, ingested_at, source)`
+	at := time.Date(2026, 8, 1, 10, 0, 0, 0, time.UTC)
+	rating := func(id, client, request string, score uint8, occurred, ingested time.Time) []any {
+		return []any{id, occurred, "po-a", "person", client, "satisfaction", score, "svc", request, "", "", "portal", ingested, "test"}
+	}
+	var rows [][]any
+	before := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	for i := 1; i <= 40; i++ {
+		score := uint8(4 - i%2)
+		if i > 30 {
+			score = uint8(1 + i%2)
+		}
+		rows = append(rows, rating(fmt.Sprintf("e%d", i), fmt.Sprintf("c%d", i), fmt.Sprintf("r%d", i), score, at, before))
+	}
+	chtest.Insert(t, conn, insert, rows)
+	assess := func(args ...string) string {
+		t.Helper()
+		out, err := stdout(t, func() error {
+			return runAssess(ctx, append([]string{"--clickhouse", dsn, "--quarter", "2026Q3", "--lang", "en"}, args...))
+		})
+		if err != nil {
+			t.Fatalf("assess %v: %v", args, err)
+		}
+		return out
+	}
+	sat := regexp.MustCompile(`(?m)^P-T1-5 +Satisfaction with services +([0-9.]+) +([0-9]) `)
+	satOf := func(out string) string {
+		t.Helper()
+		m := sat.FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("no satisfaction line in:\n%s", out)
+		}
+		return m[1] + " " + m[2] + "★"
+	}
+
+	closed := assess("--close")
+	if !strings.HasPrefix(closed, "2026Q3: official revision 1 of [1], closed ") || satOf(closed) != "75.0 3★" {
+		t.Fatalf("close printed:\n%s", closed)
+	}
+
+	// ingested_at of the late answers: a whole second after closing (closed_at has whole seconds).
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 50*time.Millisecond)))
+	late := time.Now().UTC().Truncate(time.Second)
+	rows = nil
+	for i := 41; i <= 48; i++ {
+		rows = append(rows, rating(fmt.Sprintf("e%d", i), fmt.Sprintf("c%d", i), fmt.Sprintf("r%d", i), 1, at, late))
+	}
+	rows = append(rows, rating("e1-again", "c1", "r1", 1, at.Add(time.Hour), late))
+	chtest.Insert(t, conn, insert, rows)
+
+	// JSON: the official values under the usual keys, the pending revision beside them.
+	var doc struct {
+		Standard string `json:"standard"`
+		Agencies []struct {
+			AgencyID   string `json:"agency_id"`
+			Indicators []struct {
+				Code  string   `json:"code"`
+				Value *float64 `json:"value"`
+				Level *int     `json:"level"`
+			} `json:"indicators"`
+		} `json:"agencies"`
+		Official struct {
+			Revision int `json:"revision"`
+		} `json:"official"`
+		Pending struct {
+			Differences []struct {
+				AgencyID  string   `json:"agency_id"`
+				Indicator string   `json:"indicator"`
+				OldValue  float64  `json:"old_value"`
+				OldLevel  int      `json:"old_level"`
+				NewValue  float64  `json:"new_value"`
+				NewLevel  int      `json:"new_level"`
+				Why       []string `json:"why"`
+			} `json:"differences"`
+			Late []struct {
+				AgencyID string `json:"agency_id"`
+				Table    string `json:"table"`
+				Events   int    `json:"events"`
+			} `json:"late_data"`
+		} `json:"pending_revision"`
+	}
+	js := assess("--format", "json", "--standard", "people")
+	if err := json.Unmarshal([]byte(js), &doc); err != nil {
+		t.Fatalf("%v:\n%s", err, js)
+	}
+	got := "none"
+	for _, a := range doc.Agencies {
+		for _, x := range a.Indicators {
+			if a.AgencyID == "po-a" && x.Code == "satisfaction_positive_share" && x.Value != nil && x.Level != nil {
+				got = fmt.Sprintf("%.1f %d★", *x.Value, *x.Level)
+			}
+		}
+	}
+	d := doc.Pending.Differences
+	if doc.Standard != "people" || got != "75.0 3★" || doc.Official.Revision != 1 || len(d) != 1 ||
+		fmt.Sprintf("%s %s %.1f/%d → %.1f/%d %v", d[0].AgencyID, d[0].Indicator, d[0].OldValue, d[0].OldLevel, d[0].NewValue, d[0].NewLevel, d[0].Why) !=
+			"po-a satisfaction_positive_share 75.0/3 → 60.4/2 [ratings: 9 event(s) of this agency arrived after closing]" ||
+		fmt.Sprint(doc.Pending.Late) != "[{po-a ratings 9}]" {
+		t.Errorf("JSON after the late load: %s", js)
+	}
+
+	// Table: the official part printed exactly as at closing, then the pending revision.
+	table := assess()
+	official, pending, ok := strings.Cut(table, "\nPending revision: ")
+	if !ok || official != closed ||
+		!strings.Contains(pending, "people po-a satisfaction_positive_share: 75.0 (3★) → 60.4 (2★); ratings: 9 event(s) of this agency arrived after closing\n") {
+		t.Errorf("table after the late load:\n%s\nat closing:\n%s", table, closed)
+	}
+	// That whole-quarter read recorded the check for the dashboards.
+	var n uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM official_pending_latest WHERE agency_id = 'po-a' AND (kind = 'late' AND events = 9 OR kind = 'difference' AND new_level = 2)").Scan(&n); err != nil || n != 2 {
+		t.Errorf("official_pending_latest: %d matching rows (%v), want 2", n, err)
+	}
+
+	if _, err := stdout(t, func() error {
+		return runAssess(ctx, []string{"--clickhouse", dsn, "--quarter", "2026Q3", "--close"})
+	}); err == nil || !strings.Contains(err.Error(), "needs --reason") {
+		t.Errorf("a second --close without --reason: %v", err)
+	}
+	t.Setenv("CXSTAR_REASON", "late survey batch")
+	rev2 := assess("--close")
+	if !strings.HasPrefix(rev2, "2026Q3: official revision 2 of [1 2], closed ") || !strings.Contains(rev2, "(late survey batch)\n") || satOf(rev2) != "60.4 2★" {
+		t.Errorf("revision 2 printed:\n%s", rev2)
+	}
+	os.Unsetenv("CXSTAR_REASON")
+	if rev1 := assess("--revision", "1"); !strings.HasPrefix(rev1, "2026Q3: official revision 1 of [1 2], closed ") || satOf(rev1) != "75.0 3★" {
+		t.Errorf("revision 1 read back:\n%s", rev1)
+	}
+	if now := assess(); !strings.HasSuffix(now, "No pending revision: a recomputation on today's data gives the official values.\n") {
+		t.Errorf("after revision 2:\n%s", now)
+	}
+	if err := conn.QueryRow(ctx, "SELECT count() FROM official_pending_latest").Scan(&n); err != nil || n != 0 {
+		t.Errorf("official_pending_latest after revision 2: %d rows (%v), want none", n, err)
 	}
 }
