@@ -115,6 +115,8 @@ type text struct {
 	pending, pendingDesc, pendingDiff, pendingLate, pendingWhy  string
 	revision, revisionDesc, notClosed, revisionWord, closedWord string
 	notChecked, lastCheck, checkChanges, checkLate              string
+	followup, followupDesc                                      string
+	followupColumns                                             map[string]string // followup_status column → header
 }
 
 var texts = map[Lang]text{
@@ -149,6 +151,11 @@ var texts = map[Lang]text{
 		notClosed:    "квартал не закрыт: показан последний расчёт", revisionWord: "редакция", closedWord: "закрыт",
 		notChecked: "; после закрытия не проверялся (cxstar assess --quarter Q)", lastCheck: "; последняя проверка",
 		checkChanges: "значени(е/я) изменит пересчёт", checkLate: "событий после закрытия",
+		followup: "Недовольные клиенты: обратная связь",
+		followupDesc: "Ответы с NPS 0–6 или удовлетворённостью 1–2 по заявлению, за квартал: сначала те, по которым ещё не было шага followed_up. " +
+			"«В срок» — шаг не позднее 5 рабочих дней (пн–пт по Москве; праздники не исключаются) после ответа.",
+		followupColumns: map[string]string{"answered_at": "Ответ", "client_id": "Клиент (псевдоним)", "request_id": "Заявление", "service_id": "Услуга",
+			"question": "Вопрос", "score": "Оценка", "followed_up_at": "Обратная связь", "within_5_working_days": "В срок (5 раб. дней)"},
 	},
 	EN: {
 		agencyTitle: "Client centricity: %s", overviewTitle: "Project Office: all agencies", allAgenciesTitle: "Client centricity: agency (choose)",
@@ -181,5 +188,10 @@ var texts = map[Lang]text{
 		notClosed:    "not closed: the newest run is shown", revisionWord: "revision", closedWord: "closed",
 		notChecked: "; not checked since closing (cxstar assess --quarter Q)", lastCheck: "; last check",
 		checkChanges: "value(s) a recomputation changes", checkLate: "event(s) after closing",
+		followup: "Detractors: follow-up",
+		followupDesc: "Answers of NPS 0–6 or satisfaction 1–2 naming a request, in the quarter: those without a followed_up step first. " +
+			"In time means a step within 5 working days (Mon–Fri, Moscow time; holidays not excluded) of the answer.",
+		followupColumns: map[string]string{"answered_at": "Answered", "client_id": "Client (pseudonym)", "request_id": "Request", "service_id": "Service",
+			"question": "Question", "score": "Score", "followed_up_at": "Followed up", "within_5_working_days": "In time (5 working days)"},
 	},
 }

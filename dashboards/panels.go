@@ -148,8 +148,20 @@ func agencyPanels(o *options) []cog.Builder[dashboard.Panel] {
 
 	ps = append(ps, table.NewPanelBuilder().Title(t.start).Description(t.startDesc).GridPos(pos(0, 65, 24, 8)).
 		Datasource(dsRef(ds)).WithTarget(q(startSQL(whereQuarter, t), FormatTable)))
+
+	ps = append(ps, table.NewPanelBuilder().Title(t.followup).Description(t.followupDesc).GridPos(pos(0, 73, 24, 10)).
+		Datasource(dsRef(ds)).WithTarget(q(followupSQL, FormatTable)).
+		WithTransformation(dashboard.DataTransformerConfig{Id: "organize", Options: map[string]any{"renameByName": t.followupColumns}}).
+		Filterable(true))
 	return ps
 }
+
+// followupSQL lists the agency's detractor follow-up items answered in $quarter (Moscow calendar)
+// for $standard from its copy of followup_status (migration 050): open items first, newest first.
+const followupSQL = "SELECT answered_at, client_id, request_id, service_id, question, score, followed_up_at, within_5_working_days\nFROM followup_status\n" +
+	"WHERE agency_id = '$agency' AND client_type = if('$standard' = 'business', 'business', 'person')\n" +
+	"  AND concat(toString(toYear(answered_at, 'Europe/Moscow')), 'Q', toString(toQuarter(answered_at, 'Europe/Moscow'))) = '$quarter'\n" +
+	"ORDER BY followed_up, answered_at DESC\nLIMIT 500"
 
 // startSQL lists the ranked life situations of priorities_latest under where, with the reason in
 // the dashboard's language.

@@ -199,9 +199,9 @@ func TestPanelsThroughPlugin(t *testing.T) {
 				}
 				total += n
 			}
-			// Per agency dashboard: 12 panels + the quarter variable; overview: 6 panels + quarter;
-			// all agencies: 12 panels + agency and quarter variables.
-			if want := len(seedAgencies)*13 + 7 + 14; total != want {
+			// Per agency dashboard: 13 panels + the quarter variable; overview: 6 panels + quarter;
+			// all agencies: 13 panels + agency and quarter variables.
+			if want := len(seedAgencies)*14 + 7 + 15; total != want {
 				t.Errorf("%s, %s: %d queries ran through the plugin, want %d", lang, std, total, want)
 			}
 		}

@@ -88,10 +88,10 @@ func TestAgencyDashboardShape(t *testing.T) {
 	if err := json.Unmarshal(raw, &m); err != nil {
 		t.Fatal(err)
 	}
-	// 12 panels: overall, levels, repeat, trend, NPS, shares, response times, 2 drill-downs, samples,
-	// bands, where to start (priorities).
-	if len(m.Panels) != 12 {
-		t.Fatalf("%d panels, want 12", len(m.Panels))
+	// 13 panels: overall, levels, repeat, trend, NPS, shares, response times, 2 drill-downs, samples,
+	// bands, where to start (priorities), detractor follow-up.
+	if len(m.Panels) != 13 {
+		t.Fatalf("%d panels, want 13", len(m.Panels))
 	}
 	for i, p := range m.Panels {
 		if p.ID != i+1 || len(p.Targets) != 1 {
@@ -106,7 +106,7 @@ func TestAgencyDashboardShape(t *testing.T) {
 			t.Errorf("panel %d does not filter by agency: %s", i, tg.RawSQL)
 		}
 		if !strings.Contains(tg.RawSQL, "assessments_latest") && !strings.Contains(tg.RawSQL, "indicator_details_latest") &&
-			!strings.Contains(tg.RawSQL, "priorities_latest") {
+			!strings.Contains(tg.RawSQL, "priorities_latest") && !strings.Contains(tg.RawSQL, "followup_status") {
 			t.Errorf("panel %d reads something else: %s", i, tg.RawSQL)
 		}
 	}

@@ -104,6 +104,25 @@ func seed(t testing.TB, conn driver.Conn, agencies []dashboards.Agency) {
 	}
 	chtest.Insert(t, conn, "INSERT INTO priorities (run_id, computed_at, quarter, quarter_start, standard, agency_id, life_situation_id, kind, item_id, rank, score, clients, below_min_n, why_ru, why_en, weights_version, bands_version)", prio)
 	seedPending(t, conn)
+	seedFollowUps(t, conn, agencies)
+}
+
+// seedFollowUps gives each agency one detractor answer per client type in 2026Q3 (the person's
+// delivered twice), the person's followed up two days later.
+func seedFollowUps(t testing.TB, conn driver.Conn, agencies []dashboards.Agency) {
+	t.Helper()
+	ing := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	at := time.Date(2026, 8, 3, 7, 0, 0, 0, time.UTC)
+	var ratings, steps [][]any
+	for _, a := range agencies {
+		for _, ct := range []string{"person", "business"} {
+			ratings = append(ratings, []any{a.ID + "-d-" + ct, at, a.ID, ct, "c-" + ct, "nps", uint8(3), "s1", a.ID + "-r-" + ct, ing, "seed"})
+		}
+		ratings = append(ratings, []any{a.ID + "-d-person", at, a.ID, "person", "c-person", "nps", uint8(3), "s1", a.ID + "-r-person", ing.Add(time.Hour), "seed again"})
+		steps = append(steps, []any{a.ID + "-f", at.Add(48 * time.Hour), a.ID, "person", "c-person", a.ID + "-r-person", "s1", "followed_up", "phone", ing, "seed"})
+	}
+	chtest.Insert(t, conn, "INSERT INTO ratings (event_id, occurred_at, agency_id, client_type, client_id, question, score, service_id, request_id, ingested_at, source)", ratings)
+	chtest.Insert(t, conn, "INSERT INTO service_events (event_id, occurred_at, agency_id, client_type, client_id, request_id, service_id, status, channel, ingested_at, source)", steps)
 }
 
 // seedPending closes 2026Q1 (no assessments of its own, so the other quarters' views are

@@ -44,6 +44,9 @@ func TestTenancyOnCurrentClickHouse(t *testing.T) {
 		if n != 32 || agencies != 1 || agency != seedAgencies[i] {
 			t.Errorf("%s.assessments_latest: %d rows of %d agencies (%s), want 32 rows of %s only", tn.Database, n, agencies, agency, seedAgencies[i])
 		}
+		if got, want := followUpRows(t, c, "`"+tn.Database+"`.followup_status"), seedAgencies[i]+"-d1 1 1, "+seedAgencies[i]+"-d2 1 0"; got != want {
+			t.Errorf("%s.followup_status %q, want %q", tn.Database, got, want)
+		}
 		if err := c.QueryRow(ctx, "SELECT count() FROM `"+tn.Database+"`.indicator_details_latest").Scan(&n); err != nil || n != 128 {
 			t.Errorf("%s.indicator_details_latest: %d rows (%v), want 128", tn.Database, n, err)
 		}

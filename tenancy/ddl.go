@@ -73,7 +73,7 @@ ORDER BY (quarter_start, standard, agency_id, kind, life_situation_id, item_id, 
 			" AND (run_id, kind, life_situation_id, item_id) NOT IN (SELECT run_id, kind, life_situation_id, item_id FROM " + db + ".priorities)",
 		"CREATE VIEW IF NOT EXISTS " + db + ".priorities_latest AS SELECT * FROM " + db + ".priorities FINAL WHERE (quarter_start, standard, agency_id, computed_at) IN " +
 			"(SELECT quarter_start, standard, agency_id, max(computed_at) FROM " + db + ".priorities GROUP BY quarter_start, standard, agency_id)",
-	}, signalDDL(db, m, id)...)
+	}, append(signalDDL(db, m, id), followupDDL(db, m, id)...)...)
 }
 
 // Columns of the raw event tables (001_raw_events.sql) copied into agency databases for the
@@ -127,6 +127,74 @@ ORDER BY (appeal_id, event_id)`,
 			" UNION ALL SELECT 'ratings' AS source, ingested_at AS t FROM " + m + ".ratings WHERE agency_id = " + id +
 			" UNION ALL SELECT 'appeals' AS source, ingested_at AS t FROM " + m + ".appeals WHERE agency_id = " + id + ") GROUP BY source",
 	}
+}
+
+// Columns of the agency's detractor follow-up copies (050_followup.sql without agency_id).
+const (
+	followupItemCols = "event_id, answered_at, client_type, client_id, request_id, service_id, question, score, ingested_at"
+	followupStepCols = "event_id, occurred_at, request_id, ingested_at"
+	// detractor is the rule of 050_followup.sql that makes an answer a follow-up item.
+	detractor = "request_id != '' AND (question IN ('nps', 'nps_digital') AND score <= 6 OR question = 'satisfaction' AND score <= 2)"
+)
+
+// followupDDL returns the agency database's detractor follow-up items and steps, fed from the main
+// raw tables by the rule of migration 050 (so that they are fed on a cluster too, where the main
+// follow-up tables are written on the shards), and its followup_status view, the same view as the
+// main database's for one agency.
+func followupDDL(db, m, id string) []string {
+	items := "SELECT event_id, occurred_at AS answered_at, client_type, client_id, request_id, service_id, question, score, ingested_at FROM " + m + ".ratings WHERE agency_id = " + id + " AND " + detractor
+	steps := "SELECT " + followupStepCols + " FROM " + m + ".service_events WHERE agency_id = " + id + " AND status = 'followed_up'"
+	return []string{
+		"CREATE TABLE IF NOT EXISTS " + db + `.followup_items
+(
+    event_id String, answered_at DateTime('UTC'), client_type Enum8('person' = 1, 'business' = 2),
+    client_id String, request_id String, service_id String,
+    question Enum8('nps' = 1, 'nps_digital' = 2, 'satisfaction' = 3, 'ease' = 4, 'sat_phone' = 5,
+                   'sat_compliance_costs' = 6, 'sat_assessment_costs' = 7, 'sat_requirements_evaluation' = 8,
+                   'sat_informing_training' = 9, 'sat_feedback_channels' = 10, 'sat_path_time' = 11,
+                   'sat_risk_profile' = 12, 'sat_control_activities' = 13),
+    score UInt8, ingested_at DateTime('UTC')
+)
+ENGINE = ReplacingMergeTree(ingested_at)
+ORDER BY event_id`,
+		"CREATE TABLE IF NOT EXISTS " + db + ".followups (event_id String, occurred_at DateTime('UTC'), request_id String, ingested_at DateTime('UTC'))" +
+			" ENGINE = ReplacingMergeTree(ingested_at) ORDER BY (request_id, event_id)",
+		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".followup_items_feed TO " + db + ".followup_items AS " + items,
+		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".followups_feed TO " + db + ".followups AS " + steps,
+		"INSERT INTO " + db + ".followup_items (" + followupItemCols + ") " + items + " AND event_id NOT IN (SELECT event_id FROM " + db + ".followup_items)",
+		"INSERT INTO " + db + ".followups (" + followupStepCols + ") " + steps + " AND event_id NOT IN (SELECT event_id FROM " + db + ".followups)",
+		"CREATE VIEW IF NOT EXISTS " + db + ".followup_status AS " + followUpStatusSQL(db, id),
+	}
+}
+
+// followUpStatusSQL is the SELECT of the agency database db's followup_status view: each item of
+// followup_items with its first step at or after the answer, and whether that step came within 5
+// working days (Monday–Friday in Moscow), as migration 050 defines it for the main database, with
+// the same columns (agency_id is the literal id, so that a panel's SQL runs on both).
+func followUpStatusSQL(db, id string) string {
+	working := func(col, name string) string {
+		return "intDiv(toRelativeDayNum(" + col + ", 'Europe/Moscow') + 3, 7) AS " + name + "_w, ((toRelativeDayNum(" + col + ", 'Europe/Moscow') + 3) % 7) * 86400 + toHour(" + col +
+			", 'Europe/Moscow') * 3600 + toMinute(" + col + ", 'Europe/Moscow') * 60 + toSecond(" + col + ", 'Europe/Moscow') AS " + name + "_s"
+	}
+	return `SELECT toString(` + id + `) AS agency_id, client_type, event_id, answered_at, client_id, request_id, service_id, question, score,
+       followed_up, if(followed_up = 1, step_at, NULL) AS followed_up_at,
+       toUInt8(followed_up AND toInt64(step_w) * 432000 + least(step_s, 432000) + (step_s > 432000)
+           - toInt64(answer_w) * 432000 - least(answer_s, 432000) <= 432000) AS within_5_working_days
+FROM
+(
+    SELECT client_type, event_id, answered_at, client_id, request_id, service_id, question, score,
+           toUInt8(first_s > 0) AS followed_up, toDateTime(first_s, 'UTC') AS step_at,
+           ` + working("answered_at", "answer") + `,
+           ` + working("step_at", "step") + `
+    FROM
+    (
+        SELECT client_type, event_id, answered_at, client_id, request_id, service_id, question, score,
+               arrayReduce('min', arrayFilter((x, a) -> x >= a, steps, arrayResize([toUInt32(answered_at)], length(steps), toUInt32(answered_at)))) AS first_s
+        FROM (SELECT client_type, event_id, answered_at, client_id, request_id, service_id, question, score FROM ` + db + `.followup_items FINAL) AS items
+        ANY LEFT JOIN
+        (SELECT request_id, groupArray(toUInt32(occurred_at)) AS steps FROM ` + db + `.followups FINAL GROUP BY request_id) AS done USING (request_id)
+    )
+)`
 }
 
 // replacingEngine finds a ReplacingMergeTree engine and its optional version column.

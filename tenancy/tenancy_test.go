@@ -76,6 +76,10 @@ func TestTenancyClickHouse(t *testing.T) {
 		if err := c.QueryRow(ctx, "SELECT count() FROM indicator_details_latest").Scan(&n); err != nil || n != 128 {
 			t.Errorf("%s: indicator_details_latest has %d rows (err %v), want 32·2·2 = 128", tn.User, n, err)
 		}
+		// Detractor follow-up: the agency's own items once (d1 was delivered twice), with their state.
+		if got, want := followUpRows(t, c, "followup_status"), seedAgencies[i]+"-d1 1 1, "+seedAgencies[i]+"-d2 1 0"; got != want {
+			t.Errorf("%s: followup_status %q, want %q", tn.User, got, want)
+		}
 		// A curious user: the main tables, raw events, table functions, writes, SET.
 		for _, sql := range []string{
 			"SELECT agency_id FROM `" + cfg.MainDB + "`.assessments",
