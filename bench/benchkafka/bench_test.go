@@ -31,7 +31,7 @@ func BenchmarkKafkaIngest(b *testing.B) {
 }
 
 // TestRunSmall checks that Run measures something sane on a small stream (every rate positive,
-// the RSS read from /proc).
+// the RSS read from /proc, the ingest process's CPU from its exit status).
 func TestRunSmall(t *testing.T) {
 	_, dsn := chtest.DB(t)
 	bin := kafkatest.Binary(t, t.TempDir())
@@ -39,7 +39,7 @@ func TestRunSmall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Events != 20_000 || r.IngestRowsPerSec <= 0 || r.InsertRowsPerSec <= 0 || r.ConsumeMsgsPerSec <= 0 || r.Ratio <= 0 || r.PeakRSSBytes < 1<<20 {
+	if r.Events != 20_000 || r.IngestRowsPerSec <= 0 || r.InsertRowsPerSec <= 0 || r.ConsumeMsgsPerSec <= 0 || r.Ratio <= 0 || r.PeakRSSBytes < 1<<20 || r.IngestCPUPerRow <= 0 {
 		t.Fatalf("implausible result: %+v", r)
 	}
 	t.Log(r)
