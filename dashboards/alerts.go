@@ -32,6 +32,7 @@ type AlertThresholds struct {
 	MinN          int           `yaml:"min_n"`
 	Shares        []ShareAlert  `yaml:"shares"`
 	NPS           []NPSAlert    `yaml:"nps"`
+	Repeat        RepeatAlert   `yaml:"repeat"`
 	Social        SocialAlert   `yaml:"social_unanswered"`
 	DeadFeedHours float64       `yaml:"dead_feed_hours"`
 	evaluate      time.Duration // parsed EvaluateEvery
@@ -52,6 +53,13 @@ type ShareAlert struct {
 type NPSAlert struct {
 	Code     string `yaml:"code"`
 	Question string `yaml:"question"`
+}
+
+// RepeatAlert is the repeat-request rate compared with the ceiling of the band of indicator Code,
+// when at least MinN requests were submitted in the window.
+type RepeatAlert struct {
+	Code string `yaml:"code"`
+	MinN int    `yaml:"min_n"`
 }
 
 // SocialAlert is the unanswered social-media messages alert.
@@ -101,6 +109,8 @@ func ParseAlertThresholds(raw []byte) (*AlertThresholds, error) {
 		return nil, fmt.Errorf("alert thresholds: min_n %d: want at least 1", th.MinN)
 	case len(th.WindowsDays) == 0:
 		return nil, fmt.Errorf("alert thresholds: no windows_days")
+	case th.Repeat.Code == "" || th.Repeat.MinN < 1:
+		return nil, fmt.Errorf("alert thresholds: repeat needs a code and min_n ≥ 1")
 	case th.DeadFeedHours <= 0:
 		return nil, fmt.Errorf("alert thresholds: dead_feed_hours must be positive")
 	case th.Social.LimitHours["mention"] <= 0 || th.Social.LimitHours["official"] <= 0 || th.Social.LookbackDays < 1:
@@ -135,7 +145,7 @@ type Alert struct {
 	// above Threshold (no row: no data, which is not an alert).
 	SQL       string
 	Threshold float64
-	// Kind: share, nps, social, dead_feed.
+	// Kind: share, nps, repeat, social, dead_feed.
 	Kind string
 }
 
@@ -171,6 +181,69 @@ func floorSQL(std, code string, lad *metrics.Ladder) string {
 	return "SELECT transform(assumeNotNull(level), [" + strings.Join(lv, ", ") + "], [" + strings.Join(fl, ", ") + "], -1.0) AS floor, 1 AS k " +
 		"FROM assessments_latest WHERE standard = '" + std + "' AND indicator = '" + code + "' AND status = 'assessed' AND level IS NOT NULL " +
 		"ORDER BY quarter_start DESC LIMIT 1"
+}
+
+// ceilingSQL is the SQL of the upper bound of the band of a lower-is-better indicator (the
+// repeat-request rate) that the agency reached in its latest assessed quarter, and whether that
+// bound is strict («менее»); level 0 or no bound: no row.
+func ceilingSQL(std, code string, lad *metrics.Ladder) string {
+	var lv, cl, strict []string
+	for _, l := range lad.Levels {
+		var c float64
+		switch {
+		case l.Max != nil:
+			c = l.Max.Float64()
+			strict = append(strict, "0")
+		case l.Below != nil:
+			c = l.Below.Float64()
+			strict = append(strict, "1")
+		default:
+			continue
+		}
+		lv = append(lv, strconv.Itoa(l.Level))
+		v := strconv.FormatFloat(c, 'f', -1, 64)
+		if !strings.Contains(v, ".") {
+			v += ".0"
+		}
+		cl = append(cl, v)
+	}
+	return "SELECT transform(assumeNotNull(level), [" + strings.Join(lv, ", ") + "], [" + strings.Join(cl, ", ") + "], -1.0) AS ceiling, " +
+		"transform(assumeNotNull(level), [" + strings.Join(lv, ", ") + "], [" + strings.Join(strict, ", ") + "], 0) AS strict, 1 AS k " +
+		"FROM assessments_latest WHERE standard = '" + std + "' AND indicator = '" + code + "' AND status = 'assessed' AND level IS NOT NULL " +
+		"ORDER BY quarter_start DESC LIMIT 1"
+}
+
+// repeatSQL is the repeat-request alert of standard std over the last days: one row, the rate's
+// excess over the band's ceiling in points, only when the rate is out of the band (above an
+// inclusive ceiling, at or above a strict one) and at least minN requests were submitted. A
+// request is submitted at its earliest `submitted` event in the window; it is a repeat when a
+// request of the same client and service was completed at t1 with t1 < s <= t1 + the window of
+// the band file (A10), and its service is not excluded. 18.16's lambdas read no other column, so
+// s is handed to arrayExists as a second array.
+func repeatSQL(std, code string, days, minN int, lad *metrics.Ladder, p metrics.Parameters) string {
+	ct := clientType(std)
+	win := int64(p.RepeatWindowDays) * 86400
+	excluded := "CAST([] AS Array(String))"
+	if len(p.RepeatExcludedServices) > 0 {
+		var q []string
+		for _, s := range p.RepeatExcludedServices {
+			q = append(q, sqlString(s))
+		}
+		excluded = "[" + strings.Join(q, ", ") + "]"
+	}
+	return "SELECT 100 * repeats / n - ceiling AS excess_points FROM (" +
+		"SELECT count() AS n, sum(rep) AS repeats, 1 AS k FROM (" +
+		fmt.Sprintf("SELECT toUInt8(NOT has(%s, service_id) AND arrayExists((c, s) -> c < s AND s <= c + %d, comps, arrayResize([sub], length(comps), sub))) AS rep FROM (", excluded, win) +
+		"SELECT client_id, service_id, request_id, toUInt32(minIf(occurred_at, status = 'submitted')) AS sub FROM service_events FINAL " +
+		fmt.Sprintf("WHERE client_type = '%s' AND %s GROUP BY client_id, service_id, request_id HAVING sub > 0", ct, window(days)) +
+		") AS requests ANY LEFT JOIN (" +
+		"SELECT client_id, service_id, groupArray(done) AS comps FROM (" +
+		"SELECT client_id, service_id, request_id, toUInt32(minIf(occurred_at, status = 'completed')) AS done FROM service_events FINAL " +
+		fmt.Sprintf("WHERE client_type = '%s' AND occurred_at > $__toTime - INTERVAL %d DAY AND occurred_at <= $__toTime GROUP BY client_id, service_id, request_id HAVING done > 0",
+			ct, days+p.RepeatWindowDays) +
+		") AS completed GROUP BY client_id, service_id) AS completions USING (client_id, service_id)" +
+		")) AS rates ALL INNER JOIN (" + ceilingSQL(std, code, lad) + ") AS band USING k " +
+		fmt.Sprintf("WHERE n >= %d AND ceiling >= 0 AND (100 * repeats / n > ceiling OR strict = 1 AND 100 * repeats / n >= ceiling)", minN)
 }
 
 // window is the condition on occurred_at for the last days before the evaluation time.
@@ -228,6 +301,21 @@ func Alerts(a Agency, th *AlertThresholds, bands map[metrics.Standard]*metrics.B
 				out = append(out, Alert{UID: alertUID(slug, std, s.Code, days), Kind: "nps", SQL: sql,
 					Title: fmt.Sprintf(tr("%s: %s (%s) за %d дн. ниже нижней границы текущего уровня", "%s: %s (%s) over %d days below the floor of the current band"), a.Title(), names[s.Code], stdName, days)})
 			}
+		}
+	}
+	for _, std := range th.Standards {
+		bs := bands[metrics.Standard(std)]
+		lad, ok := bs.Ladder(th.Repeat.Code)
+		if !ok {
+			continue
+		}
+		stdName := tr(map[string]string{"people": "граждане", "business": "бизнес"}[std], std)
+		for _, days := range th.WindowsDays {
+			// A row is returned only out of the band: its excess (≥ 0) is above -1.
+			out = append(out, Alert{UID: alertUID(slug, std, th.Repeat.Code, days), Kind: "repeat", Threshold: -1,
+				SQL: repeatSQL(std, th.Repeat.Code, days, th.Repeat.MinN, lad, bs.Parameters),
+				Title: fmt.Sprintf(tr("%s: %s (%s) за %d дн. выше верхней границы текущего уровня", "%s: %s (%s) over %d days above the ceiling of the current band"),
+					a.Title(), names[th.Repeat.Code], stdName, days)})
 		}
 	}
 	lim := th.Social.LimitHours

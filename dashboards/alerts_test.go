@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/cxstar/cxstar/dashboards"
+	"github.com/cxstar/cxstar/internal/testkit/chdbtest"
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
 	"github.com/cxstar/cxstar/internal/testkit/plugintest"
 	"github.com/cxstar/cxstar/tenancy"
@@ -72,8 +73,9 @@ func alertOrgIDs(agencies []dashboards.Agency) map[string]int64 {
 	return out
 }
 
-// TestAlertRulesRendered: one group per agency, in its organization and folder, 14 rules each
-// (2 standards × 2 windows × satisfaction, ease, NPS; unanswered social media; dead feed), uids
+// TestAlertRulesRendered: one group per agency, in its organization and folder, 18 rules each
+// (2 standards × 2 windows × satisfaction, ease, NPS, repeat requests; unanswered social media;
+// dead feed), uids
 // unique and within Grafana's 40 characters, every query on cxstar-clickhouse, every condition
 // one «gt» threshold, and the provisioning body of the API validates too.
 func TestAlertRulesRendered(t *testing.T) {
@@ -94,8 +96,8 @@ func TestAlertRulesRendered(t *testing.T) {
 			if g.OrgID != ids[dashboards.AgencyOrg(a.ID)] || g.Folder != a.Title() || g.Name != dashboards.AlertRuleGroupName || g.Interval != "1h" {
 				t.Errorf("group %d: org %d folder %q name %q interval %q", i, g.OrgID, g.Folder, g.Name, g.Interval)
 			}
-			if len(g.Rules) != 14 {
-				t.Errorf("%s: %d rules, want 14", a.ID, len(g.Rules))
+			if len(g.Rules) != 18 {
+				t.Errorf("%s: %d rules, want 18", a.ID, len(g.Rules))
 			}
 			for _, r := range g.Rules {
 				if len(r.UID) > 40 || uids[r.UID] || r.Labels["cxstar_agency"] != a.ID {
@@ -213,12 +215,67 @@ func seedAlertData(t *testing.T, conn driver.Conn) {
 	chtest.Insert(t, conn, "INSERT INTO service_events (event_id, occurred_at, agency_id, client_type, client_id, request_id, service_id, service_kind, status, channel, life_situation_id, scenario_id, segment_id, proactive, ingested_at, source)",
 		[][]any{ev("mvd", 2*time.Hour), ev("pfr", 72*time.Hour)})
 
+	seedRepeatData(t, conn)
+
 	var levels [][]any
 	for _, code := range []string{"satisfaction_positive_share", "ease_positive_share", "nps_positive_service_share"} {
 		lvl, v := uint8(3), 75.0
 		levels = append(levels, []any{"run-alerts", alertNow.Add(-30 * 24 * time.Hour), "2026Q3", time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC), "people", "mvd", code, uint8(1), &v, &lvl, uint64(100), &v, &v, "assessed", "", "P-2022-04-18.1"})
 	}
+	// Repeat requests: people level 3 (ceiling 4.0 %, inclusive «до 4%»), business level 2
+	// (ceiling 7 %, strict «менее 7%»).
+	for _, r := range []struct {
+		std string
+		lvl uint8
+	}{{"people", 3}, {"business", 2}} {
+		lvl, v := r.lvl, 3.0
+		levels = append(levels, []any{"run-alerts", alertNow.Add(-30 * 24 * time.Hour), "2026Q3", time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC), r.std, "mvd", "repeat_request_rate", uint8(1), &v, &lvl, uint64(100), &v, &v, "assessed", "", "P-2022-04-18.1"})
+	}
 	chtest.Insert(t, conn, "INSERT INTO assessments (run_id, computed_at, quarter, quarter_start, standard, agency_id, indicator, table_no, value, level, n, ci_low, ci_high, status, reason, bands_version)", levels)
+}
+
+// seedRepeatData writes mvd's status events for the repeat-request alerts, each twice (a
+// redelivery). A repeat is a request submitted at most 28 days after the same client's request
+// for the same service was completed; that earlier request was submitted 40 days ago, outside
+// every window, so only its completion is in them and it is not counted as submitted.
+//   - people: 2 repeats submitted 1 day ago (completions 3 days ago), 37 other requests in the
+//     last 7 days and seedAlertData's e-mvd (2 h ago): 7 days 2/40 = 5.0 % > 4.0 (fires, +1.0);
+//     10 more requests 10 days ago: 28 days 2/50 = 4.0 %, at the inclusive ceiling (quiet);
+//   - business: 5 repeats and 24 other requests in the last 7 days: 29 < min_n 30 (quiet though
+//     17 % is above 7); one more 10 days ago: 28 days 5/30 = 16.67 % ≥ 7 (fires, +9.67).
+func seedRepeatData(t *testing.T, conn driver.Conn) {
+	t.Helper()
+	var rows [][]any
+	n := 0
+	event := func(ct, client, request, status string, ago time.Duration) {
+		n++
+		at := alertNow.Add(-ago)
+		row := []any{fmt.Sprintf("rep-%d", n), at, "mvd", ct, client, request, "s1", "service", status, "portal", "", "", "", uint8(0), at, "test"}
+		rows = append(rows, row, row)
+	}
+	day := 24 * time.Hour
+	repeat := func(ct, client string, completedAgo, againAgo time.Duration) {
+		event(ct, client, client+"-first", "submitted", 40*day)
+		event(ct, client, client+"-first", "completed", completedAgo)
+		event(ct, client, client+"-again", "submitted", againAgo)
+	}
+	for i := 0; i < 2; i++ {
+		repeat("person", fmt.Sprintf("pr-%d", i), 3*day, day)
+	}
+	for i := 0; i < 37; i++ {
+		event("person", fmt.Sprintf("p7-%d", i), fmt.Sprintf("p7-%d-r", i), "submitted", time.Duration(i+3)*time.Hour)
+	}
+	for i := 0; i < 10; i++ {
+		event("person", fmt.Sprintf("p28-%d", i), fmt.Sprintf("p28-%d-r", i), "submitted", 10*day)
+	}
+	for i := 0; i < 5; i++ {
+		repeat("business", fmt.Sprintf("br-%d", i), 4*day, 2*day)
+	}
+	for i := 0; i < 24; i++ {
+		event("business", fmt.Sprintf("b7-%d", i), fmt.Sprintf("b7-%d-r", i), "submitted", time.Duration(i+3)*time.Hour)
+	}
+	event("business", "b28", "b28-r", "submitted", 10*day)
+	chtest.Insert(t, conn, "INSERT INTO service_events (event_id, occurred_at, agency_id, client_type, client_id, request_id, service_id, service_kind, status, channel, life_situation_id, scenario_id, segment_id, proactive, ingested_at, source)", rows)
 }
 
 // TestAlertsThroughPlugin evaluates every rendered alert rule of every agency as Grafana would:
@@ -249,6 +306,8 @@ func TestAlertsThroughPlugin(t *testing.T) {
 		"МВД: Services with positive NPS (people) over 7 days below the floor of the current band":  70.1 - 50,
 		"МВД: Services with positive NPS (people) over 28 days below the floor of the current band": 70.1 - 50,
 		"МВД: social-media messages unanswered past the limit":                                      2,
+		"МВД: Repeat requests (people) over 7 days above the ceiling of the current band":           5.0 - 4.0,
+		"МВД: Repeat requests (business) over 28 days above the ceiling of the current band":        100*5.0/30 - 7.0,
 		"pfr: no events for more than 48 h":                                                         72,
 		"ФНС 77: no events for more than 48 h":                                                      float64(alertNow.Unix()) / 3600,
 	}
@@ -310,5 +369,75 @@ func TestAlertsThroughPlugin(t *testing.T) {
 	}
 	if len(fired) != len(want) {
 		t.Errorf("%d rules fired, want %d", len(fired), len(want))
+	}
+}
+
+// TestAlertsOnCurrentClickHouse evaluates mvd's rules on current ClickHouse (chDB) over the same
+// hand-made data, in mvd's agency database of tenancy.AgencyDDL: the same rules fire with the
+// same values as through the plugin on 18.16.
+func TestAlertsOnCurrentClickHouse(t *testing.T) {
+	ctx := context.Background()
+	c := chdbtest.DB(t)
+	tn, err := tenancy.AgencyTenant(c.Database(), "mvd", []byte("alert-secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS `"+tn.Database+"`") })
+	for _, stmt := range tenancy.AgencyDDL(c.Database(), tn) {
+		if err := c.Exec(ctx, stmt); err != nil {
+			t.Fatalf("%.70s…: %v", stmt, err)
+		}
+	}
+	seedAlertData(t, c)
+	ac, err := chdbtest.Open(tn.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ac.Close()
+	b, err := dashboards.Render("/out", dashboards.RenderConfig{}, seedAgencies[:1], dashboards.WithLang(dashboards.EN))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := decodeAlertingFile(t, b.Files["provisioning/alerting/cxstar.yaml"], alertOrgIDs(seedAgencies[:1]))
+	from := alertNow.Add(-28 * 24 * time.Hour)
+	want := map[string]float64{
+		"МВД: Satisfaction with services (people) over 7 days below the floor of the current band":  70.1 - 50,
+		"МВД: Ease of getting services (people) over 28 days below the floor of the current band":   70.1 - 0,
+		"МВД: Services with positive NPS (people) over 7 days below the floor of the current band":  70.1 - 50,
+		"МВД: Services with positive NPS (people) over 28 days below the floor of the current band": 70.1 - 50,
+		"МВД: social-media messages unanswered past the limit":                                      2,
+		"МВД: Repeat requests (people) over 7 days above the ceiling of the current band":           5.0 - 4.0,
+		"МВД: Repeat requests (business) over 28 days above the ceiling of the current band":        100*5.0/30 - 7.0,
+	}
+	fired := map[string]float64{}
+	for _, r := range f.Groups[0].Rules {
+		th, err := dashboards.AlertThreshold(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sql := dashboards.ExpandSQL(dashboards.AlertSQL(r), nil, from, alertNow, time.Second)
+		// Current ClickHouse only: its one column as Float64 (APPLY), whatever its name.
+		rows, err := ac.Query(ctx, "SELECT * APPLY(toFloat64) FROM ("+sql+") AS a")
+		if err != nil {
+			t.Fatalf("%s on chDB: %v\n%s", r.Title, err, sql)
+		}
+		for rows.Next() {
+			var v float64
+			if err := rows.Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+			if v > th {
+				fired[r.Title] = v
+			}
+		}
+		rows.Close()
+	}
+	for title, w := range want {
+		if v, ok := fired[title]; !ok || math.Abs(v-w) > 1e-6 {
+			t.Errorf("%s: fired %v with %g, want %g", title, ok, v, w)
+		}
+	}
+	if len(fired) != len(want) {
+		t.Errorf("fired %v, want the %d rules above", fired, len(want))
 	}
 }

@@ -81,9 +81,11 @@ ORDER BY (quarter_start, standard, agency_id, kind, life_situation_id, item_id, 
 const (
 	ratingCols = "event_id, occurred_at, client_type, question, score, service_id, request_id, ingested_at"
 	appealCols = "event_id, occurred_at, appeal_id, step, message_type, channel, excluded, ingested_at"
+	// serviceCols: the status events of the repeat-request alert (followed_up steps are left out).
+	serviceCols = "event_id, occurred_at, client_type, client_id, request_id, service_id, status, ingested_at"
 )
 
-// signalDDL returns the agency database's copies of its survey answers and appeals
+// signalDDL returns the agency database's copies of its survey answers, status events and appeals
 // (ReplacingMergeTree by event_id, read with FINAL: a redelivered event counts once) and
 // feed_seen, the newest ingestion time per source table (read with max()), for the alerts.
 func signalDDL(db, m, id string) []string {
@@ -111,15 +113,28 @@ ORDER BY (question, service_id, event_id)`,
 ENGINE = ReplacingMergeTree(ingested_at)
 PARTITION BY toYYYYMM(occurred_at)
 ORDER BY (appeal_id, event_id)`,
+		"CREATE TABLE IF NOT EXISTS " + db + `.service_events
+(
+    event_id String, occurred_at DateTime('UTC'), client_type Enum8('person' = 1, 'business' = 2),
+    client_id String, request_id String, service_id String,
+    status Enum8('submitted' = 1, 'in_progress' = 2, 'completed' = 3, 'refused' = 4, 'withdrawn' = 5, 'followed_up' = 6),
+    ingested_at DateTime('UTC')
+)
+ENGINE = ReplacingMergeTree(ingested_at)
+PARTITION BY toYYYYMM(occurred_at)
+ORDER BY (client_type, service_id, client_id, request_id, event_id)`,
 		"CREATE TABLE IF NOT EXISTS " + db + ".feed_seen (source String, last_ingested_at DateTime('UTC')) ENGINE = ReplacingMergeTree(last_ingested_at) ORDER BY source",
 		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".ratings_feed TO " + db + ".ratings AS SELECT " + ratingCols + " FROM " + m + ".ratings WHERE agency_id = " + id,
 		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".appeals_feed TO " + db + ".appeals AS SELECT " + appealCols + " FROM " + m + ".appeals WHERE agency_id = " + id,
+		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".service_events_feed TO " + db + ".service_events AS SELECT " + serviceCols + " FROM " + m + ".service_events WHERE agency_id = " + id + " AND status != 'followed_up'",
 		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".feed_seen_events TO " + db + ".feed_seen AS SELECT 'service_events' AS source, max(ingested_at) AS last_ingested_at FROM " + m + ".service_events WHERE agency_id = " + id,
 		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".feed_seen_ratings TO " + db + ".feed_seen AS SELECT 'ratings' AS source, max(ingested_at) AS last_ingested_at FROM " + m + ".ratings WHERE agency_id = " + id,
 		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".feed_seen_appeals TO " + db + ".feed_seen AS SELECT 'appeals' AS source, max(ingested_at) AS last_ingested_at FROM " + m + ".appeals WHERE agency_id = " + id,
 		// Rows written before the feeds existed (FINAL and max() absorb any overlap).
 		"INSERT INTO " + db + ".ratings (" + ratingCols + ") SELECT " + ratingCols + " FROM " + m + ".ratings WHERE agency_id = " + id +
 			" AND event_id NOT IN (SELECT event_id FROM " + db + ".ratings)",
+		"INSERT INTO " + db + ".service_events (" + serviceCols + ") SELECT " + serviceCols + " FROM " + m + ".service_events WHERE agency_id = " + id +
+			" AND status != 'followed_up' AND event_id NOT IN (SELECT event_id FROM " + db + ".service_events)",
 		"INSERT INTO " + db + ".appeals (" + appealCols + ") SELECT " + appealCols + " FROM " + m + ".appeals WHERE agency_id = " + id +
 			" AND event_id NOT IN (SELECT event_id FROM " + db + ".appeals)",
 		"INSERT INTO " + db + ".feed_seen (source, last_ingested_at) SELECT source, max(t) AS last_ingested_at FROM (" +
