@@ -8,6 +8,7 @@ import (
 
 	"github.com/cxstar/cxstar/dashboards"
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/tenanttest"
 	"github.com/cxstar/cxstar/tenancy"
 )
 
@@ -31,8 +32,8 @@ func BenchmarkRender(b *testing.B) {
 func BenchmarkLevelsQuery(b *testing.B) {
 	conn, dsn := chtest.DB(b)
 	seed(b, conn, seedAgencies)
-	cfg := tenancy.Config{MainDB: mainDB(b, dsn), UsersDir: usersDir(), Secret: []byte("bench"), Addr: chtest.Addr()}
-	cleanupTenancy(b, conn, cfg, seedAgencies)
+	cfg := tenancy.Config{MainDB: tenanttest.MainDB(b, dsn), UsersDir: tenanttest.UsersDir(), Secret: []byte("bench"), Addr: chtest.Addr()}
+	tenanttest.Cleanup(b, conn, cfg, dashboards.IDs(seedAgencies))
 	po, ag, err := tenancy.Provision(context.Background(), conn, cfg, dashboards.IDs(seedAgencies))
 	if err != nil {
 		b.Fatal(err)

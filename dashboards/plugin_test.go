@@ -17,6 +17,7 @@ import (
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
 	"github.com/cxstar/cxstar/internal/testkit/grafanadouble"
 	"github.com/cxstar/cxstar/internal/testkit/plugintest"
+	"github.com/cxstar/cxstar/internal/testkit/tenanttest"
 	"github.com/cxstar/cxstar/tenancy"
 )
 
@@ -178,8 +179,8 @@ func TestPanelsThroughPlugin(t *testing.T) {
 	p := plugintest.Start(t)
 	conn, dsn := chtest.DB(t)
 	seed(t, conn, seedAgencies)
-	cfg := tenancy.Config{MainDB: mainDB(t, dsn), UsersDir: usersDir(), Secret: []byte("plugin-secret"), Addr: chtest.Addr()}
-	cleanupTenancy(t, conn, cfg, seedAgencies)
+	cfg := tenancy.Config{MainDB: tenanttest.MainDB(t, dsn), UsersDir: tenanttest.UsersDir(), Secret: []byte("plugin-secret"), Addr: chtest.Addr()}
+	tenanttest.Cleanup(t, conn, cfg, dashboards.IDs(seedAgencies))
 	po, ag, err := tenancy.Provision(context.Background(), conn, cfg, dashboards.IDs(seedAgencies))
 	if err != nil {
 		t.Fatal(err)
@@ -298,9 +299,9 @@ func TestTenancyThroughPlugin(t *testing.T) {
 	p := plugintest.Start(t)
 	conn, dsn := chtest.DB(t)
 	seed(t, conn, seedAgencies)
-	main := mainDB(t, dsn)
-	cfg := tenancy.Config{MainDB: main, UsersDir: usersDir(), Secret: []byte("boundary-secret"), Addr: chtest.Addr()}
-	cleanupTenancy(t, conn, cfg, seedAgencies)
+	main := tenanttest.MainDB(t, dsn)
+	cfg := tenancy.Config{MainDB: main, UsersDir: tenanttest.UsersDir(), Secret: []byte("boundary-secret"), Addr: chtest.Addr()}
+	tenanttest.Cleanup(t, conn, cfg, dashboards.IDs(seedAgencies))
 	po, ag, err := tenancy.Provision(context.Background(), conn, cfg, dashboards.IDs(seedAgencies))
 	if err != nil {
 		t.Fatal(err)

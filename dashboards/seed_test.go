@@ -1,102 +1,38 @@
 package dashboards_test
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"path/filepath"
-	"sort"
 	"testing"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/cxstar/cxstar/dashboards"
-	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
-	"github.com/cxstar/cxstar/tenancy"
+	"github.com/cxstar/cxstar/internal/testkit/tenanttest"
 )
 
-// The demo-like data of the tests: two quarters, two agencies (one with a dot, as agency ids may
-// have), both standards, a few indicators with levels, NPS intervals and drill-down rows.
-var (
-	seedAgencies = []dashboards.Agency{{ID: "mvd", Name: "МВД"}, {ID: "fns.77", Name: "ФНС 77"}, {ID: "pfr"}}
-	seedQuarters = []struct {
-		q     string
-		start time.Time
-	}{
-		{"2026Q2", time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)},
-		{"2026Q3", time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)},
-	}
-	seedIndicators = []struct {
-		code  string
-		table uint8
-	}{
-		{"scenario_coverage", 1}, {"ease_positive_share", 1}, {"nps_positive_service_share", 1},
-		{"repeat_request_rate", 1}, {"satisfaction_positive_share", 1}, {"sat_feedback_channels", 2},
-		{"digital_touchpoint_nps", 2}, {"social_media_response_time", 2},
-	}
-)
+// seedAgencies are the agencies of the tests, with names (tenanttest.Agencies).
+var seedAgencies = []dashboards.Agency{{ID: "mvd", Name: "МВД"}, {ID: "fns.77", Name: "ФНС 77"}, {ID: "pfr"}}
 
-// seedLevel is the level of agency ai, quarter qi, indicator ii: it differs between quarters for
-// every second indicator, so the overview has movers.
-func seedLevel(ai, qi, ii int) uint8 { return uint8((ai + ii + qi*(ii%2)) % 6) }
-
-// seedValue is the indicator's value: 40 + 5·level + agency index.
-func seedValue(ai, qi, ii int) float64 { return 40 + 5*float64(seedLevel(ai, qi, ii)) + float64(ai) }
-
-// seed inserts one assessment run per agency, quarter and standard (and an older, superseded run
-// for the first agency, which the _latest views must hide), plus drill-down rows.
+// seed inserts the assessments of tenanttest.Seed, the priority lists and the pending revisions.
 func seed(t testing.TB, conn driver.Conn, agencies []dashboards.Agency) {
 	t.Helper()
-	var assessments, details [][]any
+	tenanttest.Seed(t, conn, dashboards.IDs(agencies))
 	computed := time.Date(2026, 10, 5, 12, 0, 0, 0, time.UTC)
-	for ai, a := range agencies {
-		for qi, qq := range seedQuarters {
-			for _, std := range []string{"people", "business"} {
-				runs := []time.Time{computed}
-				if ai == 0 {
-					runs = append(runs, computed.Add(-24*time.Hour)) // superseded run
-				}
-				for ri, at := range runs {
-					run := fmt.Sprintf("run-%s-%s-%s-%d", a.ID, qq.q, std, ri)
-					for ii, ind := range seedIndicators {
-						lvl, val := seedLevel(ai, qi, ii), seedValue(ai, qi, ii)
-						if ri > 0 {
-							lvl, val = 0, 1 // the superseded run has other numbers
-						}
-						level, status, reason := &lvl, "assessed", ""
-						if ind.code == "sat_feedback_channels" && ai == 1 {
-							level, status, reason = nil, "not_assessed", "n < min_n"
-						}
-						lo, hi := val-3, val+3
-						assessments = append(assessments, []any{run, at, qq.q, qq.start, std, a.ID, ind.code, ind.table, &val, level, uint64(100 + ii), &lo, &hi, status, reason, "P-2022-04-18.1"})
-						for _, dim := range []string{"service", "life_situation"} {
-							for k := 1; k <= 2; k++ {
-								v := val + float64(k)
-								details = append(details, []any{run, at, qq.q, qq.start, std, a.ID, ind.code, dim, fmt.Sprintf("%s-%d", dim, k), &v, uint64(50 + k), &lo, &hi})
-							}
-						}
-					}
-				}
-			}
-		}
-	}
-	chtest.Insert(t, conn, "INSERT INTO assessments (run_id, computed_at, quarter, quarter_start, standard, agency_id, indicator, table_no, value, level, n, ci_low, ci_high, status, reason, bands_version)", assessments)
-	chtest.Insert(t, conn, "INSERT INTO indicator_details (run_id, computed_at, quarter, quarter_start, standard, agency_id, indicator, dimension, dimension_id, value, n, ci_low, ci_high)", details)
 
 	// Priority lists: two ranked life situations per agency, quarter and standard (the reason names
 	// the agency, so a row shown to another agency would be caught), and the national list ('').
 	var prio [][]any
 	for _, a := range append(append([]dashboards.Agency(nil), agencies...), dashboards.Agency{}) {
-		for _, qq := range seedQuarters {
+		for _, qq := range tenanttest.Quarters {
 			for _, std := range []string{"people", "business"} {
 				for r := 1; r <= 2; r++ {
 					who := a.ID
 					if who == "" {
 						who = "national"
 					}
-					prio = append(prio, []any{"run-" + who + "-prio", computed, qq.q, qq.start, std, a.ID, fmt.Sprintf("ls-%d", r), "life_situation", "",
+					prio = append(prio, []any{"run-" + who + "-prio", computed, qq.Q, qq.Start, std, a.ID, fmt.Sprintf("ls-%d", r), "life_situation", "",
 						uint16(r), float64(100 / r), uint64(1000 / r), uint8(0), "причина " + who, "reason " + who, "PR-2026.1", "P-2022-04-18.1"})
 				}
 			}
@@ -152,55 +88,4 @@ func seedPending(t testing.TB, conn driver.Conn) {
 			"ratings: 2 event(s) of this agency arrived after closing", "ratings: после закрытия поступило событий этого органа: 2"},
 		{"2026Q1", start, uint32(2), "check-r2", day(5, 21), "late", "", "mvd", "", nf, nl, nf, nl, "ratings", uint64(2), "2 event(s) arrived after closing", "после закрытия поступило событий: 2"},
 	})
-}
-
-// usersDir is the users.d folder of the server scripts/clickhouse.sh starts.
-func usersDir() string {
-	d := os.Getenv("CXSTAR_CH_DIR")
-	if d == "" {
-		home, _ := os.UserHomeDir()
-		d = filepath.Join(home, ".cache", "cxstar", "clickhouse")
-	}
-	return filepath.Join(d, "users.d")
-}
-
-// cleanupTenancy drops the agency databases and the users file when the test ends.
-func cleanupTenancy(t testing.TB, conn driver.Conn, cfg tenancy.Config, agencies []dashboards.Agency) {
-	t.Cleanup(func() {
-		if os.Getenv("CXSTAR_KEEP_TEST_DB") != "" {
-			return
-		}
-		_, ag, _ := cfg.Tenants(dashboards.IDs(agencies))
-		for _, tn := range ag {
-			_ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS `"+tn.Database+"`")
-		}
-		_ = os.Remove(filepath.Join(cfg.UsersDir, tenancy.UsersFile(cfg.MainDB)))
-	})
-}
-
-func mainDB(t testing.TB, dsn string) string {
-	o, err := store.Options(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o.Auth.Database
-}
-
-func agencyIDs(t testing.TB, c driver.Conn, sql string) []string {
-	t.Helper()
-	rows, err := c.Query(context.Background(), sql)
-	if err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, s)
-	}
-	sort.Strings(ids)
-	return ids
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cxstar/cxstar/dashboards"
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/tenanttest"
 	"github.com/cxstar/cxstar/tenancy"
 )
 
@@ -71,8 +72,8 @@ func runAll(t *testing.T, c driver.Conn, d dashboard.Dashboard, vars map[string]
 func TestPanelSQLRuns(t *testing.T) {
 	conn, dsn := chtest.DB(t)
 	seed(t, conn, seedAgencies)
-	cfg := tenancy.Config{MainDB: mainDB(t, dsn), UsersDir: usersDir(), Secret: []byte("sql-secret"), Addr: chtest.Addr()}
-	cleanupTenancy(t, conn, cfg, seedAgencies)
+	cfg := tenancy.Config{MainDB: tenanttest.MainDB(t, dsn), UsersDir: tenanttest.UsersDir(), Secret: []byte("sql-secret"), Addr: chtest.Addr()}
+	tenanttest.Cleanup(t, conn, cfg, dashboards.IDs(seedAgencies))
 	po, ag, err := tenancy.Provision(context.Background(), conn, cfg, dashboards.IDs(seedAgencies))
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +114,7 @@ func TestPanelSQLRuns(t *testing.T) {
 	}
 }
 
-// TestMoversSQL checks the biggest-movers panel against the seed's arithmetic: seedLevel changes
+// TestMoversSQL checks the biggest-movers panel against the seed's arithmetic: tenanttest.Level changes
 // between 2026Q2 (qi=0) and 2026Q3 (qi=1) only for odd indicator indexes ii, by +1 mod 6.
 func TestMoversSQL(t *testing.T) {
 	conn, _ := chtest.DB(t)

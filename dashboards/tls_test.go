@@ -12,6 +12,7 @@ import (
 	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
 	"github.com/cxstar/cxstar/internal/testkit/plugintest"
+	"github.com/cxstar/cxstar/internal/testkit/tenanttest"
 	"github.com/cxstar/cxstar/tenancy"
 )
 
@@ -33,8 +34,8 @@ func TestTenantsOverTLS(t *testing.T) {
 	if !ts.Secure || ts.CAFile != srv.CAFile {
 		t.Fatalf("TLSOf(%q) = %+v", dsn, ts)
 	}
-	cfg := tenancy.Config{MainDB: mainDB(t, dsn), UsersDir: filepath.Join(srv.Dir, "users.d"), Secret: []byte("tls-secret"), Addr: srv.Addr, TLS: opts.TLS}
-	cleanupTenancy(t, conn, cfg, seedAgencies)
+	cfg := tenancy.Config{MainDB: tenanttest.MainDB(t, dsn), UsersDir: filepath.Join(srv.Dir, "users.d"), Secret: []byte("tls-secret"), Addr: srv.Addr, TLS: opts.TLS}
+	tenanttest.Cleanup(t, conn, cfg, dashboards.IDs(seedAgencies))
 	po, ag, err := tenancy.Provision(context.Background(), conn, cfg, dashboards.IDs(seedAgencies))
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cxstar/cxstar/internal/testkit/chdbtest"
+	"github.com/cxstar/cxstar/internal/testkit/tenanttest"
 	"github.com/cxstar/cxstar/tenancy"
 )
 
@@ -17,10 +18,10 @@ import (
 func TestTenancyOnCurrentClickHouse(t *testing.T) {
 	ctx := context.Background()
 	c := chdbtest.DB(t)
-	seed(t, c, seedAgencies[:2])
+	seed(t, c, tenanttest.Agencies[:2])
 	secret := []byte("test-secret")
 	var tenants []tenancy.Tenant
-	for _, id := range seedAgencies {
+	for _, id := range tenanttest.Agencies {
 		tn, err := tenancy.AgencyTenant(c.Database(), id, secret)
 		if err != nil {
 			t.Fatal(err)
@@ -33,7 +34,7 @@ func TestTenancyOnCurrentClickHouse(t *testing.T) {
 			}
 		}
 	}
-	seed(t, c, seedAgencies[2:])
+	seed(t, c, tenanttest.Agencies[2:])
 	for i, tn := range tenants {
 		var n, agencies uint64
 		var agency string
@@ -41,10 +42,10 @@ func TestTenancyOnCurrentClickHouse(t *testing.T) {
 			t.Fatal(err)
 		}
 		// 2 quarters × 2 standards × 8 indicators of the latest run (as on 18.16, TestTenancyClickHouse).
-		if n != 32 || agencies != 1 || agency != seedAgencies[i] {
-			t.Errorf("%s.assessments_latest: %d rows of %d agencies (%s), want 32 rows of %s only", tn.Database, n, agencies, agency, seedAgencies[i])
+		if n != 32 || agencies != 1 || agency != tenanttest.Agencies[i] {
+			t.Errorf("%s.assessments_latest: %d rows of %d agencies (%s), want 32 rows of %s only", tn.Database, n, agencies, agency, tenanttest.Agencies[i])
 		}
-		if got, want := followUpRows(t, c, "`"+tn.Database+"`.followup_status"), seedAgencies[i]+"-d1 1 1, "+seedAgencies[i]+"-d2 1 0"; got != want {
+		if got, want := followUpRows(t, c, "`"+tn.Database+"`.followup_status"), tenanttest.Agencies[i]+"-d1 1 1, "+tenanttest.Agencies[i]+"-d2 1 0"; got != want {
 			t.Errorf("%s.followup_status %q, want %q", tn.Database, got, want)
 		}
 		if err := c.QueryRow(ctx, "SELECT count() FROM `"+tn.Database+"`.indicator_details_latest").Scan(&n); err != nil || n != 128 {

@@ -3,8 +3,6 @@ package tenancy_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,77 +10,13 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
-	"github.com/cxstar/cxstar/tenancy"
+	"github.com/cxstar/cxstar/internal/testkit/tenanttest"
 )
 
-// The data of the tests, as in the dashboards tests: two quarters, three agencies (one with a
-// dot, as agency ids may have), both standards, a few indicators with levels, NPS intervals and
-// drill-down rows.
-var (
-	seedAgencies = []string{"mvd", "fns.77", "pfr"}
-	seedQuarters = []struct {
-		q     string
-		start time.Time
-	}{
-		{"2026Q2", time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)},
-		{"2026Q3", time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)},
-	}
-	seedIndicators = []struct {
-		code  string
-		table uint8
-	}{
-		{"scenario_coverage", 1}, {"ease_positive_share", 1}, {"nps_positive_service_share", 1},
-		{"repeat_request_rate", 1}, {"satisfaction_positive_share", 1}, {"sat_feedback_channels", 2},
-		{"digital_touchpoint_nps", 2}, {"social_media_response_time", 2},
-	}
-)
-
-// seedLevel is the level of agency ai, quarter qi, indicator ii: it differs between quarters for
-// every second indicator, so the overview has movers.
-func seedLevel(ai, qi, ii int) uint8 { return uint8((ai + ii + qi*(ii%2)) % 6) }
-
-// seedValue is the indicator's value: 40 + 5·level + agency index.
-func seedValue(ai, qi, ii int) float64 { return 40 + 5*float64(seedLevel(ai, qi, ii)) + float64(ai) }
-
-// seed inserts one assessment run per agency, quarter and standard (and an older, superseded run
-// for the first agency, which the _latest views must hide), plus drill-down rows.
+// seed inserts the assessments of tenanttest.Seed and the follow-up items of seedFollowUps.
 func seed(t testing.TB, conn driver.Conn, agencies []string) {
 	t.Helper()
-	var assessments, details [][]any
-	computed := time.Date(2026, 10, 5, 12, 0, 0, 0, time.UTC)
-	for ai, a := range agencies {
-		for qi, qq := range seedQuarters {
-			for _, std := range []string{"people", "business"} {
-				runs := []time.Time{computed}
-				if ai == 0 {
-					runs = append(runs, computed.Add(-24*time.Hour)) // superseded run
-				}
-				for ri, at := range runs {
-					run := fmt.Sprintf("run-%s-%s-%s-%d", a, qq.q, std, ri)
-					for ii, ind := range seedIndicators {
-						lvl, val := seedLevel(ai, qi, ii), seedValue(ai, qi, ii)
-						if ri > 0 {
-							lvl, val = 0, 1 // the superseded run has other numbers
-						}
-						level, status, reason := &lvl, "assessed", ""
-						if ind.code == "sat_feedback_channels" && ai == 1 {
-							level, status, reason = nil, "not_assessed", "n < min_n"
-						}
-						lo, hi := val-3, val+3
-						assessments = append(assessments, []any{run, at, qq.q, qq.start, std, a, ind.code, ind.table, &val, level, uint64(100 + ii), &lo, &hi, status, reason, "P-2022-04-18.1"})
-						for _, dim := range []string{"service", "life_situation"} {
-							for k := 1; k <= 2; k++ {
-								v := val + float64(k)
-								details = append(details, []any{run, at, qq.q, qq.start, std, a, ind.code, dim, fmt.Sprintf("%s-%d", dim, k), &v, uint64(50 + k), &lo, &hi})
-							}
-						}
-					}
-				}
-			}
-		}
-	}
-	chtest.Insert(t, conn, "INSERT INTO assessments (run_id, computed_at, quarter, quarter_start, standard, agency_id, indicator, table_no, value, level, n, ci_low, ci_high, status, reason, bands_version)", assessments)
-	chtest.Insert(t, conn, "INSERT INTO indicator_details (run_id, computed_at, quarter, quarter_start, standard, agency_id, indicator, dimension, dimension_id, value, n, ci_low, ci_high)", details)
+	tenanttest.Seed(t, conn, agencies)
 	seedFollowUps(t, conn, agencies)
 }
 
@@ -130,28 +64,4 @@ func followUpRows(t testing.TB, conn driver.Conn, table string) string {
 		out = append(out, fmt.Sprintf("%s %d %d", id, f, w))
 	}
 	return strings.Join(out, ", ")
-}
-
-// usersDir is the users.d folder of the server scripts/clickhouse.sh starts.
-func usersDir() string {
-	d := os.Getenv("CXSTAR_CH_DIR")
-	if d == "" {
-		home, _ := os.UserHomeDir()
-		d = filepath.Join(home, ".cache", "cxstar", "clickhouse")
-	}
-	return filepath.Join(d, "users.d")
-}
-
-// cleanupTenancy drops the agency databases and the users file when the test ends.
-func cleanupTenancy(t testing.TB, conn driver.Conn, cfg tenancy.Config, agencies []string) {
-	t.Cleanup(func() {
-		if os.Getenv("CXSTAR_KEEP_TEST_DB") != "" {
-			return
-		}
-		_, ag, _ := cfg.Tenants(agencies)
-		for _, tn := range ag {
-			_ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS `"+tn.Database+"`")
-		}
-		_ = os.Remove(filepath.Join(cfg.UsersDir, tenancy.UsersFile(cfg.MainDB)))
-	})
 }

@@ -2,59 +2,29 @@ package tenancy_test
 
 import (
 	"context"
-	"sort"
 	"strings"
 	"testing"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-
-	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/tenanttest"
 	"github.com/cxstar/cxstar/tenancy"
 )
-
-func mainDB(t testing.TB, dsn string) string {
-	o, err := store.Options(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o.Auth.Database
-}
-
-func agencyIDs(t testing.TB, c driver.Conn, sql string) []string {
-	t.Helper()
-	rows, err := c.Query(context.Background(), sql)
-	if err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, s)
-	}
-	sort.Strings(ids)
-	return ids
-}
 
 func TestTenancyClickHouse(t *testing.T) {
 	conn, dsn := chtest.DB(t)
 	ctx := context.Background()
 	// Rows of the first two agencies exist before provisioning (copied by the backfill insert);
 	// the third agency's rows arrive afterwards (through the materialized views).
-	seed(t, conn, seedAgencies[:2])
-	cfg := tenancy.Config{MainDB: mainDB(t, dsn), UsersDir: usersDir(), Secret: []byte("test-secret"), Addr: chtest.Addr()}
-	cleanupTenancy(t, conn, cfg, seedAgencies)
-	po, ag, err := tenancy.Provision(ctx, conn, cfg, seedAgencies)
+	seed(t, conn, tenanttest.Agencies[:2])
+	cfg := tenancy.Config{MainDB: tenanttest.MainDB(t, dsn), UsersDir: tenanttest.UsersDir(), Secret: []byte("test-secret"), Addr: chtest.Addr()}
+	tenanttest.Cleanup(t, conn, cfg, tenanttest.Agencies)
+	po, ag, err := tenancy.Provision(ctx, conn, cfg, tenanttest.Agencies)
 	if err != nil {
 		t.Fatal(err)
 	}
-	seed(t, conn, seedAgencies[2:])
+	seed(t, conn, tenanttest.Agencies[2:])
 	// Provisioning twice changes nothing and does not duplicate rows.
-	if _, _, err := tenancy.Provision(ctx, conn, cfg, seedAgencies); err != nil {
+	if _, _, err := tenancy.Provision(ctx, conn, cfg, tenanttest.Agencies); err != nil {
 		t.Fatal(err)
 	}
 
@@ -64,8 +34,8 @@ func TestTenancyClickHouse(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		if got := agencyIDs(t, c, "SELECT DISTINCT agency_id FROM assessments_latest"); strings.Join(got, ",") != seedAgencies[i] {
-			t.Errorf("%s sees agencies %v in assessments_latest, want only %s", tn.User, got, seedAgencies[i])
+		if got := tenanttest.Strings(t, c, "SELECT DISTINCT agency_id FROM assessments_latest"); strings.Join(got, ",") != tenanttest.Agencies[i] {
+			t.Errorf("%s sees agencies %v in assessments_latest, want only %s", tn.User, got, tenanttest.Agencies[i])
 		}
 		// Latest run only: 2 quarters × 2 standards × 8 indicators = 32 rows (agency 0 also has a
 		// superseded run that must not show), and 32 × 2 dimensions × 2 ids = 128 detail rows.
@@ -77,7 +47,7 @@ func TestTenancyClickHouse(t *testing.T) {
 			t.Errorf("%s: indicator_details_latest has %d rows (err %v), want 32·2·2 = 128", tn.User, n, err)
 		}
 		// Detractor follow-up: the agency's own items once (d1 was delivered twice), with their state.
-		if got, want := followUpRows(t, c, "followup_status"), seedAgencies[i]+"-d1 1 1, "+seedAgencies[i]+"-d2 1 0"; got != want {
+		if got, want := followUpRows(t, c, "followup_status"), tenanttest.Agencies[i]+"-d1 1 1, "+tenanttest.Agencies[i]+"-d2 1 0"; got != want {
 			t.Errorf("%s: followup_status %q, want %q", tn.User, got, want)
 		}
 		// A curious user: the main tables, raw events, table functions, writes, SET.
@@ -114,7 +84,7 @@ func TestTenancyClickHouse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if got := agencyIDs(t, c, "SELECT DISTINCT agency_id FROM assessments_latest"); strings.Join(got, ",") != "fns.77,mvd,pfr" {
+	if got := tenanttest.Strings(t, c, "SELECT DISTINCT agency_id FROM assessments_latest"); strings.Join(got, ",") != "fns.77,mvd,pfr" {
 		t.Errorf("Project Office sees %v, want every agency", got)
 	}
 	if err := c.Exec(ctx, "CREATE TABLE x (a UInt8) ENGINE = Memory"); err == nil {
