@@ -7,7 +7,6 @@ package chcluster
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,7 +70,7 @@ func DB(t testing.TB) (driver.Conn, string) {
 	if err := Up(); err != nil {
 		t.Fatalf("the ClickHouse cluster is required for this test: %v", err)
 	}
-	name := fmt.Sprintf("c_%s_%d_%04x", sanitize(t.Name()), time.Now().Unix()%100000, rand.IntN(0xffff))
+	name := chtest.DBName(t, "c")
 	dsn := fmt.Sprintf("clickhouse://%s/%s", Addr(1), name)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -113,20 +112,4 @@ func Node(t testing.TB, dsn string, n int, user string) driver.Conn {
 	}
 	t.Cleanup(func() { conn.Close() })
 	return conn
-}
-
-func sanitize(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		} else {
-			b.WriteByte('_')
-		}
-	}
-	out := b.String()
-	if len(out) > 24 {
-		out = out[:24]
-	}
-	return out
 }

@@ -2,13 +2,11 @@ package chdbtest
 
 import (
 	"context"
-	"fmt"
-	"math/rand/v2"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/cxstar/cxstar/internal/store"
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
 )
 
 // DB returns a connection to a fresh database of the engine with every migration applied by
@@ -28,7 +26,7 @@ func DB(t testing.TB) *Conn {
 // Empty returns a connection to a fresh database without migrations, dropped when the test ends.
 func Empty(t testing.TB) *Conn {
 	t.Helper()
-	name := fmt.Sprintf("t_%s_%04x", sanitize(t.Name()), rand.IntN(0xffff))
+	name := chtest.DBName(t, "t")
 	c, err := Open(name)
 	if err != nil {
 		t.Fatal(err)
@@ -38,19 +36,4 @@ func Empty(t testing.TB) *Conn {
 		c.Close()
 	})
 	return c
-}
-
-func sanitize(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
-			b.WriteRune(r)
-		} else {
-			b.WriteByte('_')
-		}
-		if b.Len() >= 40 {
-			break
-		}
-	}
-	return b.String()
 }

@@ -62,16 +62,23 @@ func DB(t testing.TB) (driver.Conn, string) {
 	if err := Up(); err != nil {
 		t.Fatalf("ClickHouse is required for this test: %v", err)
 	}
-	name := fmt.Sprintf("t_%s_%d_%04x", sanitize(t.Name()), time.Now().Unix()%100000, rand.IntN(0xffff))
+	name := DBName(t, "t")
 	dsn := fmt.Sprintf("clickhouse://%s/%s", Addr(), name)
+	return migrated(t, dsn, name, ""), dsn
+}
+
+// migrated opens the database name at dsn, applies every migration and drops the database when
+// the test ends unless CXSTAR_KEEP_TEST_DB is set; over (" over TLS" or "") goes into failures.
+func migrated(t testing.TB, dsn, name, over string) driver.Conn {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	conn, err := store.Open(ctx, dsn)
 	if err != nil {
-		t.Fatalf("open test database: %v", err)
+		t.Fatalf("open test database%s: %v", over, err)
 	}
 	if _, err := store.Migrate(ctx, conn); err != nil {
-		t.Fatalf("migrate test database: %v", err)
+		t.Fatalf("migrate test database%s: %v", over, err)
 	}
 	t.Cleanup(func() {
 		if os.Getenv("CXSTAR_KEEP_TEST_DB") == "" {
@@ -79,7 +86,13 @@ func DB(t testing.TB) (driver.Conn, string) {
 		}
 		conn.Close()
 	})
-	return conn, dsn
+	return conn
+}
+
+// DBName returns a fresh database name for test t: prefix, the test's name in lower case (at most
+// 32 characters, other characters as _) and a time and random suffix.
+func DBName(t testing.TB, prefix string) string {
+	return fmt.Sprintf("%s_%s_%d_%04x", prefix, sanitize(t.Name()), time.Now().Unix()%100000, rand.IntN(0xffff))
 }
 
 func sanitize(s string) string {

@@ -1,16 +1,13 @@
 package chtest
 
 import (
-	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
@@ -89,22 +86,7 @@ func TLSDB(t testing.TB) (driver.Conn, string, TLSServer) {
 	if err != nil {
 		t.Fatalf("the secure ClickHouse is required for this test: %v", err)
 	}
-	name := fmt.Sprintf("t_%s_%d_%04x", sanitize(t.Name()), time.Now().Unix()%100000, rand.IntN(0xffff))
+	name := DBName(t, "t")
 	dsn := srv.DSN(name, "")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	conn, err := store.Open(ctx, dsn)
-	if err != nil {
-		t.Fatalf("open test database over TLS: %v", err)
-	}
-	if _, err := store.Migrate(ctx, conn); err != nil {
-		t.Fatalf("migrate test database over TLS: %v", err)
-	}
-	t.Cleanup(func() {
-		if os.Getenv("CXSTAR_KEEP_TEST_DB") == "" {
-			_ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name)
-		}
-		conn.Close()
-	})
-	return conn, dsn, srv
+	return migrated(t, dsn, name, " over TLS"), dsn, srv
 }
