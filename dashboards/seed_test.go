@@ -15,7 +15,8 @@ import (
 // seedAgencies are the agencies of the tests, with names (tenanttest.Agencies).
 var seedAgencies = []dashboards.Agency{{ID: "mvd", Name: "МВД"}, {ID: "fns.77", Name: "ФНС 77"}, {ID: "pfr"}}
 
-// seed inserts the assessments of tenanttest.Seed, the priority lists and the pending revisions.
+// seed inserts the assessments of tenanttest.Seed, the priority lists, the pending revisions and
+// the follow-up items.
 func seed(t testing.TB, conn driver.Conn, agencies []dashboards.Agency) {
 	t.Helper()
 	tenanttest.Seed(t, conn, dashboards.IDs(agencies))
