@@ -283,6 +283,7 @@ func seedRepeatData(t *testing.T, conn driver.Conn) {
 // its SQL through the real plugin with the agency's pushed datasource at alertNow (no error, the
 // executed SQL is ExpandSQL's), then the rule's threshold on the last value. On the hand-made
 // data exactly the expected rules fire, with the values worked out by hand.
+// It is one scenario read top to bottom (set-up, then checks on the same data), so it stays whole.
 func TestAlertsThroughPlugin(t *testing.T) {
 	p := plugintest.Start(t)
 	conn, dsn := chtest.DB(t)

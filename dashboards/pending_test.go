@@ -72,6 +72,7 @@ func overviewTarget(t *testing.T, lang dashboards.Lang, marker string, vars map[
 // the newest revision (mvd's satisfaction 66.7 % 2★ → 42.9 % 0★ and its 2 late ratings), in
 // Russian by default and in English; after a newer check that found nothing, it shows no row. The
 // official-revision panel names 2026Q1's revision 2 and says 2026Q3 is not closed.
+// It is one scenario read top to bottom (set-up, then checks on the same data), so it stays whole.
 func TestPendingRevisionPanel(t *testing.T) {
 	p := plugintest.Start(t)
 	conn, dsn := chtest.DB(t)

@@ -257,6 +257,9 @@ func fieldTypes(s *arrow.Schema) map[string]string {
 	return m
 }
 
+// TestExportRoundTrip exports a quarter of every table to Parquet and to Arrow and reads the files
+// back: the same rows and values as ClickHouse gives, the ClickHouse column types kept.
+// It is one scenario read top to bottom (set-up, then checks on the same data), so it stays whole.
 func TestExportRoundTrip(t *testing.T) {
 	conn, _ := chtest.DB(t)
 	ctx := context.Background()

@@ -23,6 +23,7 @@ import (
 // TestBackfillClickHouse loads a mixed file (good, bad, repeated lines) and a gzipped file into a
 // real ClickHouse, reads the rows back, checks the rejects file, then loads everything again and
 // checks that nothing an indicator reads has changed.
+// It is one scenario read top to bottom (set-up, then checks on the same data), so it stays whole.
 func TestBackfillClickHouse(t *testing.T) {
 	conn, _ := chtest.DB(t)
 	ctx := context.Background()

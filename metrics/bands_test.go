@@ -29,6 +29,7 @@ func levelOf(t *testing.T, b *BandSet, code, value string) int {
 // TestBoundaries checks every boundary of every numeric band of both standards: the lower edge of
 // each level, the value 0.1 below it (after R-ROUND), raw values that round across the edge, and
 // the gaps, overlaps and typos docs/indicators.md lists (A1, A4–A6, A9b, A13, D1, D12, D13).
+// It is one scenario read top to bottom (set-up, then checks on the same data), so it stays whole.
 func TestBoundaries(t *testing.T) {
 	share50 := []struct {
 		v    string

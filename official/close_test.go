@@ -17,6 +17,7 @@ import (
 // Close 2026Q3; late events and a superseding answer arrive; the official values stay, the
 // pending revision lists exactly the expected difference; --close --reason publishes revision 2 and
 // both revisions stay readable.
+// It is one scenario read top to bottom (set-up, then checks on the same data), so it stays whole.
 func TestCloseQuarter(t *testing.T) {
 	conn, _ := chtest.DB(t)
 	ctx := context.Background()

@@ -27,6 +27,7 @@ func monitor(t *testing.T, run *transform.Run, std metrics.Standard, agency, cod
 
 // The written-appeal acknowledgement (24 h) and the business social-media replies (4 h / 2 h) on
 // their boundaries. Moscow 2026Q3 is [2026-06-30T21:00:00Z, 2026-09-30T21:00:00Z).
+// It is one scenario read top to bottom (set-up, then checks on the same data), so it stays whole.
 func TestDeadlines(t *testing.T) {
 	conn, _ := chtest.DB(t)
 	ctx := context.Background()

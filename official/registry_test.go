@@ -17,6 +17,7 @@ import (
 // version that can be read back. Moscow quarters: 2026Q3 ends 2026-09-30T21:00:00Z, 2026Q4
 // 2026-12-31T21:00:00Z. P-T1-6 (proactive share of counted scenarios): 2★ > 0, 3★ ≥ 20.1,
 // 4★ ≥ 35.1, 5★ ≥ 51.
+// It is one scenario read top to bottom (set-up, then checks on the same data), so it stays whole.
 func TestRegistryAsOf(t *testing.T) {
 	conn, _ := chtest.DB(t)
 	ctx := context.Background()

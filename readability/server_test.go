@@ -14,6 +14,9 @@ import (
 // secret is a marker that must never appear in a log line or an answer.
 const secret = "Секретныйтекстзаявителя"
 
+// TestHTTPCheck sends the HTTP check good and bad requests and compares status, body and logs
+// (which never hold the text).
+// It is one scenario read top to bottom (set-up, then checks on the same data), so it stays whole.
 func TestHTTPCheck(t *testing.T) {
 	var logs bytes.Buffer
 	h := NewHandler(WithMaxBodyBytes(1024), WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))

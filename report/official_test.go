@@ -21,6 +21,7 @@ const insertRatings = `INSERT INTO ratings (event_id, occurred_at, agency_id, cl
 // A closed quarter's report names its official revision; after a late load it counts the pending
 // revision's differences and late events and lists each difference exactly as
 // `cxstar assess --quarter Q` does, in a table that a real Chromium lays out.
+// It is one scenario read top to bottom (set-up, then checks on the same data), so it stays whole.
 func TestReportPendingRevision(t *testing.T) {
 	conn, _ := chtest.DB(t)
 	ctx := context.Background()

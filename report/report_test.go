@@ -157,6 +157,9 @@ func rowOf(t *testing.T, page, anchorID, indID string) string {
 	return html.UnescapeString(sec[start : j+end])
 }
 
+// TestReportContent renders the report of the seeded data and finds each figure where it belongs:
+// values, intervals, levels, distances to the next band, trend points and the not-assessed reasons.
+// It is one scenario read top to bottom (set-up, then checks on the same data), so it stays whole.
 func TestReportContent(t *testing.T) {
 	conn, _ := chtest.DB(t)
 	seed(t, conn)

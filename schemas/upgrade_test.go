@@ -21,6 +21,7 @@ import (
 // from today's only in that ORDER BY and the comment above it), then runs `cxstar migrate` on it: 023 and the later ones run, and the database ends with the same
 // objects and the same assessment inputs as a database migrated from scratch today, including the
 // events inserted before the upgrade and those inserted after it.
+// It is one scenario read top to bottom (set-up, then checks on the same data), so it stays whole.
 func TestUpgradeFromFirst022(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

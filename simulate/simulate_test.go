@@ -200,6 +200,7 @@ func TestValidator(t *testing.T) {
 
 // TestDistribution checks that the data exercises every event-computable indicator with
 // realistic spreads.
+// It is one scenario read top to bottom (set-up, then checks on the same data), so it stays whole.
 func TestDistribution(t *testing.T) {
 	g := New(WithSeed(11), WithAgencies(20), WithRequests(1500), WithInvalidShare(0), WithDuplicateShare(0), WithClock(clock))
 	lines, st := collect(t, g)

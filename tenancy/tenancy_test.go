@@ -10,6 +10,9 @@ import (
 	"github.com/cxstar/cxstar/tenancy"
 )
 
+// TestTenancyClickHouse provisions the tenancy on a real ClickHouse and logs in as each agency:
+// it sees its own rows only, and every way around that is refused.
+// It is one scenario read top to bottom (set-up, then checks on the same data), so it stays whole.
 func TestTenancyClickHouse(t *testing.T) {
 	conn, dsn := chtest.DB(t)
 	ctx := context.Background()

@@ -17,6 +17,9 @@ import (
 //     satisfaction ≥ min_L» (2★ ≥ 60.1, 3★ ≥ 70.1, 4★ ≥ 80.1, 5★ > 90.0); «Phone satisfaction below
 //     min_n → the level is capped at 1★»; no declaration → NULL (R-NULL: «a capability not reported»).
 //   - appointment_booking (P-T2-7): cumulative capability flags.
+//
+// It follows the rules above in their order, each step under the words it implements, so it
+// stays whole.
 func (m *refModel) addRegistry(reg *registry.File, quarters []string, loc *time.Location, bands map[metrics.Standard]*metrics.BandSet) {
 	for _, q := range quarters {
 		end := quarterEnd(q, loc)

@@ -15,6 +15,7 @@ import (
 // the share followed up within 5 working days on its boundaries, on 18.16 and current ClickHouse.
 // Working time is Monday–Friday in Moscow (UTC+3). Moscow 2026Q3 is [2026-06-30T21:00Z,
 // 2026-09-30T21:00Z); 2026-08-03 is a Monday.
+// It is one scenario read top to bottom (set-up, then checks on the same data), so it stays whole.
 func TestFollowUp(t *testing.T) {
 	ctx := context.Background()
 	var l lines

@@ -20,6 +20,9 @@ import (
 	"github.com/cxstar/cxstar/internal/store"
 )
 
+// runIngest is `cxstar ingest`: flags and their checks, the ClickHouse connection, the /metrics
+// server, then the consumer until a signal. It reads top to bottom as the service's start, so it
+// stays whole.
 func runIngest(ctx context.Context, args []string) error {
 	fs := newFlagSet("ingest", "ingest [flags]\n\nConsumes the event topics of docs/events.md with a Kafka consumer group and writes valid events to\nClickHouse through the same validation and insert path as `cxstar backfill`. Invalid messages go to the\ndead-letter topic with headers cx-error, cx-reason, cx-source. Offsets are committed only after\nClickHouse (and the dead-letter topic) acknowledged the batch holding them; while ClickHouse is down\nthe batch is retried with capped exponential backoff and nothing is committed. SIGTERM writes and\ncommits the batch in flight, then exits 0. Serves /metrics (Prometheus) and /healthz on --listen.")
 	dsn := clickhouseFlag(fs)

@@ -54,6 +54,7 @@ func TestOfficialFlagsEnv(t *testing.T) {
 // difference and late count beside them; table: the same official line and the pending revision),
 // publish revision 2 with a reason and read revision 1 back. Satisfaction of po-a: 30 positive of
 // 40 = 75.0 % 3★; after 8 negative late answers and c1's 4 → 1, 29 of 48 = 60.4 % 2★.
+// It is one scenario read top to bottom (set-up, then checks on the same data), so it stays whole.
 func TestAssessClosedQuarter(t *testing.T) {
 	conn, dsn := chtest.DB(t)
 	ctx := context.Background()

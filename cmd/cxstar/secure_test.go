@@ -107,6 +107,7 @@ func freePort(t *testing.T) int {
 // SCRAM-SHA-512: backfill, registry import, assess, report and export work over TLS, and assess
 // gives the same indicators as the same files on the plain server; simulate publishes over TLS + SCRAM; a wrong CA is
 // refused with what to change. No run shows a password on stdout, stderr or in its --help.
+// It is one scenario read top to bottom (set-up, then checks on the same data), so it stays whole.
 func TestSecureCommandsOverTLS(t *testing.T) {
 	_, tlsDSN, srv := chtest.TLSDB(t)
 	_, plainDSN := chtest.DB(t)
@@ -264,6 +265,7 @@ func scrape(t *testing.T, url string) string {
 // the events land exactly once, and neither the commands' output nor /metrics shows a password.
 // A wrong password and an untrusted CA stop ingest at start with what to change, and its group
 // commits nothing.
+// It is one scenario read top to bottom (set-up, then checks on the same data), so it stays whole.
 func TestSecureIngestCommand(t *testing.T) {
 	chConn, tlsDSN, srv := chtest.TLSDB(t)
 	chPW, err := os.ReadFile(srv.PasswordFile)

@@ -194,6 +194,7 @@ func TestBrokerRestart(t *testing.T) {
 // group, publishes with `cxstar produce`, and checks that both processes got partitions (disjoint,
 // covering all 18) and that the totals are exact; then a third process joins in the middle of a
 // second stream (a rebalance while ingesting) and the totals are still exact, with lag 0 at the end.
+// It is one scenario read top to bottom (set-up, then checks on the same data), so it stays whole.
 func TestTwoProcessesShareTheGroup(t *testing.T) {
 	conn, dsn := chtest.DB(t)
 	port := freePort(t)

@@ -47,6 +47,9 @@ func secureBroker(t *testing.T, dir string, mtls bool) (*broker.Broker, certs.Fi
 	return b, f
 }
 
+// TestSecureRoundTrip produces and consumes through brokers with TLS, mutual TLS and SASL, and
+// checks that each wrong setting is refused with a message saying what to change.
+// It is one scenario read top to bottom (set-up, then checks on the same data), so it stays whole.
 func TestSecureRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	b, f := secureBroker(t, filepath.Join(dir, "tls"), false)

@@ -16,6 +16,7 @@ import (
 // TestOpenTLS connects to the secure private 18.16 server (tcp_port_secure only, private CA) with
 // the settings an operator would give, and checks that each wrong setting is refused with a
 // message saying what to change — and never showing the password.
+// It is one scenario read top to bottom (set-up, then checks on the same data), so it stays whole.
 func TestOpenTLS(t *testing.T) {
 	srv, err := chtest.UpTLS()
 	if err != nil {

@@ -37,6 +37,9 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// check stores replies of hand-made appeals on conn and checks the readability coverage computed
+// from them, per agency and life situation.
+// It is one scenario read top to bottom (set-up, then checks on the same data), so it stays whole.
 func check(t *testing.T, conn driver.Conn) {
 	moscow, _ := time.LoadLocation("Europe/Moscow")
 	q, _ := quarter.Parse("2026Q3", moscow) // 2026-06-30 21:00 UTC … 2026-09-30 21:00 UTC

@@ -258,6 +258,7 @@ func dbOf(dsn string) string { return dsn[strings.LastIndex(dsn, "/")+1:] }
 // the cluster's reads balanced in_order and randomly over the replicas, started from either shard.
 // A negative control shards the raw tables by event id instead and must differ; and no client
 // (nor appeal, answer key or client × service) is found on both shards.
+// It is one scenario read top to bottom (set-up, then checks on the same data), so it stays whole.
 func TestClusterEqualsSingleNode(t *testing.T) {
 	now := time.Date(2026, 10, 20, 12, 0, 0, 0, time.UTC)
 	first, redelivery, regPath := dataset(t, 20261201, now)

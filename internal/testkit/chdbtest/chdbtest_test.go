@@ -13,6 +13,7 @@ import (
 // TestConnRoundTrip inserts rows through the batch API (row by row and column by column) and reads
 // them back: the types the project uses survive the Native format both ways, including values
 // whose bytes hold NUL, ";" and an empty line ("\n\n", which ends inline INSERT data in chDB).
+// It is one scenario read top to bottom (set-up, then checks on the same data), so it stays whole.
 func TestConnRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	c := chdbtest.Empty(t)
