@@ -137,9 +137,16 @@ func (r *run) survey(e *svcEvent, t int64) {
 	rt := ratingEvent{e: e, t: t}
 	rt.question, rt.score = "nps", r.nps(qn)
 	r.emitRating(&rt)
+	detractor := rt.score <= 6
 	rt.t++
 	rt.question, rt.score = "satisfaction", r.score4(qs)
 	r.emitRating(&rt)
+	detractor = detractor || rt.score <= 2
+	defer func() {
+		if detractor && r.g.followUpShare > 0 && r.r.Float64() < r.g.followUpShare {
+			r.followUp(e, t)
+		}
+	}()
 	rt.t++
 	rt.question, rt.score = "ease", r.score4(qe)
 	r.emitRating(&rt)
@@ -147,6 +154,7 @@ func (r *run) survey(e *svcEvent, t int64) {
 		rt.t++
 		rt.question, rt.score = "nps_digital", r.nps(clamp01(qn+0.05))
 		r.emitRating(&rt)
+		detractor = detractor || rt.score <= 6
 	}
 	if e.channel == "phone" || r.r.Float64() < 0.05 {
 		rt.t++
@@ -161,6 +169,17 @@ func (r *run) survey(e *svcEvent, t int64) {
 				r.emitRating(&rt)
 			}
 		}
+	}
+}
+
+// followUp emits the agency's followed_up step for the request of a detractor's survey answered at
+// t: by phone, 1 hour to 10 days later (so that some come after 5 working days).
+func (r *run) followUp(e *svcEvent, t int64) {
+	fu := *e
+	fu.status, fu.channel, fu.proactive = "followed_up", "phone", false
+	fu.t = t + 3600 + r.r.Int64N(10*86400)
+	if fu.t < r.end {
+		r.emitService(&fu)
 	}
 }
 

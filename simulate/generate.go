@@ -29,6 +29,7 @@ type Generator struct {
 	requests      int
 	invalidShare  float64
 	dupShare      float64
+	followUpShare float64
 	now           func() time.Time
 	agencyList    []Agency
 	quarters      []quarter.Quarter
@@ -75,6 +76,12 @@ func WithInvalidShare(p float64) Option { return func(g *Generator) { g.invalidS
 // WithDuplicateShare sets the probability that a valid event is delivered twice (the same bytes
 // again, as an at-least-once producer does), from 0 to 1. Default: DefaultDuplicateShare (0.005).
 func WithDuplicateShare(p float64) Option { return func(g *Generator) { g.dupShare = p } }
+
+// WithFollowUpShare sets the probability that the agency follows up a survey whose answers
+// include a detractor's (nps or nps_digital 0–6, satisfaction 1–2): a service event with status
+// followed_up for the request, 1 hour to 10 days after the answers (contract v1.1), from 0 to 1.
+// Default: 0 (no follow-up steps, the data of contract v1).
+func WithFollowUpShare(p float64) Option { return func(g *Generator) { g.followUpShare = p } }
 
 // WithClock sets the clock that decides the default quarters and the cut-off: no event is
 // generated after now, so none is rejected as being in the future. Default: time.Now.

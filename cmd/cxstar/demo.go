@@ -56,9 +56,19 @@ type demoResult struct {
 	// Indicators counts the stored indicator rows per status (assessed, not_assessed, no_data).
 	Indicators map[metrics.Status]int
 	Pushed     bool
+	// Watched is the agency whose alerts and follow-up items the demo shows (the one with the
+	// most follow-up items in the last quarter).
+	Watched  string
+	Alerts   []demoAlert
+	FollowUp demoFollowUp
+	// watchMonitors holds each agency's detractor_followup_share of the last quarter (people).
+	watchMonitors map[string]*metrics.Monitor
 	// Failures lists stages that failed without stopping the demo (an assessment of one quarter).
 	Failures []string
 }
+
+// demoFollowUpShare is the demo's --followup-share: most detractors' surveys are followed up.
+const demoFollowUpShare = 0.7
 
 // The defaults of demo --timeout and --progress.
 const (
@@ -68,7 +78,7 @@ const (
 
 func runDemo(ctx context.Context, args []string) error {
 	fs := newFlagSet("demo", "demo [flags]\n\nThe whole pipeline on realistic data, with no flags on a fresh machine: starts ClickHouse\n(scripts/clickhouse.sh) and the embedded Kafka broker, simulates a year of events for 20 agencies,\npublishes them to Kafka, ingests them into ClickHouse (invalid ones to the dead-letter topic,\nduplicates counted once), imports the scenario registry, assesses every quarter for both standards,\nrenders the dashboards into --out (and pushes them when CXSTAR_GRAFANA_URL is set, see\n`cxstar dashboards push --help` for the credentials), writes the Project Office report for the last\nquarter, and prints the agencies' star levels. It stops what it started.")
-	cfg := demoConfig{sim: addSimFlags(fs, 20, 2500)}
+	cfg := demoConfig{sim: addSimFlags(fs, 20, 2500, demoFollowUpShare)}
 	dsn := envString(fs, "clickhouse", "CXSTAR_DEMO_CLICKHOUSE", demoDefaultDSN, "ClickHouse DSN of the demo database (emptied first!)")
 	out := envString(fs, "out", "CXSTAR_DEMO_OUT", "cxstar-demo", "directory for the registry, dashboards and report")
 	keep := envBool(fs, "keep", "CXSTAR_DEMO_KEEP", false, "leave ClickHouse running when the demo started it, to explore the data")
@@ -132,6 +142,7 @@ func demo(ctx context.Context, cfg demoConfig, w io.Writer) (*demoResult, error)
 		{fmt.Sprintf("simulate %d agencies, %s–%s (seed %d) → Kafka → ingest → ClickHouse", len(g.Agencies()), qs[0], last, *cfg.sim.seed), r.simulateAndIngest},
 		{"registry: import the client scenarios and capability declarations", r.importRegistry},
 		{fmt.Sprintf("assess %d quarters × both standards (stored in assessments)", len(qs)), r.assessAll},
+		{"one agency: its early-warning alerts and detractor follow-up items", r.watchAgency},
 		{"dashboards: render (and push when CXSTAR_GRAFANA_URL is set)", r.dashboards},
 		{"report: the Project Office's quarterly report for " + last, r.report},
 	}
@@ -358,6 +369,7 @@ func (r *demoRun) assessAll(ctx context.Context) error {
 	res.Levels = map[string]map[metrics.Standard][]*int{}
 	res.Indicators = map[metrics.Status]int{}
 	res.LastQuarter = map[string]map[metrics.Standard][2]int{}
+	res.watchMonitors = map[string]*metrics.Monitor{}
 	for _, a := range g.Agencies() {
 		res.Levels[a.ID] = map[metrics.Standard][]*int{}
 		res.LastQuarter[a.ID] = map[metrics.Standard][2]int{}
@@ -398,6 +410,11 @@ func (r *demoRun) assessAll(ctx context.Context) error {
 				}
 				if lq := res.LastQuarter[ar.AgencyID]; lq != nil && qi == len(g.Quarters())-1 {
 					lq[rep.Standard] = [2]int{good, assessed}
+					for i := range ar.Monitoring {
+						if m := &ar.Monitoring[i]; m.Code == metrics.MonitorFollowUp && rep.Standard == metrics.People {
+							res.watchMonitors[ar.AgencyID] = m
+						}
+					}
 				}
 			}
 		}

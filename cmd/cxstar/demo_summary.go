@@ -109,6 +109,7 @@ func printDemoSummary(w io.Writer, res *demoResult, elapsed time.Duration) {
 			a.Requests, a.Ratings, demoNPS(a.NPS()), a.Appeals)
 	}
 	tw.Flush()
+	printWatch(w, res)
 	cs := res.Consumer
 	fmt.Fprintf(w, "\nIndicator values stored: %d assessed, %d not assessed (sample below min_n or no declaration), %d without data\n",
 		res.Indicators[metrics.Assessed], res.Indicators[metrics.NotAssessed], res.Indicators[metrics.NoData])

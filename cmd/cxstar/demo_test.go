@@ -13,6 +13,8 @@ import (
 	"github.com/cxstar/cxstar/ingest"
 	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
+	"github.com/cxstar/cxstar/quarter"
+	"github.com/cxstar/cxstar/simulate"
 )
 
 // TestDemoSmall runs the whole demo with 3 agencies and few requests against a fresh database
@@ -20,7 +22,7 @@ import (
 func TestDemoSmall(t *testing.T) {
 	_, dsn := chtest.DB(t)
 	fs := newFlagSet("demo", "demo")
-	cfg := demoConfig{sim: addSimFlags(fs, 3, 150), dsn: dsn, out: t.TempDir(), timeout: 3 * time.Minute}
+	cfg := demoConfig{sim: addSimFlags(fs, 3, 150, demoFollowUpShare), dsn: dsn, out: t.TempDir(), timeout: 3 * time.Minute}
 	if err := fs.Parse([]string{"--seed", "42", "--invalid-share", "0.01", "--duplicate-share", "0.01"}); err != nil {
 		t.Fatal(err)
 	}
@@ -114,6 +116,25 @@ func TestDemoSmall(t *testing.T) {
 	}
 	if n := count("SELECT uniqExact(quarter) FROM assessments"); n != 4 {
 		t.Errorf("assessments cover %d quarters, want 4", n)
+	}
+	// One agency's alerts (every rule of alerts.yaml: 2 standards × 2 windows × 4, social, dead
+	// feed) and its follow-up items, counted again from the raw answers and steps.
+	if res.Watched == "" || len(res.Alerts) != 18 || !strings.Contains(out.String(), "Detractor follow-up of "+res.Watched) {
+		t.Errorf("watched agency %q with %d alerts; summary:\n%s", res.Watched, len(res.Alerts), out.String())
+	}
+	lastQ, err := quarter.Parse(res.Quarters[len(res.Quarters)-1], simulate.Moscow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	span := fmt.Sprintf("occurred_at >= toDateTime(%d) AND occurred_at < toDateTime(%d)", lastQ.Start().Unix(), lastQ.End().Unix())
+	items := count("SELECT count() FROM ratings FINAL WHERE agency_id = '" + res.Watched + "' AND " + span +
+		" AND request_id != '' AND (question IN ('nps', 'nps_digital') AND score <= 6 OR question = 'satisfaction' AND score <= 2)")
+	followed := count("SELECT count() FROM ratings FINAL WHERE agency_id = '" + res.Watched + "' AND " + span +
+		" AND request_id != '' AND (question IN ('nps', 'nps_digital') AND score <= 6 OR question = 'satisfaction' AND score <= 2)" +
+		" AND request_id IN (SELECT request_id FROM service_events FINAL WHERE agency_id = '" + res.Watched + "' AND status = 'followed_up')")
+	fu := res.FollowUp
+	if fu.Items == 0 || fu.Items != items || fu.FollowedUp != followed || fu.InTime == 0 || fu.InTime > fu.FollowedUp || fu.FollowedUp >= fu.Items {
+		t.Errorf("follow-up of %s: %+v; raw answers give %d items, %d with a step (want some in time, some open)", res.Watched, fu, items, followed)
 	}
 	for _, f := range []string{"registry.json", "report-" + res.Quarters[len(res.Quarters)-1] + ".html", "dashboards"} {
 		if _, err := os.Stat(filepath.Join(cfg.out, f)); err != nil {

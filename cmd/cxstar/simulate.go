@@ -18,10 +18,10 @@ import (
 type simFlags struct {
 	seed, agencies, requests *int
 	from, to                 *string
-	invalid, dup             *float64
+	invalid, dup, followUp   *float64
 }
 
-func addSimFlags(fs *flagSet, agencies, requests int) *simFlags {
+func addSimFlags(fs *flagSet, agencies, requests int, followUp float64) *simFlags {
 	return &simFlags{
 		seed:     envInt(fs, "seed", "CXSTAR_SIM_SEED", simulate.DefaultSeed, "random seed; the same seed and flags give byte-identical data"),
 		agencies: envInt(fs, "agencies", "CXSTAR_SIM_AGENCIES", agencies, "number of agencies (federal, regional, municipal)"),
@@ -30,17 +30,19 @@ func addSimFlags(fs *flagSet, agencies, requests int) *simFlags {
 		to:       envString(fs, "to", "CXSTAR_SIM_TO", "", "last quarter, e.g. 2026Q3 (default: the last complete quarter in the band file's time zone)"),
 		invalid:  envFloat(fs, "invalid-share", "CXSTAR_SIM_INVALID_SHARE", simulate.DefaultInvalidShare, "probability from 0 to 1 that an event is followed by an invalid line"),
 		dup:      envFloat(fs, "duplicate-share", "CXSTAR_SIM_DUPLICATE_SHARE", simulate.DefaultDuplicateShare, "probability from 0 to 1 that an event is delivered twice"),
+		followUp: envFloat(fs, "followup-share", "CXSTAR_SIM_FOLLOWUP_SHARE", followUp, "probability from 0 to 1 that the agency follows up a detractor's survey with a followed_up step of the request (contract v1.1)"),
 	}
 }
 
 // generator builds the Generator the flags describe.
 func (f *simFlags) generator() (*simulate.Generator, error) {
 	opts := []simulate.Option{simulate.WithSeed(uint64(*f.seed)), simulate.WithAgencies(*f.agencies),
-		simulate.WithRequests(*f.requests), simulate.WithInvalidShare(*f.invalid), simulate.WithDuplicateShare(*f.dup)}
+		simulate.WithRequests(*f.requests), simulate.WithInvalidShare(*f.invalid), simulate.WithDuplicateShare(*f.dup),
+		simulate.WithFollowUpShare(*f.followUp)}
 	if *f.agencies < 1 || *f.requests < 1 {
 		return nil, fmt.Errorf("--agencies %d, --requests %d: both must be at least 1", *f.agencies, *f.requests)
 	}
-	for name, p := range map[string]float64{"--invalid-share": *f.invalid, "--duplicate-share": *f.dup} {
+	for name, p := range map[string]float64{"--invalid-share": *f.invalid, "--duplicate-share": *f.dup, "--followup-share": *f.followUp} {
 		if !(p >= 0 && p <= 1) {
 			return nil, fmt.Errorf("%s %v: must be a probability from 0 to 1", name, p)
 		}
@@ -113,7 +115,7 @@ func printSimStats(st simulate.Stats, elapsed time.Duration) {
 
 func runSimulate(ctx context.Context, args []string) error {
 	fs := newFlagSet("simulate", "simulate [flags]\n\nGenerates realistic anonymised events for N agencies over M quarters (services, life situations,\nclient scenarios, repeat requests, proactive provision, surveys, appeals with response times from\nminutes to days, and a small share of invalid and duplicated lines) as JSON Lines files, one per\nkind, plus registry.json (client scenarios and capability declarations, for\n`cxstar registry import`). Seeded and deterministic.")
-	sf := addSimFlags(fs, simulate.DefaultAgencies, simulate.DefaultRequests)
+	sf := addSimFlags(fs, simulate.DefaultAgencies, simulate.DefaultRequests, 0)
 	out := envString(fs, "out", "CXSTAR_SIM_OUT", "cxstar-sim", "output directory")
 	gz := envBool(fs, "gzip", "CXSTAR_SIM_GZIP", false, "gzip the files")
 	brokers := envString(fs, "kafka", "CXSTAR_SIM_KAFKA", "", "publish straight to the event topics of these Kafka brokers (comma-separated, e.g. 127.0.0.1:19092) instead of writing event files; registry.json still goes to --out")
