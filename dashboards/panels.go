@@ -88,72 +88,91 @@ func agencyPanels(o *options) []cog.Builder[dashboard.Panel] {
 	t, lbl, ds := texts[o.lang], labelSQL(o.names), o.dsUID
 	q := func(sql string, format int) ClickHouseQuery { return chQuery("A", sql, format, ds) }
 	var ps []cog.Builder[dashboard.Panel]
+	// The official revision stands above the other panels (revisionH rows), which move down by it.
+	const revisionH = 3
+	below := func(x, y, w, h uint32) dashboard.GridPos { return pos(x, y+revisionH, w, h) }
 
-	ps = append(ps, stat.NewPanelBuilder().Title(t.overall).Description(t.overallDesc).GridPos(pos(0, 0, 6, 6)).
+	ps = append(ps, stat.NewPanelBuilder().Title(t.overall).Description(t.overallDesc).GridPos(below(0, 0, 6, 6)).
 		Datasource(dsRef(ds)).WithTarget(q(
 		"SELECT min(level) AS overall_level\nFROM assessments_latest\nWHERE "+whereQuarter+" AND table_no = 1 AND status = 'assessed'", FormatTable)).
 		Min(0).Max(5).Decimals(0).Thresholds(starThresholds()).Mappings(notAssessedMapping(t)).
 		ColorMode(common.BigValueColorModeBackground).GraphMode(common.BigValueGraphModeNone).
 		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"})))
 
-	ps = append(ps, stat.NewPanelBuilder().Title(t.levels).Description(t.levelsDesc).GridPos(pos(6, 0, 18, 12)).
+	ps = append(ps, stat.NewPanelBuilder().Title(t.levels).Description(t.levelsDesc).GridPos(below(6, 0, 18, 12)).
 		Datasource(dsRef(ds)).WithTarget(q(
 		"SELECT "+lbl+" AS indicator_name, level\nFROM assessments_latest\nWHERE "+whereQuarter+"\nORDER BY table_no, indicator", FormatTable)).
 		Min(0).Max(5).Decimals(0).Unit("★").Thresholds(starThresholds()).Mappings(notAssessedMapping(t)).
 		ColorMode(common.BigValueColorModeBackground).GraphMode(common.BigValueGraphModeNone).
 		TextMode(common.BigValueTextModeValueAndName).ReduceOptions(reduceAll()))
 
-	ps = append(ps, stat.NewPanelBuilder().Title(t.repeat).Description(t.repeatDesc).GridPos(pos(0, 6, 6, 6)).
+	ps = append(ps, stat.NewPanelBuilder().Title(t.repeat).Description(t.repeatDesc).GridPos(below(0, 6, 6, 6)).
 		Datasource(dsRef(ds)).WithTarget(q(
 		"SELECT value AS repeat_request_rate, level, n\nFROM assessments_latest\nWHERE "+whereQuarter+" AND indicator = 'repeat_request_rate'", FormatTable)).
 		Decimals(1).Mappings(notAssessedMapping(t)).TextMode(common.BigValueTextModeValueAndName).
 		GraphMode(common.BigValueGraphModeNone).ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Fields("/.*/")))
 
-	ps = append(ps, timeseries.NewPanelBuilder().Title(t.trend).Description(t.trendDesc).GridPos(pos(0, 12, 24, 9)).
+	ps = append(ps, timeseries.NewPanelBuilder().Title(t.trend).Description(t.trendDesc).GridPos(below(0, 12, 24, 9)).
 		Datasource(dsRef(ds)).WithTarget(q(
 		"SELECT toDateTime(quarter_start) AS time, "+lbl+" AS indicator_name, level\nFROM assessments_latest\nWHERE "+whereSeries+"\nORDER BY time, indicator_name", FormatTimeSeries)).
 		Min(0).Max(5).Decimals(0).Thresholds(starThresholds()))
 
-	ps = append(ps, table.NewPanelBuilder().Title(t.nps).Description(t.npsDesc).GridPos(pos(0, 21, 12, 8)).
+	ps = append(ps, table.NewPanelBuilder().Title(t.nps).Description(t.npsDesc).GridPos(below(0, 21, 12, 8)).
 		Datasource(dsRef(ds)).WithTarget(q(
 		"SELECT "+lbl+" AS indicator_name, value, ci_low, ci_high, n, level, status\nFROM assessments_latest\nWHERE "+whereQuarter+" AND indicator LIKE '%nps%'\nORDER BY indicator", FormatTable)).
 		Decimals(1))
 
-	ps = append(ps, bargauge.NewPanelBuilder().Title(t.shares).Description(t.sharesDesc).GridPos(pos(12, 21, 12, 8)).
+	ps = append(ps, bargauge.NewPanelBuilder().Title(t.shares).Description(t.sharesDesc).GridPos(below(12, 21, 12, 8)).
 		Datasource(dsRef(ds)).WithTarget(q(
 		"SELECT "+lbl+" AS indicator_name, value\nFROM assessments_latest\nWHERE "+whereQuarter+"\n  AND (indicator IN ('ease_positive_share', 'satisfaction_positive_share') OR substring(indicator, 1, 4) = 'sat_')\nORDER BY indicator", FormatTable)).
 		Unit("percent").Min(0).Max(100).Decimals(1).Orientation(common.VizOrientationHorizontal).ReduceOptions(reduceAll()))
 
-	ps = append(ps, table.NewPanelBuilder().Title(t.responseTimes).Description(t.responseDesc).GridPos(pos(0, 29, 24, 6)).
+	ps = append(ps, table.NewPanelBuilder().Title(t.responseTimes).Description(t.responseDesc).GridPos(below(0, 29, 24, 6)).
 		Datasource(dsRef(ds)).WithTarget(q(
 		"SELECT "+lbl+" AS indicator_name, value, level, n, ci_low, ci_high, status, reason\nFROM assessments_latest\nWHERE "+whereQuarter+" AND indicator LIKE '%response_time%'\nORDER BY indicator", FormatTable)))
 
 	for i, dim := range []struct{ name, title string }{{"service", t.byService}, {"life_situation", t.byLifeSituation}} {
-		ps = append(ps, table.NewPanelBuilder().Title(dim.title).GridPos(pos(uint32(12*i), 35, 12, 10)).
+		ps = append(ps, table.NewPanelBuilder().Title(dim.title).GridPos(below(uint32(12*i), 35, 12, 10)).
 			Datasource(dsRef(ds)).WithTarget(q(
 			"SELECT dimension_id AS "+dim.name+", "+lbl+" AS indicator_name, value, n, ci_low, ci_high\nFROM indicator_details_latest\nWHERE "+whereQuarter+" AND dimension = '"+dim.name+"'\nORDER BY indicator_name, "+dim.name, FormatTable)).
 			Decimals(1).Filterable(true))
 	}
 
-	ps = append(ps, table.NewPanelBuilder().Title(t.samples).Description(t.samplesDesc).GridPos(pos(0, 45, 24, 10)).
+	ps = append(ps, table.NewPanelBuilder().Title(t.samples).Description(t.samplesDesc).GridPos(below(0, 45, 24, 10)).
 		Datasource(dsRef(ds)).WithTarget(q(
 		"SELECT table_no, "+lbl+" AS indicator_name, indicator, n, status, reason, value, level, ci_low, ci_high, bands_version, computed_at\nFROM assessments_latest\nWHERE "+whereQuarter+"\nORDER BY table_no, indicator", FormatTable)).
 		Filterable(true))
 
-	ps = append(ps, table.NewPanelBuilder().Title(t.bands).Description(t.bandsDesc).GridPos(pos(0, 55, 24, 10)).
+	ps = append(ps, table.NewPanelBuilder().Title(t.bands).Description(t.bandsDesc).GridPos(below(0, 55, 24, 10)).
 		Datasource(dsRef(ds)).WithTarget(q(
 		"SELECT "+lbl+" AS indicator_name, value, level,\n  "+bandSQL("ifNull(level, 255)")+" AS band,\n  "+bandSQL("ifNull(level, 254) + 1")+
 			" AS next_band, n, status\nFROM assessments_latest\nWHERE "+whereQuarter+"\nORDER BY table_no, indicator", FormatTable)).
 		Filterable(true))
 
-	ps = append(ps, table.NewPanelBuilder().Title(t.start).Description(t.startDesc).GridPos(pos(0, 65, 24, 8)).
+	ps = append(ps, table.NewPanelBuilder().Title(t.start).Description(t.startDesc).GridPos(below(0, 65, 24, 8)).
 		Datasource(dsRef(ds)).WithTarget(q(startSQL(whereQuarter, t), FormatTable)))
 
-	ps = append(ps, table.NewPanelBuilder().Title(t.followup).Description(t.followupDesc).GridPos(pos(0, 73, 24, 10)).
+	ps = append(ps, table.NewPanelBuilder().Title(t.followup).Description(t.followupDesc).GridPos(below(0, 73, 24, 10)).
 		Datasource(dsRef(ds)).WithTarget(q(followupSQL, FormatTable)).
 		WithTransformation(dashboard.DataTransformerConfig{Id: "organize", Options: map[string]any{"renameByName": t.followupColumns}}).
 		Filterable(true))
+
+	ps = append(ps, stat.NewPanelBuilder().Title(t.revision).Description(t.revisionDesc).GridPos(pos(0, 0, 24, revisionH)).
+		Datasource(dsRef(ds)).WithTarget(q(agencyRevisionSQL(t), FormatTable)).
+		TextMode(common.BigValueTextModeValue).GraphMode(common.BigValueGraphModeNone).ColorMode(common.BigValueColorModeNone).
+		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Fields("/.*/")))
 	return ps
+}
+
+// agencyRevisionSQL names the official revision of $quarter (number, closing time, reason) or says
+// that the quarter is not closed: always one row. Revisions are not agency-specific: it reads
+// official_revisions, which an agency's database holds without the revisions' reports (package
+// tenancy), so the same SQL runs with an agency's datasource and the Project Office's.
+func agencyRevisionSQL(t text) string {
+	return "SELECT if(count() = 0, " + sqlString(t.notClosed) + ",\n" +
+		"  concat(" + sqlString(t.revisionWord) + ", ' ', toString(max(revision)), ', ', " + sqlString(t.closedWord) + ", ' ', toString(argMax(closed_at, revision)), ' UTC',\n" +
+		"    if(argMax(reason, revision) = '', '', concat(' (', argMax(reason, revision), ')')))) AS official_revision\n" +
+		"FROM official_revisions\nWHERE quarter = '$quarter'"
 }
 
 // followupSQL lists the agency's detractor follow-up items answered in $quarter (Moscow calendar)

@@ -88,10 +88,10 @@ func TestAgencyDashboardShape(t *testing.T) {
 	if err := json.Unmarshal(raw, &m); err != nil {
 		t.Fatal(err)
 	}
-	// 13 panels: overall, levels, repeat, trend, NPS, shares, response times, 2 drill-downs, samples,
-	// bands, where to start (priorities), detractor follow-up.
-	if len(m.Panels) != 13 {
-		t.Fatalf("%d panels, want 13", len(m.Panels))
+	// 14 panels: overall, levels, repeat, trend, NPS, shares, response times, 2 drill-downs, samples,
+	// bands, where to start (priorities), detractor follow-up, official revision.
+	if len(m.Panels) != 14 {
+		t.Fatalf("%d panels, want 14", len(m.Panels))
 	}
 	for i, p := range m.Panels {
 		if p.ID != i+1 || len(p.Targets) != 1 {
@@ -101,6 +101,13 @@ func TestAgencyDashboardShape(t *testing.T) {
 		tg := p.Targets[0]
 		if tg.Datasource.Type != "grafana-clickhouse-datasource" || tg.Datasource.UID != dashboards.DatasourceUID || tg.Format == nil {
 			t.Errorf("panel %d target: %+v", i, tg)
+		}
+		if strings.Contains(tg.RawSQL, "FROM official_revisions\n") {
+			// The official revision of the quarter is not agency-specific: it reads nothing else.
+			if strings.Contains(tg.RawSQL, "agency") || strings.Count(tg.RawSQL, "FROM ") != 1 {
+				t.Errorf("panel %d reads more than the revisions: %s", i, tg.RawSQL)
+			}
+			continue
 		}
 		if !strings.Contains(tg.RawSQL, "agency_id = '$agency'") {
 			t.Errorf("panel %d does not filter by agency: %s", i, tg.RawSQL)

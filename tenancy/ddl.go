@@ -73,7 +73,26 @@ ORDER BY (quarter_start, standard, agency_id, kind, life_situation_id, item_id, 
 			" AND (run_id, kind, life_situation_id, item_id) NOT IN (SELECT run_id, kind, life_situation_id, item_id FROM " + db + ".priorities)",
 		"CREATE VIEW IF NOT EXISTS " + db + ".priorities_latest AS SELECT * FROM " + db + ".priorities FINAL WHERE (quarter_start, standard, agency_id, computed_at) IN " +
 			"(SELECT quarter_start, standard, agency_id, max(computed_at) FROM " + db + ".priorities GROUP BY quarter_start, standard, agency_id)",
-	}, append(signalDDL(db, m, id), followupDDL(db, m, id)...)...)
+	}, append(append(signalDDL(db, m, id), followupDDL(db, m, id)...), officialDDL(db, m)...)...)
+}
+
+// officialCols are the columns of official_revisions (030_official.sql) copied into agency
+// databases: which revision of a closed quarter is official, when and why. The revision's reports
+// and fingerprint are left out: the reports hold every agency's values.
+const officialCols = "quarter, quarter_start, revision, closed_at, reason, run_id"
+
+// officialDDL returns the agency database's official_revisions: every revision of every closed
+// quarter (not agency-specific), fed from the main table like the assessments, so that the agency's
+// dashboard names the official revision of a quarter with the agency's own user.
+func officialDDL(db, m string) []string {
+	return []string{
+		"CREATE TABLE IF NOT EXISTS " + db + ".official_revisions (quarter String, quarter_start Date, revision UInt32, closed_at DateTime('UTC'), reason String, run_id String)" +
+			" ENGINE = ReplacingMergeTree ORDER BY (quarter_start, revision)",
+		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".official_revisions_feed TO " + db + ".official_revisions AS SELECT " + officialCols + " FROM " + m + ".official_revisions",
+		// Revisions published before the feed existed (ReplacingMergeTree absorbs any overlap).
+		"INSERT INTO " + db + ".official_revisions (" + officialCols + ") SELECT " + officialCols + " FROM " + m + ".official_revisions" +
+			" WHERE (quarter_start, revision) NOT IN (SELECT quarter_start, revision FROM " + db + ".official_revisions)",
+	}
 }
 
 // Columns of the raw event tables (001_raw_events.sql) copied into agency databases for the

@@ -26,7 +26,8 @@ import (
 //
 // An agency tenant's user may read only its own database, which holds copies of the agency's
 // assessments and indicator_details rows (fed by materialized views from the main tables) and
-// assessments_latest / indicator_details_latest views over them. The Project Office tenant reads
+// assessments_latest / indicator_details_latest views over them, and the official revisions of
+// closed quarters without their reports. The Project Office tenant reads
 // the main database. Both users are readonly=1: no writes, no SET, no table functions (url(),
 // remote(), file() would otherwise reach other databases through the server's other users).
 type Tenant struct {

@@ -30,9 +30,26 @@ func insertAssessment(t *testing.T, conn driver.Conn, agency, runID string) {
 	}
 }
 
+// insertRevision publishes revision rev of 2026Q2 through conn (official_revisions, 030_official.sql).
+func insertRevision(t *testing.T, conn driver.Conn, rev uint32) {
+	t.Helper()
+	b, err := conn.PrepareBatch(context.Background(), "INSERT INTO official_revisions (quarter, quarter_start, revision, closed_at, reason, run_id, registry_version, bands_versions, catalog_version, binary_version, reports)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Append("2026Q2", time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), rev, time.Date(2026, 7, 10, 0, 0, 0, 0, time.UTC).Add(time.Duration(rev)*time.Hour),
+		fmt.Sprintf("reason %d", rev), fmt.Sprintf("run-%d", rev), "", []string{}, "", "", "[every agency's values]"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Send(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestClusterTenancy provisions an agency's database and user on the cluster and checks, through
 // every node, that the agency's user sees its rows written before provisioning (the backfill) and
-// after it on another node (the feeds), and nothing of another agency nor of the main database.
+// after it on another node (the feeds), and nothing of another agency nor of the main database;
+// likewise the official revisions (without their reports).
 func TestClusterTenancy(t *testing.T) {
 	ctx := context.Background()
 	conn, dsn := chcluster.DB(t)
@@ -48,6 +65,7 @@ func TestClusterTenancy(t *testing.T) {
 	}
 	insertAssessment(t, conn, "fed-tax", "run-1")
 	insertAssessment(t, conn, "fed-other", "run-1")
+	insertRevision(t, conn, 1)
 	cfg := tenancy.Config{MainDB: db, UsersDir: dirs[0], MoreUsersDirs: dirs[1:], Cluster: chcluster.Name,
 		Secret: []byte("cluster-secret"), Addr: chcluster.Addr(4)}
 	_, ag, err := tenancy.Provision(ctx, conn, cfg, []string{"fed-tax"})
@@ -65,6 +83,7 @@ func TestClusterTenancy(t *testing.T) {
 	// After provisioning, on a node of the other shard.
 	insertAssessment(t, chcluster.Node(t, dsn, 3, ""), "fed-tax", "run-2")
 	insertAssessment(t, chcluster.Node(t, dsn, 3, ""), "fed-other", "run-2")
+	insertRevision(t, chcluster.Node(t, dsn, 3, ""), 2)
 	syncReplicas(t, dsn, db)
 	syncReplicas(t, dsn, ag[0].Database)
 	for n := 1; n <= 4; n++ {
@@ -82,6 +101,16 @@ func TestClusterTenancy(t *testing.T) {
 		}
 		if rows != 2 || all != 2 {
 			t.Errorf("node %d: the agency's user sees %d rows of its own and %d in all, want 2 and 2 (run-1 copied at provisioning, run-2 through the feed)", n, rows, all)
+		}
+		var revisions string
+		if err := c.QueryRow(ctx, "SELECT arrayStringConcat(groupArray(concat(toString(revision), ' ', reason)), ', ') FROM (SELECT revision, reason FROM official_revisions FINAL ORDER BY revision)").Scan(&revisions); err != nil {
+			t.Fatalf("node %d: %v", n, err)
+		}
+		if revisions != "1 reason 1, 2 reason 2" {
+			t.Errorf("node %d: the agency's user sees revisions %q, want \"1 reason 1, 2 reason 2\" (1 copied at provisioning, 2 through the feed)", n, revisions)
+		}
+		if err := c.QueryRow(ctx, "SELECT count() FROM official_revisions WHERE reports != ''").Scan(&all); err == nil {
+			t.Errorf("node %d: the agency's user reads the revisions' reports", n)
 		}
 		if err := c.QueryRow(ctx, "SELECT count() FROM "+db+".assessments").Scan(&all); err == nil {
 			t.Errorf("node %d: the agency's user reads the main database (%d rows)", n, all)
