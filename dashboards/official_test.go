@@ -11,6 +11,7 @@ import (
 	"github.com/cxstar/cxstar/internal/testkit/chdbtest"
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
 	"github.com/cxstar/cxstar/internal/testkit/plugintest"
+	"github.com/cxstar/cxstar/internal/testkit/tenanttest"
 	"github.com/cxstar/cxstar/tenancy"
 )
 
@@ -49,9 +50,9 @@ func TestAgencyRevisionPanel(t *testing.T) {
 	p := plugintest.Start(t)
 	conn, dsn := chtest.DB(t)
 	seed(t, conn, seedAgencies)
-	main := mainDB(t, dsn)
-	cfg := tenancy.Config{MainDB: main, UsersDir: usersDir(), Secret: []byte("revision-secret"), Addr: chtest.Addr()}
-	cleanupTenancy(t, conn, cfg, seedAgencies)
+	main := tenanttest.MainDB(t, dsn)
+	cfg := tenancy.Config{MainDB: main, UsersDir: tenanttest.UsersDir(), Secret: []byte("revision-secret"), Addr: chtest.Addr()}
+	tenanttest.Cleanup(t, conn, cfg, dashboards.IDs(seedAgencies))
 	po, ag, err := tenancy.Provision(context.Background(), conn, cfg, dashboards.IDs(seedAgencies))
 	if err != nil {
 		t.Fatal(err)
