@@ -180,19 +180,7 @@ func TestPendingPanelOnCurrentClickHouse(t *testing.T) {
 	if sql == "" {
 		t.Fatal("the overview has no panel reading official_pending_latest")
 	}
-	rows, err := c.Query(context.Background(), "SELECT concat(quarter, ' ', change, ' ', agency_id, ' ', indicator_name, ' ', ifNull(toString(old_value), '-'), ' → ', ifNull(toString(new_value), '-'), ' ', toString(late_events)) FROM ("+sql+")")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var got []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, s)
-	}
+	got := chtest.Strings(t, c, "SELECT concat(quarter, ' ', change, ' ', agency_id, ' ', indicator_name, ' ', ifNull(toString(old_value), '-'), ' → ', ifNull(toString(new_value), '-'), ' ', toString(late_events)) FROM ("+sql+")")
 	want := "2026Q1 value changes mvd satisfaction_positive_share 66.7 → 42.9 0\n2026Q1 data after closing mvd ratings - → - 2"
 	if strings.Join(got, "\n") != want {
 		t.Errorf("on chDB:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)

@@ -152,22 +152,9 @@ func TestCloseQuarter(t *testing.T) {
 	// whole one is, and official_pending_latest shows exactly its difference and late count.
 	pending := func() string {
 		t.Helper()
-		rows, err := conn.Query(ctx, `SELECT concat(quarter, ' r', toString(revision), ' ', toString(kind), ' ', toString(standard), ' ', agency_id, ' ', indicator, source_table, ' ',
+		return strings.Join(chtest.Strings(t, conn, `SELECT concat(quarter, ' r', toString(revision), ' ', toString(kind), ' ', toString(standard), ' ', agency_id, ' ', indicator, source_table, ' ',
 			ifNull(toString(old_value), '-'), '/', ifNull(toString(old_level), '-'), ' → ', ifNull(toString(new_value), '-'), '/', ifNull(toString(new_level), '-'), ' ', toString(events), ' ', why_en, ' | ', why_ru)
-			FROM official_pending_latest ORDER BY kind, agency_id, indicator`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, s)
-		}
-		return strings.Join(out, "\n")
+			FROM official_pending_latest ORDER BY kind, agency_id, indicator`), "\n")
 	}
 	stored := req(late)
 	stored.Store = true

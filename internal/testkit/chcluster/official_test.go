@@ -10,6 +10,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/cxstar/cxstar/internal/testkit/chcluster"
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
 	"github.com/cxstar/cxstar/official"
 	"github.com/cxstar/cxstar/transform"
 )
@@ -85,20 +86,7 @@ func TestOfficialPendingOnCluster(t *testing.T) {
 
 func pendingRows(t *testing.T, c driver.Conn) string {
 	t.Helper()
-	rows, err := c.Query(context.Background(), `SELECT concat(toString(kind), ' ', toString(standard), ' ', agency_id, ' ', indicator, source_table, ' ',
+	return strings.Join(chtest.Strings(t, c, `SELECT concat(toString(kind), ' ', toString(standard), ' ', agency_id, ' ', indicator, source_table, ' ',
 		ifNull(toString(old_value), '-'), '/', ifNull(toString(old_level), '-'), ' → ', ifNull(toString(new_value), '-'), '/', ifNull(toString(new_level), '-'), ' ', toString(events))
-		FROM official_pending_latest ORDER BY kind, agency_id, indicator`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	return strings.Join(out, "\n")
+		FROM official_pending_latest ORDER BY kind, agency_id, indicator`), "\n")
 }

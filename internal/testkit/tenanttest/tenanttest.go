@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"testing"
 	"time"
 
@@ -122,24 +121,4 @@ func MainDB(t testing.TB, dsn string) string {
 		t.Fatal(err)
 	}
 	return o.Auth.Database
-}
-
-// Strings runs sql, whose rows are one string each, and returns them sorted.
-func Strings(t testing.TB, c driver.Conn, sql string) []string {
-	t.Helper()
-	rows, err := c.Query(context.Background(), sql)
-	if err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, s)
-	}
-	sort.Strings(ids)
-	return ids
 }
