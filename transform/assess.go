@@ -58,7 +58,15 @@ type Request struct {
 	Store bool
 	// Now is the clock (default time.Now); it decides whether social-media answers have settled (A15).
 	Now func() time.Time
+	// Parts is how many parts the two large queries (ratings and services) are each split into;
+	// the parts and the other queries run at once, each on its own connection. Default 2; 1 runs
+	// each query whole.
+	Parts int
 }
+
+// defaultParts is Request.Parts when it is not set: ClickHouse 18.16 merges FINAL in one thread
+// per query, so two parts of each large query keep two cores busy.
+const defaultParts = 2
 
 // Detail is a drill-down value of one indicator for one service or life situation.
 type Detail struct {
@@ -184,7 +192,11 @@ func loadAll(ctx context.Context, conn driver.Conn, req Request, stds []metrics.
 		for _, s := range groups[k] {
 			want[s] = true
 		}
-		if err := load(ctx, conn, q, b.Parameters, req.Agency, regFilter, want, data); err != nil {
+		parts := req.Parts
+		if parts <= 0 {
+			parts = defaultParts
+		}
+		if err := load(ctx, conn, q, b.Parameters, req.Agency, regFilter, parts, want, data); err != nil {
 			return nil, err
 		}
 	}

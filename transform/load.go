@@ -2,9 +2,11 @@ package transform
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -86,25 +88,100 @@ func timed(query string, start time.Time) {
 }
 
 // loader folds the rows of the aggregation queries of one quarter into data; each load… method
-// runs one embedded SQL file.
+// runs one embedded SQL file. The queries run at once (see load); mu serializes their folds.
 type loader struct {
 	conn driver.Conn
 	vars map[string]string
 	want map[metrics.Standard]bool
 	data map[key]*agencyData
+	mu   sync.Mutex
 }
 
 // load runs the aggregation queries of one quarter and folds their rows into data.
-func load(ctx context.Context, conn driver.Conn, q quarter.Quarter, p metrics.Parameters, agency, regFilter string, want map[metrics.Standard]bool, data map[key]*agencyData) error {
+//
+// The queries are independent, so they run at once, each on its own connection: ClickHouse 18.16
+// runs a query with FINAL in one thread. The largest one, services (client_service_events FINAL
+// and the array arithmetic of every client × service), is also split into parts by agency
+// (loadServicesSplit). The folds add counts and touch disjoint fields per query, so the result does not
+// depend on the order in which the rows arrive. Coverage comes last: it completes the agencies
+// the other queries found.
+func load(ctx context.Context, conn driver.Conn, q quarter.Quarter, p metrics.Parameters, agency, regFilter string, parts int, want map[metrics.Standard]bool, data map[key]*agencyData) error {
 	l := &loader{conn: conn, vars: queryVars(q, p, agency), want: want, data: data}
 	l.vars["REG_FILTER"] = regFilter
-	// Coverage comes last: it completes the agencies the other queries found.
-	for _, f := range []func(context.Context) error{l.loadRatings, l.loadServices, l.loadAppeals, l.loadRegistry, l.loadDeclarations, l.loadDeadlines, l.loadFollowUps, l.loadCoverage} {
-		if err := f(ctx); err != nil {
+	services := l.loadServices
+	if agency == "" && parts > 1 {
+		services = func(ctx context.Context) error { return l.loadServicesSplit(ctx, parts) }
+	}
+	if err := runAll(ctx, []func(context.Context) error{services, l.loadRatings, l.loadAppeals, l.loadRegistry, l.loadDeclarations, l.loadDeadlines, l.loadFollowUps}); err != nil {
+		return err
+	}
+	return l.loadCoverage(ctx)
+}
+
+// runAll runs the jobs at once and returns the first error; the first error cancels the others.
+func runAll(ctx context.Context, jobs []func(context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	for i, job := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if errs[i] = job(ctx); errs[i] != nil {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	// The error of the job that failed, not the context error of a job it cancelled.
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
 			return err
 		}
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// loadServicesSplit runs sql/services.sql in up to parts parts at once, each over a share of the
+// agencies with rows in the quarter's months of client_service_events (reading agency_id alone is
+// cheap): contiguous runs of the sorted names, so that each part reads only its agencies' granules
+// (the table is sorted by agency first) and every part's rows are the same on any engine and in any
+// merge state.
+func (l *loader) loadServicesSplit(ctx context.Context, parts int) error {
+	sql := render("SELECT DISTINCT toString(agency_id) AS a FROM client_service_events PREWHERE month >= {{LOOKBACK_MONTH}} AND month <= {{QE_MONTH}} ORDER BY a", l.vars)
+	rows, err := l.conn.Query(ctx, sql)
+	if err != nil {
+		return fmt.Errorf("agencies of the service events: %w (run `cxstar migrate` and check ClickHouse)", err)
+	}
+	var agencies []string
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			rows.Close()
+			return fmt.Errorf("agencies of the service events: scan: %w", err)
+		}
+		agencies = append(agencies, a)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("agencies of the service events: %w", err)
+	}
+	if len(agencies) < 2 {
+		return l.loadServices(ctx)
+	}
+	// Contiguous runs of the sorted names: the granules of a run are contiguous too.
+	n := min(parts, len(agencies))
+	shares := make([][]string, n)
+	for i := range shares {
+		shares[i] = agencies[i*len(agencies)/n : (i+1)*len(agencies)/n]
+	}
+	jobs := make([]func(context.Context) error, len(shares))
+	for i, share := range shares {
+		part := "AND agency_id IN " + tuple(share)
+		jobs[i] = func(ctx context.Context) error { return l.loadServicesPart(ctx, part) }
+	}
+	return runAll(ctx, jobs)
 }
 
 // queryVars are the values of the {{NAME}} placeholders of the embedded queries.
@@ -150,8 +227,13 @@ func queryVars(q quarter.Quarter, p metrics.Parameters, agency string) map[strin
 // query runs one embedded query, scans each row into dest and calls fold; name labels its errors
 // and its cxstar_assess_query_seconds series.
 func (l *loader) query(ctx context.Context, name, label, sql string, dest []any, fold func() error) error {
+	return l.queryPart(ctx, name, label, sql, "", dest, fold)
+}
+
+// queryPart is query with {{PART}} replaced by part (a filter of one part of a split query).
+func (l *loader) queryPart(ctx context.Context, name, label, sql, part string, dest []any, fold func() error) error {
 	start := time.Now()
-	rows, err := l.conn.Query(ctx, render(sql, l.vars))
+	rows, err := l.conn.Query(ctx, render(strings.ReplaceAll(sql, "{{PART}}", part), l.vars))
 	if err != nil {
 		return fmt.Errorf("%s query: %w (run `cxstar migrate` and check ClickHouse)", name, err)
 	}
@@ -160,7 +242,10 @@ func (l *loader) query(ctx context.Context, name, label, sql string, dest []any,
 		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("%s query: scan: %w", name, err)
 		}
-		if err := fold(); err != nil {
+		l.mu.Lock()
+		err := fold()
+		l.mu.Unlock()
+		if err != nil {
 			return err
 		}
 	}
@@ -206,10 +291,13 @@ func (l *loader) loadRatings(ctx context.Context) error {
 }
 
 // loadServices runs sql/services.sql: requests per service with their scenario and repeat counts.
-func (l *loader) loadServices(ctx context.Context) error {
+func (l *loader) loadServices(ctx context.Context) error { return l.loadServicesPart(ctx, "") }
+
+// loadServicesPart runs sql/services.sql restricted by part, a condition on agency_id.
+func (l *loader) loadServicesPart(ctx context.Context, part string) error {
 	var ag, ct, svc, ls, kind string
 	var active, inScen, sub, rep uint64
-	return l.query(ctx, "service events", "services", servicesSQL, []any{&ag, &ct, &svc, &ls, &kind, &active, &inScen, &sub, &rep}, func() error {
+	return l.queryPart(ctx, "service events", "services", servicesSQL, part, []any{&ag, &ct, &svc, &ls, &kind, &active, &inScen, &sub, &rep}, func() error {
 		if ag == "" {
 			return errInputs("service_groups")
 		}

@@ -87,7 +87,7 @@ FROM
         req_ls, req_kind, req_scenario, submitted_in_q, repeat), req_active) AS o
     -- Before the merge: only the window's months take part, and with --agency only that agency
     -- (every row of a key has the same agency and month filters apply to whole rows).
-    PREWHERE month >= {{LOOKBACK_MONTH}} AND month <= {{QE_MONTH}} {{AGENCY}}
+    PREWHERE month >= {{LOOKBACK_MONTH}} AND month <= {{QE_MONTH}} {{AGENCY}} {{PART}}
     GROUP BY g, ls, kind
 ) AS counts
 ANY LEFT JOIN

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,6 +48,7 @@ type Result struct {
 // exactly those types, as the driver's own Scan does.
 type Recorder struct {
 	driver.Conn
+	mu      sync.Mutex // queries may run at once (transform runs an assessment's queries in parallel)
 	Results []Result
 }
 
@@ -59,7 +61,9 @@ func (r *Recorder) Query(ctx context.Context, query string, args ...any) (driver
 	if err != nil {
 		return nil, err
 	}
+	r.mu.Lock()
 	r.Results = append(r.Results, res)
+	r.mu.Unlock()
 	return &replay{vals: vals, row: -1}, nil
 }
 
@@ -165,7 +169,7 @@ func textOf(v reflect.Value) string {
 // and of rows compared.
 func Same(t testing.TB, a, b Engine) (queries, rows int) {
 	t.Helper()
-	ra, rb := a.Conn.Results, b.Conn.Results
+	ra, rb := bySQL(a.Conn.Results), bySQL(b.Conn.Results)
 	if len(ra) != len(rb) {
 		t.Errorf("%s ran %d queries, %s ran %d", a.Name, len(ra), b.Name, len(rb))
 	}
@@ -190,6 +194,15 @@ func Same(t testing.TB, a, b Engine) (queries, rows int) {
 		t.Logf("column types differ (values equal): %s", d)
 	}
 	return queries, rows
+}
+
+// bySQL returns the results ordered by their SQL text, and in the order they ran for the same text:
+// queries that run at once finish in any order, while the same query run twice (on data that
+// changed in between) ran one after the other.
+func bySQL(rs []Result) []Result {
+	out := append([]Result(nil), rs...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].SQL < out[j].SQL })
+	return out
 }
 
 // SameValues fails the test unless va and vb, what the same test body returned on the engines a and
