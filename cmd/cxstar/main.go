@@ -57,7 +57,12 @@ func main() {
 	// printed; logs and errors pass through the redaction of package secret.
 	secret.RegisterEnviron(os.Environ())
 	secret.RegisterArgs(os.Args[1:])
-	slog.SetDefault(slog.New(slog.NewTextHandler(secret.Writer(os.Stderr), &slog.HandlerOptions{Level: logLevel()})))
+	level, err := logLevel()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "cxstar: %v\n", err)
+		os.Exit(2)
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(secret.Writer(os.Stderr), &slog.HandlerOptions{Level: level})))
 	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
 		usage()
 		if len(os.Args) < 2 {
@@ -87,10 +92,16 @@ func main() {
 	os.Exit(2)
 }
 
-func logLevel() slog.Level {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(os.Getenv("CXSTAR_LOG_LEVEL"))); err != nil {
-		return slog.LevelInfo
+// logLevel reads CXSTAR_LOG_LEVEL: info when unset, and an error naming the variable when it is
+// not a level.
+func logLevel() (slog.Level, error) {
+	v := os.Getenv("CXSTAR_LOG_LEVEL")
+	if v == "" {
+		return slog.LevelInfo, nil
 	}
-	return l
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		return l, fmt.Errorf("CXSTAR_LOG_LEVEL=%q is not debug, info, warn or error: correct or unset it", v)
+	}
+	return l, nil
 }
