@@ -298,7 +298,8 @@ func (f *field) columns() []column {
 	panic(fmt.Sprintf("ingest: field %s has no rule", f.name))
 }
 
-// enumCode returns the Enum8 code of each value as enum8 numbers them: ” is 0, values from 1.
+// enumCode returns the Enum8 code of each value as enum8 numbers them: the empty string is 0,
+// the values 1, 2, … in their order.
 // A value outside the list (validation lets none through) is 0 too, which the server refuses
 // for a required enumeration.
 func enumCode(values []string) func(string) int8 {
