@@ -53,6 +53,9 @@ func TestOfficialPendingOnCluster(t *testing.T) {
 		rows = append(rows, rating(i, fmt.Sprintf("c%d", i), fmt.Sprintf("r%d", i), score, at, loaded))
 	}
 	insert(rows)
+	// The insert returned once one replica of each shard had the rows; the assessment reads
+	// through the Distributed table, which may pick the other replica, so wait for replication.
+	syncReplicas(t, dsn, dbOf(dsn))
 	rev, _, err := official.Close(ctx, conn, transform.Request{Quarter: "2026Q3", Now: func() time.Time { return closedAt }}, "")
 	if err != nil {
 		t.Fatal(err)
@@ -65,6 +68,7 @@ func TestOfficialPendingOnCluster(t *testing.T) {
 	}
 	rows = append(rows, rating(49, "c1", "r1", 1, at.Add(time.Hour), late))
 	insert(rows)
+	syncReplicas(t, dsn, dbOf(dsn))
 	if _, err := official.Refresh(ctx, conn, transform.Request{Quarter: "2026Q3", Store: true, Now: func() time.Time { return late.Add(time.Hour) }}, rev); err != nil {
 		t.Fatal(err)
 	}
