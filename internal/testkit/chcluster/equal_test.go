@@ -52,7 +52,8 @@ func dataset(t *testing.T, seed uint64, now time.Time) (first, redelivery []stri
 	dir := t.TempDir()
 	g := simulate.New(simulate.WithSeed(seed), simulate.WithAgencies(4), simulate.WithRequests(400),
 		simulate.WithQuarters(quarter.Quarter{Year: 2026, Q: 1}, quarter.Quarter{Year: 2026, Q: 3}),
-		simulate.WithInvalidShare(0.005), simulate.WithDuplicateShare(0.02), simulate.WithClock(func() time.Time { return now }))
+		simulate.WithInvalidShare(0.005), simulate.WithDuplicateShare(0.02), simulate.WithFollowUpShare(0.6),
+		simulate.WithClock(func() time.Time { return now }))
 	sink, err := simulate.NewFileSink(dir, false)
 	if err != nil {
 		t.Fatal(err)
@@ -309,6 +310,8 @@ func TestClusterEqualsSingleNode(t *testing.T) {
 			{"appeals_local", "appeal_id"},
 			{"rating_answers_local", "(k1, k2)"},
 			{"client_service_events_local", "(cs1, cs2)"},
+			{"followup_items_local", "(agency_id, event_id)"},
+			{"followups_local", "(agency_id, request_id)"},
 		} {
 			q := fmt.Sprintf(`SELECT
 				(SELECT uniqExact(%[1]s) FROM remote('%[3]s', %[4]s, %[2]s)),
