@@ -92,11 +92,17 @@ func TestAgencyRevisionPanel(t *testing.T) {
 		}
 	}
 
-	// 2026Q3 closed after provisioning, with its reports holding mvd's official values: every
-	// agency's panel names revision 1 (the feed copied it), and no agency reads the reports.
+	// 2026Q3 closed after provisioning with a run holding mvd's official satisfaction 66.7, its
+	// reports holding it too: every agency's panel names revision 1 (the feed copied it), mvd's
+	// dashboard shows the official value, and no other agency reads it.
 	closed := time.Date(2026, 10, 20, 9, 30, 0, 0, time.UTC)
+	q3 := time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
+	v, lo, hi, lvl := 66.7, 60.0, 73.0, uint8(2)
+	chtest.Insert(t, conn, "INSERT INTO assessments (run_id, computed_at, quarter, quarter_start, standard, agency_id, indicator, table_no, value, level, n, ci_low, ci_high, status, reason, bands_version)", [][]any{
+		{"run-q3-official", closed.Add(-time.Hour), "2026Q3", q3, "people", "mvd", "satisfaction_positive_share", uint8(1), &v, &lvl, uint64(150), &lo, &hi, "assessed", "", "P-2022-04-18.1"},
+	})
 	chtest.Insert(t, conn, "INSERT INTO official_revisions (quarter, quarter_start, revision, closed_at, reason, run_id, registry_version, bands_versions, catalog_version, binary_version, reports)", [][]any{
-		{"2026Q3", time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC), uint32(1), closed, "", "run-q3-1", "R1", []string{"P-2022-04-18.1"}, "C1", "v1", `[{"agency":"mvd","official-values":"66.7"}]`},
+		{"2026Q3", q3, uint32(1), closed, "", "run-q3-official", "R1", []string{"P-2022-04-18.1"}, "C1", "v1", `[{"agency":"mvd","official-values":"66.7"}]`},
 	})
 	for _, tn := range ag {
 		if got, want := panel(tn.AgencyID, dashboards.RU, "2026Q3"), "редакция 1, закрыт 2026-10-20 09:30:00 UTC"; got != want {
@@ -111,9 +117,11 @@ func TestAgencyRevisionPanel(t *testing.T) {
 	if mvd.AgencyID != "mvd" {
 		t.Fatalf("first tenant is %s, want mvd", mvd.AgencyID)
 	}
-	// mvd's own official values are readable by mvd (the positive control of the leak check below).
-	if res := query(sources["mvd"], plugintest.Query{SQL: "SELECT agency_id, run_id FROM assessments_latest WHERE quarter = '2026Q3'", Format: dashboards.FormatTable}); res.Rows() != 16 || res.Error != "" {
-		t.Errorf("mvd's own 2026Q3 rows: %d (error %q), want 2 standards × 8 indicators = 16", res.Rows(), res.Error)
+	// mvd's own official value is what its dashboard reads (the positive control of the leak check
+	// below): the official run's one row, not the newer seeded runs of 2026Q3.
+	res := query(sources["mvd"], plugintest.Query{SQL: "SELECT run_id, value FROM assessments_latest WHERE quarter = '2026Q3'", Format: dashboards.FormatTable})
+	if got := strings.Join(frameRows(res), "; "); got != "run-q3-official | 66.7" || res.Error != "" {
+		t.Errorf("mvd's own 2026Q3 values: %q (error %q), want the official run's 66.7 only", got, res.Error)
 	}
 	curious := []string{
 		"SELECT * FROM official_revisions",
@@ -125,8 +133,8 @@ func TestAgencyRevisionPanel(t *testing.T) {
 		"SELECT * FROM `" + mvd.Database + "`.assessments_latest",
 		"SELECT * FROM `" + mvd.Database + "`.official_revisions",
 	}
-	// leaks says what of mvd's official values the cells hold: its reports, its pending
-	// difference (66.7 → 42.9), its id or one of its run ids.
+	// leaks says what of mvd's official values the cells hold: its reports, its official or pending
+	// values (66.7 → 42.9 in 2026Q1's check), its id or one of its run ids.
 	leaks := func(cells []string) string {
 		for _, c := range cells {
 			if strings.Contains(c, "official-values") || c == "66.7" || c == "42.9" || c == "mvd" || strings.Contains(c, "run-mvd-") {

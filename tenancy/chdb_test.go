@@ -53,6 +53,25 @@ func TestTenancyOnCurrentClickHouse(t *testing.T) {
 		}
 	}
 
+	// 2026Q3 closed with mvd's older run, then revision 2 with the newer one: mvd's views show the
+	// official run, as on 18.16 (TestAgencyLatestIsOfficial).
+	mvd := "`" + tenants[0].Database + "`."
+	for _, r := range []struct {
+		rev            uint32
+		run, want, det string
+	}{
+		{1, "run-mvd-2026Q3-people-1", "run-mvd-2026Q3-people-1 8 8", "run-mvd-2026Q3-people-1 32 80"},
+		{2, "run-mvd-2026Q3-people-0", "run-mvd-2026Q3-people-0 8 390", "run-mvd-2026Q3-people-0 32 1608"},
+	} {
+		closeQuarter(t, c, r.rev, r.run)
+		if got := latestRuns(t, c, mvd+"assessments_latest", ""); len(got) != 1 || got[0] != r.want {
+			t.Errorf("revision %d on chDB: mvd's assessments_latest %q, want %q", r.rev, got, r.want)
+		}
+		if got := latestRuns(t, c, mvd+"indicator_details_latest", ""); len(got) != 1 || got[0] != r.det {
+			t.Errorf("revision %d on chDB: mvd's indicator_details_latest %q, want %q", r.rev, got, r.det)
+		}
+	}
+
 	po, err := tenancy.ProjectOfficeTenant(c.Database(), secret)
 	if err != nil {
 		t.Fatal(err)

@@ -22,9 +22,12 @@ func q(ident string) string { return "`" + ident + "`" }
 // Every statement is idempotent and runs on ClickHouse 18.16 and current ClickHouse.
 func AgencyDDL(mainDB string, t Tenant) []string {
 	db, m, id := q(t.Database), q(mainDB), sqlString(t.AgencyID)
-	latest := "(quarter_start, standard, agency_id, computed_at) IN (SELECT quarter_start, standard, agency_id, max(computed_at) FROM " + db + ".assessments GROUP BY quarter_start, standard, agency_id)"
-	return append([]string{
-		"CREATE DATABASE IF NOT EXISTS " + db,
+	// The newest official revision's run of a closed quarter, the newest run of any other: the rule
+	// of the main database's views (032's assessments_latest), over the agency's copies.
+	latest := "(quarter_start, standard, agency_id, computed_at) IN (SELECT quarter_start, standard, agency_id, max(computed_at) FROM " + db + ".assessments" +
+		" WHERE run_id IN (SELECT run_id FROM " + db + ".official_revisions) OR quarter_start NOT IN (SELECT quarter_start FROM " + db + ".official_revisions)" +
+		" GROUP BY quarter_start, standard, agency_id)"
+	return append(append([]string{"CREATE DATABASE IF NOT EXISTS " + db}, officialDDL(db, m)...), append([]string{
 		"CREATE TABLE IF NOT EXISTS " + db + `.assessments
 (
     run_id String, computed_at DateTime('UTC'), quarter String, quarter_start Date,
@@ -52,7 +55,10 @@ ORDER BY (quarter_start, standard, agency_id, indicator, dimension, dimension_id
 			" AND (run_id, indicator) NOT IN (SELECT run_id, indicator FROM " + db + ".assessments)",
 		"INSERT INTO " + db + ".indicator_details (" + detailCols + ") SELECT " + detailCols + " FROM " + m + ".indicator_details WHERE agency_id = " + id +
 			" AND (run_id, indicator, dimension, dimension_id) NOT IN (SELECT run_id, indicator, dimension, dimension_id FROM " + db + ".indicator_details)",
+		// Dropped and created again, so that a database provisioned with an earlier rule gets this one.
+		"DROP TABLE IF EXISTS " + db + ".assessments_latest",
 		"CREATE VIEW IF NOT EXISTS " + db + ".assessments_latest AS SELECT * FROM " + db + ".assessments FINAL WHERE " + latest,
+		"DROP TABLE IF EXISTS " + db + ".indicator_details_latest",
 		"CREATE VIEW IF NOT EXISTS " + db + ".indicator_details_latest AS SELECT * FROM " + db + ".indicator_details FINAL WHERE " + latest,
 		// The agency's priority lists (040_priorities.sql), fed and viewed the same way.
 		"CREATE TABLE IF NOT EXISTS " + db + `.priorities
@@ -73,7 +79,7 @@ ORDER BY (quarter_start, standard, agency_id, kind, life_situation_id, item_id, 
 			" AND (run_id, kind, life_situation_id, item_id) NOT IN (SELECT run_id, kind, life_situation_id, item_id FROM " + db + ".priorities)",
 		"CREATE VIEW IF NOT EXISTS " + db + ".priorities_latest AS SELECT * FROM " + db + ".priorities FINAL WHERE (quarter_start, standard, agency_id, computed_at) IN " +
 			"(SELECT quarter_start, standard, agency_id, max(computed_at) FROM " + db + ".priorities GROUP BY quarter_start, standard, agency_id)",
-	}, append(append(signalDDL(db, m, id), followupDDL(db, m, id)...), officialDDL(db, m)...)...)
+	}, append(signalDDL(db, m, id), followupDDL(db, m, id)...)...)...)
 }
 
 // officialCols are the columns of official_revisions (030_official.sql) copied into agency
@@ -83,7 +89,8 @@ const officialCols = "quarter, quarter_start, revision, closed_at, reason, run_i
 
 // officialDDL returns the agency database's official_revisions: every revision of every closed
 // quarter (not agency-specific), fed from the main table like the assessments, so that the agency's
-// dashboard names the official revision of a quarter with the agency's own user.
+// dashboard names the official revision of a quarter with the agency's own user and its _latest
+// views show that revision's run.
 func officialDDL(db, m string) []string {
 	return []string{
 		"CREATE TABLE IF NOT EXISTS " + db + ".official_revisions (quarter String, quarter_start Date, revision UInt32, closed_at DateTime('UTC'), reason String, run_id String)" +
@@ -249,7 +256,7 @@ func AgencyClusterDDL(mainDB, cluster string, t Tenant) ([]string, error) {
 	var out []string
 	for _, stmt := range AgencyDDL(mainDB, t) {
 		switch {
-		case strings.HasPrefix(stmt, "CREATE DATABASE IF NOT EXISTS "):
+		case strings.HasPrefix(stmt, "CREATE DATABASE IF NOT EXISTS "), strings.HasPrefix(stmt, "DROP TABLE IF EXISTS "):
 			stmt += " ON CLUSTER " + cluster
 		case strings.HasPrefix(stmt, "CREATE TABLE IF NOT EXISTS "), strings.HasPrefix(stmt, "CREATE MATERIALIZED VIEW IF NOT EXISTS "),
 			strings.HasPrefix(stmt, "CREATE VIEW IF NOT EXISTS "):
