@@ -23,7 +23,7 @@ func closeQuarter(t testing.TB, conn driver.Conn, rev uint32, run string) {
 // latestRuns returns "run rows sum(value)" per run of 2026Q3 in view (rows matching where).
 func latestRuns(t testing.TB, c driver.Conn, view, where string) []string {
 	t.Helper()
-	return tenanttest.Strings(t, c, "SELECT concat(run_id, ' ', toString(count()), ' ', toString(sum(value))) FROM "+view+
+	return chtest.Strings(t, c, "SELECT concat(run_id, ' ', toString(count()), ' ', toString(sum(value))) FROM "+view+
 		" WHERE quarter = '2026Q3'"+where+" GROUP BY run_id ORDER BY run_id")
 }
 
@@ -70,7 +70,7 @@ func TestAgencyLatestIsOfficial(t *testing.T) {
 	closeQuarter(t, conn, 2, "run-mvd-2026Q3-people-0")
 	check("revision 2", []string{"run-mvd-2026Q3-people-0 8 390"}, []string{"run-mvd-2026Q3-people-0 32 1608"})
 	// 2026Q2 is not closed: its newest runs, both standards.
-	if got := tenanttest.Strings(t, mvd, "SELECT run_id FROM assessments_latest WHERE quarter = '2026Q2' GROUP BY run_id"); len(got) != 2 || got[0] != "run-mvd-2026Q2-business-0" || got[1] != "run-mvd-2026Q2-people-0" {
+	if got := chtest.Strings(t, mvd, "SELECT run_id FROM assessments_latest WHERE quarter = '2026Q2' GROUP BY run_id ORDER BY run_id"); len(got) != 2 || got[0] != "run-mvd-2026Q2-business-0" || got[1] != "run-mvd-2026Q2-people-0" {
 		t.Errorf("mvd's unclosed 2026Q2 shows runs %q, want the newest of each standard", got)
 	}
 }
