@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -36,6 +37,7 @@ type demoConfig struct {
 	keep     bool
 	timeout  time.Duration
 	progress time.Duration
+	profile  string
 }
 
 // demoResult is what the demo did, for the summary and for tests.
@@ -84,6 +86,7 @@ func runDemo(ctx context.Context, args []string) error {
 	keep := envBool(fs, "keep", "CXSTAR_DEMO_KEEP", false, "leave ClickHouse running when the demo started it, to explore the data")
 	timeout := envDuration(fs, "timeout", "CXSTAR_DEMO_TIMEOUT", demoTimeout, "give up when the demo takes longer")
 	progress := envDuration(fs, "progress", "CXSTAR_PROGRESS", demoProgress, "how often to print progress; 0 prints none")
+	profile := envString(fs, "profile", "CXSTAR_DEMO_PROFILE", "", "write a CPU profile of the simulate → Kafka → ingest stage to this file (go tool pprof); empty: none")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -93,7 +96,7 @@ func runDemo(ctx context.Context, args []string) error {
 	if *progress < 0 {
 		return fmt.Errorf("--progress %s: must be zero (no progress lines) or above (default %s)", *progress, demoProgress)
 	}
-	cfg.dsn, cfg.out, cfg.keep, cfg.timeout, cfg.progress = *dsn, *out, *keep, *timeout, *progress
+	cfg.dsn, cfg.out, cfg.keep, cfg.timeout, cfg.progress, cfg.profile = *dsn, *out, *keep, *timeout, *progress, *profile
 	_, err := demo(ctx, cfg, os.Stdout)
 	return err
 }
@@ -297,6 +300,17 @@ func demoEnvOr(name, def string) string {
 // writes to ClickHouse, and returns when every published message is committed.
 func (r *demoRun) simulateAndIngest(ctx context.Context) error {
 	g, brokers, conn, every, w, res := r.g, r.broker.Addrs(), r.conn, r.cfg.progress, r.w, r.res
+	if r.cfg.profile != "" {
+		f, err := os.Create(r.cfg.profile)
+		if err != nil {
+			return fmt.Errorf("create the CPU profile (--profile): %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("start the CPU profile (--profile): %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	cctx, stopConsumer := context.WithCancel(ctx)
 	defer stopConsumer()
 	c := ingest.NewConsumer(brokers, ingest.NewValidator(), ingest.NewWriter(conn),
