@@ -283,10 +283,16 @@ func ptrInt(v int64) *int64 { return &v }
 var CSVHeader = []string{"quarter", "agency_id", "life_situation_id", "agency_total", "respondents", "ratings",
 	"satisfaction_respondents", "satisfaction_answers", "satisfaction_positive_pct",
 	"ease_respondents", "ease_answers", "ease_positive_pct",
-	"nps_respondents", "nps_answers", "nps", "suppressed"}
+	"nps_respondents", "nps_answers", "nps", "suppressed", "official_revision", "closed_at"}
 
-// WriteCSV writes the cells as CSV (UTF-8, comma, header row; suppressed figures are empty).
+// WriteCSV writes the cells as CSV (UTF-8, comma, header row; suppressed figures are empty). Every
+// row ends with the official revision and its closing time (RFC 3339, UTC) of a closed quarter,
+// both empty for a quarter not closed.
 func (od *OpenData) WriteCSV(w io.Writer) error {
+	rev, closed := "", ""
+	if od.OfficialRevision > 0 && od.ClosedAt != nil {
+		rev, closed = strconv.Itoa(od.OfficialRevision), od.ClosedAt.UTC().Format(time.RFC3339)
+	}
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return err
@@ -296,7 +302,7 @@ func (od *OpenData) WriteCSV(w io.Writer) error {
 		for _, s := range []Stat{c.Satisfaction, c.Ease, c.NPS} {
 			rec = append(rec, fmtInt(s.Respondents), fmtInt(s.Answers), fmtFloat(s.Value))
 		}
-		rec = append(rec, c.Suppressed)
+		rec = append(rec, c.Suppressed, rev, closed)
 		if err := cw.Write(rec); err != nil {
 			return err
 		}

@@ -1,8 +1,10 @@
 package export
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,5 +79,15 @@ func TestOpenDataLatestAnswer(t *testing.T) {
 	}
 	if od.OfficialRevision != 1 || od.ClosedAt == nil || !od.ClosedAt.Equal(closed) {
 		t.Errorf("open data revision %d closed %v, want 1 at %s", od.OfficialRevision, od.ClosedAt, closed)
+	}
+	// The CSV names them on every row: E's total (11 respondents, 7 of 11 positive) and its cell.
+	var csvOut bytes.Buffer
+	if err := od.WriteCSV(&csvOut); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := csvOut.String(), strings.Join(CSVHeader, ",")+"\n"+
+		"2026Q3,E,ls-1,false,11,11,11,11,63.6,0,0,,0,0,,,1,2026-11-01T01:00:00Z\n"+
+		"2026Q3,E,,true,11,11,11,11,63.6,0,0,,0,0,,,1,2026-11-01T01:00:00Z\n"; got != want {
+		t.Errorf("CSV of the closed quarter:\n%s\nwant:\n%s", got, want)
 	}
 }

@@ -104,19 +104,19 @@ func TestOpenData(t *testing.T) {
 	//    total (6 + 11 − 5)/26 = 46.2.
 	want := strings.Join([]string{
 		strings.Join(CSVHeader, ","),
-		"2026Q3,A,ls-1,false,12,12,12,12,75.0,0,0,,0,0,,",
-		"2026Q3,A,ls-2,false,,,,,,,,,,,,complementary",
-		"2026Q3,A,ls-3,false,,,,,,,,,,,,small_cell",
-		"2026Q3,A,,true,31,31,31,31,77.4,0,0,,0,0,,",
-		"2026Q3,B,ls-1,false,10,14,10,10,70.0,,,,0,0,,",
-		"2026Q3,B,ls-2,false,10,20,10,10,50.0,,,,0,0,,",
-		"2026Q3,B,,true,20,34,20,20,60.0,14,14,78.6,0,0,,",
-		"2026Q3,C,ls-1,false,,,,,,,,,,,,small_agency",
-		"2026Q3,C,,true,,,,,,,,,,,,small_agency",
-		"2026Q3,D,ls-1,false,15,15,0,0,,0,0,,15,15,6.7,",
-		"2026Q3,D,ls-2,false,,,,,,,,,,,,small_cell",
-		"2026Q3,D,ls-3,false,,,,,,,,,,,,small_cell",
-		"2026Q3,D,,true,26,26,0,0,,0,0,,26,26,46.2,",
+		"2026Q3,A,ls-1,false,12,12,12,12,75.0,0,0,,0,0,,,,",
+		"2026Q3,A,ls-2,false,,,,,,,,,,,,complementary,,",
+		"2026Q3,A,ls-3,false,,,,,,,,,,,,small_cell,,",
+		"2026Q3,A,,true,31,31,31,31,77.4,0,0,,0,0,,,,",
+		"2026Q3,B,ls-1,false,10,14,10,10,70.0,,,,0,0,,,,",
+		"2026Q3,B,ls-2,false,10,20,10,10,50.0,,,,0,0,,,,",
+		"2026Q3,B,,true,20,34,20,20,60.0,14,14,78.6,0,0,,,,",
+		"2026Q3,C,ls-1,false,,,,,,,,,,,,small_agency,,",
+		"2026Q3,C,,true,,,,,,,,,,,,small_agency,,",
+		"2026Q3,D,ls-1,false,15,15,0,0,,0,0,,15,15,6.7,,,",
+		"2026Q3,D,ls-2,false,,,,,,,,,,,,small_cell,,",
+		"2026Q3,D,ls-3,false,,,,,,,,,,,,small_cell,,",
+		"2026Q3,D,,true,26,26,0,0,,0,0,,26,26,46.2,,,",
 	}, "\n") + "\n"
 	if string(csvData) != want {
 		t.Errorf("CSV:\n%s\nwant:\n%s", csvData, want)
@@ -150,9 +150,9 @@ func TestOpenData(t *testing.T) {
 	}
 	od9.WriteCSV(&buf)
 	for _, line := range []string{
-		"2026Q3,A,ls-2,false,10,10,10,10,100.0,0,0,,0,0,,",
-		"2026Q3,A,ls-3,false,9,9,9,9,55.6,0,0,,0,0,,", // 5/9 = 55.56 %
-		"2026Q3,C,,true,9,9,9,9,100.0,0,0,,0,0,,",
+		"2026Q3,A,ls-2,false,10,10,10,10,100.0,0,0,,0,0,,,,",
+		"2026Q3,A,ls-3,false,9,9,9,9,55.6,0,0,,0,0,,,,", // 5/9 = 55.56 %
+		"2026Q3,C,,true,9,9,9,9,100.0,0,0,,0,0,,,,",
 	} {
 		if !strings.Contains(buf.String(), line+"\n") {
 			t.Errorf("k=9: missing %q in\n%s", line, buf.String())
