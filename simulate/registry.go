@@ -4,6 +4,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/cxstar/cxstar/metrics"
+	"github.com/cxstar/cxstar/quarter"
 	"github.com/cxstar/cxstar/registry"
 )
 
@@ -54,8 +56,31 @@ func (g *Generator) Registry() *registry.File {
 				})
 			}
 		}
+		if a.PersonShare > 0 {
+			reg.Targets = append(reg.Targets, demoTargets(a.ID, g.quarters)...)
+		}
 	}
 	return reg
+}
+
+// demoTargets are the Project Office's targets of a person-serving agency: 3★ on satisfaction and
+// ease (70.1 %) and at most 5 % repeat requests, for every year of the quarters.
+func demoTargets(agency string, qs []quarter.Quarter) []registry.Target {
+	var out []registry.Target
+	seen := map[int]bool{}
+	for _, q := range qs {
+		if seen[q.Year] {
+			continue
+		}
+		seen[q.Year] = true
+		for _, t := range []struct{ code, value string }{
+			{"satisfaction_positive_share", "70.1"}, {"ease_positive_share", "70.1"}, {"repeat_request_rate", "5.0"},
+		} {
+			v := metrics.MustParseDecimal(t.value)
+			out = append(out, registry.Target{AgencyID: agency, Standard: "people", Indicator: t.code, Year: q.Year, Value: &v})
+		}
+	}
+	return out
 }
 
 // ladder returns the first 1…len(flags) flags, more for a higher quality.

@@ -26,6 +26,16 @@ func TestRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the registry does not parse: %v", err)
 	}
+	// Targets: three per person-serving agency and year.
+	wantTargets := 0
+	for _, a := range g.Agencies() {
+		if a.PersonShare > 0 {
+			wantTargets += 3 * len(years(g))
+		}
+	}
+	if len(parsed.Targets) != wantTargets || wantTargets == 0 {
+		t.Errorf("%d targets, want %d", len(parsed.Targets), wantTargets)
+	}
 	known := map[string]bool{}
 	for _, s := range parsed.Scenarios {
 		known[s.ScenarioID] = true
@@ -151,3 +161,12 @@ func TestReplySLA(t *testing.T) {
 }
 
 // BenchmarkKafkaSink publishes ~300k generated events to the embedded broker (acks=all).
+
+// years lists the calendar years of the generator's quarters.
+func years(g *Generator) map[int]bool {
+	out := map[int]bool{}
+	for _, q := range g.Quarters() {
+		out[q.Year] = true
+	}
+	return out
+}

@@ -47,7 +47,11 @@ func (run *Run) compare(ctx context.Context, conn driver.Conn, regFilter string)
 				r := &ar.Indicators[k]
 				r.Change = byChange[r.Code]
 				if t, ok := targets[ar.AgencyID][r.Code]; ok && byCode[r.Code] != nil {
-					tc := metrics.CheckTarget(byCode[r.Code], *r, t.Value, t.LoadID)
+					v := t.Value
+					if v.Scale() < b.Parameters.Decimals { // 5 is shown as 5.0, like the values
+						v = v.Round(b.Parameters.Decimals)
+					}
+					tc := metrics.CheckTarget(byCode[r.Code], *r, v, t.LoadID)
 					r.Target = &tc
 				}
 			}

@@ -65,6 +65,10 @@ type demoResult struct {
 	FollowUp demoFollowUp
 	// watchMonitors holds each agency's detractor_followup_share of the last quarter (people).
 	watchMonitors map[string]*metrics.Monitor
+	// LastPeople is the people scorecard of the last quarter (with changes and targets).
+	LastPeople *metrics.Scorecard
+	// Shown is the agency whose «С чего начать» list the demo printed.
+	Shown string
 	// Failures lists stages that failed without stopping the demo (an assessment of one quarter).
 	Failures []string
 }
@@ -146,6 +150,7 @@ func demo(ctx context.Context, cfg demoConfig, w io.Writer) (*demoResult, error)
 		{"registry: import the client scenarios and capability declarations", r.importRegistry},
 		{fmt.Sprintf("assess %d quarters × both standards (stored in assessments)", len(qs)), r.assessAll},
 		{"one agency: its early-warning alerts and detractor follow-up items", r.watchAgency},
+		{"priorities: where to start in " + last + " (people), one agency's list and its significant changes", r.priorities},
 		{"dashboards: render (and push when CXSTAR_GRAFANA_URL is set)", r.dashboards},
 		{"report: the Project Office's quarterly report for " + last, r.report},
 	}
@@ -404,6 +409,9 @@ func (r *demoRun) assessAll(ctx context.Context) error {
 			fmt.Fprintf(w, "      %s: FAILED: %v\n", q, err)
 			res.Failures = append(res.Failures, fmt.Sprintf("assess %s: %v", q, err))
 			continue
+		}
+		if qi == len(g.Quarters())-1 {
+			res.LastPeople = run.Scorecard(metrics.People)
 		}
 		n := 0
 		for _, rep := range run.Scorecards {

@@ -141,6 +141,21 @@ func TestDemoSmall(t *testing.T) {
 			t.Errorf("demo did not write %s: %v", f, err)
 		}
 	}
+	// Every stored value has its comparison row, the last quarter's priorities are stored, and the
+	// demo printed one agency's list and its significant changes.
+	if n := count("SELECT count() FROM indicator_comparisons"); int(n) != stored {
+		t.Errorf("indicator_comparisons holds %d rows, assessments %d", n, stored)
+	}
+	if n := count("SELECT count() FROM indicator_comparisons WHERE quarter = '" + res.Quarters[len(res.Quarters)-1] + "' AND verdict != 'no_comparison'"); n == 0 {
+		t.Error("no value of the last quarter is compared with the previous one")
+	}
+	if n := count("SELECT count() FROM priorities_latest WHERE quarter = '" + res.Quarters[len(res.Quarters)-1] + "'"); n == 0 {
+		t.Error("no priorities stored for the last quarter")
+	}
+	if res.Shown == "" || !strings.Contains(out.String(), res.Shown+", "+res.Quarters[len(res.Quarters)-1]+" — С чего начать:") ||
+		!strings.Contains(out.String(), "Значимые изменения к прошлому кварталу") {
+		t.Errorf("the demo did not print an agency's «С чего начать» list and its changes (shown %q)", res.Shown)
+	}
 	if !strings.Contains(out.String(), "as simulated: yes") {
 		t.Error("summary does not confirm that ClickHouse holds what was simulated")
 	}
