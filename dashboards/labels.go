@@ -117,6 +117,7 @@ type text struct {
 	notChecked, lastCheck, checkChanges, checkLate              string
 	followup, followupDesc                                      string
 	followupColumns                                             map[string]string // followup_status column → header
+	improved, declined                                          string
 }
 
 var texts = map[Lang]text{
@@ -134,13 +135,14 @@ var texts = map[Lang]text{
 		npsDesc:      "Значение, границы 95% доверительного интервала и размер выборки n.",
 		responseDesc: "Значение показателя времени ответа, его уровень относительно нормативов полос и выборка.",
 		samplesDesc:  "n — размер выборки; статус: assessed / not_assessed (n < min_n) / no_data.",
-		moversDesc:   "Изменение уровня показателя относительно предыдущего квартала, по модулю.",
-		matrixDesc:   "Строки — органы власти, столбцы — показатели, значения — уровни. Сортируется по столбцу.",
-		trendDesc:    "Уровень каждого показателя по кварталам выбранного периода.",
-		sharesDesc:   "Доли положительных ответов, % (значение оценки).",
-		repeatDesc:   "Доля повторных запросов, % (меньше — лучше), уровень и выборка.",
-		poFolder:     "Проектный офис",
-		start:        "С чего начать", startNational: "С чего начать: по стране", whyColumn: "why_ru",
+		moversDesc:   "Только значимые изменения к предыдущему кварталу (тест на уровне 95 %, поправка Бенджамини–Хохберга по показателям органа власти), по модулю изменения.",
+		improved:     "значимое улучшение", declined: "значимое ухудшение",
+		matrixDesc: "Строки — органы власти, столбцы — показатели, значения — уровни. Сортируется по столбцу.",
+		trendDesc:  "Уровень каждого показателя по кварталам выбранного периода.",
+		sharesDesc: "Доли положительных ответов, % (значение оценки).",
+		repeatDesc: "Доля повторных запросов, % (меньше — лучше), уровень и выборка.",
+		poFolder:   "Проектный офис",
+		start:      "С чего начать", startNational: "С чего начать: по стране", whyColumn: "why_ru",
 		startDesc: "Жизненные ситуации по баллу: клиенты × взвешенный недобор до порога следующей звезды и до медианы по стране (cxstar priorities).",
 		pending:   "Ожидающие редакции закрытых кварталов",
 		pendingDesc: "Для каждого закрытого квартала — что изменит пересчёт на сегодняшних данных: показатель, официальное значение и уровень → новые, почему; " +
@@ -171,13 +173,14 @@ var texts = map[Lang]text{
 		npsDesc:      "Value, 95% interval bounds and sample size n.",
 		responseDesc: "Response-time indicator value, its level against the band limits, and the sample.",
 		samplesDesc:  "n is the sample size; status: assessed / not_assessed (n < min_n) / no_data.",
-		moversDesc:   "Change of an indicator's level against the previous quarter, largest first.",
-		matrixDesc:   "Rows are agencies, columns indicators, cells levels. Sort by any column.",
-		trendDesc:    "Each indicator's level per quarter of the chosen time range.",
-		sharesDesc:   "Shares of positive answers, % (the assessed value).",
-		repeatDesc:   "Repeat-request rate, % (lower is better), its level and sample.",
-		poFolder:     "Project Office",
-		start:        "Where to start", startNational: "Where to start: national", whyColumn: "why_en",
+		moversDesc:   "Only significant changes against the previous quarter (tested at 95 %, Benjamini–Hochberg across the agency's indicators), largest first.",
+		improved:     "significant improvement", declined: "significant decline",
+		matrixDesc: "Rows are agencies, columns indicators, cells levels. Sort by any column.",
+		trendDesc:  "Each indicator's level per quarter of the chosen time range.",
+		sharesDesc: "Shares of positive answers, % (the assessed value).",
+		repeatDesc: "Repeat-request rate, % (lower is better), its level and sample.",
+		poFolder:   "Project Office",
+		start:      "Where to start", startNational: "Where to start: national", whyColumn: "why_en",
 		startDesc: "Life situations by score: clients × weighted shortfall to the next star's band and to the national median (cxstar priorities).",
 		pending:   "Pending revisions of closed quarters",
 		pendingDesc: "For every closed quarter, what a recomputation on today's data changes: indicator, official value and level → new ones, and why; " +

@@ -210,11 +210,10 @@ func overviewPanels(o *options) []cog.Builder[dashboard.Panel] {
 
 	ps = append(ps, table.NewPanelBuilder().Title(t.movers).Description(t.moversDesc).GridPos(pos(10, 12, 14, 9)).
 		Datasource(dsRef(ds)).WithTarget(q(
-		"SELECT agency_id, indicator_name, prev_level, level, toInt16(level) - toInt16(prev_level) AS delta\n"+
-			"FROM\n(\n  SELECT agency_id, standard, indicator, "+lbl+" AS indicator_name, level\n  FROM assessments_latest\n  WHERE "+where+" AND isNotNull(level)\n)\n"+
-			"ANY INNER JOIN\n(\n  SELECT agency_id, standard, indicator, level AS prev_level\n  FROM assessments_latest\n  WHERE standard = '$standard' AND isNotNull(level)\n"+
-			"    AND quarter_start = (SELECT addMonths(any(quarter_start), -3) FROM assessments_latest WHERE quarter = '$quarter')\n)\n"+
-			"USING (agency_id, standard, indicator)\nWHERE level != prev_level\nORDER BY abs(delta) DESC, agency_id, indicator_name\nLIMIT 20", FormatTable)).
+		"SELECT agency_id, "+lbl+" AS indicator_name, prev_value, value, delta,\n"+
+			"  if(verdict = 'significant_improvement', "+sqlString(t.improved)+", "+sqlString(t.declined)+") AS verdict_label\n"+
+			"FROM indicator_comparisons_latest\nWHERE "+where+" AND verdict IN ('significant_improvement', 'significant_decline')\n"+
+			"ORDER BY abs(delta) DESC, agency_id, indicator_name\nLIMIT 20", FormatTable)).
 		Filterable(true))
 
 	ps = append(ps, table.NewPanelBuilder().Title(t.startNational).Description(t.startDesc).GridPos(pos(0, 21, 24, 8)).

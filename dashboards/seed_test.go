@@ -40,6 +40,7 @@ func seed(t testing.TB, conn driver.Conn, agencies []dashboards.Agency) {
 		}
 	}
 	chtest.Insert(t, conn, "INSERT INTO priorities (run_id, computed_at, quarter, quarter_start, standard, agency_id, life_situation_id, kind, item_id, rank, score, clients, below_min_n, why_ru, why_en, weights_version, bands_version)", prio)
+	seedComparisons(t, conn, agencies, computed)
 	seedPending(t, conn)
 	seedFollowUps(t, conn, agencies)
 }
@@ -60,6 +61,35 @@ func seedFollowUps(t testing.TB, conn driver.Conn, agencies []dashboards.Agency)
 	}
 	chtest.Insert(t, conn, "INSERT INTO ratings (event_id, occurred_at, agency_id, client_type, client_id, question, score, service_id, request_id, ingested_at, source)", ratings)
 	chtest.Insert(t, conn, "INSERT INTO service_events (event_id, occurred_at, agency_id, client_type, client_id, request_id, service_id, status, channel, ingested_at, source)", steps)
+}
+
+// seedComparisons writes indicator_comparisons for 2026Q3 against 2026Q2 (the values of seed): the
+// indicators whose level changes (odd ii) are significant changes, except repeat_request_rate
+// (ii = 3), which changes as much but is not significant; the others do not change.
+func seedComparisons(t testing.TB, conn driver.Conn, agencies []dashboards.Agency, computed time.Time) {
+	t.Helper()
+	var rows [][]any
+	qq := tenanttest.Quarters[1]
+	for ai, a := range agencies {
+		for _, std := range []string{"people", "business"} {
+			for ii, ind := range tenanttest.Indicators {
+				prev, val := tenanttest.Value(ai, 0, ii), tenanttest.Value(ai, 1, ii)
+				delta := val - prev
+				verdict := "no_significant_change"
+				switch {
+				case ii%2 == 0 || ii == 3:
+				case delta > 0:
+					verdict = "significant_improvement"
+				default:
+					verdict = "significant_decline"
+				}
+				rows = append(rows, []any{"run-" + a.ID + "-cmp", computed, qq.Q, qq.Start, std, a.ID, ind.Code, &val, "assessed", uint64(100),
+					uint64(0), uint64(0), uint64(0), uint64(0), &prev, uint64(100), &delta, "two_proportion", 0.0, 0.5, 0.5, verdict, nil, nil, "", ""})
+			}
+		}
+	}
+	chtest.Insert(t, conn, `INSERT INTO indicator_comparisons (run_id, computed_at, quarter, quarter_start, standard, agency_id, indicator,
+value, status, n, num, den, promoters, detractors, prev_value, prev_n, delta, test, z, p, p_adjusted, verdict, target, target_deviation, target_flag, target_load_id)`, rows)
 }
 
 // seedPending closes 2026Q1 (no assessments of its own, so the other quarters' views are

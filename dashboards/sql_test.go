@@ -114,52 +114,6 @@ func TestPanelSQLRuns(t *testing.T) {
 	}
 }
 
-// TestMoversSQL checks the biggest-movers panel against the seed's arithmetic: tenanttest.Level changes
-// between 2026Q2 (qi=0) and 2026Q3 (qi=1) only for odd indicator indexes ii, by +1 mod 6.
-func TestMoversSQL(t *testing.T) {
-	conn, _ := chtest.DB(t)
-	seed(t, conn, seedAgencies[:1]) // agency 0: levels (0+ii+qi·(ii%2)) % 6
-	ov, err := dashboards.OverviewDashboard(dashboards.WithIndicatorNames(map[string]string{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sql string
-	for _, q := range dashboards.Queries(ov) {
-		if strings.Contains(q.SQL, "prev_level") {
-			sql = dashboards.ExpandSQL(q.SQL, map[string]string{"standard": "people", "quarter": "2026Q3"}, time.Now(), time.Now(), time.Hour)
-		}
-	}
-	rows, err := conn.Query(context.Background(), sql)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	got := map[string][3]int64{}
-	for rows.Next() {
-		var ag, ind string
-		var prev, lvl *uint8
-		var delta *int32
-		if err := rows.Scan(&ag, &ind, &prev, &lvl, &delta); err != nil {
-			t.Fatal(err)
-		}
-		got[ind] = [3]int64{int64(*prev), int64(*lvl), int64(*delta)}
-	}
-	// ii=1 ease_positive_share: 1 → 2 (+1); ii=3 repeat_request_rate: 3 → 4 (+1);
-	// ii=5 sat_feedback_channels: 5 → 0 (−5); ii=7 social_media_response_time: 7%6=1 → 8%6=2 (+1).
-	want := map[string][3]int64{
-		"ease_positive_share": {1, 2, 1}, "repeat_request_rate": {3, 4, 1},
-		"sat_feedback_channels": {5, 0, -5}, "social_media_response_time": {1, 2, 1},
-	}
-	if len(got) != len(want) {
-		t.Errorf("movers = %v, want %v", got, want)
-	}
-	for k, w := range want {
-		if got[k] != w {
-			t.Errorf("mover %s = %v, want %v (prev, level, delta)", k, got[k], w)
-		}
-	}
-}
-
 // TestBandsPanel checks the band texts against metrics/bands/people.yaml: agency 0 (mvd),
 // 2026Q3 (qi=1), ease_positive_share (ii=1) has level (0+1+1·1) % 6 = 2, band «от 60,1% до 70%»,
 // next star «от 70,1% до 80%»; scenario_coverage (ii=0) has level 0: no band, next «до 35%».
