@@ -7,7 +7,7 @@ package registry
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -199,7 +199,7 @@ func Import(ctx context.Context, conn driver.Conn, path string, now time.Time) (
 	if err != nil {
 		return ImportStats{}, fmt.Errorf("%s: %w", path, err)
 	}
-	st := ImportStats{LoadID: newLoadID(), Scenarios: len(f.Scenarios), Declarations: len(f.Declarations), Targets: len(f.Targets)}
+	st := ImportStats{Scenarios: len(f.Scenarios), Declarations: len(f.Declarations), Targets: len(f.Targets)}
 	before, last, err := current(ctx, conn)
 	if err != nil {
 		return st, err
@@ -210,6 +210,7 @@ func Import(ctx context.Context, conn driver.Conn, path string, now time.Time) (
 		loaded = last.Add(time.Second)
 	}
 	st.LoadedAt = loaded
+	st.LoadID = newLoadID(loaded, data)
 	for _, s := range f.Scenarios {
 		old, ok := before[s.ScenarioID]
 		switch {
@@ -375,9 +376,10 @@ func b2u(b bool) uint8 {
 	return 0
 }
 
-// newLoadID is the load_id of one import: the wall-clock time and 8 random bytes.
-func newLoadID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+// newLoadID is the load_id of one import: its loaded_at and the first 8 bytes of the file's
+// SHA-256. Loads are at least a second apart, so it is unique; and the same file loaded at the same
+// moment into two databases gets the same id there.
+func newLoadID(loaded time.Time, data []byte) string {
+	sum := sha256.Sum256(data)
+	return loaded.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(sum[:8])
 }

@@ -40,6 +40,9 @@ type Data struct {
 	// Priorities are the first life situations to fix of Quarter (priorities_latest, ranks 1 to
 	// PriorityTop), per agency and national (AgencyID '').
 	Priorities []Priority
+	// Comparisons are Quarter's values with a significant change against the previous quarter or a
+	// flagged target deviation (indicator_comparisons_latest).
+	Comparisons []Comparison
 }
 
 // PriorityTop is the number of life situations a «С чего начать» section shows.
@@ -52,6 +55,17 @@ type Priority struct {
 	Score                             float64
 	Clients                           uint64
 	WhyRU, WhyEN                      string
+}
+
+// Comparison is one value of indicator_comparisons_latest: its change against the previous quarter
+// and its target check.
+type Comparison struct {
+	Standard, AgencyID, Indicator string
+	Value, PrevValue, Delta       *float64
+	Verdict                       string // metrics.Verdict
+	PAdjusted                     float64
+	Target, TargetDeviation       *float64
+	TargetFlag                    string // metrics.TargetFlag, '' without a target
 }
 
 // Official is the official revision of a closed quarter and its pending revision: the values a
@@ -121,6 +135,9 @@ func Load(ctx context.Context, conn driver.Conn, q quarter.Quarter, trend int) (
 	if err := prows.Err(); err != nil {
 		return nil, fmt.Errorf("read priorities_latest: %w", err)
 	}
+	if d.Comparisons, err = loadComparisons(ctx, conn, q); err != nil {
+		return nil, err
+	}
 	rev, pd, err := official.Status(ctx, conn, q.String())
 	if err != nil {
 		return nil, err
@@ -132,4 +149,27 @@ func Load(ctx context.Context, conn driver.Conn, q quarter.Quarter, trend int) (
 		}
 	}
 	return d, nil
+}
+
+// loadComparisons reads the quarter's significant changes and flagged target deviations.
+func loadComparisons(ctx context.Context, conn driver.Conn, q quarter.Quarter) ([]Comparison, error) {
+	rows, err := conn.Query(ctx, fmt.Sprintf(`SELECT toString(standard), agency_id, indicator, value, prev_value, delta, toString(verdict), p_adjusted,
+		target, target_deviation, toString(target_flag)
+		FROM indicator_comparisons_latest
+		WHERE quarter_start = toDate('%s') AND (verdict IN ('significant_improvement', 'significant_decline') OR target_flag IN ('better_than_target', 'worse_than_target'))
+		ORDER BY standard, agency_id, p_adjusted, indicator`, q.StartDate().Format("2006-01-02")))
+	if err != nil {
+		return nil, fmt.Errorf("read indicator_comparisons_latest (run cxstar migrate): %w", err)
+	}
+	defer rows.Close()
+	var out []Comparison
+	for rows.Next() {
+		var c Comparison
+		if err := rows.Scan(&c.Standard, &c.AgencyID, &c.Indicator, &c.Value, &c.PrevValue, &c.Delta, &c.Verdict, &c.PAdjusted,
+			&c.Target, &c.TargetDeviation, &c.TargetFlag); err != nil {
+			return nil, fmt.Errorf("read indicator_comparisons_latest: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }

@@ -47,6 +47,11 @@ var ui = map[Lang]map[string]string{
 		"startnat":     "С чего начать: по стране",
 		"startnone":    "Нет рассчитанных приоритетов за этот квартал (cxstar priorities).",
 		"startnote":    "Жизненные ситуации, где недобор по показателям, определяющим уровень, затрагивает больше всего клиентов (балл — клиенты × взвешенный недобор до порога следующей звезды и до медианы по стране).",
+		"changes":      "Значимые изменения к прошлому кварталу",
+		"changesnote":  "Проверка на уровне 95 % (доли — тест двух пропорций, NPS — разность с её дисперсией), поправка Бенджамини–Хохберга по показателям органа власти; остальные изменения не отличаются от случайных.",
+		"targets":      "Отклонения от целей Проектного офиса",
+		"targetsnote":  "Отмечены значения, у которых цель лежит вне 95 % доверительного интервала (для значений сплошного учёта — любое отличие).",
+		"target":       "цель",
 	},
 	EN: {
 		"title":        "Client-centricity assessment of government agencies",
@@ -93,5 +98,10 @@ var ui = map[Lang]map[string]string{
 		"startnat":     "Where to start: national",
 		"startnone":    "No priorities computed for this quarter (cxstar priorities).",
 		"startnote":    "The life situations where the shortfall on the indicators that decide the level affects the most clients (score: clients × weighted shortfall to the next star's band and to the national median).",
+		"changes":      "Significant changes since last quarter",
+		"changesnote":  "Tested at 95 % (shares: two-proportion test, NPS: the difference with its variance), Benjamini–Hochberg across the agency's indicators; other changes are within noise.",
+		"targets":      "Deviations from the Project Office's targets",
+		"targetsnote":  "Values whose target lies outside their 95 % confidence interval (census values: any difference).",
+		"target":       "target",
 	},
 }

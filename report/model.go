@@ -58,6 +58,14 @@ type agencySection struct {
 	ID, Anchor string
 	Standards  []agencyStd
 	Start      []startRow
+	// Changes are the significant changes since the previous quarter; Targets the values whose
+	// target lies outside their interval.
+	Changes, Targets []changeRow
+}
+
+// changeRow is one line of an agency's significant changes or target deviations.
+type changeRow struct {
+	Standard, ID, Name, Text, Label string
 }
 
 type agencyStd struct {
@@ -243,6 +251,7 @@ func (l *layout) sections(start map[string][]startRow) ([]agencySection, []naRow
 	var na []naRow
 	for _, ag := range all {
 		sec := agencySection{ID: ag, Anchor: anchor(ag), Start: start[ag]}
+		sec.Changes, sec.Targets = l.comparisons(ag)
 		for _, std := range l.stds {
 			as := agencyStd{Name: l.T[std]}
 			for _, code := range l.inds[std] {
@@ -265,6 +274,47 @@ func (l *layout) sections(start map[string][]startRow) ([]agencySection, []naRow
 		secs = append(secs, sec)
 	}
 	return secs, na
+}
+
+// comparisons are an agency's significant changes («60,0 % → 54,0 %, −6,0 п.п.») and flagged target
+// deviations («54,0 % при цели 70,1 %»), as loaded (most significant first).
+func (l *layout) comparisons(ag string) (changes, targets []changeRow) {
+	for _, c := range l.d.Comparisons {
+		if c.AgencyID != ag || c.Value == nil {
+			continue
+		}
+		ind := l.info(c.Standard, c.Indicator)
+		unit := unitSuffix(ind.Unit)
+		row := changeRow{Standard: l.T[c.Standard], ID: ind.ID, Name: ind.Short[l.lang]}
+		if v := metrics.Verdict(c.Verdict); v.Significant() && c.PrevValue != nil && c.Delta != nil {
+			r := row
+			points := ""
+			if ind.Unit == "percent" {
+				points = map[Lang]string{RU: " п.п.", EN: " pp"}[l.lang]
+			}
+			r.Text = num(*c.PrevValue, l.lang) + unit + " → " + num(*c.Value, l.lang) + unit + " (" + signedNum(*c.Delta, l.lang) + points + ")"
+			r.Label = v.Label(l.lang)
+			changes = append(changes, r)
+		}
+		if f := metrics.TargetFlag(c.TargetFlag); f.Flagged() && c.Target != nil {
+			r := row
+			r.Text = num(*c.Value, l.lang) + unit + ", " + l.T["target"] + " " + num(*c.Target, l.lang) + unit
+			r.Label = f.Label(l.lang)
+			targets = append(targets, r)
+		}
+	}
+	return changes, targets
+}
+
+// signedNum writes a change with its sign: +7,8 or −6,0.
+func signedNum(v float64, lang Lang) string {
+	if v > 0 {
+		return "+" + num(v, lang)
+	}
+	if v < 0 {
+		return "−" + num(-v, lang)
+	}
+	return num(v, lang)
 }
 
 // indicatorRow is one indicator of an agency's section.

@@ -3,7 +3,7 @@ package report
 import (
 	"bytes"
 	"context"
-	"html"
+	stdhtml "html"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -125,6 +125,21 @@ func seed(t *testing.T, conn driver.Conn) {
 	padd("p1", at, "", "birth", "life_situation", 1, 800.26, 2000, "2 000 клиентов; по стране", "2,000 clients; national")
 	chtest.Insert(t, conn, `INSERT INTO priorities (run_id, computed_at, quarter, quarter_start, standard, agency_id, life_situation_id, kind, item_id,
 		rank, score, clients, below_min_n, why_ru, why_en, weights_version, bands_version)`, pr)
+
+	// Comparisons of mfc-tula: ease 65.0 → 72.5 significant; repeat requests 6.0 → 5.5 not
+	// significant but worse than its target 4.0 (a census value); the NPS within its target's
+	// interval (not shown).
+	var cmp [][]any
+	cadd := func(code string, value, prev float64, verdict string, padj float64, target float64, flag string) {
+		delta := value - prev
+		cmp = append(cmp, []any{"r1", at, qs, start, "people", "mfc-tula", code, &value, "assessed", uint64(100), uint64(0), uint64(0), uint64(0), uint64(0),
+			&prev, uint64(100), &delta, "two_proportion", 2.5, padj, padj, verdict, &target, ptr(value - target), flag, "L1"})
+	}
+	cadd("ease_positive_share", 72.5, 65.0, "significant_improvement", 0.012, 70.1, "within_interval")
+	cadd("repeat_request_rate", 5.5, 6.0, "no_significant_change", 0.4, 4.0, "worse_than_target")
+	cadd("digital_touchpoint_nps", 42.0, 30.0, "no_significant_change", 0.3, 40.0, "within_interval")
+	chtest.Insert(t, conn, `INSERT INTO indicator_comparisons (run_id, computed_at, quarter, quarter_start, standard, agency_id, indicator,
+		value, status, n, num, den, promoters, detractors, prev_value, prev_n, delta, test, z, p, p_adjusted, verdict, target, target_deviation, target_flag, target_load_id)`, cmp)
 }
 
 var fixed = func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }
@@ -154,7 +169,7 @@ func rowOf(t *testing.T, page, anchorID, indID string) string {
 	}
 	start := strings.LastIndex(sec[:j], "<tr")
 	end := strings.Index(sec[j:], "</tr>")
-	return html.UnescapeString(sec[start : j+end])
+	return stdhtml.UnescapeString(sec[start : j+end])
 }
 
 // TestReportContent renders the report of the seeded data and finds each figure where it belongs:
@@ -235,6 +250,18 @@ func TestReportContent(t *testing.T) {
 			t.Errorf("mfc-tula's list shows %q", bad)
 		}
 	}
+	// Significant changes and target deviations of mfc-tula: only ease changed significantly, only
+	// repeat requests miss their target beyond the interval.
+	changes := tula[strings.Index(tula, "<h3>Значимые изменения к прошлому кварталу</h3>"):]
+	changes = stdhtml.UnescapeString(changes[:strings.Index(changes, "</ul>")])
+	if !strings.Contains(changes, "Простота получения услуг: 65,0 % → 72,5 % (+7,5 п.п.) — <strong>значимое улучшение</strong>") || strings.Count(changes, "<li>") != 1 {
+		t.Errorf("mfc-tula's significant changes:\n%s", changes)
+	}
+	targets := tula[strings.Index(tula, "<h3>Отклонения от целей Проектного офиса</h3>"):]
+	targets = stdhtml.UnescapeString(targets[:strings.Index(targets, "</ul>")])
+	if !strings.Contains(targets, "5,5 %, цель 4,0 % — <strong>хуже цели</strong>") || strings.Count(targets, "<li>") != 1 {
+		t.Errorf("mfc-tula's target deviations:\n%s", targets)
+	}
 	nat := html[strings.Index(html, `<h2 id="start">`):]
 	nat = nat[:strings.Index(nat, "</ol>")]
 	if !strings.Contains(nat, "<strong>birth</strong>") || !strings.Contains(nat, "800,3") || !strings.Contains(nat, "2 000 клиентов; по стране") {
@@ -314,6 +341,7 @@ func TestReportInChromium(t *testing.T) {
 			Resources int
 			Stars     string
 			Start     int
+			Changes   int
 		}
 		err = p.Eval(ctx, `({
 			title: document.title,
@@ -322,15 +350,17 @@ func TestReportInChromium(t *testing.T) {
 			laidOut: [...document.querySelectorAll("svg.trend polyline")].filter(e => e.getBBox().width > 100).length,
 			resources: performance.getEntriesByType("resource").length,
 			stars: document.querySelector("#ag-mfc-tula .stars").textContent,
-			start: [...document.querySelectorAll("ol.start li")].filter(e => e.getBoundingClientRect().height > 0).length
+			start: [...document.querySelectorAll("ol.start li")].filter(e => e.getBoundingClientRect().height > 0).length,
+			changes: [...document.querySelectorAll("ul.changes li, ul.targets li")].filter(e => e.getBoundingClientRect().height > 0).length
 		})`, &facts)
 		if err != nil {
 			t.Fatal(err)
 		}
 		// 2 standards → 2 summary tables; 8 indicator rows → 8 charts; only mfc-tula's ease has
 		// several points (a polyline 172 px wide); nothing fetched.
-		// «С чего начать»: 2 life situations of mfc-tula + 1 national, each laid out.
-		if facts.Summaries != 2 || facts.Charts != 8 || facts.LaidOut != 1 || facts.Resources != 0 || !strings.Contains(facts.Title, "2026Q3") || facts.Start != 3 {
+		// «С чего начать»: 2 life situations of mfc-tula + 1 national, each laid out; one significant
+		// change and one target deviation.
+		if facts.Summaries != 2 || facts.Charts != 8 || facts.LaidOut != 1 || facts.Resources != 0 || !strings.Contains(facts.Title, "2026Q3") || facts.Start != 3 || facts.Changes != 2 {
 			t.Errorf("%s: page facts %+v", lang, facts)
 		}
 		if facts.Stars == "" {
