@@ -96,7 +96,7 @@ func printDemoAgency(w io.Writer, list priorities.List, a metrics.AgencyScorecar
 		fmt.Fprintf(w, "      %d. %s — %s\n", e.Rank, e.LifeSituation, priorities.Why(e, metrics.RU))
 	}
 	if shown == 0 {
-		fmt.Fprintln(w, "      (no life situation reaches min_n)")
+		fmt.Fprintln(w, "      (ни одна жизненная ситуация не набирает min_n ответов)")
 	}
 	type change struct {
 		label string
