@@ -30,7 +30,7 @@ func TestChangeAndTargetOutput(t *testing.T) {
 	for _, want := range []string{
 		`"ci_high":57.1,"status":"assessed","change":{"code":"satisfaction_positive_share","prev":60.0,"cur":54.0,"delta":-6.0,"prev_n":1000,"cur_n":1000,"test":"two_proportion","p":0.0067`,
 		`"verdict":"significant_decline","z":-2.7099`,
-		`"target":{"target":57.2,"deviation":-3.2,"flag":"worse_than_target","load_id":"L1"}`,
+		`"target":{"target":57.2,"deviation":-3.2,"flag":"worse_than_target"}}`,
 	} {
 		if !strings.Contains(js.String(), want) {
 			t.Errorf("JSON lacks %s:\n%s", want, js.String())

@@ -45,8 +45,9 @@ type TargetCheck struct {
 	// Deviation is value − target (nil when the value is not assessed).
 	Deviation *Decimal   `json:"deviation"`
 	Flag      TargetFlag `json:"flag"`
-	// LoadID is the registry load the target was read from.
-	LoadID string `json:"load_id"`
+	// LoadID is the registry load the target was read from (stored in indicator_comparisons; not in
+	// the JSON, which stays the same for the same data loaded into another database).
+	LoadID string `json:"-"`
 }
 
 // CheckTarget compares an evaluated value with its target. The rule: the deviation is flagged when
