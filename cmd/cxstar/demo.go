@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/segmentio/kafka-go"
 
 	"github.com/cxstar/cxstar/dashboards"
 	"github.com/cxstar/cxstar/ingest"
@@ -301,6 +302,69 @@ func demoEnvOr(name, def string) string {
 	return def
 }
 
+// demoGroup is the consumer group of the demo's ingest consumer.
+const demoGroup = "cxstar-demo"
+
+// demoGroupCaughtUp reports whether group has committed every message of the event topics: on every
+// partition its committed offset has reached the high watermark.
+func demoGroupCaughtUp(ctx context.Context, brokers []string, group string) (bool, error) {
+	cl := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 5 * time.Second}
+	var topics []string
+	for _, t := range ingest.DefaultTopics() {
+		topics = append(topics, t)
+	}
+	md, err := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
+	if err != nil {
+		return false, err
+	}
+	parts := map[string][]int{}
+	last := map[string][]kafka.OffsetRequest{}
+	for _, t := range md.Topics {
+		if t.Error != nil {
+			return false, t.Error
+		}
+		for _, p := range t.Partitions {
+			parts[t.Name] = append(parts[t.Name], p.ID)
+			last[t.Name] = append(last[t.Name], kafka.LastOffsetOf(p.ID))
+		}
+	}
+	hw, err := cl.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: last})
+	if err != nil {
+		return false, err
+	}
+	of, err := cl.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: parts})
+	if err != nil {
+		return false, err
+	}
+	if errors.Is(of.Error, kafka.GroupIdNotFound) {
+		return false, nil // nothing committed yet
+	}
+	if of.Error != nil {
+		return false, of.Error
+	}
+	committed := map[string]map[int]int64{}
+	for t, ps := range of.Topics {
+		committed[t] = map[int]int64{}
+		for _, p := range ps {
+			if p.Error != nil {
+				return false, p.Error
+			}
+			committed[t][p.Partition] = p.CommittedOffset
+		}
+	}
+	for t, ps := range hw.Topics {
+		for _, p := range ps {
+			if p.Error != nil {
+				return false, p.Error
+			}
+			if c, ok := committed[t][p.Partition]; p.LastOffset > 0 && (!ok || c < p.LastOffset) {
+				return false, nil
+			}
+		}
+	}
+	return true, nil
+}
+
 // simulateAndIngest runs the generator into Kafka while a consumer (the `cxstar ingest` code)
 // writes to ClickHouse, and returns when every published message is committed.
 func (r *demoRun) simulateAndIngest(ctx context.Context) error {
@@ -319,7 +383,7 @@ func (r *demoRun) simulateAndIngest(ctx context.Context) error {
 	cctx, stopConsumer := context.WithCancel(ctx)
 	defer stopConsumer()
 	c := ingest.NewConsumer(brokers, ingest.NewValidator(), ingest.NewWriter(conn),
-		ingest.WithGroup("cxstar-demo"), ingest.WithConsumerLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+		ingest.WithGroup(demoGroup), ingest.WithConsumerLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	consumed := make(chan error, 1)
 	go func() { consumed <- c.Run(cctx) }()
 
@@ -338,6 +402,8 @@ func (r *demoRun) simulateAndIngest(ctx context.Context) error {
 	defer tick.Stop()
 	start := time.Now()
 	var target int64 = -1
+	var lastCheck time.Time
+	caughtUp := false
 	for {
 		select {
 		case err := <-produced:
@@ -358,8 +424,18 @@ func (r *demoRun) simulateAndIngest(ctx context.Context) error {
 				fmt.Fprintf(w, "      %5.1fs consumed %d  inserted %d  duplicate %d  rejected (dead-letter) %d  committed %d\n",
 					time.Since(start).Seconds(), cs.Consumed, cs.Inserted, cs.Duplicates, cs.Rejected, cs.Committed)
 			}
+			// After a rebalance the consumer's count of committed messages can stay below the
+			// published count although the group has committed everything: the broker's offsets
+			// decide then.
+			if target >= 0 && cs.Committed < target && time.Since(lastCheck) >= time.Second {
+				lastCheck = time.Now()
+				if done, err := demoGroupCaughtUp(ctx, brokers, demoGroup); err == nil && done {
+					fmt.Fprintf(w, "      the group has committed every message (the consumer counted %d of %d committed)\n", cs.Committed, target)
+					caughtUp = true
+				}
+			}
 		}
-		if target >= 0 && c.Stats().Committed >= target {
+		if target >= 0 && (caughtUp || c.Stats().Committed >= target) {
 			break
 		}
 		if target >= 0 {
