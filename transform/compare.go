@@ -11,9 +11,9 @@ import (
 )
 
 // compare sets the change against the previous quarter and the target check of every result of
-// the run. The previous quarter is read back from its newest stored run (indicator_comparisons_latest:
-// value, status and the counts behind the value), so it must have been assessed with --store; an
-// agency without one gets no_comparison. Targets are read as of the quarter's end from the registry
+// the run. The previous quarter is read back from indicator_comparisons_latest (value, status and the
+// counts behind the value: its official revision when it is closed, else its newest stored run), so
+// it must have been assessed and stored; an agency without such a run gets no_comparison. Targets are read as of the quarter's end from the registry
 // loads that regFilter lets through (registry.TargetsAt).
 func (run *Run) compare(ctx context.Context, conn driver.Conn, regFilter string) error {
 	for i := range run.Scorecards {
@@ -60,7 +60,7 @@ func (run *Run) compare(ctx context.Context, conn driver.Conn, regFilter string)
 	return nil
 }
 
-// readPrevious reads the previous quarter's results of std per agency from its newest stored run:
+// readPrevious reads the previous quarter's results of std per agency from indicator_comparisons_latest:
 // value (rounded to decimals places, as published), status, n and the counts behind the value.
 func readPrevious(ctx context.Context, conn driver.Conn, run *Run, std metrics.Standard, decimals int) (map[string]map[string]metrics.Result, error) {
 	rows, err := conn.Query(ctx, fmt.Sprintf(`SELECT agency_id, indicator, value, toString(status), n, num, den, promoters, detractors

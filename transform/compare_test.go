@@ -11,7 +11,9 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/cxstar/cxstar/internal/testkit/chdbtest"
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
 	"github.com/cxstar/cxstar/metrics"
+	"github.com/cxstar/cxstar/quarter"
 	"github.com/cxstar/cxstar/registry"
 )
 
@@ -117,5 +119,45 @@ func near(t *testing.T, what string, got, want, tol float64) {
 	t.Helper()
 	if got < want-tol || got > want+tol {
 		t.Errorf("%s = %.6g, want %.6g (±%g)", what, got, want, tol)
+	}
+}
+
+// TestPreviousQuarterOfficial reads the previous quarter as the next quarter's change does: the
+// newest stored run, except for a closed quarter, whose official revision stays the reference even
+// after a later recomputation (migration 043), on the 18.16 server and on current ClickHouse.
+func TestPreviousQuarterOfficial(t *testing.T) {
+	for _, e := range chdbtest.Both(t) {
+		t.Run(e.Name, func(t *testing.T) { previousOfficial(t, e.Conn) })
+	}
+}
+
+func previousOfficial(t *testing.T, conn driver.Conn) {
+	ctx := context.Background()
+	msk, _ := time.LoadLocation("Europe/Moscow")
+	q2, _ := quarter.Parse("2026Q2", msk)
+	q3, _ := quarter.Parse("2026Q3", msk)
+	row := func(run string, at time.Time, num uint64) []any {
+		v := float64(num) * 2.5 // num of 40 answers, in percent
+		return []any{run, at, "2026Q2", q2.StartDate(), "people", "a1", "satisfaction_positive_share", &v, "assessed", uint64(40),
+			num, uint64(40), uint64(0), uint64(0), nil, uint64(0), nil, "none", 0.0, 1.0, 1.0, "no_comparison", nil, nil, "", ""}
+	}
+	insert := `INSERT INTO indicator_comparisons (run_id, computed_at, quarter, quarter_start, standard, agency_id, indicator,
+value, status, n, num, den, promoters, detractors, prev_value, prev_n, delta, test, z, p, p_adjusted, verdict, target, target_deviation, target_flag, target_load_id)`
+	chtest.Insert(t, conn, insert, [][]any{row("closing", fixedNow, 30), row("recomputed", fixedNow.Add(time.Hour), 20)})
+	read := func() string {
+		prev, err := readPrevious(ctx, conn, &Run{Quarter: q3}, metrics.People, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := prev["a1"]["satisfaction_positive_share"]
+		return fmt.Sprintf("%s %d/%d", r.Value, r.Tally.Num, r.Tally.Den)
+	}
+	if got := read(); got != "50.0 20/40" {
+		t.Errorf("open quarter: previous %s, want the newest run, 50.0 20/40", got)
+	}
+	chtest.Insert(t, conn, "INSERT INTO official_revisions (quarter, quarter_start, revision, closed_at, reason, run_id, registry_version, bands_versions, catalog_version, binary_version, reports)",
+		[][]any{{"2026Q2", q2.StartDate(), uint32(1), fixedNow, "", "closing", "", []string{}, "", "", "[]"}})
+	if got := read(); got != "75.0 30/40" {
+		t.Errorf("closed quarter: previous %s, want the official run, 75.0 30/40", got)
 	}
 }
