@@ -58,14 +58,14 @@ type Request struct {
 	Store bool
 	// Now is the clock (default time.Now); it decides whether social-media answers have settled (A15).
 	Now func() time.Time
-	// Parts is how many parts the two large queries (ratings and services) are each split into;
-	// the parts and the other queries run at once, each on its own connection. Default 2; 1 runs
-	// each query whole.
+	// Parts is how many parts the services query, the largest, is split into (by agency; a run
+	// with Agency set is not split); the parts and the other queries run at once, each on its own
+	// connection. Default 2; 1 runs it whole.
 	Parts int
 }
 
 // defaultParts is Request.Parts when it is not set: ClickHouse 18.16 merges FINAL in one thread
-// per query, so two parts of each large query keep two cores busy.
+// per query, so two parts of the services query and the ratings query keep two cores busy.
 const defaultParts = 2
 
 // Detail is a drill-down value of one indicator for one service or life situation.

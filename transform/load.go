@@ -102,9 +102,9 @@ type loader struct {
 // The queries are independent, so they run at once, each on its own connection: ClickHouse 18.16
 // runs a query with FINAL in one thread. The largest one, services (client_service_events FINAL
 // and the array arithmetic of every client × service), is also split into parts by agency
-// (loadServicesSplit). The folds add counts and touch disjoint fields per query, so the result does not
-// depend on the order in which the rows arrive. Coverage comes last: it completes the agencies
-// the other queries found.
+// (loadServicesSplit). The folds add counts and touch disjoint fields per query, so the result
+// does not depend on the order in which the rows arrive. Coverage comes last: it completes the
+// agencies the other queries found.
 func load(ctx context.Context, conn driver.Conn, q quarter.Quarter, p metrics.Parameters, agency, regFilter string, parts int, want map[metrics.Standard]bool, data map[key]*agencyData) error {
 	l := &loader{conn: conn, vars: queryVars(q, p, agency), want: want, data: data}
 	l.vars["REG_FILTER"] = regFilter

@@ -86,7 +86,8 @@ FROM
     ARRAY JOIN arrayFilter((x, a) -> a, arrayMap((l, k, sc, q, r) -> bitShiftLeft(l, 8) + bitShiftLeft(k, 3) + bitShiftLeft(toUInt64(sc), 2) + bitShiftLeft(toUInt64(q), 1) + bitAnd(r, q),
         req_ls, req_kind, req_scenario, submitted_in_q, repeat), req_active) AS o
     -- Before the merge: only the window's months take part, and with --agency only that agency
-    -- (every row of a key has the same agency and month filters apply to whole rows).
+    -- (every row of a key has the same agency and month filters apply to whole rows). PART is
+    -- empty or, when the query runs in parts at once, the part's agencies (transform/load.go).
     PREWHERE month >= {{LOOKBACK_MONTH}} AND month <= {{QE_MONTH}} {{AGENCY}} {{PART}}
     GROUP BY g, ls, kind
 ) AS counts
