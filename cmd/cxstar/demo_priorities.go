@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/cxstar/cxstar/metrics"
@@ -115,7 +116,8 @@ func printDemoAgency(w io.Writer, list priorities.List, a metrics.AgencyScorecar
 	sort.SliceStable(sig, func(i, j int) bool { return sig[i].c.Adjusted < sig[j].c.Adjusted })
 	fmt.Fprintf(w, "      Значимые изменения к прошлому кварталу (Бенджамини–Хохберг, 5 %%): %d\n", len(sig))
 	for _, s := range sig {
-		fmt.Fprintf(w, "        %s: %s → %s (%s; p скорр. = %.2g)\n", s.label, s.c.Prev, s.c.Cur, metrics.ChangeText(s.c, metrics.RU), s.c.Adjusted)
+		fmt.Fprintf(w, "        %s: %s → %s (%s; p скорр. = %s)\n", s.label, comma(fmt.Sprint(s.c.Prev)), comma(fmt.Sprint(s.c.Cur)),
+			comma(metrics.ChangeText(s.c, metrics.RU)), comma(fmt.Sprintf("%.2g", s.c.Adjusted)))
 	}
 	var off []string
 	for _, x := range a.Indicators {
@@ -126,9 +128,9 @@ func printDemoAgency(w io.Writer, list priorities.List, a metrics.AgencyScorecar
 			}
 			ci := "сплошной учёт, без ДИ"
 			if x.CILow != nil && x.CIHigh != nil {
-				ci = "95 % ДИ " + x.CILow.String() + "–" + x.CIHigh.String()
+				ci = "95 % ДИ " + comma(fmt.Sprint(x.CILow)) + "–" + comma(fmt.Sprint(x.CIHigh))
 			}
-			off = append(off, fmt.Sprintf("%s: %s при цели %s, %s (%s)", label, x.Value, x.Target.Target, ci, x.Target.Flag.Label(metrics.RU)))
+			off = append(off, fmt.Sprintf("%s: %s при цели %s, %s (%s)", label, comma(fmt.Sprint(x.Value)), comma(x.Target.Target.String()), ci, x.Target.Flag.Label(metrics.RU)))
 		}
 	}
 	if len(off) > 0 {
@@ -139,3 +141,6 @@ func printDemoAgency(w io.Writer, list priorities.List, a metrics.AgencyScorecar
 	}
 	fmt.Fprintln(w)
 }
+
+// comma writes a number the Russian way, with a decimal comma, as the priority reasons do.
+func comma(s string) string { return strings.ReplaceAll(s, ".", ",") }
