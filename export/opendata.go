@@ -135,7 +135,14 @@ func readCounts(ctx context.Context, conn driver.Conn, q quarter.Quarter, byLS b
 	}
 	stored := ""
 	if !asOf.IsZero() {
-		stored = fmt.Sprintf("AND ingested_at <= toDateTime(%d)", asOf.Unix())
+		// Stored by asOf: the event's first arrival (event_first_seen), not the ingested_at of the
+		// copy that survived merging, which a redelivery after asOf replaces. The set excluded is
+		// the events first stored after asOf (usually few), so GLOBAL also suits a cluster.
+		stored = fmt.Sprintf(`AND event_id GLOBAL NOT IN (
+            SELECT event_id FROM event_first_seen
+            WHERE source_table = 'ratings' AND occurred_at >= toDateTime('%s', 'UTC')
+            GROUP BY event_id HAVING minMerge(first_ingested_at) > toDateTime(%d))`,
+			q.Start().UTC().Format("2006-01-02 15:04:05"), asOf.Unix())
 	}
 	query := fmt.Sprintf(openDataSelect, lsExpr, q.Start().UTC().Format("2006-01-02 15:04:05"), q.End().UTC().Format("2006-01-02 15:04:05"), group, stored)
 	rows, err := conn.Query(ctx, query)

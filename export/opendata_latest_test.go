@@ -90,4 +90,36 @@ func TestOpenDataLatestAnswer(t *testing.T) {
 		"2026Q3,E,,true,11,11,11,11,63.6,0,0,,0,0,,,1,2026-11-01T01:00:00Z\n"; got != want {
 		t.Errorf("CSV of the closed quarter:\n%s\nwant:\n%s", got, want)
 	}
+
+	// Kafka redelivers x05 (e5, positive, stored before closing) after closing, and a merge keeps
+	// only the newest copy: open data still counts it (its first arrival was before closing), so
+	// the closed quarter stays 63.6 on 11; e12 (first stored after closing) stays out. Stored-at
+	// read from the surviving copy would give 6 of 10 = 60.0 %.
+	insertRows(t, conn, insertRating, []any{"x05", at, "E", "person", "e5", "satisfaction", uint8(4), "svc", "req-5", "ls-1", "", "portal", closed.Add(2 * time.Hour), "test"})
+	if err := conn.Exec(ctx, "OPTIMIZE TABLE ratings FINAL"); err != nil {
+		t.Fatal(err)
+	}
+	var copies uint64
+	var survivor time.Time
+	if err := conn.QueryRow(ctx, "SELECT count(), max(ingested_at) FROM ratings WHERE event_id = 'x05'").Scan(&copies, &survivor); err != nil {
+		t.Fatal(err)
+	}
+	if copies != 1 || !survivor.Equal(closed.Add(2*time.Hour)) {
+		t.Fatalf("after OPTIMIZE FINAL x05 has %d copies, the newest stored %s: want 1 copy stored at %s", copies, survivor, closed.Add(2*time.Hour))
+	}
+	od, err = BuildOpenData(ctx, conn, q3, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total = nil
+	for i := range od.Cells {
+		if od.Cells[i].AgencyID == "E" && od.Cells[i].Total {
+			total = &od.Cells[i]
+		}
+	}
+	if total == nil || total.Satisfaction.Value == nil || *total.Satisfaction.Value != 63.6 || *total.Satisfaction.Answers != 11 || *total.Respondents != 11 {
+		var b bytes.Buffer
+		_ = od.WriteCSV(&b)
+		t.Errorf("closed quarter after a redelivery and a merge:\n%s\nwant E's total satisfaction 63.6 on 11 answers of 11 respondents", b.String())
+	}
 }

@@ -1,0 +1,88 @@
+package official
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
+	"github.com/cxstar/cxstar/metrics"
+	"github.com/cxstar/cxstar/transform"
+)
+
+// An event is late when its first arrival is after closing, whatever merging keeps of it: Kafka
+// redelivering an answer stored before closing is not late (0), before and after OPTIMIZE FINAL
+// has replaced the stored copy by the redelivered one; a new answer after closing is (1).
+func TestLateIsFirstArrival(t *testing.T) {
+	conn, _ := chtest.DB(t)
+	ctx := context.Background()
+	// ingested_at is the wall clock of the insert (whole seconds): the steps are a second apart.
+	tick := func() time.Time {
+		time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 50*time.Millisecond)))
+		return time.Now().UTC().Truncate(time.Second)
+	}
+	bands := map[metrics.Standard]*metrics.BandSet{}
+	for _, std := range metrics.Standards {
+		b, err := metrics.DefaultBands(std)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bands[std] = smallBands(t, b, 5)
+	}
+	req := func(now time.Time) transform.Request {
+		return transform.Request{Quarter: "2026Q3", Bands: bands, Now: func() time.Time { return now }}
+	}
+	answer := func(f *feed, id, client string, score int) {
+		f.add(map[string]any{"event_id": id, "schema": "rating.v1", "occurred_at": "2026-08-01T10:00:00Z", "agency_id": "a1",
+			"client_type": "person", "client_id": client, "request_id": "r-" + client, "question": "satisfaction", "score": score, "channel": "portal"})
+	}
+	var f feed
+	for i, s := range []int{4, 3, 2, 4, 1, 3} {
+		answer(&f, fmt.Sprintf("ev-%d", i+1), fmt.Sprintf("c%d", i+1), s)
+	}
+	f.load(t, conn, time.Now().UTC())
+
+	closed := tick()
+	rev, _, err := Close(ctx, conn, req(closed), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lateNow := func(step string, want string) {
+		t.Helper()
+		pd, err := Check(ctx, conn, req(time.Now().UTC()), rev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(pd.Late); got != want {
+			t.Errorf("%s: late data %s, want %s", step, got, want)
+		}
+	}
+	optimize := func() {
+		t.Helper()
+		if err := conn.Exec(ctx, "OPTIMIZE TABLE ratings FINAL"); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	redelivered := tick()
+	answer(&f, "ev-2", "c2", 3)
+	f.load(t, conn, time.Now().UTC())
+	lateNow("redelivery, before a merge", "[]")
+	optimize()
+	var copies uint64
+	var survivor time.Time
+	if err := conn.QueryRow(ctx, "SELECT count(), max(ingested_at) FROM ratings WHERE event_id = 'ev-2'").Scan(&copies, &survivor); err != nil {
+		t.Fatal(err)
+	}
+	if copies != 1 || survivor.Before(redelivered) {
+		t.Fatalf("after OPTIMIZE FINAL ev-2 has %d copies stored at %s: want only the redelivered one (at or after %s)", copies, survivor, redelivered)
+	}
+	lateNow("redelivery, after a merge", "[]")
+
+	tick()
+	answer(&f, "ev-7", "c7", 4)
+	f.load(t, conn, time.Now().UTC())
+	optimize()
+	lateNow("a new answer after closing, after a merge", "[{a1 ratings 1}]")
+}
