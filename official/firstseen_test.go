@@ -6,16 +6,27 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cxstar/cxstar/internal/testkit/chtest"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cxstar/cxstar/export"
+	"github.com/cxstar/cxstar/internal/testkit/chdbtest"
 	"github.com/cxstar/cxstar/metrics"
+	"github.com/cxstar/cxstar/quarter"
 	"github.com/cxstar/cxstar/transform"
 )
 
 // An event is late when its first arrival is after closing, whatever merging keeps of it: Kafka
 // redelivering an answer stored before closing is not late (0), before and after OPTIMIZE FINAL
-// has replaced the stored copy by the redelivered one; a new answer after closing is (1).
+// has replaced the stored copy by the redelivered one; a new answer after closing is (1). Open data
+// of the closed quarter keeps the redelivered answer and leaves the new one out. On 18.16 and on
+// current ClickHouse.
 func TestLateIsFirstArrival(t *testing.T) {
-	conn, _ := chtest.DB(t)
+	for _, e := range chdbtest.Both(t) {
+		t.Run(e.Name, func(t *testing.T) { lateIsFirstArrival(t, e.Conn) })
+	}
+}
+
+func lateIsFirstArrival(t *testing.T, conn driver.Conn) {
 	ctx := context.Background()
 	// ingested_at is the wall clock of the insert (whole seconds): the steps are a second apart.
 	tick := func() time.Time {
@@ -79,10 +90,29 @@ func TestLateIsFirstArrival(t *testing.T) {
 		t.Fatalf("after OPTIMIZE FINAL ev-2 has %d copies stored at %s: want only the redelivered one (at or after %s)", copies, survivor, redelivered)
 	}
 	lateNow("redelivery, after a merge", "[]")
+	// a1 at closing: satisfaction 4, 3, 2, 4, 1, 3 → 4 of 6 positive = 66.7 %.
+	openData := func(step string) {
+		t.Helper()
+		od, err := export.BuildOpenData(ctx, conn, quarter.Quarter{Year: 2026, Q: 3}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		for _, c := range od.Cells {
+			if c.AgencyID == "a1" && c.Total && c.Satisfaction.Value != nil && c.Satisfaction.Answers != nil {
+				got = fmt.Sprintf("%v on %d", *c.Satisfaction.Value, *c.Satisfaction.Answers)
+			}
+		}
+		if got != "66.7 on 6" {
+			t.Errorf("%s: open data of the closed quarter: a1 satisfaction %q, want 66.7 on 6", step, got)
+		}
+	}
+	openData("redelivery, after a merge")
 
 	tick()
 	answer(&f, "ev-7", "c7", 4)
 	f.load(t, conn, time.Now().UTC())
 	optimize()
 	lateNow("a new answer after closing, after a merge", "[{a1 ratings 1}]")
+	openData("a new answer after closing, after a merge")
 }
