@@ -122,6 +122,13 @@ func TestDemoSmall(t *testing.T) {
 	if res.Watched == "" || len(res.Alerts) != 18 || !strings.Contains(out.String(), "Detractor follow-up of "+res.Watched) {
 		t.Errorf("watched agency %q with %d alerts; summary:\n%s", res.Watched, len(res.Alerts), out.String())
 	}
+	// The demo has just ingested every agency's events: its feed is not dead, and the hours since
+	// its newest event lie between 0 and the demo's own run time.
+	for _, a := range res.Alerts {
+		if a.Kind == "dead_feed" && (a.Value == nil || *a.Value < 0 || *a.Value > 1 || a.Fires) {
+			t.Errorf("dead-feed rule of %s: value %v, firing %v; want 0–1 h silent, not firing", res.Watched, a.Value, a.Fires)
+		}
+	}
 	lastQ, err := quarter.Parse(res.Quarters[len(res.Quarters)-1], simulate.Moscow)
 	if err != nil {
 		t.Fatal(err)
