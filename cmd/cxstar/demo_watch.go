@@ -18,8 +18,8 @@ import (
 // demoAlert is one early-warning rule of the watched agency, evaluated at the end of the data.
 type demoAlert struct {
 	Title, Kind string
-	Value *float64 // nil: no row (no band yet, too few answers, or in the band)
-	Fires bool
+	Value       *float64 // nil: no row (no band yet, too few answers, or in the band)
+	Fires       bool
 }
 
 // demoFollowUp is the watched agency's detractor follow-up in the last quarter.
