@@ -58,15 +58,19 @@ type Request struct {
 	Store bool
 	// Now is the clock (default time.Now); it decides whether social-media answers have settled (A15).
 	Now func() time.Time
+	// Concurrent runs the assessment's queries at once, each on its own connection, instead of one
+	// after the other (the default). It pays when ClickHouse has free cores for them: on 18.16 a
+	// query with FINAL runs in one thread. On two virtual cores it measured slower, as the
+	// concurrent queries each took more CPU.
+	Concurrent bool
 	// Parts is how many parts the services query, the largest, is split into (by agency; a run
-	// with Agency set is not split); the parts and the other queries run at once, each on its own
-	// connection. Default 2; 1 runs it whole.
+	// with Agency set is not split) when Concurrent is set. Default 1. A split costs CPU (each
+	// part repeats the query's fixed cost) and pays only with more free cores than queries.
 	Parts int
 }
 
-// defaultParts is Request.Parts when it is not set: ClickHouse 18.16 merges FINAL in one thread
-// per query, so two parts of the services query and the ratings query keep two cores busy.
-const defaultParts = 2
+// defaultParts is Request.Parts when it is not set.
+const defaultParts = 1
 
 // Detail is a drill-down value of one indicator for one service or life situation.
 type Detail struct {
@@ -196,7 +200,7 @@ func loadAll(ctx context.Context, conn driver.Conn, req Request, stds []metrics.
 		if parts <= 0 {
 			parts = defaultParts
 		}
-		if err := load(ctx, conn, q, b.Parameters, req.Agency, regFilter, parts, want, data); err != nil {
+		if err := load(ctx, conn, q, b.Parameters, req.Agency, regFilter, req.Concurrent, parts, want, data); err != nil {
 			return nil, err
 		}
 	}

@@ -208,12 +208,12 @@ func crossCheck(t *testing.T, cfg crossConfig) {
 			}
 			compareAll(t, all)
 		})
-		// The services query split into parts by agency: one part, the default two and five parts
-		// give the same runs.
+		// The queries one after the other (the default), and at once with the services query whole
+		// or split into two or five parts by agency, give the same runs.
 		t.Run("parts", func(t *testing.T) {
 			var first *transform.Run
-			for _, parts := range []int{1, 2, 5} {
-				run, err := transform.Assess(ctx, conn, transform.Request{Quarter: "2026Q3", Now: clock, Parts: parts})
+			for _, parts := range []int{0, 1, 2, 5} {
+				run, err := transform.Assess(ctx, conn, transform.Request{Quarter: "2026Q3", Now: clock, Concurrent: parts > 0, Parts: parts})
 				if err != nil {
 					t.Fatalf("assess with %d parts: %v", parts, err)
 				}
@@ -221,7 +221,7 @@ func crossCheck(t *testing.T, cfg crossConfig) {
 				if first == nil {
 					first = got
 				} else if !reflect.DeepEqual(first, got) {
-					t.Errorf("assess with %d parts differs from one part", parts)
+					t.Errorf("assess at once with %d parts differs from the queries one after the other", parts)
 				}
 			}
 			if len(first.Details) == 0 {

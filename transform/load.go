@@ -99,21 +99,30 @@ type loader struct {
 
 // load runs the aggregation queries of one quarter and folds their rows into data.
 //
-// The queries are independent, so they run at once, each on its own connection: ClickHouse 18.16
-// runs a query with FINAL in one thread. The largest one, services (client_service_events FINAL
-// and the array arithmetic of every client × service), is also split into parts by agency
-// (loadServicesSplit). The folds add counts and touch disjoint fields per query, so the result
-// does not depend on the order in which the rows arrive. Coverage comes last: it completes the
-// agencies the other queries found.
-func load(ctx context.Context, conn driver.Conn, q quarter.Quarter, p metrics.Parameters, agency, regFilter string, parts int, want map[metrics.Standard]bool, data map[key]*agencyData) error {
+// The queries are independent: with concurrent they run at once, each on its own connection
+// (ClickHouse 18.16 runs a query with FINAL in one thread), else one after the other. The largest,
+// services (client_service_events FINAL and the array arithmetic of every client × service), can
+// also be split into parts by agency (loadServicesSplit, Request.Parts). The folds add counts and
+// touch disjoint fields per query, so the result does not depend on the order in which the rows
+// arrive. Coverage comes last: it completes the agencies the other queries found.
+func load(ctx context.Context, conn driver.Conn, q quarter.Quarter, p metrics.Parameters, agency, regFilter string, concurrent bool, parts int, want map[metrics.Standard]bool, data map[key]*agencyData) error {
 	l := &loader{conn: conn, vars: queryVars(q, p, agency), want: want, data: data}
 	l.vars["REG_FILTER"] = regFilter
 	services := l.loadServices
-	if agency == "" && parts > 1 {
+	if concurrent && agency == "" && parts > 1 {
 		services = func(ctx context.Context) error { return l.loadServicesSplit(ctx, parts) }
 	}
-	if err := runAll(ctx, []func(context.Context) error{services, l.loadRatings, l.loadAppeals, l.loadRegistry, l.loadDeclarations, l.loadDeadlines, l.loadFollowUps}); err != nil {
-		return err
+	jobs := []func(context.Context) error{l.loadRatings, services, l.loadAppeals, l.loadRegistry, l.loadDeclarations, l.loadDeadlines, l.loadFollowUps}
+	if concurrent {
+		if err := runAll(ctx, jobs); err != nil {
+			return err
+		}
+	} else {
+		for _, job := range jobs {
+			if err := job(ctx); err != nil {
+				return err
+			}
+		}
 	}
 	return l.loadCoverage(ctx)
 }
