@@ -88,7 +88,7 @@ func timed(query string, start time.Time) {
 }
 
 // loader folds the rows of the aggregation queries of one quarter into data; each load… method
-// runs one embedded SQL file. The queries run at once (see load); mu serializes their folds.
+// runs one embedded SQL file. The queries may run at once (see load); mu serializes their folds.
 type loader struct {
 	conn driver.Conn
 	vars map[string]string
