@@ -135,13 +135,13 @@ func readCounts(ctx context.Context, conn driver.Conn, q quarter.Quarter, byLS b
 	}
 	stored := ""
 	if !asOf.IsZero() {
-		// Stored by asOf: the event's first arrival (event_first_seen), not the ingested_at of the
-		// copy that survived merging, which a redelivery after asOf replaces. The set excluded is
-		// the events first stored after asOf (usually few), so GLOBAL also suits a cluster.
-		stored = fmt.Sprintf(`AND event_id GLOBAL NOT IN (
-            SELECT event_id FROM event_first_seen
+		// Stored by asOf: the event's first arrival (event_first_arrival), not the ingested_at of
+		// the copy that survived merging, which a redelivery after asOf replaces. The set excluded
+		// is the events first stored after asOf (usually few), so GLOBAL also suits a cluster.
+		stored = fmt.Sprintf(`AND cityHash64(event_id) GLOBAL NOT IN (
+            SELECT event_hash FROM event_first_arrival
             WHERE source_table = 'ratings' AND occurred_at >= toDateTime('%s', 'UTC')
-            GROUP BY event_id HAVING minMerge(first_ingested_at) > toDateTime(%d))`,
+            GROUP BY agency_id, occurred_at, event_hash HAVING minMerge(first_ingested_at) > toDateTime(%d))`,
 			q.Start().UTC().Format("2006-01-02 15:04:05"), asOf.Unix())
 	}
 	query := fmt.Sprintf(openDataSelect, lsExpr, q.Start().UTC().Format("2006-01-02 15:04:05"), q.End().UTC().Format("2006-01-02 15:04:05"), group, stored)

@@ -232,11 +232,11 @@ func lateData(ctx context.Context, conn driver.Conn, q quarter.Quarter, p metric
 	var out []Late
 	for _, t := range RawTables {
 		from, to := window(t, q, p)
-		// First arrival from event_first_seen: the raw table keeps only an event's newest copy after
-		// a merge, so its min(ingested_at) would make a redelivery look late.
+		// First arrival from event_first_arrival: the raw table keeps only an event's newest copy
+		// after a merge, so its min(ingested_at) would make a redelivery look late.
 		rows, err := conn.Query(ctx, fmt.Sprintf(`SELECT agency_id, count() FROM
-(SELECT agency_id, event_id, minMerge(first_ingested_at) AS first FROM event_first_seen
- WHERE source_table = '%s' AND occurred_at >= toDateTime(%d) AND occurred_at < toDateTime(%d) %s GROUP BY agency_id, event_id)
+(SELECT agency_id, occurred_at, event_hash, minMerge(first_ingested_at) AS first FROM event_first_arrival
+ WHERE source_table = '%s' AND occurred_at >= toDateTime(%d) AND occurred_at < toDateTime(%d) %s GROUP BY agency_id, occurred_at, event_hash)
 WHERE first > toDateTime(%d) GROUP BY agency_id ORDER BY agency_id`, t, from.Unix(), to.Unix(), filter, closedAt.Unix()))
 		if err != nil {
 			return nil, fmt.Errorf("late data in %s: %w", t, err)
