@@ -239,7 +239,7 @@ func lateData(ctx context.Context, conn driver.Conn, q quarter.Quarter, p metric
  WHERE source_table = '%s' AND occurred_at >= toDateTime(%d) AND occurred_at < toDateTime(%d) %s GROUP BY agency_id, occurred_at, event_hash)
 WHERE first > toDateTime(%d) GROUP BY agency_id ORDER BY agency_id`, t, from.Unix(), to.Unix(), filter, closedAt.Unix()))
 		if err != nil {
-			return nil, fmt.Errorf("late data in %s: %w", t, err)
+			return nil, fmt.Errorf("late data in %s (is the database migrated? try cxstar migrate): %w", t, err)
 		}
 		for rows.Next() {
 			l := Late{Table: t}
