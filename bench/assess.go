@@ -37,7 +37,7 @@ type AssessResult struct {
 
 // String formats the result for `cxstar bench` and test logs.
 func (r AssessResult) String() string {
-	return fmt.Sprintf("assess over %d ratings + %d service events: median %v; full scan of the same columns: median %v; ratio %.2f× (target ≤ 5×); generate %v; scans %v; assesses %v",
+	return fmt.Sprintf("assess over %d ratings + %d service events: median %v; full scan of the same columns: median %v; ratio %.2f× (target ≤ 3×); generate %v; scans %v; assesses %v",
 		r.Ratings, r.ServiceEvents, r.Assess.Round(time.Millisecond), r.Scan.Round(time.Millisecond), r.Ratio, r.Generate.Round(time.Millisecond), r.Scans, r.Assesses)
 }
 
