@@ -125,66 +125,38 @@ func Check(ctx context.Context, conn driver.Conn, q quarter.Quarter, opts ...Opt
 		return s
 	}
 
-	rows, err := conn.Query(ctx, render(repliesSQL, vars))
-	if err != nil {
-		return nil, fmt.Errorf("replies query: %w (is the database migrated? cxstar migrate --clickhouse …)", err)
-	}
-	for rows.Next() {
-		var ag, lsID string
-		var c readability.Counts
-		var n uint64
-		if err := rows.Scan(&ag, &lsID, &c.Chars, &c.Words, &c.Sentences, &c.Syllables, &n); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("replies query: %w", err)
-		}
+	var ag, lsID string
+	var c readability.Counts
+	var n uint64
+	err := each(ctx, conn, "replies", render(repliesSQL, vars), []any{&ag, &lsID, &c.Chars, &c.Words, &c.Sentences, &c.Syllables, &n}, func() {
 		s := get(key{ag, lsID})
 		s.Replies += int64(n)
 		if c.Words == 0 {
-			continue // no text came with the reply: not checked
+			return // no text came with the reply: not checked
 		}
 		s.Checked += int64(n)
 		if r, err := l.ScoreCounts(c, ""); err == nil && r.Pass {
 			s.Within += int64(n)
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("replies query: %w", err)
+	})
+	if err != nil {
+		return nil, err
 	}
 
-	rows, err = conn.Query(ctx, render(registrySQL, vars))
-	if err != nil {
-		return nil, fmt.Errorf("registry query: %w (is the database migrated? cxstar migrate --clickhouse …)", err)
-	}
-	for rows.Next() {
-		var ag string
-		var ids []string
-		if err := rows.Scan(&ag, &ids); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("registry query: %w", err)
-		}
+	var lsIDs []string
+	err = each(ctx, conn, "registry", render(registrySQL, vars), []any{&ag, &lsIDs}, func() {
 		a := agency(ag)
-		a.Registry = int64(len(ids))
-		for _, id := range ids {
+		a.Registry = int64(len(lsIDs))
+		for _, id := range lsIDs {
 			get(key{ag, id}).InRegistry = true
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("registry query: %w", err)
+	})
+	if err != nil {
+		return nil, err
 	}
 
-	rows, err = conn.Query(ctx, render(declaredSQL, vars))
-	if err != nil {
-		return nil, fmt.Errorf("declarations query: %w (is the database migrated? cxstar migrate --clickhouse …)", err)
-	}
-	for rows.Next() {
-		var ag string
-		var names, values []string
-		if err := rows.Scan(&ag, &names, &values); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("declarations query: %w", err)
-		}
+	var names, values []string
+	err = each(ctx, conn, "declarations", render(declaredSQL, vars), []any{&ag, &names, &values}, func() {
 		for i, n := range names {
 			if n == "readability_coverage" && i < len(values) {
 				if d, err := metrics.ParseDecimal(values[i]); err == nil {
@@ -192,10 +164,9 @@ func Check(ctx context.Context, conn driver.Conn, q quarter.Quarter, opts ...Opt
 				}
 			}
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("declarations query: %w", err)
+	})
+	if err != nil {
+		return nil, err
 	}
 
 	threshold, err := metrics.DecimalFromFloat(l.CoverageCheckedShare)
@@ -255,6 +226,25 @@ func ts(t time.Time) string {
 
 func quote(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+// each runs query (called name in errors) and calls fold after scanning each row into dest.
+func each(ctx context.Context, conn driver.Conn, name, query string, dest []any, fold func()) error {
+	rows, err := conn.Query(ctx, query)
+	if err != nil {
+		return fmt.Errorf("%s query: %w (is the database migrated? cxstar migrate --clickhouse …)", name, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return fmt.Errorf("%s query: %w", name, err)
+		}
+		fold()
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s query: %w", name, err)
+	}
+	return nil
 }
 
 func render(sql string, vars map[string]string) string {
