@@ -92,9 +92,15 @@ func AgencyDashboard(a Agency, opts ...Option) (dashboard.Dashboard, error) {
 	}
 	o := newOptions(opts)
 	t := texts[o.lang]
-	b := base(AgencyDashboardUID(a.ID), fmt.Sprintf(t.agencyTitle, a.Title()), []string{"cxstar", "agency"}).
-		WithVariable(dashboard.NewConstantVariableBuilder("agency").Label(t.agency).Value(dashboard.StringOrMap{String: strp(a.ID)})).
-		WithVariable(standardVar(t)).
+	return agencyDashboard(o, base(AgencyDashboardUID(a.ID), fmt.Sprintf(t.agencyTitle, a.Title()), []string{"cxstar", "agency"}).
+		WithVariable(dashboard.NewConstantVariableBuilder("agency").Label(t.agency).Value(dashboard.StringOrMap{String: strp(a.ID)})))
+}
+
+// agencyDashboard completes b, which has its agency variable, with the standard and quarter
+// variables and the agency panels.
+func agencyDashboard(o *options, b *dashboard.DashboardBuilder) (dashboard.Dashboard, error) {
+	t := texts[o.lang]
+	b = b.WithVariable(standardVar(t)).
 		WithVariable(quarterVar(t, o.dsUID, "agency_id = '$agency' AND standard = '$standard'"))
 	for _, p := range agencyPanels(o) {
 		b = b.WithPanel(p)
@@ -108,15 +114,9 @@ func AllAgenciesDashboard(opts ...Option) (dashboard.Dashboard, error) {
 	o := newOptions(opts)
 	t := texts[o.lang]
 	sql := "SELECT DISTINCT agency_id FROM assessments_latest ORDER BY agency_id"
-	b := base(AllAgenciesUID, t.allAgenciesTitle, []string{"cxstar", "agency", "project-office"}).
+	return agencyDashboard(o, base(AllAgenciesUID, t.allAgenciesTitle, []string{"cxstar", "agency", "project-office"}).
 		WithVariable(dashboard.NewQueryVariableBuilder("agency").Label(t.agency).Datasource(dsRef(o.dsUID)).
-			Query(dashboard.StringOrMap{String: &sql}).Definition(sql).Refresh(dashboard.VariableRefreshOnDashboardLoad)).
-		WithVariable(standardVar(t)).
-		WithVariable(quarterVar(t, o.dsUID, "agency_id = '$agency' AND standard = '$standard'"))
-	for _, p := range agencyPanels(o) {
-		b = b.WithPanel(p)
-	}
-	return numbered(b.Build())
+			Query(dashboard.StringOrMap{String: &sql}).Definition(sql).Refresh(dashboard.VariableRefreshOnDashboardLoad)))
 }
 
 // OverviewDashboard builds the Project Office overview: every agency's levels for a quarter, the
