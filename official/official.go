@@ -14,6 +14,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/quarter"
 	"github.com/cxstar/cxstar/transform"
@@ -261,32 +262,21 @@ func save(ctx context.Context, conn driver.Conn, q quarter.Quarter, rev *Revisio
 	if err != nil {
 		return fmt.Errorf("encode official scorecards: %w", err)
 	}
-	b, err := conn.PrepareBatch(ctx, "INSERT INTO official_revisions (quarter, quarter_start, revision, closed_at, reason, run_id, registry_version, bands_versions, catalog_version, binary_version, reports)")
+	err = store.Insert(ctx, conn, "store the official revision", "INSERT INTO official_revisions (quarter, quarter_start, revision, closed_at, reason, run_id, registry_version, bands_versions, catalog_version, binary_version, reports)", func(b driver.Batch) error {
+		return b.Append(rev.Quarter, q.StartDate(), uint32(rev.Revision), rev.ClosedAt, rev.Reason, rev.RunID, rev.Inputs.RegistryVersion,
+			nonNil(rev.Inputs.Bands), rev.Inputs.Catalog, rev.Inputs.Binary, reports)
+	})
 	if err != nil {
-		return fmt.Errorf("store the official revision: %w (run `cxstar migrate`)", err)
+		return err
 	}
-	if err := b.Append(rev.Quarter, q.StartDate(), uint32(rev.Revision), rev.ClosedAt, rev.Reason, rev.RunID, rev.Inputs.RegistryVersion,
-		nonNil(rev.Inputs.Bands), rev.Inputs.Catalog, rev.Inputs.Binary, reports); err != nil {
-		_ = b.Abort()
-		return fmt.Errorf("store the official revision: %w", err)
-	}
-	if err := b.Send(); err != nil {
-		return fmt.Errorf("store the official revision: %w", err)
-	}
-	b, err = conn.PrepareBatch(ctx, "INSERT INTO official_inputs (quarter, quarter_start, revision, source_table, rows, last_insert)")
-	if err != nil {
-		return fmt.Errorf("store the fingerprint: %w", err)
-	}
-	for _, t := range rev.Inputs.Tables {
-		if err := b.Append(rev.Quarter, q.StartDate(), uint32(rev.Revision), t.Table, t.Rows, t.LastInsert); err != nil {
-			_ = b.Abort()
-			return fmt.Errorf("store the fingerprint: %w", err)
+	return store.Insert(ctx, conn, "store the fingerprint", "INSERT INTO official_inputs (quarter, quarter_start, revision, source_table, rows, last_insert)", func(b driver.Batch) error {
+		for _, t := range rev.Inputs.Tables {
+			if err := b.Append(rev.Quarter, q.StartDate(), uint32(rev.Revision), t.Table, t.Rows, t.LastInsert); err != nil {
+				return err
+			}
 		}
-	}
-	if err := b.Send(); err != nil {
-		return fmt.Errorf("store the fingerprint: %w", err)
-	}
-	return nil
+		return nil
+	})
 }
 
 func nonNil(s []string) []string {

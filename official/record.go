@@ -8,6 +8,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/transform"
 )
@@ -42,43 +43,28 @@ func Record(ctx context.Context, conn driver.Conn, rev *Revision, pd *Pending, a
 	for _, l := range pd.Late {
 		late += l.Events
 	}
-	b, err := conn.PrepareBatch(ctx, "INSERT INTO official_checks (quarter, quarter_start, revision, check_id, checked_at, checked_ns, differences, late_events, changed_inputs)")
-	if err != nil {
-		return fmt.Errorf("record the pending revision: %w (run `cxstar migrate`)", err)
+	err = store.Insert(ctx, conn, "record the pending revision", "INSERT INTO official_checks (quarter, quarter_start, revision, check_id, checked_at, checked_ns, differences, late_events, changed_inputs)", func(b driver.Batch) error {
+		return b.Append(rev.Quarter, q.StartDate(), uint32(rev.Revision), id, at, uint64(at.UnixNano()), uint32(len(pd.Differences)), late, nonNil(pd.Changed))
+	})
+	if err != nil || len(pd.Differences)+len(pd.Late) == 0 {
+		return err
 	}
-	if err := b.Append(rev.Quarter, q.StartDate(), uint32(rev.Revision), id, at, uint64(at.UnixNano()), uint32(len(pd.Differences)), late, nonNil(pd.Changed)); err != nil {
-		_ = b.Abort()
-		return fmt.Errorf("record the pending revision: %w", err)
-	}
-	if err := b.Send(); err != nil {
-		return fmt.Errorf("record the pending revision: %w", err)
-	}
-	if len(pd.Differences)+len(pd.Late) == 0 {
+	return store.Insert(ctx, conn, "record the pending revision", "INSERT INTO official_pending (quarter, quarter_start, revision, check_id, checked_at, kind, standard, agency_id, indicator, old_value, old_level, new_value, new_level, source_table, events, why_en, why_ru)", func(b driver.Batch) error {
+		for _, d := range pd.Differences {
+			if err := b.Append(rev.Quarter, q.StartDate(), uint32(rev.Revision), id, at, "difference", string(d.Standard), d.AgencyID, d.Indicator,
+				float(d.OldValue), level(d.OldLevel), float(d.NewValue), level(d.NewLevel), "", uint64(0), strings.Join(d.Why, "; "), strings.Join(d.WhyRU, "; ")); err != nil {
+				return err
+			}
+		}
+		for _, l := range pd.Late {
+			if err := b.Append(rev.Quarter, q.StartDate(), uint32(rev.Revision), id, at, "late", "", l.AgencyID, "",
+				(*float64)(nil), (*uint8)(nil), (*float64)(nil), (*uint8)(nil), l.Table, l.Events,
+				fmt.Sprintf("%d event(s) arrived after closing", l.Events), fmt.Sprintf("после закрытия поступило событий: %d", l.Events)); err != nil {
+				return err
+			}
+		}
 		return nil
-	}
-	b, err = conn.PrepareBatch(ctx, "INSERT INTO official_pending (quarter, quarter_start, revision, check_id, checked_at, kind, standard, agency_id, indicator, old_value, old_level, new_value, new_level, source_table, events, why_en, why_ru)")
-	if err != nil {
-		return fmt.Errorf("record the pending revision: %w (run `cxstar migrate`)", err)
-	}
-	for _, d := range pd.Differences {
-		if err := b.Append(rev.Quarter, q.StartDate(), uint32(rev.Revision), id, at, "difference", string(d.Standard), d.AgencyID, d.Indicator,
-			float(d.OldValue), level(d.OldLevel), float(d.NewValue), level(d.NewLevel), "", uint64(0), strings.Join(d.Why, "; "), strings.Join(d.WhyRU, "; ")); err != nil {
-			_ = b.Abort()
-			return fmt.Errorf("record the pending revision: %w", err)
-		}
-	}
-	for _, l := range pd.Late {
-		if err := b.Append(rev.Quarter, q.StartDate(), uint32(rev.Revision), id, at, "late", "", l.AgencyID, "",
-			(*float64)(nil), (*uint8)(nil), (*float64)(nil), (*uint8)(nil), l.Table, l.Events,
-			fmt.Sprintf("%d event(s) arrived after closing", l.Events), fmt.Sprintf("после закрытия поступило событий: %d", l.Events)); err != nil {
-			_ = b.Abort()
-			return fmt.Errorf("record the pending revision: %w", err)
-		}
-	}
-	if err := b.Send(); err != nil {
-		return fmt.Errorf("record the pending revision: %w", err)
-	}
-	return nil
+	})
 }
 
 func float(d *metrics.Decimal) *float64 {

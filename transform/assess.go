@@ -161,7 +161,7 @@ func assess(ctx context.Context, conn driver.Conn, req Request) (*Run, error) {
 	run.RunID = newRunID()
 	run.ComputedAt = now().UTC().Truncate(time.Second)
 	if req.Store {
-		if err := store(ctx, conn, run); err != nil {
+		if err := storeRun(ctx, conn, run); err != nil {
 			return nil, err
 		}
 	}

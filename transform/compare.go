@@ -6,6 +6,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/registry"
 )
@@ -97,38 +98,32 @@ FROM indicator_comparisons_latest WHERE quarter_start = toDate('%s') AND standar
 // storeComparisons writes the counts, change and target check of every result of the run into
 // indicator_comparisons.
 func storeComparisons(ctx context.Context, conn driver.Conn, run *Run) error {
-	batch, err := conn.PrepareBatch(ctx, `INSERT INTO indicator_comparisons (run_id, computed_at, quarter, quarter_start, standard, agency_id, indicator,
-value, status, n, num, den, promoters, detractors, prev_value, prev_n, delta, test, z, p, p_adjusted, verdict, target, target_deviation, target_flag, target_load_id)`)
-	if err != nil {
-		return fmt.Errorf("store indicator_comparisons: %w (run `cxstar migrate`)", err)
-	}
 	qs := run.Quarter.StartDate()
-	for _, sc := range run.Scorecards {
-		for _, ag := range sc.Agencies {
-			for _, r := range ag.Indicators {
-				c := r.Change
-				if c == nil {
-					c = &metrics.Change{Test: metrics.ChangeNoTest, Verdict: metrics.NoComparison, P: 1, Adjusted: 1}
-				}
-				var target, deviation *float64
-				flag, load := "", ""
-				if t := r.Target; t != nil {
-					v := t.Target.Float64()
-					target, deviation, flag, load = &v, f64(t.Deviation), string(t.Flag), t.LoadID
-				}
-				tl := r.Tally
-				if err := batch.Append(run.RunID, run.ComputedAt, sc.Quarter, qs, string(sc.Standard), ag.AgencyID, r.Code,
-					f64(r.Value), string(r.Status), uint64(r.N), uint64(tl.Num), uint64(tl.Den), uint64(tl.Promoters), uint64(tl.Detractors),
-					f64(c.Prev), uint64(c.PrevN), f64(c.Delta), string(c.Test), c.Z, c.P, c.Adjusted, string(c.Verdict),
-					target, deviation, flag, load); err != nil {
-					_ = batch.Abort()
-					return fmt.Errorf("store indicator_comparisons: %w", err)
+	return store.Insert(ctx, conn, "store indicator_comparisons", `INSERT INTO indicator_comparisons (run_id, computed_at, quarter, quarter_start, standard, agency_id, indicator,
+value, status, n, num, den, promoters, detractors, prev_value, prev_n, delta, test, z, p, p_adjusted, verdict, target, target_deviation, target_flag, target_load_id)`, func(batch driver.Batch) error {
+		for _, sc := range run.Scorecards {
+			for _, ag := range sc.Agencies {
+				for _, r := range ag.Indicators {
+					c := r.Change
+					if c == nil {
+						c = &metrics.Change{Test: metrics.ChangeNoTest, Verdict: metrics.NoComparison, P: 1, Adjusted: 1}
+					}
+					var target, deviation *float64
+					flag, load := "", ""
+					if t := r.Target; t != nil {
+						v := t.Target.Float64()
+						target, deviation, flag, load = &v, f64(t.Deviation), string(t.Flag), t.LoadID
+					}
+					tl := r.Tally
+					if err := batch.Append(run.RunID, run.ComputedAt, sc.Quarter, qs, string(sc.Standard), ag.AgencyID, r.Code,
+						f64(r.Value), string(r.Status), uint64(r.N), uint64(tl.Num), uint64(tl.Den), uint64(tl.Promoters), uint64(tl.Detractors),
+						f64(c.Prev), uint64(c.PrevN), f64(c.Delta), string(c.Test), c.Z, c.P, c.Adjusted, string(c.Verdict),
+						target, deviation, flag, load); err != nil {
+						return err
+					}
 				}
 			}
 		}
-	}
-	if err := batch.Send(); err != nil {
-		return fmt.Errorf("store indicator_comparisons: %w", err)
-	}
-	return nil
+		return nil
+	})
 }
