@@ -18,6 +18,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"gopkg.in/yaml.v3"
 
+	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/quarter"
 )
@@ -223,63 +224,50 @@ func Import(ctx context.Context, conn driver.Conn, path string, now time.Time) (
 		}
 	}
 	if len(f.Scenarios) > 0 {
-		b, err := conn.PrepareBatch(ctx, "INSERT INTO registry_scenarios (load_id, loaded_at, scenario_id, life_situation_id, owner_agency_id, participating_agency_ids, standard, status, approved_at, retired_at, proactive_possible, api_possible, service_ids, source)")
-		if err != nil {
-			return st, fmt.Errorf("import scenarios: %w (run `cxstar migrate`)", err)
-		}
-		for _, s := range f.Scenarios {
-			approved, retired := instant(s.ApprovedAt), instant(s.RetiredAt)
-			if err := b.Append(st.LoadID, loaded, s.ScenarioID, s.LifeSituationID, s.OwnerAgencyID, nonNil(s.ParticipatingAgencyIDs), s.Standard, s.Status,
-				approved, retired, b2u(s.ProactivePossible), b2u(s.APIPossible), nonNil(s.ServiceIDs), path); err != nil {
-				_ = b.Abort()
-				return st, fmt.Errorf("import scenario %s: %w", s.ScenarioID, err)
+		err := store.Insert(ctx, conn, "import scenarios", "INSERT INTO registry_scenarios (load_id, loaded_at, scenario_id, life_situation_id, owner_agency_id, participating_agency_ids, standard, status, approved_at, retired_at, proactive_possible, api_possible, service_ids, source)", func(b driver.Batch) error {
+			for _, s := range f.Scenarios {
+				approved, retired := instant(s.ApprovedAt), instant(s.RetiredAt)
+				if err := b.Append(st.LoadID, loaded, s.ScenarioID, s.LifeSituationID, s.OwnerAgencyID, nonNil(s.ParticipatingAgencyIDs), s.Standard, s.Status,
+					approved, retired, b2u(s.ProactivePossible), b2u(s.APIPossible), nonNil(s.ServiceIDs), path); err != nil {
+					return fmt.Errorf("scenario %s: %w", s.ScenarioID, err)
+				}
 			}
-		}
-		if err := b.Send(); err != nil {
-			return st, fmt.Errorf("import scenarios: %w", err)
+			return nil
+		})
+		if err != nil {
+			return st, err
 		}
 	}
 	if len(f.Declarations) > 0 {
-		b, err := conn.PrepareBatch(ctx, "INSERT INTO capability_declarations (load_id, loaded_at, agency_id, quarter, standard, indicator, flags, metric_names, metric_values, value, num, den, evidence, source)")
+		err := store.Insert(ctx, conn, "import declarations", "INSERT INTO capability_declarations (load_id, loaded_at, agency_id, quarter, standard, indicator, flags, metric_names, metric_values, value, num, den, evidence, source)", func(b driver.Batch) error {
+			for _, d := range f.Declarations {
+				std, _ := metrics.ParseStandard(d.Standard)
+				q, _ := quarter.Parse(d.Quarter, time.UTC)
+				names := make([]string, 0, len(d.Metrics))
+				for k := range d.Metrics {
+					names = append(names, k)
+				}
+				sort.Strings(names)
+				values := make([]string, len(names))
+				for i, k := range names {
+					values[i] = d.Metrics[k]
+				}
+				if err := b.Append(st.LoadID, loaded, d.AgencyID, q.String(), string(std), d.Indicator, nonNil(d.Flags), names, values, d.Value, d.Num, d.Den, d.Evidence, path); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 		if err != nil {
-			return st, fmt.Errorf("import declarations: %w (run `cxstar migrate`)", err)
-		}
-		for _, d := range f.Declarations {
-			std, _ := metrics.ParseStandard(d.Standard)
-			q, _ := quarter.Parse(d.Quarter, time.UTC)
-			names := make([]string, 0, len(d.Metrics))
-			for k := range d.Metrics {
-				names = append(names, k)
-			}
-			sort.Strings(names)
-			values := make([]string, len(names))
-			for i, k := range names {
-				values[i] = d.Metrics[k]
-			}
-			if err := b.Append(st.LoadID, loaded, d.AgencyID, q.String(), string(std), d.Indicator, nonNil(d.Flags), names, values, d.Value, d.Num, d.Den, d.Evidence, path); err != nil {
-				_ = b.Abort()
-				return st, fmt.Errorf("import declaration: %w", err)
-			}
-		}
-		if err := b.Send(); err != nil {
-			return st, fmt.Errorf("import declarations: %w", err)
+			return st, err
 		}
 	}
 	if err := insertTargets(ctx, conn, st.LoadID, loaded, path, f.Targets); err != nil {
 		return st, err
 	}
-	b, err := conn.PrepareBatch(ctx, "INSERT INTO registry_loads (load_id, loaded_at, source, scenarios, declarations, added, changed, retired)")
-	if err != nil {
-		return st, fmt.Errorf("record the registry version: %w (run `cxstar migrate`)", err)
-	}
-	if err := b.Append(st.LoadID, loaded, path, uint32(st.Scenarios), uint32(st.Declarations), nonNil(st.Added), nonNil(st.Changed), nonNil(st.Retired)); err != nil {
-		_ = b.Abort()
-		return st, fmt.Errorf("record the registry version: %w", err)
-	}
-	if err := b.Send(); err != nil {
-		return st, fmt.Errorf("record the registry version: %w", err)
-	}
-	return st, nil
+	return st, store.Insert(ctx, conn, "record the registry version", "INSERT INTO registry_loads (load_id, loaded_at, source, scenarios, declarations, added, changed, retired)", func(b driver.Batch) error {
+		return b.Append(st.LoadID, loaded, path, uint32(st.Scenarios), uint32(st.Declarations), nonNil(st.Added), nonNil(st.Changed), nonNil(st.Retired))
+	})
 }
 
 func instant(s string) time.Time {

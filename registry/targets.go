@@ -7,6 +7,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/quarter"
 )
@@ -64,24 +65,18 @@ func insertTargets(ctx context.Context, conn driver.Conn, loadID string, loaded 
 	if len(ts) == 0 {
 		return nil
 	}
-	b, err := conn.PrepareBatch(ctx, "INSERT INTO registry_targets (load_id, loaded_at, agency_id, standard, indicator, year, value, withdrawn, source)")
-	if err != nil {
-		return fmt.Errorf("import targets: %w (run `cxstar migrate`)", err)
-	}
-	for _, t := range ts {
-		v := 0.0
-		if t.Value != nil {
-			v = t.Value.Float64()
+	return store.Insert(ctx, conn, "import targets", "INSERT INTO registry_targets (load_id, loaded_at, agency_id, standard, indicator, year, value, withdrawn, source)", func(b driver.Batch) error {
+		for _, t := range ts {
+			v := 0.0
+			if t.Value != nil {
+				v = t.Value.Float64()
+			}
+			if err := b.Append(loadID, loaded, t.AgencyID, t.Standard, t.Indicator, uint16(t.Year), v, b2u(t.Withdrawn), path); err != nil {
+				return fmt.Errorf("target %s %s %d: %w", t.AgencyID, t.Indicator, t.Year, err)
+			}
 		}
-		if err := b.Append(loadID, loaded, t.AgencyID, t.Standard, t.Indicator, uint16(t.Year), v, b2u(t.Withdrawn), path); err != nil {
-			_ = b.Abort()
-			return fmt.Errorf("import target %s %s %d: %w", t.AgencyID, t.Indicator, t.Year, err)
-		}
-	}
-	if err := b.Send(); err != nil {
-		return fmt.Errorf("import targets: %w", err)
-	}
-	return nil
+		return nil
+	})
 }
 
 // TargetValue is a target as read for a quarter, with the load it comes from.
