@@ -289,20 +289,12 @@ func nonNil(s []string) []string {
 // Revisions returns the revision numbers of a quarter ("2026Q3"), ascending; none when the quarter
 // was never closed.
 func Revisions(ctx context.Context, conn driver.Conn, q string) ([]int, error) {
-	rows, err := conn.Query(ctx, "SELECT revision FROM official_revisions WHERE quarter = '"+strings.ReplaceAll(q, "'", "")+"' ORDER BY revision")
-	if err != nil {
-		return nil, fmt.Errorf("read official revisions: %w (run `cxstar migrate`)", err)
-	}
-	defer rows.Close()
-	var out []int
-	for rows.Next() {
-		var r uint32
-		if err := rows.Scan(&r); err != nil {
-			return nil, fmt.Errorf("read official revisions: %w", err)
-		}
-		out = append(out, int(r))
-	}
-	return out, rows.Err()
+	return store.Select(ctx, conn, "read official revisions", "SELECT revision FROM official_revisions WHERE quarter = '"+strings.ReplaceAll(q, "'", "")+"' ORDER BY revision",
+		func(rows driver.Rows) (int, error) {
+			var r uint32
+			err := rows.Scan(&r)
+			return int(r), err
+		})
 }
 
 // Load returns revision rev of quarter q ("2026Q3"); rev 0 means the newest. It returns nil, nil

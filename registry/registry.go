@@ -333,21 +333,13 @@ type Version struct {
 
 // Versions lists the registry loads, oldest first.
 func Versions(ctx context.Context, conn driver.Conn) ([]Version, error) {
-	rows, err := conn.Query(ctx, "SELECT load_id, loaded_at, source, scenarios, declarations, added, changed, retired FROM registry_loads ORDER BY loaded_at, load_id")
-	if err != nil {
-		return nil, fmt.Errorf("read registry versions: %w (run `cxstar migrate`)", err)
-	}
-	defer rows.Close()
-	var out []Version
-	for rows.Next() {
-		var v Version
-		if err := rows.Scan(&v.LoadID, &v.LoadedAt, &v.Source, &v.Scenarios, &v.Declarations, &v.Added, &v.Changed, &v.Retired); err != nil {
-			return nil, fmt.Errorf("read registry versions: %w", err)
-		}
-		v.LoadedAt = v.LoadedAt.UTC()
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return store.Select(ctx, conn, "read registry versions", "SELECT load_id, loaded_at, source, scenarios, declarations, added, changed, retired FROM registry_loads ORDER BY loaded_at, load_id",
+		func(rows driver.Rows) (Version, error) {
+			var v Version
+			err := rows.Scan(&v.LoadID, &v.LoadedAt, &v.Source, &v.Scenarios, &v.Declarations, &v.Added, &v.Changed, &v.Retired)
+			v.LoadedAt = v.LoadedAt.UTC()
+			return v, err
+		})
 }
 
 func nonNil(s []string) []string {

@@ -145,24 +145,16 @@ func TargetsAt(ctx context.Context, conn driver.Conn, std metrics.Standard, q qu
 	if visible == "" {
 		visible = "1"
 	}
-	rows, err := conn.Query(ctx, fmt.Sprintf(`SELECT load_id, loaded_at, agency_id, indicator, value, withdrawn FROM registry_targets
-WHERE standard = '%s' AND year = %d AND (%s)`, std, q.Year, visible))
-	if err != nil {
-		return nil, fmt.Errorf("read the targets: %w (run `cxstar migrate`)", err)
-	}
-	defer rows.Close()
-	var all []TargetRow
-	for rows.Next() {
+	all, err := store.Select(ctx, conn, "read the targets", fmt.Sprintf(`SELECT load_id, loaded_at, agency_id, indicator, value, withdrawn FROM registry_targets
+WHERE standard = '%s' AND year = %d AND (%s)`, std, q.Year, visible), func(rows driver.Rows) (TargetRow, error) {
 		var r TargetRow
 		var w uint8
-		if err := rows.Scan(&r.LoadID, &r.LoadedAt, &r.AgencyID, &r.Indicator, &r.Value, &w); err != nil {
-			return nil, fmt.Errorf("read the targets: %w", err)
-		}
+		err := rows.Scan(&r.LoadID, &r.LoadedAt, &r.AgencyID, &r.Indicator, &r.Value, &w)
 		r.Withdrawn = w == 1
-		all = append(all, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read the targets: %w", err)
+		return r, err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return ResolveTargets(all, q.End()), nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/official"
 	"github.com/cxstar/cxstar/quarter"
 )
@@ -153,23 +154,15 @@ func Load(ctx context.Context, conn driver.Conn, q quarter.Quarter, trend int) (
 
 // loadComparisons reads the quarter's significant changes and flagged target deviations.
 func loadComparisons(ctx context.Context, conn driver.Conn, q quarter.Quarter) ([]Comparison, error) {
-	rows, err := conn.Query(ctx, fmt.Sprintf(`SELECT toString(standard), agency_id, indicator, value, prev_value, delta, toString(verdict), p_adjusted,
+	return store.Select(ctx, conn, "read indicator_comparisons_latest", fmt.Sprintf(`SELECT toString(standard), agency_id, indicator, value, prev_value, delta, toString(verdict), p_adjusted,
 		target, target_deviation, toString(target_flag)
 		FROM indicator_comparisons_latest
 		WHERE quarter_start = toDate('%s') AND (verdict IN ('significant_improvement', 'significant_decline') OR target_flag IN ('better_than_target', 'worse_than_target'))
-		ORDER BY standard, agency_id, p_adjusted, indicator`, q.StartDate().Format("2006-01-02")))
-	if err != nil {
-		return nil, fmt.Errorf("read indicator_comparisons_latest (run cxstar migrate): %w", err)
-	}
-	defer rows.Close()
-	var out []Comparison
-	for rows.Next() {
-		var c Comparison
-		if err := rows.Scan(&c.Standard, &c.AgencyID, &c.Indicator, &c.Value, &c.PrevValue, &c.Delta, &c.Verdict, &c.PAdjusted,
-			&c.Target, &c.TargetDeviation, &c.TargetFlag); err != nil {
-			return nil, fmt.Errorf("read indicator_comparisons_latest: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+		ORDER BY standard, agency_id, p_adjusted, indicator`, q.StartDate().Format("2006-01-02")),
+		func(rows driver.Rows) (Comparison, error) {
+			var c Comparison
+			err := rows.Scan(&c.Standard, &c.AgencyID, &c.Indicator, &c.Value, &c.PrevValue, &c.Delta, &c.Verdict, &c.PAdjusted,
+				&c.Target, &c.TargetDeviation, &c.TargetFlag)
+			return c, err
+		})
 }

@@ -1,0 +1,48 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// Insert prepares one batch of query (INSERT INTO table (columns)), lets rows append to it and
+// sends it; an error of rows aborts the batch. Errors start with what (what was being stored) and
+// wrap their cause.
+func Insert(ctx context.Context, conn driver.Conn, what, query string, rows func(b driver.Batch) error) error {
+	b, err := conn.PrepareBatch(ctx, query)
+	if err != nil {
+		return fmt.Errorf("%s: %w (run `cxstar migrate`)", what, err)
+	}
+	if err := rows(b); err != nil {
+		_ = b.Abort()
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// Select runs query with args and returns one value per row, made by scan. Errors start with what
+// (what was being read) and wrap their cause; a failed query also says to run cxstar migrate.
+func Select[T any](ctx context.Context, conn driver.Conn, what, query string, scan func(driver.Rows) (T, error), args ...any) ([]T, error) {
+	rows, err := conn.Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w (run `cxstar migrate`)", what, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
