@@ -118,23 +118,17 @@ func Load(ctx context.Context, conn driver.Conn, q quarter.Quarter, trend int) (
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read assessments_latest: %w", err)
 	}
-	prows, err := conn.Query(ctx, fmt.Sprintf(`SELECT toString(standard), agency_id, life_situation_id, rank, score, clients, why_ru, why_en
+	d.Priorities, err = store.Select(ctx, conn, "read priorities_latest", fmt.Sprintf(`SELECT toString(standard), agency_id, life_situation_id, rank, score, clients, why_ru, why_en
 		FROM priorities_latest
 		WHERE quarter_start = toDate('%s') AND kind = 'life_situation' AND rank >= 1 AND rank <= %d
-		ORDER BY standard, agency_id, rank`, q.StartDate().Format("2006-01-02"), PriorityTop))
+		ORDER BY standard, agency_id, rank`, q.StartDate().Format("2006-01-02"), PriorityTop),
+		func(rows driver.Rows) (Priority, error) {
+			var p Priority
+			err := rows.Scan(&p.Standard, &p.AgencyID, &p.LifeSituation, &p.Rank, &p.Score, &p.Clients, &p.WhyRU, &p.WhyEN)
+			return p, err
+		})
 	if err != nil {
-		return nil, fmt.Errorf("read priorities_latest (run cxstar migrate): %w", err)
-	}
-	defer prows.Close()
-	for prows.Next() {
-		var p Priority
-		if err := prows.Scan(&p.Standard, &p.AgencyID, &p.LifeSituation, &p.Rank, &p.Score, &p.Clients, &p.WhyRU, &p.WhyEN); err != nil {
-			return nil, fmt.Errorf("read priorities_latest: %w", err)
-		}
-		d.Priorities = append(d.Priorities, p)
-	}
-	if err := prows.Err(); err != nil {
-		return nil, fmt.Errorf("read priorities_latest: %w", err)
+		return nil, err
 	}
 	if d.Comparisons, err = loadComparisons(ctx, conn, q); err != nil {
 		return nil, err
