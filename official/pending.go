@@ -9,6 +9,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/quarter"
 	"github.com/cxstar/cxstar/transform"
@@ -234,25 +235,19 @@ func lateData(ctx context.Context, conn driver.Conn, q quarter.Quarter, p metric
 		from, to := window(t, q, p)
 		// First arrival from event_first_arrival: the raw table keeps only an event's newest copy
 		// after a merge, so its min(ingested_at) would make a redelivery look late.
-		rows, err := conn.Query(ctx, fmt.Sprintf(`SELECT agency_id, count() FROM
+		late, err := store.Select(ctx, conn, "late data in "+t, fmt.Sprintf(`SELECT agency_id, count() FROM
 (SELECT agency_id, occurred_at, event_hash, minMerge(first_ingested_at) AS first FROM event_first_arrival
  WHERE source_table = '%s' AND occurred_at >= toDateTime(%d) AND occurred_at < toDateTime(%d) %s GROUP BY agency_id, occurred_at, event_hash)
-WHERE first > toDateTime(%d) GROUP BY agency_id ORDER BY agency_id`, t, from.Unix(), to.Unix(), filter, closedAt.Unix()))
+WHERE first > toDateTime(%d) GROUP BY agency_id ORDER BY agency_id`, t, from.Unix(), to.Unix(), filter, closedAt.Unix()),
+			func(rows driver.Rows) (Late, error) {
+				l := Late{Table: t}
+				err := rows.Scan(&l.AgencyID, &l.Events)
+				return l, err
+			})
 		if err != nil {
-			return nil, fmt.Errorf("late data in %s (is the database migrated? try cxstar migrate): %w", t, err)
+			return nil, err
 		}
-		for rows.Next() {
-			l := Late{Table: t}
-			if err := rows.Scan(&l.AgencyID, &l.Events); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("late data in %s: %w", t, err)
-			}
-			out = append(out, l)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("late data in %s: %w", t, err)
-		}
+		out = append(out, late...)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].AgencyID != out[j].AgencyID {
