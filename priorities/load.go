@@ -10,6 +10,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/quarter"
 )
@@ -56,26 +57,16 @@ func quote(s string) string {
 // Load counts the cells of one quarter and standard from the raw events (agency empty: every
 // agency, which the national list and the medians need).
 func Load(ctx context.Context, conn driver.Conn, q quarter.Quarter, std metrics.Standard, agency string, b *metrics.BandSet) ([]Cell, error) {
-	rows, err := conn.Query(ctx, CellsQuery(q, std, agency, b))
-	if err != nil {
-		return nil, fmt.Errorf("count priority cells of %s %s: %w (has `cxstar migrate` run?)", q, std, err)
-	}
-	defer rows.Close()
-	var out []Cell
-	for rows.Next() {
+	return store.Select(ctx, conn, fmt.Sprintf("count priority cells of %s %s", q, std), CellsQuery(q, std, agency, b), func(rows driver.Rows) (Cell, error) {
 		var c Cell
 		var kind string
 		var cl, sub, rep, sp, sn, ep, en, pr, de, nn uint64
 		if err := rows.Scan(&c.AgencyID, &c.LifeSituation, &kind, &c.ID, &cl, &sub, &rep, &sp, &sn, &ep, &en, &pr, &de, &nn); err != nil {
-			return nil, fmt.Errorf("read priority cells: %w", err)
+			return c, err
 		}
 		c.Kind = Kind(kind)
 		c.Counts = Counts{Clients: int64(cl), Submitted: int64(sub), Repeats: int64(rep), SatPos: int64(sp), SatN: int64(sn),
 			EasePos: int64(ep), EaseN: int64(en), Promoters: int64(pr), Detractors: int64(de), NPSN: int64(nn)}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read priority cells: %w", err)
-	}
-	return out, nil
+		return c, nil
+	})
 }
