@@ -1,0 +1,70 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cxstar/cxstar/metrics"
+)
+
+// officialLines is the report's revision line and its pending-revision line for a closed quarter.
+func officialLines(o *Official, q string, lang Lang) (string, string) {
+	closed := o.ClosedAt.UTC().Format("2006-01-02 15:04 UTC")
+	var line, pending string
+	n := len(o.Differences)
+	if lang == EN {
+		line = fmt.Sprintf("Official revision %d, closed %s", o.Revision, closed)
+		switch {
+		case n > 0:
+			pending = fmt.Sprintf("Pending revision: a recomputation on today's data changes %d value(s) (listed below); %d event(s) of this quarter arrived after closing. `cxstar assess --quarter %s --close --reason …` publishes it.", n, o.LateEvents, q)
+		case o.LateEvents > 0:
+			pending = fmt.Sprintf("No pending revision: %d event(s) of this quarter arrived after closing and change no value.", o.LateEvents)
+		}
+	} else {
+		line = fmt.Sprintf("Официальная редакция %d, квартал закрыт %s", o.Revision, closed)
+		switch {
+		case n > 0:
+			pending = fmt.Sprintf("Ожидающая редакция: пересчёт на сегодняшних данных меняет значений: %d (список ниже); после закрытия поступило событий за квартал: %d. Опубликовать: `cxstar assess --quarter %s --close --reason …`.", n, o.LateEvents, q)
+		case o.LateEvents > 0:
+			pending = fmt.Sprintf("Ожидающей редакции нет: после закрытия поступило событий за квартал: %d, значения не меняются.", o.LateEvents)
+		}
+	}
+	if o.Reason != "" {
+		line += " (" + o.Reason + ")"
+	}
+	return line + ".", pending
+}
+
+// pendingRows lists the differences of the pending revision with the catalog's labels.
+func pendingRows(o *Official, lang Lang, cat Catalog) []pendingRow {
+	var out []pendingRow
+	for _, d := range o.Differences {
+		r := pendingRow{Standard: string(d.Standard), Agency: d.AgencyID, ID: d.Indicator, Name: d.Indicator,
+			Old: pendingValue(d.OldValue, d.OldLevel, lang), New: pendingValue(d.NewValue, d.NewLevel, lang)}
+		if ind, ok := cat.Indicator(string(d.Standard), d.Indicator); ok {
+			r.ID, r.Name = ind.ID, ind.Short[lang]
+		}
+		why := d.Why
+		if lang == RU && len(d.WhyRU) > 0 {
+			why = d.WhyRU
+		}
+		r.Why = strings.Join(why, "; ")
+		out = append(out, r)
+	}
+	return out
+}
+
+// pendingValue is "66,7 (2★)"; "—" for a value or level that is absent.
+func pendingValue(v *metrics.Decimal, l *int, lang Lang) string {
+	val, lvl := "—", "—"
+	if v != nil {
+		val = v.String()
+		if lang == RU {
+			val = strings.Replace(val, ".", ",", 1)
+		}
+	}
+	if l != nil {
+		lvl = fmt.Sprintf("%d★", *l)
+	}
+	return val + " (" + lvl + ")"
+}
