@@ -302,7 +302,9 @@ func demoEnvOr(name, def string) string {
 }
 
 // simulateAndIngest runs the generator into Kafka while a consumer (the `cxstar ingest` code)
-// writes to ClickHouse, and returns when every published message is committed.
+// writes to ClickHouse, and returns when every published message is committed. It stays one
+// function: the consumer, the publisher and the progress loop share their context, channels and
+// counters, and the end condition reads all three.
 func (r *demoRun) simulateAndIngest(ctx context.Context) error {
 	g, brokers, conn, every, w, res := r.g, r.broker.Addrs(), r.conn, r.cfg.progress, r.w, r.res
 	if r.cfg.profile != "" {

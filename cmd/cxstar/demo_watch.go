@@ -12,6 +12,7 @@ import (
 	"github.com/cxstar/cxstar/dashboards"
 	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/metrics"
+	"github.com/cxstar/cxstar/quarter"
 	"github.com/cxstar/cxstar/tenancy"
 )
 
@@ -69,8 +70,14 @@ func (r *demoRun) watchAgency(ctx context.Context) error {
 		fu.Open = append(fu.Open, s)
 	}
 	rows.Close()
+	return r.watchAlerts(ctx, id, last)
+}
 
-	// The agency's database, as `cxstar dashboards push` provisions it (without its user).
+// watchAlerts creates agency id's own database, as `cxstar dashboards push` provisions it (without
+// its user), and evaluates the agency's early-warning rules on it at the end of quarter last.
+func (r *demoRun) watchAlerts(ctx context.Context, id string, last quarter.Quarter) error {
+	res := r.res
+	fu := &res.FollowUp
 	opts, err := store.Options(r.cfg.dsn)
 	if err != nil {
 		return err
