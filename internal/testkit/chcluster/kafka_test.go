@@ -62,7 +62,16 @@ func TestKafkaIngestReplicaKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	restarted = true
-	got := kafkatest.WaitCounts(t, conn, ev.Distinct, 3*time.Minute)
+	kafkatest.WaitCounts(t, conn, ev.Distinct, 3*time.Minute)
+	// Each of the counts' queries is served by one replica of each shard, and the restarted
+	// replica may still be fetching what its peer took while it was down: wait for replication,
+	// then count again, so that every read sees the same rows.
+	db := dbOf(dsn)
+	syncReplicas(t, dsn, db)
+	got, err := kafkatest.Counts(context.Background(), conn)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for k, n := range ev.Distinct {
 		if got[k].Final != uint64(n) || got[k].Distinct != uint64(n) {
 			t.Errorf("%s: count() FINAL %d, distinct event ids %d; want %d each", k.Table(), got[k].Final, got[k].Distinct, n)
@@ -73,9 +82,7 @@ func TestKafkaIngestReplicaKilled(t *testing.T) {
 	if err := <-done; err != nil && ctx.Err() == nil {
 		t.Errorf("consumer: %v", err)
 	}
-	// The restarted replica catches up with its peer: the same rows on both replicas of shard 2.
-	db := dbOf(dsn)
-	syncReplicas(t, dsn, db)
+	// The restarted replica has caught up with its peer: the same rows on both replicas of shard 2.
 	for _, table := range []string{"service_events_local", "ratings_local", "appeals_local"} {
 		var r3, r4 uint64
 		q := fmt.Sprintf("SELECT (SELECT count() FROM remote('%s', %s, %s)), (SELECT count() FROM remote('%s', %s, %s))",
@@ -143,7 +150,13 @@ func TestKafkaIngestSIGKILL(t *testing.T) {
 	_ = first.Wait()
 	atKill := raw()
 	run(2)
-	got := kafkatest.WaitCounts(t, conn, ev.Distinct, 3*time.Minute)
+	kafkatest.WaitCounts(t, conn, ev.Distinct, 3*time.Minute)
+	// Count again once every replica has what its peer has, so that all reads see the same rows.
+	syncReplicas(t, dsn, dbOf(dsn))
+	got, err := kafkatest.Counts(context.Background(), conn)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for k, n := range ev.Distinct {
 		if got[k].Final != uint64(n) || got[k].Distinct != uint64(n) {
 			t.Errorf("%s: count() FINAL %d, distinct event ids %d, raw %d; want %d each", k.Table(), got[k].Final, got[k].Distinct, got[k].Raw, n)
