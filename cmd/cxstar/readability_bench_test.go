@@ -1,22 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
-	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/cxstar/cxstar/readability"
+
+	"github.com/cxstar/cxstar/internal/testkit/httpload"
 )
 
 // BenchmarkReadabilityServe loads `cxstar readability serve` with C concurrent keep-alive clients
@@ -59,49 +55,5 @@ func BenchmarkReadabilityServe(b *testing.B) {
 	text := "Ваше заявление рассмотрено. Решение о предоставлении услуги принято 12 марта; уведомление направлено в личный кабинет на портале. " +
 		strings.Repeat("Если у вас остались вопросы, позвоните нам по телефону 122 или напишите в чат на портале. ", 5)
 	body, _ := json.Marshal(map[string]string{"text": text})
-	for _, clients := range []int{1, 16, 64} {
-		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
-			tr := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
-			defer tr.CloseIdleConnections()
-			client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-			lat := make([]time.Duration, b.N)
-			var next, failed atomic.Int64
-			var wg sync.WaitGroup
-			b.ResetTimer()
-			for c := 0; c < clients; c++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for {
-						i := next.Add(1) - 1
-						if i >= int64(b.N) {
-							return
-						}
-						start := time.Now()
-						resp, err := client.Post(url, "application/json", bytes.NewReader(body))
-						if err != nil {
-							failed.Add(1)
-							continue
-						}
-						io.Copy(io.Discard, resp.Body)
-						resp.Body.Close()
-						if resp.StatusCode != http.StatusOK {
-							failed.Add(1)
-						}
-						lat[i] = time.Since(start)
-					}
-				}()
-			}
-			wg.Wait()
-			b.StopTimer()
-			if n := failed.Load(); n > 0 {
-				b.Fatalf("%d of %d requests failed", n, b.N)
-			}
-			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-			pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
-			b.ReportMetric(pct(0.50), "p50-ms")
-			b.ReportMetric(pct(0.99), "p99-ms")
-		})
-	}
+	httpload.Post(b, url, body, 1, 16, 64)
 }
