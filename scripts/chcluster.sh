@@ -62,10 +62,13 @@ install() {
 # ---- ZooKeeper ----
 
 zk_answers() {
-  # The server answers the four-letter word "ruok" with "imok" (whitelisted in zoo.cfg).
+  # The four-letter word "stat" (whitelisted in zoo.cfg) reports "Mode: standalone" only once the
+  # server serves requests. "ruok" is not enough: it answers "imok" while the server is still
+  # loading a large snapshot and transaction log, and a ClickHouse node that starts then fails its
+  # ZooKeeper handshake and exits, because it cannot attach its replicated tables.
   local reply
-  reply=$(timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf ruok >&3 && cat <&3' _ "$ZK_PORT" 2>/dev/null || true)
-  [ "$reply" = imok ]
+  reply=$(timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf stat >&3 && cat <&3' _ "$ZK_PORT" 2>/dev/null || true)
+  grep -q '^Mode: ' <<<"$reply"
 }
 
 zk_up() {
@@ -208,14 +211,24 @@ node_start() {
 }
 
 node_wait() {
-  local n=$1 N="$D/node$1"
+  # A node that exits at start is started again, twice at most: at start it attaches every
+  # replicated table through ZooKeeper, and a ZooKeeper that has just come up may still drop a
+  # handshake or two.
+  local n=$1 N="$D/node$1" tries=1
   local deadline=$((SECONDS + 60))
   while [ "$SECONDS" -lt "$deadline" ]; do
     if node_answers "$n"; then return 0; fi
     if ! start-stop-daemon --status --pidfile "$N/server.pid"; then
       rm -f "$N/server.pid"
-      tail -n 10 "$N/log/error.log" "$N/log/stdout.log" >&2 2>/dev/null || true
-      die "node $n exited at start; see $N/log"
+      if [ "$tries" -lt 3 ]; then
+        tries=$((tries + 1))
+        log "node $n exited at start; starting it again (attempt $tries of 3)"
+        sleep 2
+        node_start "$n"
+        continue
+      fi
+      grep -v '^[0-9]*\. ' "$N/log/error.log" 2>/dev/null | tail -n 10 >&2 || true
+      die "node $n exited at start 3 times; see $N/log/error.log"
     fi
     sleep 0.2
   done
