@@ -3,12 +3,9 @@ package dashboards
 import (
 	_ "embed"
 	"fmt"
-	"os"
-	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
+	"github.com/cxstar/cxstar/internal/yamlfile"
 	"github.com/cxstar/cxstar/metrics"
 )
 
@@ -70,26 +67,15 @@ func AlertThresholdsYAML() []byte { return append([]byte(nil), alertsYAML...) }
 
 // LoadAlertThresholds reads thresholds in the format of dashboards/alerts.yaml from path.
 func LoadAlertThresholds(path string) (*AlertThresholds, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read alert thresholds (the format of dashboards/alerts.yaml): %w", err)
-	}
-	th, err := ParseAlertThresholds(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return th, nil
+	return yamlfile.Load(path, "alert thresholds (the format of dashboards/alerts.yaml)", ParseAlertThresholds)
 }
 
 // ParseAlertThresholds decodes thresholds strictly (unknown keys refused) and checks them.
 func ParseAlertThresholds(raw []byte) (*AlertThresholds, error) {
-	var th AlertThresholds
-	dec := yaml.NewDecoder(strings.NewReader(string(raw)))
-	dec.KnownFields(true)
-	if err := dec.Decode(&th); err != nil {
-		return nil, fmt.Errorf("alert thresholds: %w", err)
+	th, err := yamlfile.Decode[AlertThresholds](raw, "alert thresholds")
+	if err != nil {
+		return nil, err
 	}
-	var err error
 	if th.evaluate, err = time.ParseDuration(th.EvaluateEvery); err != nil || th.evaluate < 10*time.Second {
 		return nil, fmt.Errorf("alert thresholds: evaluate_every %q: want a duration of at least 10s, e.g. 1h", th.EvaluateEvery)
 	}
@@ -125,5 +111,5 @@ func ParseAlertThresholds(raw []byte) (*AlertThresholds, error) {
 			return nil, fmt.Errorf("alert thresholds: share %q: want code, question and scale_min ≤ positive_min ≤ scale_max", s.Code)
 		}
 	}
-	return &th, nil
+	return th, nil
 }

@@ -1,17 +1,15 @@
 package metrics
 
 import (
-	"bytes"
 	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"sort"
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/cxstar/cxstar/internal/yamlfile"
 )
 
 // Rule says how the levels of a ladder combine (docs/indicators.md R-LADDER).
@@ -225,15 +223,7 @@ func BandsYAML(std Standard) []byte {
 
 // LoadBands reads an operator's band file (same format as the embedded ones).
 func LoadBands(path string) (*BandSet, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read band file: %w", err)
-	}
-	b, err := ParseBands(data)
-	if err != nil {
-		return nil, fmt.Errorf("band file %s: %w", path, err)
-	}
-	return b, nil
+	return yamlfile.Load(path, "band file", ParseBands)
 }
 
 // QuarterLocation is the time zone in which quarters are counted, the one rule of every command:
@@ -259,16 +249,14 @@ func QuarterLocation(tz string, b *BandSet) (*time.Location, error) {
 // ParseBands decodes and validates a band file against the catalog: every indicator of the
 // standard that has a value or a level must have a ladder. Unknown fields are errors.
 func ParseBands(data []byte) (*BandSet, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	var b BandSet
-	if err := dec.Decode(&b); err != nil {
-		return nil, fmt.Errorf("decode band file: %w", err)
+	b, err := yamlfile.Decode[BandSet](data, "band file")
+	if err != nil {
+		return nil, err
 	}
 	if err := b.validate(DefaultCatalog()); err != nil {
 		return nil, err
 	}
-	return &b, nil
+	return b, nil
 }
 
 // validate checks a band file against the catalog and reports every problem at once. It is a flat

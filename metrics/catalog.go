@@ -12,7 +12,7 @@ import (
 	"sort"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"github.com/cxstar/cxstar/internal/yamlfile"
 )
 
 // Standard names one of the two standards. The values are the ones of the assessments table.
@@ -240,13 +240,7 @@ type catalogKey struct {
 //go:embed catalog.yaml
 var catalogYAML []byte
 
-var defaultCatalog = func() *Catalog {
-	c, err := ParseCatalog(catalogYAML)
-	if err != nil {
-		panic("metrics: embedded catalog.yaml is invalid (fix metrics/catalog.yaml): " + err.Error())
-	}
-	return c
-}()
+var defaultCatalog = yamlfile.MustParse("metrics/catalog.yaml", catalogYAML, ParseCatalog)
 
 // DefaultCatalog returns the embedded catalog (metrics/catalog.yaml). Do not modify it.
 func DefaultCatalog() *Catalog { return defaultCatalog }
@@ -301,16 +295,14 @@ var knownStreams = []string{"service_event", "rating", "appeal"}
 
 // ParseCatalog decodes and validates a catalog YAML document. Unknown fields are errors.
 func ParseCatalog(data []byte) (*Catalog, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	var c Catalog
-	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("decode indicator catalog: %w", err)
+	c, err := yamlfile.Decode[Catalog](data, "indicator catalog")
+	if err != nil {
+		return nil, err
 	}
 	if err := c.index(); err != nil {
 		return nil, err
 	}
-	return &c, nil
+	return c, nil
 }
 
 func (c *Catalog) index() error {

@@ -5,14 +5,12 @@
 package priorities
 
 import (
-	"bytes"
 	_ "embed"
 	"fmt"
 	"math"
 	"sort"
 
-	"gopkg.in/yaml.v3"
-
+	"github.com/cxstar/cxstar/internal/yamlfile"
 	"github.com/cxstar/cxstar/metrics"
 )
 
@@ -46,20 +44,14 @@ var weightsYAML []byte
 
 // DefaultWeights returns the weights of the embedded weights.yaml.
 func DefaultWeights() *Weights {
-	w, err := ParseWeights(weightsYAML)
-	if err != nil {
-		panic("priorities: embedded weights.yaml: " + err.Error())
-	}
-	return w
+	return yamlfile.MustParse("priorities/weights.yaml", weightsYAML, ParseWeights)
 }
 
 // ParseWeights reads a weights file and checks it: known indicator codes, non-negative weights.
 func ParseWeights(data []byte) (*Weights, error) {
-	var w Weights
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&w); err != nil {
-		return nil, fmt.Errorf("priority weights: %w (see priorities/weights.yaml for the format)", err)
+	w, err := yamlfile.Decode[Weights](data, "priority weights (see priorities/weights.yaml for the format)")
+	if err != nil {
+		return nil, err
 	}
 	if w.Version == "" {
 		return nil, fmt.Errorf("priority weights: no version: give the file a version string")
@@ -80,7 +72,7 @@ func ParseWeights(data []byte) (*Weights, error) {
 			return nil, fmt.Errorf("priority weights %s: nps has no ladder: give it a target", w.Version)
 		}
 	}
-	return &w, nil
+	return w, nil
 }
 
 // Kind says what a cell is: a whole life situation, or a service, a client segment or a channel

@@ -1,16 +1,14 @@
 package readability
 
 import (
-	"bytes"
 	_ "embed"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/cxstar/cxstar/internal/yamlfile"
 )
 
 // Bound is the limit of one index: Min (value ≥ Min) and/or Max (value ≤ Max).
@@ -46,38 +44,22 @@ type Limits struct {
 //go:embed limits/segments.yaml
 var defaultLimitsYAML []byte
 
-var defaultLimits = func() *Limits {
-	l, err := ParseLimits(defaultLimitsYAML)
-	if err != nil {
-		panic("readability: embedded limits/segments.yaml is invalid (fix readability/limits/segments.yaml): " + err.Error())
-	}
-	return l
-}()
+var defaultLimits = yamlfile.MustParse("readability/limits/segments.yaml", defaultLimitsYAML, ParseLimits)
 
 // DefaultLimits returns the embedded limits (readability/limits/segments.yaml). Do not modify it.
 func DefaultLimits() *Limits { return defaultLimits }
 
 // LoadLimits reads an operator's limits file (the format of the embedded one).
 func LoadLimits(path string) (*Limits, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read readability limits (--limits): %w", err)
-	}
-	l, err := ParseLimits(data)
-	if err != nil {
-		return nil, fmt.Errorf("readability limits %s: %w", path, err)
-	}
-	return l, nil
+	return yamlfile.Load(path, "readability limits (--limits)", ParseLimits)
 }
 
 // ParseLimits decodes and checks a limits file: a version, an effective date, a default segment
 // that exists, known index names, and min ≤ max. Unknown fields are errors.
 func ParseLimits(data []byte) (*Limits, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	var l Limits
-	if err := dec.Decode(&l); err != nil {
-		return nil, fmt.Errorf("decode limits file: %w", err)
+	l, err := yamlfile.Decode[Limits](data, "limits file")
+	if err != nil {
+		return nil, err
 	}
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -117,7 +99,7 @@ func ParseLimits(data []byte) (*Limits, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return &l, nil
+	return l, nil
 }
 
 func (l *Limits) segmentNames() []string {

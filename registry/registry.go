@@ -5,7 +5,6 @@
 package registry
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -16,9 +15,9 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-	"gopkg.in/yaml.v3"
 
 	"github.com/cxstar/cxstar/internal/store"
+	"github.com/cxstar/cxstar/internal/yamlfile"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/quarter"
 )
@@ -81,11 +80,9 @@ type ImportStats struct {
 // Parse decodes and validates a registry file; every problem is reported with its entry.
 // It is a flat list of checks, one per rule of a scenario and of a declaration.
 func Parse(data []byte) (*File, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	var f File
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("decode registry file (JSON or YAML with scenarios, declarations and targets): %w", err)
+	f, err := yamlfile.Decode[File](data, "registry file (JSON or YAML with scenarios, declarations and targets)")
+	if err != nil {
+		return nil, err
 	}
 	var errs []string
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
@@ -176,7 +173,7 @@ func Parse(data []byte) (*File, error) {
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("registry file has %d problem(s):\n  %s", len(errs), strings.Join(errs, "\n  "))
 	}
-	return &f, nil
+	return f, nil
 }
 
 func contains(list []string, s string) bool {
