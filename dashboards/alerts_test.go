@@ -20,7 +20,6 @@ import (
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
 	"github.com/cxstar/cxstar/internal/testkit/plugintest"
 	"github.com/cxstar/cxstar/internal/testkit/tenanttest"
-	"github.com/cxstar/cxstar/tenancy"
 )
 
 // decodeAlertingFile reads the rendered alert provisioning YAML as Grafana would after replacing
@@ -279,6 +278,20 @@ func seedRepeatData(t *testing.T, conn driver.Conn) {
 	chtest.Insert(t, conn, "INSERT INTO service_events (event_id, occurred_at, agency_id, client_type, client_id, request_id, service_id, service_kind, status, channel, life_situation_id, scenario_id, segment_id, proactive, ingested_at, source)", rows)
 }
 
+// mvdFiring returns mvd's rules that fire on seedAlertData, by title, with the values worked out
+// there.
+func mvdFiring() map[string]float64 {
+	return map[string]float64{
+		"МВД: Satisfaction with services (people) over 7 days below the floor of the current band":  70.1 - 50,
+		"МВД: Ease of getting services (people) over 28 days below the floor of the current band":   70.1 - 0,
+		"МВД: Services with positive NPS (people) over 7 days below the floor of the current band":  70.1 - 50,
+		"МВД: Services with positive NPS (people) over 28 days below the floor of the current band": 70.1 - 50,
+		"МВД: social-media messages unanswered past the limit":                                      2,
+		"МВД: Repeat requests (people) over 7 days above the ceiling of the current band":           5.0 - 4.0,
+		"МВД: Repeat requests (business) over 28 days above the ceiling of the current band":        100*5.0/30 - 7.0,
+	}
+}
+
 // TestAlertsThroughPlugin evaluates every rendered alert rule of every agency as Grafana would:
 // its SQL through the real plugin with the agency's pushed datasource at alertNow (no error, the
 // executed SQL is ExpandSQL's), then the rule's threshold on the last value. On the hand-made
@@ -287,12 +300,7 @@ func seedRepeatData(t *testing.T, conn driver.Conn) {
 func TestAlertsThroughPlugin(t *testing.T) {
 	p := plugintest.Start(t)
 	conn, dsn := chtest.DB(t)
-	cfg := tenancy.Config{MainDB: tenanttest.MainDB(t, dsn), UsersDir: tenanttest.UsersDir(), Secret: []byte("alert-secret"), Addr: chtest.Addr()}
-	tenanttest.Cleanup(t, conn, cfg, dashboards.IDs(seedAgencies))
-	po, ag, err := tenancy.Provision(context.Background(), conn, cfg, dashboards.IDs(seedAgencies))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, po, ag := provision(t, conn, dsn, "alert-secret")
 	seedAlertData(t, conn) // after the tenancy: through its materialized views
 	sources := pushedDatasources(t, po, ag)
 	b, err := dashboards.Render("/out", dashboards.RenderConfig{}, seedAgencies, dashboards.WithLang(dashboards.EN))
@@ -302,17 +310,9 @@ func TestAlertsThroughPlugin(t *testing.T) {
 	f := decodeAlertingFile(t, b.Files["provisioning/alerting/cxstar.yaml"], alertOrgIDs(seedAgencies))
 	from := alertNow.Add(-28 * 24 * time.Hour)
 	// Expected firing rules and their values (by title), worked out in seedAlertData.
-	want := map[string]float64{
-		"МВД: Satisfaction with services (people) over 7 days below the floor of the current band":  70.1 - 50,
-		"МВД: Ease of getting services (people) over 28 days below the floor of the current band":   70.1 - 0,
-		"МВД: Services with positive NPS (people) over 7 days below the floor of the current band":  70.1 - 50,
-		"МВД: Services with positive NPS (people) over 28 days below the floor of the current band": 70.1 - 50,
-		"МВД: social-media messages unanswered past the limit":                                      2,
-		"МВД: Repeat requests (people) over 7 days above the ceiling of the current band":           5.0 - 4.0,
-		"МВД: Repeat requests (business) over 28 days above the ceiling of the current band":        100*5.0/30 - 7.0,
-		"pfr: no events for more than 48 h":                                                         72,
-		"ФНС 77: no events for more than 48 h":                                                      float64(alertNow.Unix()) / 3600,
-	}
+	want := mvdFiring()
+	want["pfr: no events for more than 48 h"] = 72
+	want["ФНС 77: no events for more than 48 h"] = float64(alertNow.Unix()) / 3600
 	// Rules that return a value without firing.
 	quiet := map[string]float64{
 		"МВД: Satisfaction with services (people) over 28 days below the floor of the current band": 70.1 - 100*220.0/240,
@@ -380,16 +380,7 @@ func TestAlertsThroughPlugin(t *testing.T) {
 func TestAlertsOnCurrentClickHouse(t *testing.T) {
 	ctx := context.Background()
 	c := chdbtest.DB(t)
-	tn, err := tenancy.AgencyTenant(c.Database(), "mvd", []byte("alert-secret"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS `"+tn.Database+"`") })
-	for _, stmt := range tenancy.AgencyDDL(c.Database(), tn) {
-		if err := c.Exec(ctx, stmt); err != nil {
-			t.Fatalf("%.70s…: %v", stmt, err)
-		}
-	}
+	tn := tenanttest.AgencyViews(t, c, c.Database(), "mvd", []byte("alert-secret"))
 	seedAlertData(t, c)
 	ac, err := chdbtest.Open(tn.Database)
 	if err != nil {
@@ -402,15 +393,7 @@ func TestAlertsOnCurrentClickHouse(t *testing.T) {
 	}
 	f := decodeAlertingFile(t, b.Files["provisioning/alerting/cxstar.yaml"], alertOrgIDs(seedAgencies[:1]))
 	from := alertNow.Add(-28 * 24 * time.Hour)
-	want := map[string]float64{
-		"МВД: Satisfaction with services (people) over 7 days below the floor of the current band":  70.1 - 50,
-		"МВД: Ease of getting services (people) over 28 days below the floor of the current band":   70.1 - 0,
-		"МВД: Services with positive NPS (people) over 7 days below the floor of the current band":  70.1 - 50,
-		"МВД: Services with positive NPS (people) over 28 days below the floor of the current band": 70.1 - 50,
-		"МВД: social-media messages unanswered past the limit":                                      2,
-		"МВД: Repeat requests (people) over 7 days above the ceiling of the current band":           5.0 - 4.0,
-		"МВД: Repeat requests (business) over 28 days above the ceiling of the current band":        100*5.0/30 - 7.0,
-	}
+	want := mvdFiring()
 	fired := map[string]float64{}
 	for _, r := range f.Groups[0].Rules {
 		th, err := dashboards.AlertThreshold(r)

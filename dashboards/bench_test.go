@@ -8,7 +8,6 @@ import (
 
 	"github.com/cxstar/cxstar/dashboards"
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
-	"github.com/cxstar/cxstar/internal/testkit/tenanttest"
 	"github.com/cxstar/cxstar/tenancy"
 )
 
@@ -32,12 +31,7 @@ func BenchmarkRender(b *testing.B) {
 func BenchmarkLevelsQuery(b *testing.B) {
 	conn, dsn := chtest.DB(b)
 	seed(b, conn, seedAgencies)
-	cfg := tenancy.Config{MainDB: tenanttest.MainDB(b, dsn), UsersDir: tenanttest.UsersDir(), Secret: []byte("bench"), Addr: chtest.Addr()}
-	tenanttest.Cleanup(b, conn, cfg, dashboards.IDs(seedAgencies))
-	po, ag, err := tenancy.Provision(context.Background(), conn, cfg, dashboards.IDs(seedAgencies))
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, po, ag := provision(b, conn, dsn, "bench")
 	d, _ := dashboards.AgencyDashboard(seedAgencies[0])
 	var sql string
 	for _, q := range dashboards.Queries(d) {

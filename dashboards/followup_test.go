@@ -8,7 +8,7 @@ import (
 
 	"github.com/cxstar/cxstar/dashboards"
 	"github.com/cxstar/cxstar/internal/testkit/chdbtest"
-	"github.com/cxstar/cxstar/tenancy"
+	"github.com/cxstar/cxstar/internal/testkit/tenanttest"
 )
 
 // TestFollowUpPanelOnCurrentClickHouse runs the agency dashboard's follow-up table on current
@@ -19,16 +19,7 @@ func TestFollowUpPanelOnCurrentClickHouse(t *testing.T) {
 	ctx := context.Background()
 	c := chdbtest.DB(t)
 	a := seedAgencies[0]
-	tn, err := tenancy.AgencyTenant(c.Database(), a.ID, []byte("panel-secret"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS `"+tn.Database+"`") })
-	for _, stmt := range tenancy.AgencyDDL(c.Database(), tn) {
-		if err := c.Exec(ctx, stmt); err != nil {
-			t.Fatalf("%.70s…: %v", stmt, err)
-		}
-	}
+	tn := tenanttest.AgencyViews(t, c, c.Database(), a.ID, []byte("panel-secret"))
 	seedFollowUps(t, c, seedAgencies[:1])
 	ac, err := chdbtest.Open(tn.Database)
 	if err != nil {
@@ -39,15 +30,7 @@ func TestFollowUpPanelOnCurrentClickHouse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sql string
-	for _, q := range dashboards.Queries(d) {
-		if strings.Contains(q.SQL, "followup_status") {
-			sql = q.SQL
-		}
-	}
-	if sql == "" {
-		t.Fatal("the agency dashboard has no panel reading followup_status")
-	}
+	sql := panelSQL(t, d, "followup_status")
 	for _, tc := range []struct{ std, want string }{
 		{"people", "mvd-r-person 2026-08-05 07:00:00 1"},
 		{"business", "mvd-r-business - 0"},

@@ -11,8 +11,6 @@ import (
 	"github.com/cxstar/cxstar/dashboards"
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
 	"github.com/cxstar/cxstar/internal/testkit/plugintest"
-	"github.com/cxstar/cxstar/internal/testkit/tenanttest"
-	"github.com/cxstar/cxstar/tenancy"
 )
 
 // TestMoversPanel runs the overview's biggest-movers panel through the real plugin with the
@@ -24,12 +22,7 @@ func TestMoversPanel(t *testing.T) {
 	p := plugintest.Start(t)
 	conn, dsn := chtest.DB(t)
 	seed(t, conn, seedAgencies)
-	cfg := tenancy.Config{MainDB: tenanttest.MainDB(t, dsn), UsersDir: tenanttest.UsersDir(), Secret: []byte("movers-secret"), Addr: chtest.Addr()}
-	tenanttest.Cleanup(t, conn, cfg, dashboards.IDs(seedAgencies))
-	po, ag, err := tenancy.Provision(context.Background(), conn, cfg, dashboards.IDs(seedAgencies))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, po, ag := provision(t, conn, dsn, "movers-secret")
 	ds := pushedDatasources(t, po, ag)[""]
 	for _, lang := range []dashboards.Lang{dashboards.RU, dashboards.EN} {
 		_, target := overviewTarget(t, lang, "FROM indicator_comparisons_latest", map[string]string{"standard": "people", "quarter": "2026Q3"})

@@ -12,7 +12,6 @@ import (
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
 	"github.com/cxstar/cxstar/internal/testkit/plugintest"
 	"github.com/cxstar/cxstar/internal/testkit/tenanttest"
-	"github.com/cxstar/cxstar/tenancy"
 )
 
 // agencyRevisionTarget returns the target JSON (variables replaced by vars) of the official
@@ -50,13 +49,7 @@ func TestAgencyRevisionPanel(t *testing.T) {
 	p := plugintest.Start(t)
 	conn, dsn := chtest.DB(t)
 	seed(t, conn, seedAgencies)
-	main := tenanttest.MainDB(t, dsn)
-	cfg := tenancy.Config{MainDB: main, UsersDir: tenanttest.UsersDir(), Secret: []byte("revision-secret"), Addr: chtest.Addr()}
-	tenanttest.Cleanup(t, conn, cfg, dashboards.IDs(seedAgencies))
-	po, ag, err := tenancy.Provision(context.Background(), conn, cfg, dashboards.IDs(seedAgencies))
-	if err != nil {
-		t.Fatal(err)
-	}
+	main, po, ag := provision(t, conn, dsn, "revision-secret")
 	sources := pushedDatasources(t, po, ag)
 	query := func(ds plugintest.Datasource, q plugintest.Query) plugintest.Result {
 		t.Helper()
@@ -171,16 +164,7 @@ func TestAgencyRevisionPanelOnCurrentClickHouse(t *testing.T) {
 	ctx := context.Background()
 	c := chdbtest.DB(t)
 	seedPending(t, c)
-	tn, err := tenancy.AgencyTenant(c.Database(), "mvd", []byte("chdb"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS `"+tn.Database+"`") })
-	for _, stmt := range tenancy.AgencyDDL(c.Database(), tn) {
-		if err := c.Exec(ctx, stmt); err != nil {
-			t.Fatalf("%.70s…: %v", stmt, err)
-		}
-	}
+	tn := tenanttest.AgencyViews(t, c, c.Database(), "mvd", []byte("chdb"))
 	d, err := dashboards.AgencyDashboard(dashboards.Agency{ID: "mvd"}, dashboards.WithLang(dashboards.EN))
 	if err != nil {
 		t.Fatal(err)

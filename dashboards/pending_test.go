@@ -12,8 +12,6 @@ import (
 	"github.com/cxstar/cxstar/internal/testkit/chdbtest"
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
 	"github.com/cxstar/cxstar/internal/testkit/plugintest"
-	"github.com/cxstar/cxstar/internal/testkit/tenanttest"
-	"github.com/cxstar/cxstar/tenancy"
 )
 
 // frameRows returns the rows of the first frame, each as its cells' text joined by " | " (NULL as "-").
@@ -77,12 +75,7 @@ func TestPendingRevisionPanel(t *testing.T) {
 	p := plugintest.Start(t)
 	conn, dsn := chtest.DB(t)
 	seed(t, conn, seedAgencies)
-	cfg := tenancy.Config{MainDB: tenanttest.MainDB(t, dsn), UsersDir: tenanttest.UsersDir(), Secret: []byte("pending-secret"), Addr: chtest.Addr()}
-	tenanttest.Cleanup(t, conn, cfg, dashboards.IDs(seedAgencies))
-	po, ag, err := tenancy.Provision(context.Background(), conn, cfg, dashboards.IDs(seedAgencies))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, po, ag := provision(t, conn, dsn, "pending-secret")
 	ds := pushedDatasources(t, po, ag)[""]
 	panel := func(lang dashboards.Lang) (string, string) {
 		t.Helper()
@@ -171,15 +164,7 @@ func TestPendingPanelOnCurrentClickHouse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sql string
-	for _, q := range dashboards.Queries(ov) {
-		if strings.Contains(q.SQL, "official_pending_latest") {
-			sql = q.SQL
-		}
-	}
-	if sql == "" {
-		t.Fatal("the overview has no panel reading official_pending_latest")
-	}
+	sql := panelSQL(t, ov, "official_pending_latest")
 	got := chtest.Strings(t, c, "SELECT concat(quarter, ' ', change, ' ', agency_id, ' ', indicator_name, ' ', ifNull(toString(old_value), '-'), ' → ', ifNull(toString(new_value), '-'), ' ', toString(late_events)) FROM ("+sql+")")
 	want := "2026Q1 value changes mvd satisfaction_positive_share 66.7 → 42.9 0\n2026Q1 data after closing mvd ratings - → - 2"
 	if strings.Join(got, "\n") != want {

@@ -95,6 +95,20 @@ func renderedBoards(t *testing.T, agencies []dashboards.Agency, opts ...dashboar
 	return out
 }
 
+// provision gives seedAgencies their ClickHouse users and databases beside dsn's database
+// (tenancy.Provision with secret), removed when the test ends. It returns the main database, the
+// Project Office's tenant and the agencies'.
+func provision(t testing.TB, conn driver.Conn, dsn, secret string) (string, tenancy.Tenant, []tenancy.Tenant) {
+	t.Helper()
+	cfg := tenancy.Config{MainDB: tenanttest.MainDB(t, dsn), UsersDir: tenanttest.UsersDir(), Secret: []byte(secret), Addr: chtest.Addr()}
+	tenanttest.Cleanup(t, conn, cfg, dashboards.IDs(seedAgencies))
+	po, ag, err := tenancy.Provision(context.Background(), conn, cfg, dashboards.IDs(seedAgencies))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg.MainDB, po, ag
+}
+
 // pushedDatasources pushes to a Grafana test double, with ClickHouse at the test server, and
 // returns each organization's datasource as push sent it (jsonData and the secure password),
 // keyed by agency id ("" for the Project Office): the plugin gets exactly that, as Grafana would
@@ -179,12 +193,7 @@ func TestPanelsThroughPlugin(t *testing.T) {
 	p := plugintest.Start(t)
 	conn, dsn := chtest.DB(t)
 	seed(t, conn, seedAgencies)
-	cfg := tenancy.Config{MainDB: tenanttest.MainDB(t, dsn), UsersDir: tenanttest.UsersDir(), Secret: []byte("plugin-secret"), Addr: chtest.Addr()}
-	tenanttest.Cleanup(t, conn, cfg, dashboards.IDs(seedAgencies))
-	po, ag, err := tenancy.Provision(context.Background(), conn, cfg, dashboards.IDs(seedAgencies))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, po, ag := provision(t, conn, dsn, "plugin-secret")
 	sources := pushedDatasources(t, po, ag)
 	for _, lang := range []dashboards.Lang{dashboards.RU, dashboards.EN} {
 		for _, std := range []string{"people", "business"} {
@@ -299,13 +308,7 @@ func TestTenancyThroughPlugin(t *testing.T) {
 	p := plugintest.Start(t)
 	conn, dsn := chtest.DB(t)
 	seed(t, conn, seedAgencies)
-	main := tenanttest.MainDB(t, dsn)
-	cfg := tenancy.Config{MainDB: main, UsersDir: tenanttest.UsersDir(), Secret: []byte("boundary-secret"), Addr: chtest.Addr()}
-	tenanttest.Cleanup(t, conn, cfg, dashboards.IDs(seedAgencies))
-	po, ag, err := tenancy.Provision(context.Background(), conn, cfg, dashboards.IDs(seedAgencies))
-	if err != nil {
-		t.Fatal(err)
-	}
+	main, po, ag := provision(t, conn, dsn, "boundary-secret")
 	sources := pushedDatasources(t, po, ag)
 	ctx := context.Background()
 	q := func(ds plugintest.Datasource, sql string) plugintest.Result {

@@ -34,6 +34,22 @@ func TestExpandSQL(t *testing.T) {
 	}
 }
 
+// panelSQL returns the SQL of the last panel query of d that contains marker (a table or column
+// name); the test fails when none does.
+func panelSQL(t testing.TB, d dashboard.Dashboard, marker string) string {
+	t.Helper()
+	var sql string
+	for _, q := range dashboards.Queries(d) {
+		if strings.Contains(q.SQL, marker) {
+			sql = q.SQL
+		}
+	}
+	if sql == "" {
+		t.Fatalf("dashboard %s has no panel reading %s", *d.Uid, marker)
+	}
+	return sql
+}
+
 // runAll runs every query of d, expanded, on c and fails when one errors or returns no rows.
 func runAll(t *testing.T, c driver.Conn, d dashboard.Dashboard, vars map[string]string) {
 	t.Helper()
@@ -124,12 +140,7 @@ func TestBandsPanel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sql string
-	for _, q := range dashboards.Queries(d) {
-		if strings.Contains(q.SQL, "next_band") {
-			sql = dashboards.ExpandSQL(q.SQL, map[string]string{"agency": "mvd", "standard": "people", "quarter": "2026Q3"}, time.Now(), time.Now(), time.Hour)
-		}
-	}
+	sql := dashboards.ExpandSQL(panelSQL(t, d, "next_band"), map[string]string{"agency": "mvd", "standard": "people", "quarter": "2026Q3"}, time.Now(), time.Now(), time.Hour)
 	rows, err := conn.Query(context.Background(), sql)
 	if err != nil {
 		t.Fatal(err)

@@ -22,17 +22,7 @@ func TestTenancyOnCurrentClickHouse(t *testing.T) {
 	secret := []byte("test-secret")
 	var tenants []tenancy.Tenant
 	for _, id := range tenanttest.Agencies {
-		tn, err := tenancy.AgencyTenant(c.Database(), id, secret)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tenants = append(tenants, tn)
-		t.Cleanup(func() { _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS `"+tn.Database+"`") })
-		for _, stmt := range tenancy.AgencyDDL(c.Database(), tn) {
-			if err := c.Exec(ctx, stmt); err != nil {
-				t.Fatalf("%.70s…: %v", stmt, err)
-			}
-		}
+		tenants = append(tenants, tenanttest.AgencyViews(t, c, c.Database(), id, secret))
 	}
 	seed(t, c, tenanttest.Agencies[2:])
 	for i, tn := range tenants {

@@ -122,3 +122,20 @@ func MainDB(t testing.TB, dsn string) string {
 	}
 	return o.Auth.Database
 }
+
+// AgencyViews creates agency's database of tenancy.AgencyDDL beside mainDB on conn (its views over
+// mainDB's tables, without users: chDB has no access management) and drops it when the test ends.
+func AgencyViews(t testing.TB, conn driver.Conn, mainDB, agency string, secret []byte) tenancy.Tenant {
+	t.Helper()
+	tn, err := tenancy.AgencyTenant(mainDB, agency, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS `"+tn.Database+"`") })
+	for _, stmt := range tenancy.AgencyDDL(mainDB, tn) {
+		if err := conn.Exec(context.Background(), stmt); err != nil {
+			t.Fatalf("%.70s…: %v", stmt, err)
+		}
+	}
+	return tn
+}
