@@ -18,9 +18,9 @@ func runAssess(ctx context.Context, args []string) error {
 	qf := addQuarterFlags(fs, "to assess")
 	standard := envString(fs, "standard", "CXSTAR_STANDARD", "both", "people, business or both")
 	agency := envString(fs, "agency", "CXSTAR_AGENCY", "", "assess only this agency_id (default: every agency with data)")
-	format := envString(fs, "format", "CXSTAR_FORMAT", "table", "output: table, json (one object per standard per line) or csv")
+	format := formatFlag(fs, "standard")
 	bands := envString(fs, "bands", "CXSTAR_BANDS", "", "band files overriding the embedded ones, comma-separated (each names its standard; several files of one standard are versions chosen by effective date; default: the embedded version in force at the quarter's end)")
-	lang := envString(fs, "lang", "CXSTAR_LANG", "ru", "labels: ru or en")
+	lang := langFlag(fs, "labels")
 	noStore := envBool(fs, "no-store", "CXSTAR_NO_STORE", false, "print only; do not write assessments and indicator_details (for a closed quarter: nor the pending revision the dashboards show)")
 	registryVersion := envString(fs, "registry-version", "CXSTAR_REGISTRY_VERSION", "", "read the registry as of this load_id (see cxstar registry versions; default: the newest load)")
 	off := addOfficialFlags(fs)
@@ -37,15 +37,6 @@ func runAssess(ctx context.Context, args []string) error {
 	}
 	if err := loadBandFlags(*bands, &req); err != nil {
 		return err
-	}
-	l, err := metrics.ParseLang(*lang)
-	if err != nil {
-		return fmt.Errorf("--lang: %w", err)
-	}
-	switch *format {
-	case "table", "json", "csv":
-	default:
-		return fmt.Errorf("--format %q: use table, json or csv", *format)
 	}
 	first := metrics.People
 	if len(req.Standards) > 0 {
@@ -66,14 +57,14 @@ func runAssess(ctx context.Context, args []string) error {
 	}
 	defer done()
 	// A closed quarter prints its official revision; --close publishes one.
-	if handled, err := assessOfficial(ctx, conn, req, off, *format, l); handled || err != nil {
+	if handled, err := assessOfficial(ctx, conn, req, off, *format, *lang); handled || err != nil {
 		return err
 	}
 	run, err := transform.Assess(ctx, conn, req)
 	if err != nil {
 		return err
 	}
-	if err := printScorecards(os.Stdout, run.Scorecards, *format, l); err != nil {
+	if err := printScorecards(os.Stdout, run.Scorecards, *format, *lang); err != nil {
 		return err
 	}
 	if req.Store {

@@ -15,21 +15,14 @@ func runBackfill(ctx context.Context, args []string) error {
 	fs := newFlagSet("backfill", "backfill [flags] PATH...\n\nLoads JSON Lines files of service_event.v1, rating.v1 and appeal.v1 events (files or directories;\n.jsonl/.ndjson/.json, gzipped too) through the same validation and insert path as `cxstar ingest`.\nRejected lines go to the rejects file with line number, code and reason. Loading the same files\ntwice changes no indicator: an event_id is stored once.")
 	dsn := clickhouseFlag(fs)
 	rejectsPath := envString(fs, "rejects", "CXSTAR_REJECTS", "cxstar-rejects.jsonl", "file for rejected lines (JSON Lines: file, line, code, field, reason, raw)")
-	batch := envInt(fs, "batch-rows", "CXSTAR_BATCH_ROWS", ingest.DefaultBatchRows, "events per ClickHouse insert")
+	batch := envIntMin(fs, "batch-rows", "CXSTAR_BATCH_ROWS", ingest.DefaultBatchRows, 1, "events per ClickHouse insert")
 	attempts := envInt(fs, "attempts", "CXSTAR_INSERT_ATTEMPTS", ingest.DefaultLoadAttempts, "tries per insert before giving up (capped exponential backoff)")
-	progress := envDuration(fs, "progress", "CXSTAR_PROGRESS", 2*time.Second, "how often to print progress on stderr (0: never)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := atLeast("batch-rows", *batch, 1, ingest.DefaultBatchRows); err != nil {
+	progress := progressFlag(fs)
+	if err := fs.parsePaths(args, "load"); err != nil {
 		return err
 	}
 	if err := ingest.CheckWriter(ingest.WithMaxAttempts(*attempts)); err != nil {
 		return err
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return fmt.Errorf("give at least one file or directory to load")
 	}
 	conn, err := store.Open(ctx, *dsn)
 	if err != nil {

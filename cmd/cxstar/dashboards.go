@@ -255,16 +255,6 @@ func printPushResult(rep *dashboards.PushResult) {
 	}
 }
 
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // parseAgencies reads "id" or "id=Name" items.
 func parseAgencies(s string) ([]dashboards.Agency, error) {
 	var out []dashboards.Agency

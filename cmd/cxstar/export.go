@@ -27,24 +27,20 @@ func runExport(ctx context.Context, args []string) error {
 		return runExportOpendata(ctx, args[1:])
 	}
 	fs := newFlagSet("export", exportSynopsis)
-	dsn := clickhouseFlag(fs)
-	qf := addQuarterFlags(fs, "to export")
+	qdb := addQuarterDBFlags(fs, "to export")
 	table := envString(fs, "table", "CXSTAR_EXPORT_TABLE", "assessments", "table: "+strings.Join(export.Tables, "|"))
 	format := envString(fs, "format", "CXSTAR_EXPORT_FORMAT", "parquet", "file format: parquet|arrow")
 	out := envString(fs, "out", "CXSTAR_EXPORT_OUT", "", "output file (default TABLE-QUARTER.parquet|.arrow in the current folder)")
-	batch := envInt(fs, "batch-rows", "CXSTAR_EXPORT_BATCH_ROWS", export.DefaultBatchRows, "rows per record batch / Parquet row group (memory is proportional to it)")
+	batch := envIntMin(fs, "batch-rows", "CXSTAR_EXPORT_BATCH_ROWS", export.DefaultBatchRows, 1, "rows per record batch / Parquet row group (memory is proportional to it)")
 	allRuns := envBool(fs, "all-runs", "CXSTAR_EXPORT_ALL_RUNS", false, "assessments/indicator_details: every stored run, not only the latest")
 	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := atLeast("batch-rows", *batch, 1, export.DefaultBatchRows); err != nil {
 		return err
 	}
 	f, err := export.ParseFormat(*format)
 	if err != nil {
 		return err
 	}
-	q, conn, err := openQuarter(ctx, *dsn, qf)
+	q, conn, err := qdb.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -83,17 +79,13 @@ Writes DIR/opendata-QUARTER.csv and .json: respondents, ratings and per-question
 ratings table (each event once), with small-cell suppression: no published figure rests on fewer
 than k respondents, and cells that could be recovered from the agency total are suppressed too
 (see schemas/README.md, "Open data", and the rule text inside the JSON).`)
-	dsn := clickhouseFlag(fs)
-	qf := addQuarterFlags(fs, "to publish")
+	qdb := addQuarterDBFlags(fs, "to publish")
 	out := envString(fs, "out", "CXSTAR_OPENDATA_OUT", "opendata", "output folder (created when missing)")
-	k := envInt(fs, "k", "CXSTAR_OPENDATA_K", export.DefaultK, "minimum respondents behind any published figure")
+	k := envIntMin(fs, "k", "CXSTAR_OPENDATA_K", export.DefaultK, 1, "minimum respondents behind any published figure")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := atLeast("k", *k, 1, export.DefaultK); err != nil {
-		return err
-	}
-	q, conn, err := openQuarter(ctx, *dsn, qf)
+	q, conn, err := qdb.open(ctx)
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -23,6 +25,7 @@ import (
 type flagSet struct {
 	*flag.FlagSet
 	envErrs []error
+	checks  []func() error // range and choice checks of the flags, run by Parse in definition order
 }
 
 // newFlagSet returns a flagSet whose --help prints the command's synopsis and flags.
@@ -36,12 +39,21 @@ func newFlagSet(name, synopsis string) *flagSet {
 	return &flagSet{FlagSet: fs}
 }
 
-// Parse parses the command line, then refuses what the environment gave that could not be read.
+// Parse parses the command line, then refuses what the environment gave that could not be read
+// and the values outside their flag's range or choices.
 func (fs *flagSet) Parse(args []string) error {
 	if err := fs.FlagSet.Parse(args); err != nil {
 		return err
 	}
-	return errors.Join(fs.envErrs...)
+	if err := errors.Join(fs.envErrs...); err != nil {
+		return err
+	}
+	for _, check := range fs.checks {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // parseNoArgs is Parse for the commands that take no positional arguments: it refuses them.
@@ -51,6 +63,19 @@ func (fs *flagSet) parseNoArgs(args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %v (see %s --help)", fs.Args(), fs.Name())
+	}
+	return nil
+}
+
+// parsePaths is Parse for the commands that work on files or directories given as arguments: it
+// prints the usage and refuses a command line without any (what: "load", "publish", …).
+func (fs *flagSet) parsePaths(args []string, what string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return fmt.Errorf("give at least one file or directory to %s", what)
 	}
 	return nil
 }
@@ -87,6 +112,71 @@ func envString(fs *flagSet, name, env, def, usage string) *string {
 // envInt defines an int flag with an environment fallback.
 func envInt(fs *flagSet, name, env string, def int, usage string) *int {
 	return fs.Int(name, envValue(fs, name, env, def, strconv.Atoi, "an integer"), usage+" (env "+env+")")
+}
+
+// envIntMin is envInt for a flag whose value must be at least min; Parse refuses a smaller one,
+// naming the flag and its default.
+func envIntMin(fs *flagSet, name, env string, def, min int, usage string) *int {
+	v := envInt(fs, name, env, def, usage)
+	fs.checks = append(fs.checks, func() error { return atLeast(name, *v, min, def) })
+	return v
+}
+
+// envChoice is envString for a flag that takes one of choices; Parse refuses any other value,
+// naming the flag and the choices.
+func envChoice(fs *flagSet, name, env, def, usage string, choices ...string) *string {
+	v := envString(fs, name, env, def, usage)
+	fs.checks = append(fs.checks, func() error {
+		if slices.Contains(choices, *v) {
+			return nil
+		}
+		return fmt.Errorf("--%s %q: use %s", name, *v, orList(choices))
+	})
+	return v
+}
+
+// orList writes choices as "a, b or c".
+func orList(choices []string) string {
+	if len(choices) < 2 {
+		return strings.Join(choices, "")
+	}
+	return strings.Join(choices[:len(choices)-1], ", ") + " or " + choices[len(choices)-1]
+}
+
+// formatFlag defines --format (CXSTAR_FORMAT) of the commands that print scorecards or lists:
+// table, json (one object per unit per line) or csv; Parse refuses any other value.
+func formatFlag(fs *flagSet, unit string) *string {
+	return envChoice(fs, "format", "CXSTAR_FORMAT", "table", "output: table, json (one object per "+unit+" per line) or csv", "table", "json", "csv")
+}
+
+// langFlag defines --lang (CXSTAR_LANG, ru or en; what: what it sets the language of) and
+// returns the language Parse reads from it.
+func langFlag(fs *flagSet, what string) *metrics.Lang {
+	s := envString(fs, "lang", "CXSTAR_LANG", "ru", what+": ru or en")
+	l := new(metrics.Lang)
+	fs.checks = append(fs.checks, func() (err error) {
+		if *l, err = metrics.ParseLang(*s); err != nil {
+			return fmt.Errorf("--lang: %w", err)
+		}
+		return nil
+	})
+	return l
+}
+
+// progressFlag defines --progress, how often a file-loading command reports on stderr.
+func progressFlag(fs *flagSet) *time.Duration {
+	return envDuration(fs, "progress", "CXSTAR_PROGRESS", 2*time.Second, "how often to print progress on stderr (0: never)")
+}
+
+// splitList splits a comma-separated flag value, dropping empty items and the spaces around them.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // envBool defines a bool flag with an environment fallback (1, t, true, 0, f, false, …).
@@ -154,14 +244,26 @@ func (f chFlags) open(ctx context.Context) (_ context.Context, _ driver.Conn, do
 	return ctx, conn, func() { conn.Close(); cancel() }, nil
 }
 
-// openQuarter resolves the quarter of qf in the band file's time zone, then connects to the
-// ClickHouse database of dsn: the first steps of the commands that read a quarter's results.
-func openQuarter(ctx context.Context, dsn string, qf quarterFlags) (quarter.Quarter, driver.Conn, error) {
-	q, err := qf.resolve(nil, time.Now())
+// quarterDBFlags are --clickhouse, --quarter and --tz, defined alike by the commands that read a
+// quarter's results (report, export).
+type quarterDBFlags struct {
+	dsn *string
+	quarterFlags
+}
+
+// addQuarterDBFlags defines --clickhouse, --quarter (what: "to report", …) and --tz.
+func addQuarterDBFlags(fs *flagSet, what string) quarterDBFlags {
+	return quarterDBFlags{dsn: clickhouseFlag(fs), quarterFlags: addQuarterFlags(fs, what)}
+}
+
+// open resolves the quarter in the band file's time zone, then connects to the ClickHouse
+// database: the first steps of the commands that read a quarter's results.
+func (f quarterDBFlags) open(ctx context.Context) (quarter.Quarter, driver.Conn, error) {
+	q, err := f.resolve(nil, time.Now())
 	if err != nil {
 		return q, nil, err
 	}
-	conn, err := store.Open(ctx, dsn)
+	conn, err := store.Open(ctx, *f.dsn)
 	return q, conn, err
 }
 

@@ -26,11 +26,9 @@ import (
 func runIngest(ctx context.Context, args []string) error {
 	fs := newFlagSet("ingest", "ingest [flags]\n\nConsumes the event topics of docs/events.md with a Kafka consumer group and writes valid events to\nClickHouse through the same validation and insert path as `cxstar backfill`. Invalid messages go to the\ndead-letter topic with headers cx-error, cx-reason, cx-source. Offsets are committed only after\nClickHouse (and the dead-letter topic) acknowledged the batch holding them; while ClickHouse is down\nthe batch is retried with capped exponential backoff and nothing is committed. SIGTERM writes and\ncommits the batch in flight, then exits 0. Serves /metrics (Prometheus) and /healthz on --listen.")
 	dsn := clickhouseFlag(fs)
-	brokers := envString(fs, "brokers", "CXSTAR_KAFKA_BROKERS", "127.0.0.1:19092", "Kafka bootstrap brokers, comma-separated")
+	kf := addKafkaFlags(fs)
 	group := envString(fs, "group", "CXSTAR_KAFKA_GROUP", ingest.DefaultGroup, "consumer group id")
-	svc := envString(fs, "topic-service-events", "CXSTAR_TOPIC_SERVICE_EVENTS", ingest.TopicServiceEvents, "topic of service_event.v1")
-	rat := envString(fs, "topic-ratings", "CXSTAR_TOPIC_RATINGS", ingest.TopicRatings, "topic of rating.v1")
-	app := envString(fs, "topic-appeals", "CXSTAR_TOPIC_APPEALS", ingest.TopicAppeals, "topic of appeal.v1")
+	topics := addTopicFlags(fs)
 	dlq := envString(fs, "topic-dead-letter", "CXSTAR_TOPIC_DEAD_LETTER", ingest.TopicDeadLetter, "dead-letter topic for rejected messages")
 	batchRows := envInt(fs, "batch-rows", "CXSTAR_BATCH_ROWS", ingest.DefaultBatchMessages, "flush a batch (one ClickHouse insert) after this many messages, as backfill's --batch-rows")
 	batchBytes := envInt(fs, "batch-bytes", "CXSTAR_BATCH_BYTES", ingest.DefaultBatchBytes, "flush a batch after this many (estimated) bytes")
@@ -45,7 +43,6 @@ func runIngest(ctx context.Context, args []string) error {
 	memLimit := envInt(fs, "memory-limit", "CXSTAR_INGEST_MEMORY_LIMIT", 256<<20, "soft limit of the Go heap in bytes, so that the process stays well under 300 MB whatever the backlog (0: none; GOMEMLIMIT wins when set)")
 	listen := envString(fs, "listen", "CXSTAR_INGEST_LISTEN", "127.0.0.1:9464", "address of /metrics and /healthz: loopback only by default; 0.0.0.0:9464 exposes them to a Prometheus on another host (empty: none)")
 	cpuProfile := envString(fs, "cpu-profile", "CXSTAR_INGEST_CPU_PROFILE", "", "write a CPU profile of the whole run to this file, for go tool pprof (empty: none)")
-	ksec := kafkaSecurityFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,7 +55,7 @@ func runIngest(ctx context.Context, args []string) error {
 	}
 	wopts := []ingest.WriterOption{ingest.WithMaxAttempts(0), ingest.WithBackoff(*minBackoff, *maxBackoff)}
 	copts := []ingest.ConsumerOption{
-		ingest.WithGroup(*group), ingest.WithTopics(map[ingest.Kind]string{ingest.KindService: *svc, ingest.KindRating: *rat, ingest.KindAppeal: *app}), ingest.WithDeadLetterTopic(*dlq),
+		ingest.WithGroup(*group), ingest.WithTopics(topics.byKind()), ingest.WithDeadLetterTopic(*dlq),
 		ingest.WithFlush(*batchRows, *batchBytes, *batchWait), ingest.WithMaxBuffer(*maxBuffer),
 		ingest.WithDedupeWindow(*dedupe), ingest.WithStopTimeout(*stopTimeout), ingest.WithSessionTimeout(*session), ingest.WithStallAfter(*stall)}
 	if err := errors.Join(ingest.CheckWriter(wopts...), ingest.CheckConsumer(copts...)); err != nil {
@@ -70,7 +67,7 @@ func runIngest(ctx context.Context, args []string) error {
 	if *memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(int64(*memLimit))
 	}
-	dialer, transport, err := kafkaClient(ctx, ksec, kafkaBrokerList(*brokers))
+	dialer, transport, err := kf.client(ctx)
 	if err != nil {
 		return err
 	}
@@ -79,7 +76,7 @@ func runIngest(ctx context.Context, args []string) error {
 		return err
 	}
 	defer conn.Close()
-	c := ingest.NewConsumer(kafkaBrokerList(*brokers), ingest.NewValidator(), ingest.NewWriter(conn, wopts...), append(copts, ingest.WithKafkaSecurity(dialer, transport))...)
+	c := ingest.NewConsumer(kf.list(), ingest.NewValidator(), ingest.NewWriter(conn, wopts...), append(copts, ingest.WithKafkaSecurity(dialer, transport))...)
 	if *listen != "" {
 		ln, err := net.Listen("tcp", *listen)
 		if err != nil {
@@ -101,7 +98,7 @@ func runIngest(ctx context.Context, args []string) error {
 		}
 		slog.Info("serving /metrics and /healthz", "addr", ln.Addr().String(), "exposed", how)
 	}
-	slog.Info("ingesting", "brokers", *brokers, "group", *group, "topics", []string{*svc, *rat, *app}, "dead_letter", *dlq)
+	slog.Info("ingesting", "brokers", *kf.brokers, "group", *group, "topics", topics.names(), "dead_letter", *dlq)
 	err = c.Run(ctx)
 	st := c.Stats()
 	fmt.Printf("consumed %d  inserted %d  duplicate %d  rejected %d  committed %d  batches %d\n",

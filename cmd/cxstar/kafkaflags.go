@@ -9,9 +9,75 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/cxstar/cxstar/ingest"
 	"github.com/cxstar/cxstar/internal/kafkasec"
 	"github.com/cxstar/cxstar/internal/secret"
 )
+
+// kafkaFlags are the brokers of a Kafka client command and its TLS and SASL flags.
+type kafkaFlags struct {
+	brokers *string // comma-separated
+	sec     *kafkasec.Config
+}
+
+// addKafkaFlags defines --brokers and the Kafka security flags (ingest, produce).
+func addKafkaFlags(fs *flagSet) kafkaFlags {
+	return kafkaFlags{
+		brokers: envString(fs, "brokers", "CXSTAR_KAFKA_BROKERS", "127.0.0.1:19092", "Kafka bootstrap brokers, comma-separated"),
+		sec:     kafkaSecurityFlags(fs),
+	}
+}
+
+// list returns the brokers, one address an item.
+func (k kafkaFlags) list() []string { return splitList(*k.brokers) }
+
+// client is kafkaClient for these brokers and settings.
+func (k kafkaFlags) client(ctx context.Context) (*kafka.Dialer, kafka.RoundTripper, error) {
+	return kafkaClient(ctx, k.sec, k.list())
+}
+
+// topicFlags are the topics of the event kinds, defined alike by ingest and produce.
+type topicFlags map[ingest.Kind]*string
+
+// topicFlagNames are the flag and the environment variable of each kind's topic, in the order
+// they are listed.
+var topicFlagNames = []struct {
+	kind      ingest.Kind
+	flag, env string
+}{
+	{ingest.KindService, "topic-service-events", "CXSTAR_TOPIC_SERVICE_EVENTS"},
+	{ingest.KindRating, "topic-ratings", "CXSTAR_TOPIC_RATINGS"},
+	{ingest.KindAppeal, "topic-appeals", "CXSTAR_TOPIC_APPEALS"},
+}
+
+// addTopicFlags defines --topic-service-events, --topic-ratings and --topic-appeals, each
+// defaulting to the contract's topic of its kind.
+func addTopicFlags(fs *flagSet) topicFlags {
+	def := ingest.DefaultTopics()
+	t := topicFlags{}
+	for _, n := range topicFlagNames {
+		t[n.kind] = envString(fs, n.flag, n.env, def[n.kind], "topic of "+n.kind.String())
+	}
+	return t
+}
+
+// byKind returns the topic of each kind.
+func (t topicFlags) byKind() map[ingest.Kind]string {
+	out := make(map[ingest.Kind]string, len(t))
+	for k, v := range t {
+		out[k] = *v
+	}
+	return out
+}
+
+// names returns the topics in the order of their flags, for logs.
+func (t topicFlags) names() []string {
+	var out []string
+	for _, n := range topicFlagNames {
+		out = append(out, *t[n.kind])
+	}
+	return out
+}
 
 // kafkaSecurityFlags defines the TLS and SASL flags of a Kafka client command (ingest, produce,
 // simulate --kafka). The SASL password comes from --kafka-sasl-password-file or the environment

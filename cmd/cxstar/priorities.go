@@ -21,8 +21,8 @@ func runPriorities(ctx context.Context, args []string) error {
 	qf := addQuarterFlags(fs, "to rank")
 	standard := envString(fs, "standard", "CXSTAR_STANDARD", "people", "people or business")
 	agency := envString(fs, "agency", "CXSTAR_AGENCY", "", "print only this agency_id's list (default: every agency and the national list; the medians always come from every agency)")
-	format := envString(fs, "format", "CXSTAR_FORMAT", "table", "output: table, json (one object per list per line) or csv")
-	lang := envString(fs, "lang", "CXSTAR_LANG", "ru", "labels and reasons: ru or en")
+	format := formatFlag(fs, "list")
+	lang := langFlag(fs, "labels and reasons")
 	weightsPath := envString(fs, "weights", "CXSTAR_PRIORITY_WEIGHTS", "", "score weights file of the format of priorities/weights.yaml (default: the embedded one)")
 	bandsPath := envString(fs, "bands", "CXSTAR_BANDS", "", "band file of the standard (default: the embedded version in force at the quarter's end)")
 	top := envInt(fs, "top", "CXSTAR_TOP", 3, "table: services, segments and channels shown per life situation and kind (0: all)")
@@ -33,15 +33,6 @@ func runPriorities(ctx context.Context, args []string) error {
 	std, err := metrics.ParseStandard(*standard)
 	if err != nil {
 		return fmt.Errorf("--standard: %w", err)
-	}
-	l, err := metrics.ParseLang(*lang)
-	if err != nil {
-		return fmt.Errorf("--lang: %w", err)
-	}
-	switch *format {
-	case "table", "json", "csv":
-	default:
-		return fmt.Errorf("--format %q: use table, json or csv", *format)
 	}
 	if *top < 0 {
 		return fmt.Errorf("--top %d: use 0 (all) or more", *top)
@@ -112,14 +103,14 @@ func runPriorities(ctx context.Context, args []string) error {
 		}
 		switch *format {
 		case "json":
-			err = list.WriteJSON(os.Stdout, l)
+			err = list.WriteJSON(os.Stdout, *lang)
 		case "csv":
-			err = list.WriteCSV(os.Stdout, l, first)
+			err = list.WriteCSV(os.Stdout, *lang, first)
 		default:
 			if !first {
 				fmt.Println()
 			}
-			err = list.WriteTable(os.Stdout, l, *top)
+			err = list.WriteTable(os.Stdout, *lang, *top)
 		}
 		if err != nil {
 			return err

@@ -37,23 +37,17 @@ func runReadability(ctx context.Context, args []string) error {
 		"{\"id\": \"…\", \"text\": \"…\", \"segment\": \"…\"}. Exits 1 when a text fails its limits.\n"+
 		"`serve` answers the same check over HTTP: POST "+readability.Path+" {\"text\": \"…\", \"segment\": \"…\"};\n"+
 		"`coverage` checks the replies stored in ClickHouse and computes P-T2-4 from them.")
-	format := envString(fs, "format", "CXSTAR_READABILITY_FORMAT", "table", "output: table or json")
-	input := envString(fs, "input", "CXSTAR_READABILITY_INPUT", "text", "input: text (the whole input is one text) or jsonl (one JSON object per line)")
+	format := readabilityFormatFlag(fs)
+	input := envChoice(fs, "input", "CXSTAR_READABILITY_INPUT", "text", "input: text (the whole input is one text) or jsonl (one JSON object per line)", "text", "jsonl")
 	segment := envString(fs, "segment", "CXSTAR_READABILITY_SEGMENT", "", "client segment whose limits apply (default: the limits file's default segment)")
-	limitsFile := envString(fs, "limits", "CXSTAR_READABILITY_LIMITS", "", "limits file (default: the embedded readability/limits/segments.yaml)")
+	limitsFile := limitsFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
-	}
-	if *format != "table" && *format != "json" {
-		return fmt.Errorf("--format %q: use table or json", *format)
-	}
-	if *input != "text" && *input != "jsonl" {
-		return fmt.Errorf("--input %q: use text or jsonl", *input)
 	}
 	if fs.NArg() > 1 {
 		return fmt.Errorf("one FILE at most (got %d); use --input jsonl to score many texts", fs.NArg())
 	}
-	limits, err := readabilityLimits(*limitsFile)
+	limits, err := limitsFile.load()
 	if err != nil {
 		return err
 	}
@@ -157,11 +151,25 @@ func runReadability(ctx context.Context, args []string) error {
 	return nil
 }
 
-func readabilityLimits(path string) (*readability.Limits, error) {
-	if path == "" {
+// readabilityFormatFlag defines --format of the readability commands: table or json.
+func readabilityFormatFlag(fs *flagSet) *string {
+	return envChoice(fs, "format", "CXSTAR_READABILITY_FORMAT", "table", "output: table or json", "table", "json")
+}
+
+// limitsFile is --limits, the readability limits file of the readability commands.
+type limitsFile struct{ path *string }
+
+// limitsFlag defines --limits.
+func limitsFlag(fs *flagSet) limitsFile {
+	return limitsFile{envString(fs, "limits", "CXSTAR_READABILITY_LIMITS", "", "limits file (default: the embedded readability/limits/segments.yaml)")}
+}
+
+// load reads the limits file of --limits, or returns the embedded limits when it is empty.
+func (f limitsFile) load() (*readability.Limits, error) {
+	if *f.path == "" {
 		return readability.DefaultLimits(), nil
 	}
-	return readability.LoadLimits(path)
+	return readability.LoadLimits(*f.path)
 }
 
 // runReadabilityServe is `cxstar readability serve`: the HTTP check on a loopback address by default.
@@ -174,14 +182,14 @@ func runReadabilityServe(ctx context.Context, args []string) error {
 		"neither stored nor logged.")
 	listen := envString(fs, "listen", "CXSTAR_READABILITY_LISTEN", defaultReadabilityListen, "address to listen on (host:port)")
 	maxBody := envInt(fs, "max-body-bytes", "CXSTAR_READABILITY_MAX_BODY_BYTES", readability.DefaultMaxBodyBytes, "largest request body accepted")
-	limitsFile := envString(fs, "limits", "CXSTAR_READABILITY_LIMITS", "", "limits file (default: the embedded readability/limits/segments.yaml)")
+	limitsFile := limitsFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *maxBody < 1024 {
 		return fmt.Errorf("--max-body-bytes %d is below 1024: a request could not carry a sentence", *maxBody)
 	}
-	limits, err := readabilityLimits(*limitsFile)
+	limits, err := limitsFile.load()
 	if err != nil {
 		return err
 	}

@@ -24,16 +24,13 @@ func runReadabilityCoverage(ctx context.Context, args []string) error {
 		"value the agency declared. See docs/readability.md.")
 	qf := addQuarterFlags(fs, "to check")
 	agency := envString(fs, "agency", "CXSTAR_AGENCY", "", "check only this agency_id (default: every agency with replies, registry entries or declarations)")
-	format := envString(fs, "format", "CXSTAR_READABILITY_FORMAT", "table", "output: table or json")
-	limitsFile := envString(fs, "limits", "CXSTAR_READABILITY_LIMITS", "", "limits file (default: the embedded readability/limits/segments.yaml)")
+	format := readabilityFormatFlag(fs)
+	limitsFile := limitsFlag(fs)
 	ch := addCHFlags(fs)
 	if err := fs.parseNoArgs(args); err != nil {
 		return err
 	}
-	if *format != "table" && *format != "json" {
-		return fmt.Errorf("--format %q: use table or json", *format)
-	}
-	limits, err := readabilityLimits(*limitsFile)
+	limits, err := limitsFile.load()
 	if err != nil {
 		return err
 	}

@@ -14,18 +14,14 @@ Writes the Project Office's quarterly report as one self-contained HTML file (in
 no scripts, no external assets): a summary of every agency's star level per indicator, one section
 per agency (value, 95 % interval, n, band met, distance to the next band, trend over the last
 quarters) and what could not be assessed and why. Reads assessments_latest.`)
-	dsn := clickhouseFlag(fs)
-	qf := addQuarterFlags(fs, "to report")
+	qdb := addQuarterDBFlags(fs, "to report")
 	out := envString(fs, "out", "CXSTAR_REPORT_OUT", "report.html", "output HTML file")
 	lang := envString(fs, "lang", "CXSTAR_LANG", "ru", "label language: ru|en")
-	trend := envInt(fs, "trend", "CXSTAR_REPORT_TREND", report.DefaultTrendQuarters, "quarters shown in the trend charts, the report quarter included")
+	trend := envIntMin(fs, "trend", "CXSTAR_REPORT_TREND", report.DefaultTrendQuarters, 1, "quarters shown in the trend charts, the report quarter included")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := atLeast("trend", *trend, 1, report.DefaultTrendQuarters); err != nil {
-		return err
-	}
-	q, conn, err := openQuarter(ctx, *dsn, qf)
+	q, conn, err := qdb.open(ctx)
 	if err != nil {
 		return err
 	}

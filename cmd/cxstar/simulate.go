@@ -118,8 +118,10 @@ func runSimulate(ctx context.Context, args []string) error {
 	sf := addSimFlags(fs, simulate.DefaultAgencies, simulate.DefaultRequests, 0)
 	out := envString(fs, "out", "CXSTAR_SIM_OUT", "cxstar-sim", "output directory")
 	gz := envBool(fs, "gzip", "CXSTAR_SIM_GZIP", false, "gzip the files")
-	brokers := envString(fs, "kafka", "CXSTAR_SIM_KAFKA", "", "publish straight to the event topics of these Kafka brokers (comma-separated, e.g. 127.0.0.1:19092) instead of writing event files; registry.json still goes to --out")
-	ksec := kafkaSecurityFlags(fs)
+	kf := kafkaFlags{
+		brokers: envString(fs, "kafka", "CXSTAR_SIM_KAFKA", "", "publish straight to the event topics of these Kafka brokers (comma-separated, e.g. 127.0.0.1:19092) instead of writing event files; registry.json still goes to --out"),
+		sec:     kafkaSecurityFlags(fs),
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -129,16 +131,16 @@ func runSimulate(ctx context.Context, args []string) error {
 	}
 	qs := g.Quarters()
 	start := time.Now()
-	if *brokers != "" {
-		fmt.Fprintf(os.Stderr, "simulate: %d agencies, %s–%s, seed %d → Kafka %s\n", len(g.Agencies()), qs[0], qs[len(qs)-1], *sf.seed, *brokers)
+	if *kf.brokers != "" {
+		fmt.Fprintf(os.Stderr, "simulate: %d agencies, %s–%s, seed %d → Kafka %s\n", len(g.Agencies()), qs[0], qs[len(qs)-1], *sf.seed, *kf.brokers)
 		if err := os.MkdirAll(*out, 0o755); err != nil {
 			return fmt.Errorf("create output directory %s: %w", *out, err)
 		}
-		_, tr, err := kafkaClient(ctx, ksec, kafkaBrokerList(*brokers))
+		_, tr, err := kf.client(ctx)
 		if err != nil {
 			return err
 		}
-		sink := simulate.NewKafkaSink(ctx, kafkaBrokerList(*brokers), simulate.WithKafkaTransport(tr))
+		sink := simulate.NewKafkaSink(ctx, kf.list(), simulate.WithKafkaTransport(tr))
 		st, err := g.Run(ctx, sink)
 		if cerr := sink.Close(); err == nil {
 			err = cerr
