@@ -169,6 +169,19 @@ func ParseLang(s string) (Lang, error) {
 	return "", fmt.Errorf("unknown language %q: use ru or en", s)
 }
 
+// label returns the text of code in lang from a table of {Russian, English} texts: Russian unless
+// lang is EN, and the code itself when the table does not hold it.
+func label[K ~string](table map[K][2]string, code K, lang Lang) string {
+	l, ok := table[code]
+	if !ok {
+		return string(code)
+	}
+	if lang == EN {
+		return l[1]
+	}
+	return l[0]
+}
+
 // Indicator is one row of Table 1 or Table 2 of one standard.
 type Indicator struct {
 	ID       string   `yaml:"id" json:"id"`             // B-T1-1 … P-T2-7

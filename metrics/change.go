@@ -44,16 +44,7 @@ const (
 )
 
 // Label returns the verdict in lang (Russian by default).
-func (v Verdict) Label(lang Lang) string {
-	l, ok := verdictLabels[v]
-	if !ok {
-		return string(v)
-	}
-	if lang == EN {
-		return l[1]
-	}
-	return l[0]
-}
+func (v Verdict) Label(lang Lang) string { return label(verdictLabels, v, lang) }
 
 var verdictLabels = map[Verdict][2]string{
 	SignificantImprovement: {"значимое улучшение", "significant improvement"},

@@ -17,16 +17,7 @@ const (
 )
 
 // Label returns the flag in lang (Russian by default).
-func (f TargetFlag) Label(lang Lang) string {
-	l, ok := targetLabels[f]
-	if !ok {
-		return string(f)
-	}
-	if lang == EN {
-		return l[1]
-	}
-	return l[0]
-}
+func (f TargetFlag) Label(lang Lang) string { return label(targetLabels, f, lang) }
 
 var targetLabels = map[TargetFlag][2]string{
 	BetterThanTarget:  {"лучше цели", "better than target"},
