@@ -64,6 +64,15 @@ func (d Decimal) Float64() float64 {
 	return float64(d.units) / math.Pow10(int(d.scale))
 }
 
+// NullFloat64 is Float64 for a Nullable(Float64) column or a JSON null: nil when d is nil.
+func (d *Decimal) NullFloat64() *float64 {
+	if d == nil {
+		return nil
+	}
+	f := d.Float64()
+	return &f
+}
+
 // String formats the value with exactly Scale() decimal places and '.' as separator: "66.7", "-5.0", "12".
 func (d Decimal) String() string {
 	neg := d.units < 0

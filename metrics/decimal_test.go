@@ -160,3 +160,25 @@ func TestEvaluate(t *testing.T) {
 		t.Errorf("overall without Table 1 levels = %v, want nil", *o)
 	}
 }
+
+func TestNullFloat64(t *testing.T) {
+	d := NewDecimal(667, 1)
+	neg := NewDecimal(-5, 0)
+	tests := []struct {
+		name string
+		in   *Decimal
+		want *float64
+	}{
+		{"nil is NULL", nil, nil},
+		{"66.7", &d, func() *float64 { f := 66.7; return &f }()},
+		{"-5", &neg, func() *float64 { f := -5.0; return &f }()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.in.NullFloat64()
+			if (got == nil) != (tt.want == nil) || (got != nil && *got != *tt.want) {
+				t.Fatalf("NullFloat64() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

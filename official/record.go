@@ -52,7 +52,7 @@ func Record(ctx context.Context, conn driver.Conn, rev *Revision, pd *Pending, a
 	return store.Insert(ctx, conn, "record the pending revision", "INSERT INTO official_pending (quarter, quarter_start, revision, check_id, checked_at, kind, standard, agency_id, indicator, old_value, old_level, new_value, new_level, source_table, events, why_en, why_ru)", func(b driver.Batch) error {
 		for _, d := range pd.Differences {
 			if err := b.Append(rev.Quarter, q.StartDate(), uint32(rev.Revision), id, at, "difference", string(d.Standard), d.AgencyID, d.Indicator,
-				float(d.OldValue), level(d.OldLevel), float(d.NewValue), level(d.NewLevel), "", uint64(0), strings.Join(d.Why, "; "), strings.Join(d.WhyRU, "; ")); err != nil {
+				d.OldValue.NullFloat64(), level(d.OldLevel), d.NewValue.NullFloat64(), level(d.NewLevel), "", uint64(0), strings.Join(d.Why, "; "), strings.Join(d.WhyRU, "; ")); err != nil {
 				return err
 			}
 		}
@@ -65,14 +65,6 @@ func Record(ctx context.Context, conn driver.Conn, rev *Revision, pd *Pending, a
 		}
 		return nil
 	})
-}
-
-func float(d *metrics.Decimal) *float64 {
-	if d == nil {
-		return nil
-	}
-	f := d.Float64()
-	return &f
 }
 
 func level(l *int) *uint8 {

@@ -97,17 +97,9 @@ func (m *metricsCatalog) Indicator(standard, code string) (Indicator, bool) {
 		c := l.Cond
 		if len(l.All) == 0 && c.Metric == "" && c.Flag == "" {
 			b.OnValue = true
-			b.Min, b.Above, b.Max, b.Below = f(c.Min), f(c.Above), f(c.Max), f(c.Below)
+			b.Min, b.Above, b.Max, b.Below = c.Min.NullFloat64(), c.Above.NullFloat64(), c.Max.NullFloat64(), c.Below.NullFloat64()
 		}
 		out.Bands = append(out.Bands, b)
 	}
 	return out, true
-}
-
-func f(d *metrics.Decimal) *float64 {
-	if d == nil {
-		return nil
-	}
-	v := d.Float64()
-	return &v
 }

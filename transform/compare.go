@@ -112,12 +112,12 @@ value, status, n, num, den, promoters, detractors, prev_value, prev_n, delta, te
 					flag, load := "", ""
 					if t := r.Target; t != nil {
 						v := t.Target.Float64()
-						target, deviation, flag, load = &v, f64(t.Deviation), string(t.Flag), t.LoadID
+						target, deviation, flag, load = &v, t.Deviation.NullFloat64(), string(t.Flag), t.LoadID
 					}
 					tl := r.Tally
 					if err := batch.Append(run.RunID, run.ComputedAt, sc.Quarter, qs, string(sc.Standard), ag.AgencyID, r.Code,
-						f64(r.Value), string(r.Status), uint64(r.N), uint64(tl.Num), uint64(tl.Den), uint64(tl.Promoters), uint64(tl.Detractors),
-						f64(c.Prev), uint64(c.PrevN), f64(c.Delta), string(c.Test), c.Z, c.P, c.Adjusted, string(c.Verdict),
+						r.Value.NullFloat64(), string(r.Status), uint64(r.N), uint64(tl.Num), uint64(tl.Den), uint64(tl.Promoters), uint64(tl.Detractors),
+						c.Prev.NullFloat64(), uint64(c.PrevN), c.Delta.NullFloat64(), string(c.Test), c.Z, c.P, c.Adjusted, string(c.Verdict),
 						target, deviation, flag, load); err != nil {
 						return err
 					}

@@ -8,7 +8,6 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/cxstar/cxstar/internal/store"
-	"github.com/cxstar/cxstar/metrics"
 )
 
 // storeRun appends the run to assessments and indicator_details. computed_at is made strictly later
@@ -34,7 +33,7 @@ func storeRun(ctx context.Context, conn driver.Conn, run *Run) error {
 						level = &l
 					}
 					if err := batch.Append(run.RunID, run.ComputedAt, rep.Quarter, qs, string(rep.Standard), ag.AgencyID, r.Code, uint8(r.Table),
-						f64(r.Value), level, uint64(r.N), f64(r.CILow), f64(r.CIHigh), string(r.Status), r.Reason, rep.BandsVersion); err != nil {
+						r.Value.NullFloat64(), level, uint64(r.N), r.CILow.NullFloat64(), r.CIHigh.NullFloat64(), string(r.Status), r.Reason, rep.BandsVersion); err != nil {
 						return err
 					}
 				}
@@ -54,18 +53,10 @@ func storeRun(ctx context.Context, conn driver.Conn, run *Run) error {
 	return store.Insert(ctx, conn, "store indicator_details", "INSERT INTO indicator_details (run_id, computed_at, quarter, quarter_start, standard, agency_id, indicator, dimension, dimension_id, value, n, ci_low, ci_high)", func(batch driver.Batch) error {
 		for _, d := range run.Details {
 			if err := batch.Append(run.RunID, run.ComputedAt, run.Quarter.String(), qs, string(d.Standard), d.AgencyID, d.Indicator, d.Dimension, d.DimensionID,
-				f64(d.Value), uint64(d.N), f64(d.CILow), f64(d.CIHigh)); err != nil {
+				d.Value.NullFloat64(), uint64(d.N), d.CILow.NullFloat64(), d.CIHigh.NullFloat64()); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-}
-
-func f64(d *metrics.Decimal) *float64 {
-	if d == nil {
-		return nil
-	}
-	v := d.Float64()
-	return &v
 }
