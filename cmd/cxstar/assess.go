@@ -14,20 +14,19 @@ import (
 
 func runAssess(ctx context.Context, args []string) error {
 	fs := newFlagSet("assess", "assess --quarter 2026Q3 [--standard people|business] [--agency ID] [--format table|json|csv] [--close [--reason TEXT]] [--revision N] [flags]")
-	ch := addCHFlags(fs)
-	qf := addQuarterFlags(fs, "to assess")
+	qdb := addTimedQuarterDBFlags(fs, "to assess")
 	standard := envString(fs, "standard", "CXSTAR_STANDARD", "both", "people, business or both")
-	agency := envString(fs, "agency", "CXSTAR_AGENCY", "", "assess only this agency_id (default: every agency with data)")
+	agency := agencyFlag(fs, "assess only this agency_id (default: every agency with data)")
 	format := formatFlag(fs, "standard")
 	bands := envString(fs, "bands", "CXSTAR_BANDS", "", "band files overriding the embedded ones, comma-separated (each names its standard; several files of one standard are versions chosen by effective date; default: the embedded version in force at the quarter's end)")
 	lang := langFlag(fs, "labels")
-	noStore := envBool(fs, "no-store", "CXSTAR_NO_STORE", false, "print only; do not write assessments and indicator_details (for a closed quarter: nor the pending revision the dashboards show)")
+	noStore := noStoreFlag(fs, "print only; do not write assessments and indicator_details (for a closed quarter: nor the pending revision the dashboards show)")
 	registryVersion := envString(fs, "registry-version", "CXSTAR_REGISTRY_VERSION", "", "read the registry as of this load_id (see cxstar registry versions; default: the newest load)")
 	off := addOfficialFlags(fs)
 	if err := fs.parseNoArgs(args); err != nil {
 		return err
 	}
-	req := transform.Request{RegistryVersion: *registryVersion, Agency: *agency, Timezone: *qf.tz, Store: !*noStore, Bands: map[metrics.Standard]*metrics.BandSet{}}
+	req := transform.Request{RegistryVersion: *registryVersion, Agency: *agency, Timezone: *qdb.tz, Store: !*noStore, Bands: map[metrics.Standard]*metrics.BandSet{}}
 	if *standard != "both" && *standard != "" {
 		std, err := metrics.ParseStandard(*standard)
 		if err != nil {
@@ -46,12 +45,12 @@ func runAssess(ctx context.Context, args []string) error {
 	if v := req.BandVersions[first]; zoneOf == nil && len(v) > 0 {
 		zoneOf = v[0]
 	}
-	q, err := qf.resolve(zoneOf, time.Now())
+	q, err := qdb.resolve(zoneOf, time.Now())
 	if err != nil {
 		return err
 	}
 	req.Quarter = q.String()
-	ctx, conn, done, err := ch.open(ctx)
+	ctx, conn, done, err := qdb.open(ctx)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -308,15 +307,11 @@ func demoEnvOr(name, def string) string {
 func (r *demoRun) simulateAndIngest(ctx context.Context) error {
 	g, brokers, conn, every, w, res := r.g, r.broker.Addrs(), r.conn, r.cfg.progress, r.w, r.res
 	if r.cfg.profile != "" {
-		f, err := os.Create(r.cfg.profile)
+		stop, err := startCPUProfile(r.cfg.profile, "profile")
 		if err != nil {
-			return fmt.Errorf("create the CPU profile (--profile): %w", err)
+			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("start the CPU profile (--profile): %w", err)
-		}
-		defer pprof.StopCPUProfile()
+		defer stop()
 	}
 	cctx, stopConsumer := context.WithCancel(ctx)
 	defer stopConsumer()

@@ -106,11 +106,7 @@ func printDemoAgency(w io.Writer, list priorities.List, a metrics.AgencyScorecar
 	var sig []change
 	for _, x := range a.Indicators {
 		if x.Change != nil && x.Change.Verdict.Significant() {
-			label := x.Code
-			if ind, ok := metrics.DefaultCatalog().Lookup(std, x.Code); ok {
-				label = ind.Label(metrics.RU)
-			}
-			sig = append(sig, change{label, x.Change})
+			sig = append(sig, change{indicatorLabel(std, x.Code), x.Change})
 		}
 	}
 	sort.SliceStable(sig, func(i, j int) bool { return sig[i].c.Adjusted < sig[j].c.Adjusted })
@@ -122,10 +118,7 @@ func printDemoAgency(w io.Writer, list priorities.List, a metrics.AgencyScorecar
 	var off []string
 	for _, x := range a.Indicators {
 		if x.Target != nil && x.Target.Flag.Flagged() {
-			label := x.Code
-			if ind, ok := metrics.DefaultCatalog().Lookup(std, x.Code); ok {
-				label = ind.Label(metrics.RU)
-			}
+			label := indicatorLabel(std, x.Code)
 			ci := "сплошной учёт, без ДИ"
 			if x.CILow != nil && x.CIHigh != nil {
 				ci = "95 % ДИ " + comma(fmt.Sprint(x.CILow)) + "–" + comma(fmt.Sprint(x.CIHigh))
@@ -140,6 +133,15 @@ func printDemoAgency(w io.Writer, list priorities.List, a metrics.AgencyScorecar
 		}
 	}
 	fmt.Fprintln(w)
+}
+
+// indicatorLabel is the Russian name of indicator code of std, or the code when the catalog does
+// not hold it.
+func indicatorLabel(std metrics.Standard, code string) string {
+	if ind, ok := metrics.DefaultCatalog().Lookup(std, code); ok {
+		return ind.Label(metrics.RU)
+	}
+	return code
 }
 
 // comma writes a number the Russian way, with a decimal comma, as the priority reasons do.

@@ -33,14 +33,9 @@ func runExport(ctx context.Context, args []string) error {
 	out := envString(fs, "out", "CXSTAR_EXPORT_OUT", "", "output file (default TABLE-QUARTER.parquet|.arrow in the current folder)")
 	batch := envIntMin(fs, "batch-rows", "CXSTAR_EXPORT_BATCH_ROWS", export.DefaultBatchRows, 1, "rows per record batch / Parquet row group (memory is proportional to it)")
 	allRuns := envBool(fs, "all-runs", "CXSTAR_EXPORT_ALL_RUNS", false, "assessments/indicator_details: every stored run, not only the latest")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	f, err := export.ParseFormat(*format)
-	if err != nil {
-		return err
-	}
-	q, conn, err := qdb.open(ctx)
+	var f export.Format
+	fs.check(func() (err error) { f, err = export.ParseFormat(*format); return err })
+	q, conn, err := qdb.parseOpen(ctx, fs, args)
 	if err != nil {
 		return err
 	}
@@ -82,10 +77,7 @@ than k respondents, and cells that could be recovered from the agency total are 
 	qdb := addQuarterDBFlags(fs, "to publish")
 	out := envString(fs, "out", "CXSTAR_OPENDATA_OUT", "opendata", "output folder (created when missing)")
 	k := envIntMin(fs, "k", "CXSTAR_OPENDATA_K", export.DefaultK, 1, "minimum respondents behind any published figure")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	q, conn, err := qdb.open(ctx)
+	q, conn, err := qdb.parseOpen(ctx, fs, args)
 	if err != nil {
 		return err
 	}

@@ -67,6 +67,10 @@ func (fs *flagSet) parseNoArgs(args []string) error {
 	return nil
 }
 
+// check adds fn to the checks Parse runs, in the order they were added, once the command line
+// and the environment are read: a flag's range, choices or syntax.
+func (fs *flagSet) check(fn func() error) { fs.checks = append(fs.checks, fn) }
+
 // parsePaths is Parse for the commands that work on files or directories given as arguments: it
 // prints the usage and refuses a command line without any (what: "load", "publish", …).
 func (fs *flagSet) parsePaths(args []string, what string) error {
@@ -118,7 +122,7 @@ func envInt(fs *flagSet, name, env string, def int, usage string) *int {
 // naming the flag and its default.
 func envIntMin(fs *flagSet, name, env string, def, min int, usage string) *int {
 	v := envInt(fs, name, env, def, usage)
-	fs.checks = append(fs.checks, func() error { return atLeast(name, *v, min, def) })
+	fs.check(func() error { return atLeast(name, *v, min, def) })
 	return v
 }
 
@@ -126,7 +130,7 @@ func envIntMin(fs *flagSet, name, env string, def, min int, usage string) *int {
 // naming the flag and the choices.
 func envChoice(fs *flagSet, name, env, def, usage string, choices ...string) *string {
 	v := envString(fs, name, env, def, usage)
-	fs.checks = append(fs.checks, func() error {
+	fs.check(func() error {
 		if slices.Contains(choices, *v) {
 			return nil
 		}
@@ -154,13 +158,23 @@ func formatFlag(fs *flagSet, unit string) *string {
 func langFlag(fs *flagSet, what string) *metrics.Lang {
 	s := envString(fs, "lang", "CXSTAR_LANG", "ru", what+": ru or en")
 	l := new(metrics.Lang)
-	fs.checks = append(fs.checks, func() (err error) {
+	fs.check(func() (err error) {
 		if *l, err = metrics.ParseLang(*s); err != nil {
 			return fmt.Errorf("--lang: %w", err)
 		}
 		return nil
 	})
 	return l
+}
+
+// agencyFlag defines --agency (CXSTAR_AGENCY), the one agency_id a command works on.
+func agencyFlag(fs *flagSet, usage string) *string {
+	return envString(fs, "agency", "CXSTAR_AGENCY", "", usage)
+}
+
+// noStoreFlag defines --no-store (CXSTAR_NO_STORE) of the commands that store what they print.
+func noStoreFlag(fs *flagSet, usage string) *bool {
+	return envBool(fs, "no-store", "CXSTAR_NO_STORE", false, usage)
 }
 
 // progressFlag defines --progress, how often a file-loading command reports on stderr.
@@ -218,7 +232,7 @@ const queryTimeout = 10 * time.Minute
 // work is ClickHouse queries that must end in time.
 type chFlags struct {
 	dsn     *string
-	timeout *time.Duration
+	timeout *time.Duration // nil: no --timeout (report, export)
 }
 
 // addCHFlags defines --clickhouse and --timeout.
@@ -232,10 +246,13 @@ func addCHFlags(fs *flagSet) chFlags {
 // open refuses a --timeout that is not above zero, then connects to ClickHouse. The context it
 // returns ends after --timeout; done closes the connection and releases the context.
 func (f chFlags) open(ctx context.Context) (_ context.Context, _ driver.Conn, done func(), _ error) {
-	if err := positive("timeout", *f.timeout, queryTimeout); err != nil {
-		return nil, nil, nil, err
+	cancel := context.CancelFunc(func() {})
+	if f.timeout != nil {
+		if err := positive("timeout", *f.timeout, queryTimeout); err != nil {
+			return nil, nil, nil, err
+		}
+		ctx, cancel = context.WithTimeout(ctx, *f.timeout)
 	}
-	ctx, cancel := context.WithTimeout(ctx, *f.timeout)
 	conn, err := store.Open(ctx, *f.dsn)
 	if err != nil {
 		cancel()
@@ -244,21 +261,31 @@ func (f chFlags) open(ctx context.Context) (_ context.Context, _ driver.Conn, do
 	return ctx, conn, func() { conn.Close(); cancel() }, nil
 }
 
-// quarterDBFlags are --clickhouse, --quarter and --tz, defined alike by the commands that read a
-// quarter's results (report, export).
+// quarterDBFlags are --clickhouse, --quarter and --tz (and --timeout when timed), defined alike by
+// the commands that read a quarter's results.
 type quarterDBFlags struct {
-	dsn *string
+	chFlags
 	quarterFlags
 }
 
-// addQuarterDBFlags defines --clickhouse, --quarter (what: "to report", …) and --tz.
+// addQuarterDBFlags defines --clickhouse, --quarter (what: "to report", …) and --tz: report and
+// export, whose work is not cut off by a --timeout.
 func addQuarterDBFlags(fs *flagSet, what string) quarterDBFlags {
-	return quarterDBFlags{dsn: clickhouseFlag(fs), quarterFlags: addQuarterFlags(fs, what)}
+	return quarterDBFlags{chFlags{dsn: clickhouseFlag(fs)}, addQuarterFlags(fs, what)}
 }
 
-// open resolves the quarter in the band file's time zone, then connects to the ClickHouse
-// database: the first steps of the commands that read a quarter's results.
-func (f quarterDBFlags) open(ctx context.Context) (quarter.Quarter, driver.Conn, error) {
+// addTimedQuarterDBFlags defines --clickhouse, --timeout, --quarter and --tz: assess, priorities,
+// readability coverage.
+func addTimedQuarterDBFlags(fs *flagSet, what string) quarterDBFlags {
+	return quarterDBFlags{addCHFlags(fs), addQuarterFlags(fs, what)}
+}
+
+// parseOpen parses args, resolves the quarter in the band file's time zone and connects to the
+// ClickHouse database: the first steps of report and export.
+func (f quarterDBFlags) parseOpen(ctx context.Context, fs *flagSet, args []string) (quarter.Quarter, driver.Conn, error) {
+	if err := fs.Parse(args); err != nil {
+		return quarter.Quarter{}, nil, err
+	}
 	q, err := f.resolve(nil, time.Now())
 	if err != nil {
 		return q, nil, err

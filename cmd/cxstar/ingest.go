@@ -47,7 +47,7 @@ func runIngest(ctx context.Context, args []string) error {
 		return err
 	}
 	if *cpuProfile != "" {
-		stop, err := startCPUProfile(*cpuProfile)
+		stop, err := startCPUProfile(*cpuProfile, "cpu-profile")
 		if err != nil {
 			return err
 		}
@@ -106,15 +106,16 @@ func runIngest(ctx context.Context, args []string) error {
 	return err
 }
 
-// startCPUProfile profiles the process into path until the returned function is called.
-func startCPUProfile(path string) (stop func(), err error) {
+// startCPUProfile profiles the process into path, the value of flag --flagName, until the returned
+// function is called (ingest --cpu-profile, demo --profile).
+func startCPUProfile(path, flagName string) (stop func(), err error) {
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, fmt.Errorf("create the CPU profile file (check --cpu-profile): %w", err)
+		return nil, fmt.Errorf("create the CPU profile file (check --%s): %w", flagName, err)
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("start the CPU profile: %w", err)
+		return nil, fmt.Errorf("start the CPU profile (--%s): %w", flagName, err)
 	}
 	return func() {
 		pprof.StopCPUProfile()

@@ -110,11 +110,7 @@ func envBoolVar(fs *flagSet, p *bool, name, env, usage string) {
 // what to change; brokers that are merely down are left to the command's own retries. Without
 // TLS and SASL it returns nil, nil: kafka-go's defaults.
 func kafkaClient(ctx context.Context, c *kafkasec.Config, brokers []string) (*kafka.Dialer, kafka.RoundTripper, error) {
-	d, err := c.Dialer()
-	if err != nil {
-		return nil, nil, err
-	}
-	t, err := c.Transport()
+	d, t, err := c.Client()
 	if err != nil {
 		return nil, nil, err
 	}

@@ -17,16 +17,15 @@ import (
 // top to bottom as one command's steps, so it stays whole.
 func runPriorities(ctx context.Context, args []string) error {
 	fs := newFlagSet("priorities", "priorities --quarter 2026Q3 [--standard people|business] [--agency ID] [--format table|json|csv] [flags]")
-	ch := addCHFlags(fs)
-	qf := addQuarterFlags(fs, "to rank")
+	qdb := addTimedQuarterDBFlags(fs, "to rank")
 	standard := envString(fs, "standard", "CXSTAR_STANDARD", "people", "people or business")
-	agency := envString(fs, "agency", "CXSTAR_AGENCY", "", "print only this agency_id's list (default: every agency and the national list; the medians always come from every agency)")
+	agency := agencyFlag(fs, "print only this agency_id's list (default: every agency and the national list; the medians always come from every agency)")
 	format := formatFlag(fs, "list")
 	lang := langFlag(fs, "labels and reasons")
 	weightsPath := envString(fs, "weights", "CXSTAR_PRIORITY_WEIGHTS", "", "score weights file of the format of priorities/weights.yaml (default: the embedded one)")
 	bandsPath := envString(fs, "bands", "CXSTAR_BANDS", "", "band file of the standard (default: the embedded version in force at the quarter's end)")
 	top := envInt(fs, "top", "CXSTAR_TOP", 3, "table: services, segments and channels shown per life situation and kind (0: all)")
-	noStore := envBool(fs, "no-store", "CXSTAR_NO_STORE", false, "print only; do not write the priorities table")
+	noStore := noStoreFlag(fs, "print only; do not write the priorities table")
 	if err := fs.parseNoArgs(args); err != nil {
 		return err
 	}
@@ -56,7 +55,7 @@ func runPriorities(ctx context.Context, args []string) error {
 		if b.Standard != std {
 			return fmt.Errorf("--bands %s is for %s, not %s: give the band file of --standard", *bandsPath, b.Standard, std)
 		}
-		if q, err = qf.resolve(b, time.Now()); err != nil {
+		if q, err = qdb.resolve(b, time.Now()); err != nil {
 			return err
 		}
 	} else {
@@ -64,14 +63,14 @@ func runPriorities(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		if q, err = qf.resolve(versions[0], time.Now()); err != nil {
+		if q, err = qdb.resolve(versions[0], time.Now()); err != nil {
 			return err
 		}
 		if b, err = metrics.BandsAt(versions, q.End().Add(-time.Second).In(q.Start().Location()).Format("2006-01-02")); err != nil {
 			return fmt.Errorf("bands of %s for %s: %w", std, q, err)
 		}
 	}
-	ctx, conn, done, err := ch.open(ctx)
+	ctx, conn, done, err := qdb.open(ctx)
 	if err != nil {
 		return err
 	}

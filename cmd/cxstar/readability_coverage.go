@@ -22,11 +22,10 @@ func runReadabilityCoverage(ctx context.Context, args []string) error {
 		"readability coverage computed from data — the share of the agency's life situations in the\n"+
 		"registry whose replies were checked (at least coverage_checked_share % of them) — beside the\n"+
 		"value the agency declared. See docs/readability.md.")
-	qf := addQuarterFlags(fs, "to check")
-	agency := envString(fs, "agency", "CXSTAR_AGENCY", "", "check only this agency_id (default: every agency with replies, registry entries or declarations)")
+	qdb := addTimedQuarterDBFlags(fs, "to check")
+	agency := agencyFlag(fs, "check only this agency_id (default: every agency with replies, registry entries or declarations)")
 	format := readabilityFormatFlag(fs)
 	limitsFile := limitsFlag(fs)
-	ch := addCHFlags(fs)
 	if err := fs.parseNoArgs(args); err != nil {
 		return err
 	}
@@ -34,11 +33,11 @@ func runReadabilityCoverage(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	q, err := qf.resolve(nil, time.Now())
+	q, err := qdb.resolve(nil, time.Now())
 	if err != nil {
 		return err
 	}
-	ctx, conn, done, err := ch.open(ctx)
+	ctx, conn, done, err := qdb.open(ctx)
 	if err != nil {
 		return err
 	}

@@ -18,10 +18,7 @@ quarters) and what could not be assessed and why. Reads assessments_latest.`)
 	out := envString(fs, "out", "CXSTAR_REPORT_OUT", "report.html", "output HTML file")
 	lang := envString(fs, "lang", "CXSTAR_LANG", "ru", "label language: ru|en")
 	trend := envIntMin(fs, "trend", "CXSTAR_REPORT_TREND", report.DefaultTrendQuarters, 1, "quarters shown in the trend charts, the report quarter included")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	q, conn, err := qdb.open(ctx)
+	q, conn, err := qdb.parseOpen(ctx, fs, args)
 	if err != nil {
 		return err
 	}

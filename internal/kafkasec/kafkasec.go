@@ -169,25 +169,20 @@ func (c Config) warn() {
 // Dialer returns a kafka-go Dialer for readers and consumer groups (nil error, plaintext
 // settings: a Dialer without TLS or SASL).
 func (c Config) Dialer() (*kafka.Dialer, error) {
-	t, m, err := c.security()
-	if err != nil {
-		return nil, err
-	}
-	return &kafka.Dialer{Timeout: c.timeout(), DualStack: true, TLS: t, SASLMechanism: m}, nil
+	d, _, err := c.Client()
+	return d, err
 }
 
 // Transport returns a kafka-go Transport for writers.
 func (c Config) Transport() (*kafka.Transport, error) {
-	t, m, err := c.security()
-	if err != nil {
-		return nil, err
-	}
-	return &kafka.Transport{DialTimeout: c.timeout(), TLS: t, SASL: m}, nil
+	_, t, err := c.Client()
+	return t, err
 }
 
-// security returns the TLS configuration and the SASL mechanism of c (nil, nil: plaintext),
-// warning when certificate verification is off.
-func (c Config) security() (*tls.Config, sasl.Mechanism, error) {
+// Client returns the Dialer (readers and consumer groups) and the Transport (writers) of c,
+// built from one reading of the TLS and SASL settings; it warns when certificate verification
+// is off.
+func (c Config) Client() (*kafka.Dialer, *kafka.Transport, error) {
 	t, err := c.TLSConfig()
 	if err != nil {
 		return nil, nil, err
@@ -197,7 +192,8 @@ func (c Config) security() (*tls.Config, sasl.Mechanism, error) {
 		return nil, nil, err
 	}
 	c.warn()
-	return t, m, nil
+	return &kafka.Dialer{Timeout: c.timeout(), DualStack: true, TLS: t, SASLMechanism: m},
+		&kafka.Transport{DialTimeout: c.timeout(), TLS: t, SASL: m}, nil
 }
 
 // SettingsError is a failure that retrying cannot cure: the broker's certificate is not trusted,
