@@ -4,8 +4,8 @@
 // ClickHouse tenant (package tenancy), which can read only that agency's rows.
 //
 // Every panel reads only assessments_latest, indicator_details_latest
-// (schemas/migrations/002_assessments.sql) and priorities_latest (040_priorities.sql) and filters
-// by agency, but for the official revision of the quarter (official_revisions, 030_official.sql,
+// (schemas/migrations/002_assessments.sql), priorities_latest (040_priorities.sql),
+// indicator_comparisons_latest (042, 043) and followup_status (050) and filters by agency, but for the official revision of the quarter (official_revisions, 030_official.sql,
 // not agency-specific) and the overview's pending revisions of closed quarters
 // (official_pending_latest, 032_official_pending.sql), which only the Project Office sees; the
 // agency organizations see the per-agency copies of those tables and views (package tenancy), the

@@ -118,6 +118,9 @@ type text struct {
 	followup, followupDesc                                      string
 	followupColumns                                             map[string]string // followup_status column → header
 	improved, declined                                          string
+	changes, changesDesc, noData                                string
+	belowMinN                                                   [2]string // around n: «не оценено: выборка » n « меньше min_n»
+	changesColumns                                              []string  // headers of changesColumns, in order
 }
 
 var texts = map[Lang]text{
@@ -137,12 +140,19 @@ var texts = map[Lang]text{
 		samplesDesc:  "n — размер выборки; статус: assessed / not_assessed (n < min_n) / no_data.",
 		moversDesc:   "Только значимые изменения к предыдущему кварталу (тест на уровне 95 %, поправка Бенджамини–Хохберга по показателям органа власти), по модулю изменения.",
 		improved:     "значимое улучшение", declined: "значимое ухудшение",
-		matrixDesc: "Строки — органы власти, столбцы — показатели, значения — уровни. Сортируется по столбцу.",
-		trendDesc:  "Уровень каждого показателя по кварталам выбранного периода.",
-		sharesDesc: "Доли положительных ответов, % (значение оценки).",
-		repeatDesc: "Доля повторных запросов, % (меньше — лучше), уровень и выборка.",
-		poFolder:   "Проектный офис",
-		start:      "С чего начать", startNational: "С чего начать: по стране", whyColumn: "why_ru",
+		changes: "Изменения к прошлому кварталу и цели",
+		changesDesc: "Каждый показатель квартала: прошлый квартал, значение и изменение. Изменение проверено на уровне 95 % (доли — тест двух пропорций, NPS — разность с её дисперсией; " +
+			"поправка Бенджамини–Хохберга по показателям органа власти); у значений сплошного учёта — само изменение, без проверки. Выделены только значимые изменения: ухудшение красным, улучшение зелёным. " +
+			"Цель Проектного офиса на год и отклонение от неё; «хуже цели» / «лучше цели» — цель лежит вне 95 % доверительного интервала значения (для сплошного учёта — любое отличие). " +
+			"Закрытый квартал показан в официальной редакции.",
+		noData: "нет данных", belowMinN: [2]string{"не оценено: выборка ", " меньше min_n"},
+		changesColumns: []string{"Показатель", "Прошлый квартал", "Значение", "Изменение", "Вывод об изменении", "Цель", "Отклонение от цели", "Сравнение с целью"},
+		matrixDesc:     "Строки — органы власти, столбцы — показатели, значения — уровни. Сортируется по столбцу.",
+		trendDesc:      "Уровень каждого показателя по кварталам выбранного периода.",
+		sharesDesc:     "Доли положительных ответов, % (значение оценки).",
+		repeatDesc:     "Доля повторных запросов, % (меньше — лучше), уровень и выборка.",
+		poFolder:       "Проектный офис",
+		start:          "С чего начать", startNational: "С чего начать: по стране", whyColumn: "why_ru",
 		startDesc: "Жизненные ситуации по баллу: клиенты × взвешенный недобор до порога следующей звезды и до медианы по стране (cxstar priorities).",
 		pending:   "Ожидающие редакции закрытых кварталов",
 		pendingDesc: "Для каждого закрытого квартала — что изменит пересчёт на сегодняшних данных: показатель, официальное значение и уровень → новые, почему; " +
@@ -175,12 +185,19 @@ var texts = map[Lang]text{
 		samplesDesc:  "n is the sample size; status: assessed / not_assessed (n < min_n) / no_data.",
 		moversDesc:   "Only significant changes against the previous quarter (tested at 95 %, Benjamini–Hochberg across the agency's indicators), largest first.",
 		improved:     "significant improvement", declined: "significant decline",
-		matrixDesc: "Rows are agencies, columns indicators, cells levels. Sort by any column.",
-		trendDesc:  "Each indicator's level per quarter of the chosen time range.",
-		sharesDesc: "Shares of positive answers, % (the assessed value).",
-		repeatDesc: "Repeat-request rate, % (lower is better), its level and sample.",
-		poFolder:   "Project Office",
-		start:      "Where to start", startNational: "Where to start: national", whyColumn: "why_en",
+		changes: "Changes since last quarter and targets",
+		changesDesc: "Every indicator of the quarter: previous quarter, value and change. The change is tested at 95 % (shares: two-proportion test, NPS: the difference with its variance; " +
+			"Benjamini–Hochberg across the agency's indicators); census values show the change itself, untested. Only significant changes are highlighted: a decline red, an improvement green. " +
+			"The Project Office's target for the year and the deviation from it; worse / better than target means the target lies outside the value's 95 % confidence interval (census values: any difference). " +
+			"A closed quarter shows its official revision.",
+		noData: "no data", belowMinN: [2]string{"not assessed: sample ", " below min_n"},
+		changesColumns: []string{"Indicator", "Previous quarter", "Value", "Change", "Verdict", "Target", "Deviation from target", "Against target"},
+		matrixDesc:     "Rows are agencies, columns indicators, cells levels. Sort by any column.",
+		trendDesc:      "Each indicator's level per quarter of the chosen time range.",
+		sharesDesc:     "Shares of positive answers, % (the assessed value).",
+		repeatDesc:     "Repeat-request rate, % (lower is better), its level and sample.",
+		poFolder:       "Project Office",
+		start:          "Where to start", startNational: "Where to start: national", whyColumn: "why_en",
 		startDesc: "Life situations by score: clients × weighted shortfall to the next star's band and to the national median (cxstar priorities).",
 		pending:   "Pending revisions of closed quarters",
 		pendingDesc: "For every closed quarter, what a recomputation on today's data changes: indicator, official value and level → new ones, and why; " +

@@ -152,7 +152,9 @@ func agencyPanels(o *options) []cog.Builder[dashboard.Panel] {
 	ps = append(ps, table.NewPanelBuilder().Title(t.start).Description(t.startDesc).GridPos(below(0, 65, 24, 8)).
 		Datasource(dsRef(ds)).WithTarget(q(startSQL(whereQuarter, t), FormatTable)))
 
-	ps = append(ps, table.NewPanelBuilder().Title(t.followup).Description(t.followupDesc).GridPos(below(0, 73, 24, 10)).
+	ps = append(ps, changesPanel(o, below(0, 73, 24, 10)))
+
+	ps = append(ps, table.NewPanelBuilder().Title(t.followup).Description(t.followupDesc).GridPos(below(0, 83, 24, 10)).
 		Datasource(dsRef(ds)).WithTarget(q(followupSQL, FormatTable)).
 		WithTransformation(dashboard.DataTransformerConfig{Id: "organize", Options: map[string]any{"renameByName": t.followupColumns}}).
 		Filterable(true))

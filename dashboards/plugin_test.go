@@ -209,9 +209,9 @@ func TestPanelsThroughPlugin(t *testing.T) {
 				}
 				total += n
 			}
-			// Per agency dashboard: 14 panels + the quarter variable; overview: 6 panels + quarter;
-			// all agencies: 14 panels + agency and quarter variables.
-			if want := len(seedAgencies)*15 + 7 + 16; total != want {
+			// Per agency dashboard: 15 panels + the quarter variable; overview: 6 panels + quarter;
+			// all agencies: 15 panels + agency and quarter variables.
+			if want := len(seedAgencies)*16 + 7 + 17; total != want {
 				t.Errorf("%s, %s: %d queries ran through the plugin, want %d", lang, std, total, want)
 			}
 		}

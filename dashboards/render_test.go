@@ -88,10 +88,11 @@ func TestAgencyDashboardShape(t *testing.T) {
 	if err := json.Unmarshal(raw, &m); err != nil {
 		t.Fatal(err)
 	}
-	// 14 panels: overall, levels, repeat, trend, NPS, shares, response times, 2 drill-downs, samples,
-	// bands, where to start (priorities), detractor follow-up, official revision.
-	if len(m.Panels) != 14 {
-		t.Fatalf("%d panels, want 14", len(m.Panels))
+	// 15 panels: overall, levels, repeat, trend, NPS, shares, response times, 2 drill-downs, samples,
+	// bands, where to start (priorities), changes since last quarter and targets, detractor
+	// follow-up, official revision.
+	if len(m.Panels) != 15 {
+		t.Fatalf("%d panels, want 15", len(m.Panels))
 	}
 	for i, p := range m.Panels {
 		if p.ID != i+1 || len(p.Targets) != 1 {
@@ -113,7 +114,8 @@ func TestAgencyDashboardShape(t *testing.T) {
 			t.Errorf("panel %d does not filter by agency: %s", i, tg.RawSQL)
 		}
 		if !strings.Contains(tg.RawSQL, "assessments_latest") && !strings.Contains(tg.RawSQL, "indicator_details_latest") &&
-			!strings.Contains(tg.RawSQL, "priorities_latest") && !strings.Contains(tg.RawSQL, "followup_status") {
+			!strings.Contains(tg.RawSQL, "priorities_latest") && !strings.Contains(tg.RawSQL, "followup_status") &&
+			!strings.Contains(tg.RawSQL, "indicator_comparisons_latest") {
 			t.Errorf("panel %d reads something else: %s", i, tg.RawSQL)
 		}
 	}

@@ -13,6 +13,9 @@ const (
 	// priorityCols are the columns of 040_priorities.sql.
 	priorityCols = "run_id, computed_at, quarter, quarter_start, standard, agency_id, life_situation_id, kind, item_id, rank, score, clients, below_min_n, " +
 		"satisfaction, satisfaction_n, ease, ease_n, nps, nps_n, repeat_rate, submitted, repeat_share, why_ru, why_en, weights_version, bands_version"
+	// comparisonCols are the columns of 042_indicator_comparisons.sql.
+	comparisonCols = "run_id, computed_at, quarter, quarter_start, standard, agency_id, indicator, value, status, n, num, den, promoters, detractors, " +
+		"prev_value, prev_n, delta, test, z, p, p_adjusted, verdict, target, target_deviation, target_flag, target_load_id"
 )
 
 func q(ident string) string { return "`" + ident + "`" }
@@ -23,10 +26,14 @@ func q(ident string) string { return "`" + ident + "`" }
 func AgencyDDL(mainDB string, t Tenant) []string {
 	db, m, id := q(t.Database), q(mainDB), sqlString(t.AgencyID)
 	// The newest official revision's run of a closed quarter, the newest run of any other: the rule
-	// of the main database's views (032's assessments_latest), over the agency's copies.
-	latest := "(quarter_start, standard, agency_id, computed_at) IN (SELECT quarter_start, standard, agency_id, max(computed_at) FROM " + db + ".assessments" +
-		" WHERE run_id IN (SELECT run_id FROM " + db + ".official_revisions) OR quarter_start NOT IN (SELECT quarter_start FROM " + db + ".official_revisions)" +
-		" GROUP BY quarter_start, standard, agency_id)"
+	// of the main database's views (032's assessments_latest, 043's indicator_comparisons_latest),
+	// over the agency's copies.
+	latestOf := func(table string) string {
+		return "(quarter_start, standard, agency_id, computed_at) IN (SELECT quarter_start, standard, agency_id, max(computed_at) FROM " + db + "." + table +
+			" WHERE run_id IN (SELECT run_id FROM " + db + ".official_revisions) OR quarter_start NOT IN (SELECT quarter_start FROM " + db + ".official_revisions)" +
+			" GROUP BY quarter_start, standard, agency_id)"
+	}
+	latest := latestOf("assessments")
 	return append(append([]string{"CREATE DATABASE IF NOT EXISTS " + db}, officialDDL(db, m)...), append([]string{
 		"CREATE TABLE IF NOT EXISTS " + db + `.assessments
 (
@@ -79,6 +86,29 @@ ORDER BY (quarter_start, standard, agency_id, kind, life_situation_id, item_id, 
 			" AND (run_id, kind, life_situation_id, item_id) NOT IN (SELECT run_id, kind, life_situation_id, item_id FROM " + db + ".priorities)",
 		"CREATE VIEW IF NOT EXISTS " + db + ".priorities_latest AS SELECT * FROM " + db + ".priorities FINAL WHERE (quarter_start, standard, agency_id, computed_at) IN " +
 			"(SELECT quarter_start, standard, agency_id, max(computed_at) FROM " + db + ".priorities GROUP BY quarter_start, standard, agency_id)",
+		// The agency's changes against the previous quarter and target checks (042), fed the same way;
+		// its _latest view follows assessments_latest (the official run of a closed quarter).
+		"CREATE TABLE IF NOT EXISTS " + db + `.indicator_comparisons
+(
+    run_id String, computed_at DateTime('UTC'), quarter String, quarter_start Date,
+    standard Enum8('people' = 1, 'business' = 2), agency_id String, indicator String,
+    value Nullable(Float64), status Enum8('assessed' = 1, 'not_assessed' = 2, 'no_data' = 3),
+    n UInt64, num UInt64, den UInt64, promoters UInt64, detractors UInt64,
+    prev_value Nullable(Float64), prev_n UInt64, delta Nullable(Float64),
+    test Enum8('none' = 0, 'two_proportion' = 1, 'nps_difference' = 2), z Float64, p Float64, p_adjusted Float64,
+    verdict Enum8('no_comparison' = 0, 'no_significant_change' = 1, 'significant_improvement' = 2, 'significant_decline' = 3, 'census_change' = 4),
+    target Nullable(Float64), target_deviation Nullable(Float64),
+    target_flag Enum8('' = 0, 'within_interval' = 1, 'better_than_target' = 2, 'worse_than_target' = 3, 'not_compared' = 4),
+    target_load_id String
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toYear(quarter_start)
+ORDER BY (quarter_start, standard, agency_id, indicator, computed_at, run_id)`,
+		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".indicator_comparisons_feed TO " + db + ".indicator_comparisons AS SELECT " + comparisonCols + " FROM " + m + ".indicator_comparisons WHERE agency_id = " + id,
+		"INSERT INTO " + db + ".indicator_comparisons (" + comparisonCols + ") SELECT " + comparisonCols + " FROM " + m + ".indicator_comparisons WHERE agency_id = " + id +
+			" AND (run_id, indicator) NOT IN (SELECT run_id, indicator FROM " + db + ".indicator_comparisons)",
+		"DROP TABLE IF EXISTS " + db + ".indicator_comparisons_latest",
+		"CREATE VIEW IF NOT EXISTS " + db + ".indicator_comparisons_latest AS SELECT * FROM " + db + ".indicator_comparisons FINAL WHERE " + latestOf("indicator_comparisons"),
 	}, append(signalDDL(db, m, id), followupDDL(db, m, id)...)...)...)
 }
 

@@ -30,6 +30,23 @@ func insertAssessment(t *testing.T, conn driver.Conn, agency, runID string) {
 	}
 }
 
+// insertComparison writes one indicator_comparisons row of agency for 2026Q2 through conn, computed
+// hour hours after a fixed time (042_indicator_comparisons.sql).
+func insertComparison(t *testing.T, conn driver.Conn, agency, runID string, hour int) {
+	t.Helper()
+	b, err := conn.PrepareBatch(context.Background(), "INSERT INTO indicator_comparisons (run_id, computed_at, quarter, quarter_start, standard, agency_id, indicator, status, verdict)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Append(runID, time.Date(2026, 7, 5, hour, 0, 0, 0, time.UTC), "2026Q2", time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), "people", agency,
+		"nps", "no_data", "no_comparison"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Send(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // insertRevision publishes revision rev of 2026Q2 through conn (official_revisions, 030_official.sql).
 func insertRevision(t *testing.T, conn driver.Conn, rev uint32) {
 	t.Helper()
@@ -49,7 +66,8 @@ func insertRevision(t *testing.T, conn driver.Conn, rev uint32) {
 // TestClusterTenancy provisions an agency's database and user on the cluster and checks, through
 // every node, that the agency's user sees its rows written before provisioning (the backfill) and
 // after it on another node (the feeds), and nothing of another agency nor of the main database;
-// likewise the official revisions (without their reports).
+// likewise the changes since the previous quarter (whose _latest view shows the official run) and
+// the official revisions (without their reports).
 func TestClusterTenancy(t *testing.T) {
 	ctx := context.Background()
 	conn, dsn := chcluster.DB(t)
@@ -65,6 +83,8 @@ func TestClusterTenancy(t *testing.T) {
 	}
 	insertAssessment(t, conn, "fed-tax", "run-1")
 	insertAssessment(t, conn, "fed-other", "run-1")
+	insertComparison(t, conn, "fed-tax", "run-1", 1)
+	insertComparison(t, conn, "fed-other", "run-1", 1)
 	insertRevision(t, conn, 1)
 	cfg := tenancy.Config{MainDB: db, UsersDir: dirs[0], MoreUsersDirs: dirs[1:], Cluster: chcluster.Name,
 		Secret: []byte("cluster-secret"), Addr: chcluster.Addr(4)}
@@ -83,6 +103,8 @@ func TestClusterTenancy(t *testing.T) {
 	// After provisioning, on a node of the other shard.
 	insertAssessment(t, chcluster.Node(t, dsn, 3, ""), "fed-tax", "run-2")
 	insertAssessment(t, chcluster.Node(t, dsn, 3, ""), "fed-other", "run-2")
+	insertComparison(t, chcluster.Node(t, dsn, 3, ""), "fed-tax", "run-2", 2)
+	insertComparison(t, chcluster.Node(t, dsn, 3, ""), "fed-other", "run-2", 2)
 	insertRevision(t, chcluster.Node(t, dsn, 3, ""), 2)
 	syncReplicas(t, dsn, db)
 	syncReplicas(t, dsn, ag[0].Database)
@@ -101,6 +123,17 @@ func TestClusterTenancy(t *testing.T) {
 		}
 		if rows != 2 || all != 2 {
 			t.Errorf("node %d: the agency's user sees %d rows of its own and %d in all, want 2 and 2 (run-1 copied at provisioning, run-2 through the feed)", n, rows, all)
+		}
+		// The changes since the previous quarter: both runs copied, the official revision 2's run shown.
+		var comparisons, latest string
+		if err := c.QueryRow(ctx, "SELECT arrayStringConcat(groupArray(concat(agency_id, ' ', run_id)), ', ') FROM (SELECT agency_id, run_id FROM indicator_comparisons FINAL ORDER BY run_id)").Scan(&comparisons); err != nil {
+			t.Fatalf("node %d: %v", n, err)
+		}
+		if err := c.QueryRow(ctx, "SELECT arrayStringConcat(groupArray(run_id), ', ') FROM indicator_comparisons_latest").Scan(&latest); err != nil {
+			t.Fatalf("node %d: %v", n, err)
+		}
+		if comparisons != "fed-tax run-1, fed-tax run-2" || latest != "run-2" {
+			t.Errorf("node %d: the agency's user sees comparisons %q and latest %q, want \"fed-tax run-1, fed-tax run-2\" (run-1 copied at provisioning, run-2 through the feed) and run-2 (revision 2's)", n, comparisons, latest)
 		}
 		var revisions string
 		if err := c.QueryRow(ctx, "SELECT arrayStringConcat(groupArray(concat(toString(revision), ' ', reason)), ', ') FROM (SELECT revision, reason FROM official_revisions FINAL ORDER BY revision)").Scan(&revisions); err != nil {
