@@ -16,7 +16,6 @@ import (
 	"github.com/cxstar/cxstar/internal/testkit/plugintest"
 	"github.com/cxstar/cxstar/internal/testkit/tenanttest"
 	"github.com/cxstar/cxstar/metrics"
-	"github.com/cxstar/cxstar/tenancy"
 )
 
 // comparisonsInsert is transform's INSERT into indicator_comparisons (042), column for column.
@@ -47,13 +46,6 @@ func comparisonRows(t *testing.T, agency, run string, computed time.Time, prev, 
 	for _, c := range metrics.CompareResults(inds, rp, rc, metrics.DefaultAlpha) {
 		changes[c.Code] = c
 	}
-	f64 := func(d *metrics.Decimal) *float64 {
-		if d == nil {
-			return nil
-		}
-		v := d.Float64()
-		return &v
-	}
 	var rows [][]any
 	q3 := tenanttest.Quarters[1]
 	for _, ind := range inds {
@@ -66,11 +58,11 @@ func comparisonRows(t *testing.T, agency, run string, computed time.Time, prev, 
 		flag := ""
 		if s, ok := targets[ind.Code]; ok {
 			tc := metrics.CheckTarget(ind, r, metrics.MustParseDecimal(s), "load-1")
-			target, deviation, flag = f64(&tc.Target), f64(tc.Deviation), string(tc.Flag)
+			target, deviation, flag = tc.Target.NullFloat64(), tc.Deviation.NullFloat64(), string(tc.Flag)
 		}
 		rows = append(rows, []any{run, computed, q3.Q, q3.Start, "people", agency, ind.Code,
-			f64(r.Value), string(r.Status), uint64(r.N), uint64(r.Tally.Num), uint64(r.Tally.Den), uint64(r.Tally.Promoters), uint64(r.Tally.Detractors),
-			f64(c.Prev), uint64(c.PrevN), f64(c.Delta), string(c.Test), c.Z, c.P, c.Adjusted, string(c.Verdict), target, deviation, flag, "load-1"})
+			r.Value.NullFloat64(), string(r.Status), uint64(r.N), uint64(r.Tally.Num), uint64(r.Tally.Den), uint64(r.Tally.Promoters), uint64(r.Tally.Detractors),
+			c.Prev.NullFloat64(), uint64(c.PrevN), c.Delta.NullFloat64(), string(c.Test), c.Z, c.P, c.Adjusted, string(c.Verdict), target, deviation, flag, "load-1"})
 	}
 	return rows, changes
 }
@@ -169,9 +161,9 @@ func closeQ3(t *testing.T, conn driver.Conn, run string) {
 	})
 }
 
-// changesTarget returns the target JSON (variables replaced by vars) of the changes panel of
-// agency's dashboard in lang (agency "": the all-agencies dashboard), and the panel's title.
-func changesTarget(t *testing.T, lang dashboards.Lang, agency string, vars map[string]string) (string, string) {
+// agencyTarget returns the target JSON (variables replaced by vars) and the title of the panel of
+// agency's dashboard in lang (agency "": the all-agencies dashboard) whose SQL contains marker.
+func agencyTarget(t *testing.T, lang dashboards.Lang, agency, marker string, vars map[string]string) (string, string) {
 	t.Helper()
 	for _, b := range renderedBoards(t, seedAgencies, dashboards.WithLang(lang)) {
 		if b.agency() != agency || agency == "" && b.UID != dashboards.AllAgenciesUID {
@@ -179,7 +171,7 @@ func changesTarget(t *testing.T, lang dashboards.Lang, agency string, vars map[s
 		}
 		for _, pn := range b.Panels {
 			for _, tg := range pn.Targets {
-				if sql, _ := tg["rawSql"].(string); strings.Contains(sql, "FROM indicator_comparisons_latest") {
+				if sql, _ := tg["rawSql"].(string); strings.Contains(sql, marker) {
 					tg["rawSql"] = dashboards.InterpolateVars(sql, vars)
 					js, err := json.Marshal(tg)
 					if err != nil {
@@ -190,8 +182,14 @@ func changesTarget(t *testing.T, lang dashboards.Lang, agency string, vars map[s
 			}
 		}
 	}
-	t.Fatalf("%s: the dashboard of %q has no changes panel", lang, agency)
+	t.Fatalf("%s: the dashboard of %q has no panel reading %q", lang, agency, marker)
 	return "", ""
+}
+
+// changesTarget is agencyTarget of the changes panel.
+func changesTarget(t *testing.T, lang dashboards.Lang, agency string, vars map[string]string) (string, string) {
+	t.Helper()
+	return agencyTarget(t, lang, agency, "FROM indicator_comparisons_latest", vars)
 }
 
 // TestChangesPanel runs the agency dashboard's changes panel through the real plugin on 18.16 with
@@ -204,12 +202,7 @@ func TestChangesPanel(t *testing.T) {
 	p := plugintest.Start(t)
 	conn, dsn := chtest.DB(t)
 	seedChanges(t, conn)
-	cfg := tenancy.Config{MainDB: tenanttest.MainDB(t, dsn), UsersDir: tenanttest.UsersDir(), Secret: []byte("changes-secret"), Addr: chtest.Addr()}
-	tenanttest.Cleanup(t, conn, cfg, dashboards.IDs(seedAgencies))
-	po, ag, err := tenancy.Provision(context.Background(), conn, cfg, dashboards.IDs(seedAgencies))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, po, ag := provision(t, conn, dsn, "changes-secret")
 	sources := pushedDatasources(t, po, ag)
 	run := func(ds plugintest.Datasource, target string) []string {
 		t.Helper()
@@ -274,20 +267,10 @@ func TestChangesPanel(t *testing.T) {
 // agency database (AgencyDDL) over the same data set with 2026Q3 closed with run-q3-a: the same
 // rows as on 18.16.
 func TestChangesPanelOnCurrentClickHouse(t *testing.T) {
-	ctx := context.Background()
 	c := chdbtest.DB(t)
 	seedChanges(t, c)
 	closeQ3(t, c, "run-q3-a")
-	tn, err := tenancy.AgencyTenant(c.Database(), "mvd", []byte("chdb"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS `"+tn.Database+"`") })
-	for _, stmt := range tenancy.AgencyDDL(c.Database(), tn) {
-		if err := c.Exec(ctx, stmt); err != nil {
-			t.Fatalf("%.70s…: %v", stmt, err)
-		}
-	}
+	tn := tenanttest.AgencyViews(t, c, c.Database(), "mvd", []byte("chdb"))
 	ac, err := chdbtest.Open(tn.Database)
 	if err != nil {
 		t.Fatal(err)
@@ -298,15 +281,7 @@ func TestChangesPanelOnCurrentClickHouse(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var sql string
-		for _, q := range dashboards.Queries(d) {
-			if strings.Contains(q.SQL, "FROM indicator_comparisons_latest") {
-				sql = dashboards.InterpolateVars(q.SQL, map[string]string{"agency": "mvd", "standard": "people", "quarter": "2026Q3"})
-			}
-		}
-		if sql == "" {
-			t.Fatal("the agency dashboard has no changes panel")
-		}
+		sql := dashboards.InterpolateVars(panelSQL(t, d, "FROM indicator_comparisons_latest"), map[string]string{"agency": "mvd", "standard": "people", "quarter": "2026Q3"})
 		cell := func(col string) string { return "ifNull(toString(" + col + "), '-')" }
 		got := chtest.Strings(t, ac, "SELECT concat(indicator_name, ' | ', "+cell("prev_value")+", ' | ', "+cell("value")+", ' | ', "+cell("delta")+", ' | ', change, ' | ', "+
 			cell("target")+", ' | ', "+cell("target_deviation")+", ' | ', target_check) FROM ("+sql+")")

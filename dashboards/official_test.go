@@ -18,25 +18,8 @@ import (
 // revision panel of agency's dashboard in lang (agency "": the all-agencies dashboard).
 func agencyRevisionTarget(t *testing.T, lang dashboards.Lang, agency string, vars map[string]string) string {
 	t.Helper()
-	for _, b := range renderedBoards(t, seedAgencies, dashboards.WithLang(lang)) {
-		if b.agency() != agency || agency == "" && b.UID != dashboards.AllAgenciesUID {
-			continue
-		}
-		for _, pn := range b.Panels {
-			for _, tg := range pn.Targets {
-				if sql, _ := tg["rawSql"].(string); strings.Contains(sql, "FROM official_revisions\n") {
-					tg["rawSql"] = dashboards.InterpolateVars(sql, vars)
-					js, err := json.Marshal(tg)
-					if err != nil {
-						t.Fatal(err)
-					}
-					return string(js)
-				}
-			}
-		}
-	}
-	t.Fatalf("%s: the dashboard of %s has no official revision panel", lang, agency)
-	return ""
+	target, _ := agencyTarget(t, lang, agency, "FROM official_revisions\n", vars)
+	return target
 }
 
 // TestAgencyRevisionPanel runs each agency dashboard's official revision panel through the real
