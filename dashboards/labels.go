@@ -117,7 +117,6 @@ type text struct {
 	notChecked, lastCheck, checkChanges, checkLate              string
 	followup, followupDesc                                      string
 	followupColumns                                             map[string]string // followup_status column → header
-	improved, declined                                          string
 	changes, changesDesc, noData                                string
 	belowMinN                                                   [2]string // around n: «не оценено: выборка » n « меньше min_n»
 	changesColumns                                              []string  // headers of changesColumns, in order
@@ -139,8 +138,7 @@ var texts = map[Lang]text{
 		responseDesc: "Значение показателя времени ответа, его уровень относительно нормативов полос и выборка.",
 		samplesDesc:  "n — размер выборки; статус: assessed / not_assessed (n < min_n) / no_data.",
 		moversDesc:   "Только значимые изменения к предыдущему кварталу (тест на уровне 95 %, поправка Бенджамини–Хохберга по показателям органа власти), по модулю изменения.",
-		improved:     "значимое улучшение", declined: "значимое ухудшение",
-		changes: "Изменения к прошлому кварталу и цели",
+		changes:      "Изменения к прошлому кварталу и цели",
 		changesDesc: "Каждый показатель квартала: прошлый квартал, значение и изменение. Изменение проверено на уровне 95 % (доли — тест двух пропорций, NPS — разность с её дисперсией; " +
 			"поправка Бенджамини–Хохберга по показателям органа власти); у значений сплошного учёта — само изменение, без проверки. Выделены только значимые изменения: ухудшение красным, улучшение зелёным. " +
 			"Цель Проектного офиса на год и отклонение от неё; «хуже цели» / «лучше цели» — цель лежит вне 95 % доверительного интервала значения (для сплошного учёта — любое отличие). " +
@@ -184,8 +182,7 @@ var texts = map[Lang]text{
 		responseDesc: "Response-time indicator value, its level against the band limits, and the sample.",
 		samplesDesc:  "n is the sample size; status: assessed / not_assessed (n < min_n) / no_data.",
 		moversDesc:   "Only significant changes against the previous quarter (tested at 95 %, Benjamini–Hochberg across the agency's indicators), largest first.",
-		improved:     "significant improvement", declined: "significant decline",
-		changes: "Changes since last quarter and targets",
+		changes:      "Changes since last quarter and targets",
 		changesDesc: "Every indicator of the quarter: previous quarter, value and change. The change is tested at 95 % (shares: two-proportion test, NPS: the difference with its variance; " +
 			"Benjamini–Hochberg across the agency's indicators); census values show the change itself, untested. Only significant changes are highlighted: a decline red, an improvement green. " +
 			"The Project Office's target for the year and the deviation from it; worse / better than target means the target lies outside the value's 95 % confidence interval (census values: any difference). " +

@@ -10,6 +10,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/table"
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 
+	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/tenancy"
 )
 
@@ -213,7 +214,7 @@ func overviewPanels(o *options) []cog.Builder[dashboard.Panel] {
 	ps = append(ps, table.NewPanelBuilder().Title(t.movers).Description(t.moversDesc).GridPos(pos(10, 12, 14, 9)).
 		Datasource(dsRef(ds)).WithTarget(q(
 		"SELECT agency_id, "+lbl+" AS indicator_name, prev_value, value, delta,\n"+
-			"  if(verdict = 'significant_improvement', "+sqlString(t.improved)+", "+sqlString(t.declined)+") AS verdict_label\n"+
+			"  if(verdict = 'significant_improvement', "+sqlString(metrics.SignificantImprovement.Label(o.lang))+", "+sqlString(metrics.SignificantDecline.Label(o.lang))+") AS verdict_label\n"+
 			"FROM indicator_comparisons_latest\nWHERE "+where+" AND verdict IN ('significant_improvement', 'significant_decline')\n"+
 			"ORDER BY abs(delta) DESC, agency_id, indicator_name\nLIMIT 20", FormatTable)).
 		Filterable(true))
