@@ -25,34 +25,34 @@ type deadlineData struct {
 
 // loadDeadlines runs sql/deadlines.sql: written appeals and those acknowledged in time.
 func (l *loader) loadDeadlines(ctx context.Context) error {
-	var ag, ct string
-	var n, inTime uint64
-	return l.query(ctx, "written-appeal deadlines", "deadlines", deadlinesSQL, []any{&ag, &ct, &n, &inTime}, func() error {
-		std := standardOf(ct)
-		if !l.want[std] {
-			return nil
-		}
-		d := dataFor(l.data, std, ag)
+	return l.loadInTime(ctx, "written-appeal deadlines", "deadlines", deadlinesSQL, func(d *agencyData, n, inTime int64) {
 		d.present = true
-		d.deadlines.ackN += int64(n)
-		d.deadlines.ackInTime += int64(inTime)
-		return nil
+		d.deadlines.ackN += n
+		d.deadlines.ackInTime += inTime
 	})
 }
 
 // loadFollowUps runs sql/followup.sql: detractor follow-up items and those followed up in time. An
 // agency is not made present by its follow-up items alone (its answers make it present).
 func (l *loader) loadFollowUps(ctx context.Context) error {
+	return l.loadInTime(ctx, "detractor follow-up", "followup", followupSQL, func(d *agencyData, n, inTime int64) {
+		d.deadlines.fuN += n
+		d.deadlines.fuInTime += inTime
+	})
+}
+
+// loadInTime runs a query of items and of those handled in time per agency × client type (its
+// columns: agency_id, client_type, n, in_time) and hands the counts of each wanted standard's
+// agency to add.
+func (l *loader) loadInTime(ctx context.Context, name, label, sql string, add func(d *agencyData, n, inTime int64)) error {
 	var ag, ct string
 	var n, inTime uint64
-	return l.query(ctx, "detractor follow-up", "followup", followupSQL, []any{&ag, &ct, &n, &inTime}, func() error {
+	return l.query(ctx, name, label, sql, []any{&ag, &ct, &n, &inTime}, func() error {
 		std := standardOf(ct)
 		if !l.want[std] {
 			return nil
 		}
-		d := dataFor(l.data, std, ag)
-		d.deadlines.fuN += int64(n)
-		d.deadlines.fuInTime += int64(inTime)
+		add(dataFor(l.data, std, ag), int64(n), int64(inTime))
 		return nil
 	})
 }
