@@ -40,7 +40,12 @@ var defectCodes = [...]string{
 // ExpectedCodes lists the rejection codes the generator's invalid lines provoke.
 func ExpectedCodes() []string { return append([]string(nil), defectCodes[1:]...) }
 
-func (r *run) pickDefect(kind ingest.Kind) defect {
+// invalidCopy decides whether an event just written is written once more with a defect (by chance,
+// invalidShare) and picks the defect among those of its kind; defNone means no copy.
+func (r *run) invalidCopy(kind ingest.Kind) defect {
+	if r.r.Float64() >= r.g.invalidShare {
+		return defNone
+	}
 	if kind == ingest.KindRating {
 		return defect(1 + r.r.IntN(int(defOutOfRange)))
 	}
@@ -130,8 +135,8 @@ func (r *run) appendReqID(b []byte, req uint64) []byte {
 
 func (r *run) emitService(e *svcEvent) {
 	r.buildService(e, defNone)
-	if r.r.Float64() < r.g.invalidShare {
-		r.buildService(e, r.pickDefect(ingest.KindService))
+	if def := r.invalidCopy(ingest.KindService); def != defNone {
+		r.buildService(e, def)
 	}
 }
 
@@ -173,8 +178,8 @@ func (r *run) finish(kind ingest.Kind, b []byte, ks, ke int, def defect) {
 
 func (r *run) emitRating(e *ratingEvent) {
 	r.buildRating(e, defNone)
-	if r.r.Float64() < r.g.invalidShare {
-		r.buildRating(e, r.pickDefect(ingest.KindRating))
+	if def := r.invalidCopy(ingest.KindRating); def != defNone {
+		r.buildRating(e, def)
 	}
 }
 
@@ -222,8 +227,8 @@ func bytesIndexQuote(b []byte, i int) int {
 
 func (r *run) emitAppeal(e *appealEvent) {
 	r.buildAppeal(e, defNone)
-	if r.r.Float64() < r.g.invalidShare {
-		r.buildAppeal(e, r.pickDefect(ingest.KindAppeal))
+	if def := r.invalidCopy(ingest.KindAppeal); def != defNone {
+		r.buildAppeal(e, def)
 	}
 }
 
