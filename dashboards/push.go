@@ -169,17 +169,11 @@ func Push(ctx context.Context, cfg PushConfig, agencies []Agency, opts ...Option
 			return rep, fmt.Errorf("agency %s: %w", a.ID, err)
 		}
 	}
-	o := newOptions(opts)
-	ov, err := OverviewDashboard(opts...)
+	folder, boards, err := projectOfficeBoards(opts)
 	if err != nil {
 		return rep, err
 	}
-	all, err := AllAgenciesDashboard(opts...)
-	if err != nil {
-		return rep, err
-	}
-	folder := Folder{UID: ProjectOfficeFolder, Title: texts[o.lang].poFolder}
-	if err := pushOrg(ctx, api, cfg, rep, ProjectOfficeOrg, cfg.ProjectOffice, folder, ProjectOfficeTeam, []dashboard.Dashboard{ov, all}, nil); err != nil {
+	if err := pushOrg(ctx, api, cfg, rep, ProjectOfficeOrg, cfg.ProjectOffice, folder, ProjectOfficeTeam, boards, nil); err != nil {
 		return rep, fmt.Errorf("Project Office: %w", err)
 	}
 	// Agencies that have an organization but were not pushed: report, never delete.

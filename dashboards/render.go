@@ -62,6 +62,20 @@ func envSlug(s string) string {
 	}, s)
 }
 
+// projectOfficeBoards returns the Project Office's folder and its dashboards (the overview and the
+// all-agencies dashboard), as Render writes them and Push sends them.
+func projectOfficeBoards(opts []Option) (Folder, []dashboard.Dashboard, error) {
+	ov, err := OverviewDashboard(opts...)
+	if err != nil {
+		return Folder{}, nil, err
+	}
+	all, err := AllAgenciesDashboard(opts...)
+	if err != nil {
+		return Folder{}, nil, err
+	}
+	return Folder{UID: ProjectOfficeFolder, Title: texts[newOptions(opts).lang].poFolder}, []dashboard.Dashboard{ov, all}, nil
+}
+
 type renderedOrg struct {
 	name   string
 	folder Folder
@@ -86,16 +100,11 @@ func Render(outDir string, cfg RenderConfig, agencies []Agency, opts ...Option) 
 		orgsOut = append(orgsOut, renderedOrg{name: AgencyOrg(a.ID), folder: Folder{UID: AgencyFolderUID(a.ID), Title: a.Title()},
 			dirs: "agency-" + tenancy.Slug(a.ID, 60), tenant: cfg.Tenants[a.ID], boards: []dashboard.Dashboard{d}})
 	}
-	ov, err := OverviewDashboard(opts...)
+	folder, boards, err := projectOfficeBoards(opts)
 	if err != nil {
 		return nil, err
 	}
-	all, err := AllAgenciesDashboard(opts...)
-	if err != nil {
-		return nil, err
-	}
-	orgsOut = append(orgsOut, renderedOrg{name: ProjectOfficeOrg, folder: Folder{UID: ProjectOfficeFolder, Title: texts[o.lang].poFolder},
-		dirs: "project-office", tenant: cfg.ProjectOffice, boards: []dashboard.Dashboard{ov, all}})
+	orgsOut = append(orgsOut, renderedOrg{name: ProjectOfficeOrg, folder: folder, dirs: "project-office", tenant: cfg.ProjectOffice, boards: boards})
 
 	b := &Bundle{Files: map[string][]byte{}}
 	var groups []*models.AlertRuleGroupExport
