@@ -11,12 +11,12 @@ import (
 
 // benchMessages returns n Kafka messages of the three kinds, as the Kafka benchmark publishes
 // them (kafkagen's shapes: distinct ids, spread over 6 partitions per topic).
-func benchMessages(n int) []kafka.Message {
+func benchMessages(n int) []fetched {
 	lines := sampleLines(n)
 	topics := [3]string{TopicServiceEvents, TopicRatings, TopicAppeals}
-	out := make([]kafka.Message, n)
+	out := make([]fetched, n)
 	for i, l := range lines {
-		out[i] = kafka.Message{Topic: topics[i%3], Partition: i % 6, Offset: int64(i / 18), HighWaterMark: int64(n), Value: l}
+		out[i] = fetched{kafka.Message{Topic: topics[i%3], Partition: i % 6, Offset: int64(i / 18), HighWaterMark: int64(n), Value: l}, i % 18}
 	}
 	return out
 }
@@ -29,17 +29,18 @@ func BenchmarkProcess(b *testing.B) {
 	const batch = 50_000
 	msgs := benchMessages(200_000)
 	c := NewConsumer(nil, NewValidator(), nil, WithConsumerRegisterer(nil))
-	p := &pending{last: map[tp]position{}}
+	p := newPending(18)
+	kinds := [3]Kind{KindService, KindRating, KindAppeal}
 	seen := NewSeen(DefaultDedupeWindow)
 	var ev Event
 	b.ReportAllocs()
 	cpu0 := cpuTime(b)
 	for i := 0; b.Loop(); i++ {
-		m := msgs[i%len(msgs)]
+		f := msgs[i%len(msgs)]
 		if i%len(msgs) == 0 {
 			seen = NewSeen(DefaultDedupeWindow) // the same ids again would all be duplicates
 		}
-		c.process(&m, &ev, p, seen)
+		c.process(&f, &ev, p, seen, kinds[f.part%3])
 		if p.messages >= batch {
 			p.reset()
 		}

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 )
 
@@ -20,21 +21,27 @@ type tp struct {
 	part  int
 }
 
-// pending is one batch in the pipeline: the rows, the dead letters and, per partition, the
-// highest offset it holds (contiguous: messages of one partition are processed in order and
-// batches are written and committed one after the other).
+// pending is one batch in the pipeline: the rows, the dead letters and, per partition of the
+// generation (by its index in partitionReaders.owned), the highest offset it holds
+// (contiguous: messages of one partition are processed in order and batches are written and
+// committed one after the other).
 type pending struct {
 	rows     Batch
 	dead     []kafka.Message
 	deadSize int
-	last     map[tp]position
+	last     []position
 	messages int
 	dups     int
 }
 
 // position is the last offset of a partition in a batch and the partition's high watermark
-// when that message was fetched.
-type position struct{ offset, hwm int64 }
+// when that message was fetched; in is false when the batch holds none of the partition.
+type position struct {
+	offset, hwm int64
+	in          bool
+}
+
+func newPending(partitions int) *pending { return &pending{last: make([]position, partitions)} }
 
 func (p *pending) reset() {
 	p.rows.Reset()
@@ -43,6 +50,16 @@ func (p *pending) reset() {
 	p.deadSize, p.messages, p.dups = 0, 0, 0
 	clear(p.last)
 }
+
+// fetched is a message and the index of its partition in partitionReaders.owned.
+type fetched struct {
+	m    kafka.Message
+	part int
+}
+
+// drainMax bounds the messages the generation loop takes from its channel without a select:
+// the stop signals and the batch timer are looked at between such runs.
+const drainMax = 256
 
 func (p *pending) bytes() int { return p.rows.Bytes() + p.deadSize }
 
@@ -55,7 +72,7 @@ type genResult struct {
 // generation) ends, then writes what was processed within the stop timeout.
 func (c *Consumer) runGeneration(ctx, gctx context.Context, gen *kafka.Generation, dlq deadLetters, seen *Seen) genResult {
 	readers := c.startReaders(gen)
-	bw := c.startBatchWriter(gen, dlq)
+	bw := c.startBatchWriter(gen, dlq, readers.owned)
 	defer bw.cancel()
 	// stop begins the end of the generation: no more fetching, and the batches still to be
 	// written get the stop timeout, after which they are abandoned uncommitted.
@@ -81,6 +98,18 @@ func (c *Consumer) runGeneration(ctx, gctx context.Context, gen *kafka.Generatio
 		}
 	}
 	var ev Event
+	take := func(f *fetched) {
+		c.consumed.Add(1)
+		readers.consumed[f.part].Inc()
+		if cur.messages == 0 {
+			first = time.Now()
+			timer.Reset(c.cfg.batchWait)
+		}
+		c.process(f, &ev, cur, seen, readers.kinds[f.part])
+		if cur.messages >= c.cfg.batchMessages || cur.bytes() >= c.cfg.batchBytes {
+			hand()
+		}
+	}
 	for stopping := false; !stopping; {
 		select {
 		case <-ctx.Done():
@@ -95,16 +124,18 @@ func (c *Consumer) runGeneration(ctx, gctx context.Context, gen *kafka.Generatio
 					hand()
 				}
 			}
-		case m := <-readers.in:
-			c.consumed.Add(1)
-			c.m.consumedCounter(m.Topic).Inc()
-			if cur.messages == 0 {
-				first = time.Now()
-				timer.Reset(c.cfg.batchWait)
-			}
-			c.process(&m, &ev, cur, seen)
-			if cur.messages >= c.cfg.batchMessages || cur.bytes() >= c.cfg.batchBytes {
-				hand()
+		case f := <-readers.in:
+			take(&f)
+			// While the readers keep up, take what is waiting without a select over the
+			// stop signals and the timer each time (a receive that does not block is cheap).
+		drain:
+			for range drainMax {
+				select {
+				case f = <-readers.in:
+					take(&f)
+				default:
+					break drain
+				}
 			}
 		}
 	}
@@ -125,21 +156,28 @@ func (c *Consumer) runGeneration(ctx, gctx context.Context, gen *kafka.Generatio
 }
 
 // partitionReaders reads every partition of a generation, from its committed offset, into in.
+// A partition is known by its index in owned; kinds and consumed hold, by the same index, the
+// event kind of its topic (0: any) and its topic's counter of consumed messages.
 type partitionReaders struct {
-	in      chan kafka.Message
-	stop    context.CancelFunc
-	wg      sync.WaitGroup
-	readers []*kafka.Reader
-	owned   []tp
+	in       chan fetched
+	stop     context.CancelFunc
+	wg       sync.WaitGroup
+	readers  []*kafka.Reader
+	owned    []tp
+	kinds    []Kind
+	consumed []prometheus.Counter
 }
 
 func (c *Consumer) startReaders(gen *kafka.Generation) *partitionReaders {
-	pr := &partitionReaders{in: make(chan kafka.Message, 4096)}
+	pr := &partitionReaders{in: make(chan fetched, 4096)}
 	rctx, stop := context.WithCancel(context.Background())
 	pr.stop = stop
 	for topic, parts := range gen.Assignments {
 		for _, pa := range parts {
+			part := len(pr.owned)
 			pr.owned = append(pr.owned, tp{topic, pa.ID})
+			pr.kinds = append(pr.kinds, c.topics[topic])
+			pr.consumed = append(pr.consumed, c.m.consumedCounter(topic))
 			c.m.assigned.WithLabelValues(topic, strconv.Itoa(pa.ID)).Set(1)
 			r := kafka.NewReader(kafka.ReaderConfig{
 				Brokers: c.brokers, Topic: topic, Partition: pa.ID,
@@ -158,15 +196,16 @@ func (c *Consumer) startReaders(gen *kafka.Generation) *partitionReaders {
 			pr.wg.Add(1)
 			go func() {
 				defer pr.wg.Done()
-				c.fetch(rctx, r, pr.in)
+				c.fetch(rctx, r, part, pr.in)
 			}()
 		}
 	}
 	return pr
 }
 
-// fetch reads one partition into in until ctx ends, retrying while the broker is down.
-func (c *Consumer) fetch(ctx context.Context, r *kafka.Reader, in chan<- kafka.Message) {
+// fetch reads one partition (part: its index) into in until ctx ends, retrying while the
+// broker is down.
+func (c *Consumer) fetch(ctx context.Context, r *kafka.Reader, part int, in chan<- fetched) {
 	for {
 		m, err := r.FetchMessage(ctx)
 		if err != nil {
@@ -182,7 +221,7 @@ func (c *Consumer) fetch(ctx context.Context, r *kafka.Reader, in chan<- kafka.M
 			continue
 		}
 		select {
-		case in <- m:
+		case in <- fetched{m, part}:
 		case <-ctx.Done():
 			return
 		}
@@ -213,18 +252,18 @@ type batchWriter struct {
 	m          *consumerMetrics
 }
 
-func (c *Consumer) startBatchWriter(gen *kafka.Generation, dlq deadLetters) *batchWriter {
+func (c *Consumer) startBatchWriter(gen *kafka.Generation, dlq deadLetters, owned []tp) *batchWriter {
 	wctx, cancel := context.WithCancel(context.Background())
 	bw := &batchWriter{full: make(chan *pending), free: make(chan *pending, 2), done: make(chan struct{}), cancel: cancel, m: c.m}
-	bw.free <- &pending{last: map[tp]position{}}
-	bw.free <- &pending{last: map[tp]position{}}
+	bw.free <- newPending(len(owned))
+	bw.free <- newPending(len(owned))
 	go func() {
 		defer close(bw.done)
 		durable := map[tp]int64{}
 		hwm := map[tp]int64{}
 		for p := range bw.full {
 			if !bw.failed.Load() {
-				if err := c.flush(wctx, gen, dlq, p, durable, hwm); err != nil {
+				if err := c.flush(wctx, gen, dlq, p, owned, durable, hwm); err != nil {
 					bw.failed.Store(true)
 					bw.err = err
 				}
@@ -261,13 +300,15 @@ func (bw *batchWriter) close() {
 	<-bw.done
 }
 
-// process validates one message into the pending batch.
-func (c *Consumer) process(m *kafka.Message, ev *Event, p *pending, seen *Seen) {
-	p.last[tp{m.Topic, m.Partition}] = position{m.Offset, m.HighWaterMark}
+// process validates one message into the pending batch; want is the kind of event its topic
+// carries (0: any).
+func (c *Consumer) process(f *fetched, ev *Event, p *pending, seen *Seen, want Kind) {
+	m := &f.m
+	p.last[f.part] = position{m.Offset, m.HighWaterMark, true}
 	p.messages++
 	err := c.v.Decode(m.Value, ev)
 	if err == nil {
-		if want, ok := c.topics[m.Topic]; ok && want != ev.Kind {
+		if want != 0 && want != ev.Kind {
 			err = reject(CodeWrongTopic, "schema", "a %s event on topic %s, which carries %s events; publish it to the topic of its schema", ev.Kind, m.Topic, want)
 		}
 	}
@@ -286,9 +327,10 @@ func (c *Consumer) process(m *kafka.Message, ev *Event, p *pending, seen *Seen) 
 	p.rows.addFrom(ev, m.Topic, m.Partition, m.Offset)
 }
 
-// flush writes one batch and commits the offsets it advanced. durable and hwm carry the
-// committed position of each partition across the batches of one generation.
-func (c *Consumer) flush(ctx context.Context, gen *kafka.Generation, dlq deadLetters, p *pending, durable, hwm map[tp]int64) error {
+// flush writes one batch and commits the offsets it advanced. owned names the partitions of
+// p.last; durable and hwm carry the committed position of each partition across the batches of
+// one generation.
+func (c *Consumer) flush(ctx context.Context, gen *kafka.Generation, dlq deadLetters, p *pending, owned []tp, durable, hwm map[tp]int64) error {
 	start := time.Now()
 	c.flushSince.Store(start.UnixNano())
 	defer c.flushSince.Store(0)
@@ -311,7 +353,11 @@ func (c *Consumer) flush(ctx context.Context, gen *kafka.Generation, dlq deadLet
 	c.batches.Add(1)
 
 	offsets := map[string]map[int]int64{}
-	for k, pos := range p.last {
+	for i, pos := range p.last {
+		if !pos.in {
+			continue
+		}
+		k := owned[i]
 		durable[k] = pos.offset + 1
 		hwm[k] = pos.hwm
 		if offsets[k.topic] == nil {
@@ -327,7 +373,11 @@ func (c *Consumer) flush(ctx context.Context, gen *kafka.Generation, dlq deadLet
 		c.cfg.log.Warn("offset commit refused; the messages will be read again and stored once", "generation", gen.ID, "err", err)
 	} else {
 		c.committed.Add(int64(p.messages))
-		for k := range p.last {
+		for i, pos := range p.last {
+			if !pos.in {
+				continue
+			}
+			k := owned[i]
 			part := strconv.Itoa(k.part)
 			c.m.committed.WithLabelValues(k.topic, part).Set(float64(durable[k]))
 			c.m.lag.WithLabelValues(k.topic, part).Set(float64(max(0, hwm[k]-durable[k])))
