@@ -232,7 +232,7 @@ func (r *loadRun) loadFile(file string) error {
 	var ev Event
 	err := ScanFile(r.wctx, file, func(line int, data []byte) error {
 		r.count(&r.st.Read)
-		if err := r.l.v.Decode(data, &ev); err != nil {
+		if err := r.l.v.decodeShared(data, &ev); err != nil { // ev is used only until fn returns
 			rej := err.(*Rejection)
 			return rejectLine(line, rej.Code, rej.Field, rej.Reason, data)
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // This file is a single-pass decoder for the flat JSON objects of the event contract. It replaces
@@ -87,6 +88,8 @@ func canonical(f int, b []byte) (string, bool) {
 type decoder struct {
 	data []byte
 	i    int
+	// shared: the decoded strings are views of data instead of copies (see decodeShared).
+	shared bool
 	// badType is, per field, the first byte of its last occurrence when that had the wrong JSON
 	// type ('0' for a number, '#' for a number that is not an integer of an integer field), or 0.
 	badType [maxFields]byte
@@ -94,8 +97,10 @@ type decoder struct {
 }
 
 // decodeWire fills w from data, or returns the rejection. w must be zeroed by the caller.
-func decodeWire(data []byte, w *wire) *Rejection {
-	d := decoder{data: data}
+// With shared, w's strings are views of data where data holds them as they are (no escapes,
+// valid UTF-8), not copies: data must then stay unchanged while they are used.
+func decodeWire(data []byte, w *wire, shared bool) *Rejection {
+	d := decoder{data: data, shared: shared}
 	if r := d.parse(w); r != nil {
 		return r
 	}
@@ -314,6 +319,9 @@ func (d *decoder) toString(f int, s []byte, raw bool) string {
 			if c, ok := canonical(f, s); ok {
 				return c
 			}
+		}
+		if d.shared && len(s) > 0 {
+			return unsafe.String(&s[0], len(s))
 		}
 		return string(s)
 	}

@@ -86,6 +86,19 @@ func checkAgainstReference(t *testing.T, v *Validator, data []byte) {
 	case got != want:
 		t.Fatalf("%q: decoded\n %+v\nreference\n %+v", data, got, want)
 	}
+	// The same verdict and event when the strings are views of the input.
+	var shared Event
+	sharedErr := v.decodeShared(data, &shared)
+	switch {
+	case (sharedErr == nil) != (gotErr == nil):
+		t.Fatalf("%q: Decode says %v, decodeShared %v", data, gotErr, sharedErr)
+	case sharedErr != nil:
+		if g, s := gotErr.(*Rejection), sharedErr.(*Rejection); *g != *s {
+			t.Fatalf("%q: Decode says %v, decodeShared %v", data, g, s)
+		}
+	case shared != got:
+		t.Fatalf("%q: Decode\n %+v\ndecodeShared\n %+v", data, got, shared)
+	}
 }
 
 func TestDecodeMatchesReference(t *testing.T) {

@@ -306,7 +306,7 @@ func (c *Consumer) process(f *fetched, ev *Event, p *pending, seen *Seen, want K
 	m := &f.m
 	p.last[f.part] = position{m.Offset, m.HighWaterMark, true}
 	p.messages++
-	err := c.v.Decode(m.Value, ev)
+	err := c.v.decodeShared(m.Value, ev) // m.Value is not written to: kafka-go allocates it per message
 	if err == nil {
 		if want != 0 && want != ev.Kind {
 			err = reject(CodeWrongTopic, "schema", "a %s event on topic %s, which carries %s events; publish it to the topic of its schema", ev.Kind, m.Topic, want)

@@ -102,7 +102,19 @@ func NewValidator(opts ...ValidatorOption) *Validator {
 // *Rejection. The event is written into ev (reused by callers to avoid allocation).
 func (v *Validator) Decode(data []byte, ev *Event) error {
 	var w wire
-	if r := decodeWire(data, &w); r != nil {
+	if r := decodeWire(data, &w, false); r != nil {
+		return r
+	}
+	return v.check(&w, ev)
+}
+
+// decodeShared is Decode with ev's strings pointing into data instead of copied from it (one
+// allocation less per field): data must stay unchanged for as long as ev's strings are used.
+// The consumer and the loader use it: a Batch copies what it keeps, Seen keeps hashes, and
+// Kafka messages are never written to.
+func (v *Validator) decodeShared(data []byte, ev *Event) error {
+	var w wire
+	if r := decodeWire(data, &w, true); r != nil {
 		return r
 	}
 	return v.check(&w, ev)
