@@ -283,44 +283,42 @@ func (r *ClusterRenderer) render(version int, s string) ([]ClusterStatement, err
 	return nil, fmt.Errorf("unsupported statement")
 }
 
-// addColumn renders ALTER TABLE … ADD COLUMN: on a sharded table, on its local tables, and the
-// Distributed table over them is created again with the column (ClickHouse 18.16 refuses ALTER …
-// ON CLUSTER of a table that is not replicated on a cluster whose shards are).
+// addColumn renders ALTER TABLE … ADD COLUMN (see alterColumn): the Distributed table over a
+// sharded table gets the column appended to its column list.
 func (r *ClusterRenderer) addColumn(st statement) ([]ClusterStatement, error) {
-	if !r.known[st.name] {
-		return nil, fmt.Errorf("ALTER TABLE %s: not a table created by a migration", st.name)
-	}
-	alter := func(table string) ClusterStatement {
-		return ClusterStatement{SQL: fmt.Sprintf("ALTER TABLE %s ON CLUSTER %s ADD COLUMN %s%s", r.q(table), r.cluster, st.ifNotExists, st.column)}
-	}
-	if !r.sharded[st.name] {
-		return []ClusterStatement{alter(st.name)}, nil
-	}
-	cols := r.columns[st.name]
-	i := strings.LastIndex(cols, ")")
-	if i < 0 {
-		return nil, fmt.Errorf("ALTER TABLE %s: its column list is unknown", st.name)
-	}
-	def := placement.ReplaceAllString(st.column, "") // a column list has no AFTER or FIRST
-	r.columns[st.name] = strings.TrimRight(cols[:i], " \t\n") + ",\n    " + def + "\n" + cols[i:]
-	return []ClusterStatement{alter(st.name + "_local"),
-		{SQL: fmt.Sprintf("DROP TABLE IF EXISTS %s ON CLUSTER %s", r.q(st.name), r.cluster)},
-		{SQL: r.distributed(st.name, "")}}, nil
+	return r.alterColumn(st, "ADD COLUMN "+st.ifNotExists+st.column, func(cols string) (string, error) {
+		i := strings.LastIndex(cols, ")")
+		if i < 0 {
+			return "", fmt.Errorf("its column list is unknown")
+		}
+		def := placement.ReplaceAllString(st.column, "") // a column list has no AFTER or FIRST
+		return strings.TrimRight(cols[:i], " \t\n") + ",\n    " + def + "\n" + cols[i:], nil
+	})
 }
 
-// modifyColumn renders ALTER TABLE … MODIFY COLUMN like addColumn: on a sharded table, on its local
-// tables, and the Distributed table over them is created again with the new type.
+// modifyColumn renders ALTER TABLE … MODIFY COLUMN (see alterColumn): the Distributed table over a
+// sharded table gets the column's new type.
 func (r *ClusterRenderer) modifyColumn(st statement) ([]ClusterStatement, error) {
+	return r.alterColumn(st, "MODIFY COLUMN "+st.column+" "+st.columnType, func(cols string) (string, error) {
+		return retypeColumn(cols, st.column, st.columnType)
+	})
+}
+
+// alterColumn renders ALTER TABLE … ON CLUSTER with clause: on a sharded table, on its local
+// tables, and the Distributed table over them is created again with the column list that change
+// makes of the table's current one (ClickHouse 18.16 refuses ALTER … ON CLUSTER of a table that is
+// not replicated on a cluster whose shards are).
+func (r *ClusterRenderer) alterColumn(st statement, clause string, change func(cols string) (string, error)) ([]ClusterStatement, error) {
 	if !r.known[st.name] {
 		return nil, fmt.Errorf("ALTER TABLE %s: not a table created by a migration", st.name)
 	}
 	alter := func(table string) ClusterStatement {
-		return ClusterStatement{SQL: fmt.Sprintf("ALTER TABLE %s ON CLUSTER %s MODIFY COLUMN %s %s", r.q(table), r.cluster, st.column, st.columnType)}
+		return ClusterStatement{SQL: fmt.Sprintf("ALTER TABLE %s ON CLUSTER %s %s", r.q(table), r.cluster, clause)}
 	}
 	if !r.sharded[st.name] {
 		return []ClusterStatement{alter(st.name)}, nil
 	}
-	cols, err := retypeColumn(r.columns[st.name], st.column, st.columnType)
+	cols, err := change(r.columns[st.name])
 	if err != nil {
 		return nil, fmt.Errorf("ALTER TABLE %s: %w", st.name, err)
 	}

@@ -159,6 +159,15 @@ func (ps *parser) accept(words ...string) bool {
 	return true
 }
 
+// optional accepts words when they come next and returns them as they are rendered again ("IF NOT
+// EXISTS "); "" when they do not come.
+func (ps *parser) optional(words ...string) string {
+	if !ps.accept(words...) {
+		return ""
+	}
+	return strings.Join(words, " ") + " "
+}
+
 func (ps *parser) name() (string, error) {
 	if ps.p >= len(ps.sig) || ps.toks[ps.sig[ps.p]].kind != tokIdent {
 		return "", fmt.Errorf("expected a table name, found %q", ps.peek(0))
@@ -220,9 +229,7 @@ func parseStatement(s string) (statement, error) {
 	switch {
 	case ps.accept("CREATE", "TABLE"):
 		st.kind = kindCreateTable
-		if ps.accept("IF", "NOT", "EXISTS") {
-			st.ifNotExists = "IF NOT EXISTS "
-		}
+		st.ifNotExists = ps.optional("IF", "NOT", "EXISTS")
 		if st.name, err = ps.name(); err != nil {
 			return st, err
 		}
@@ -248,9 +255,7 @@ func parseStatement(s string) (statement, error) {
 		return st, nil
 	case ps.accept("CREATE", "MATERIALIZED", "VIEW"):
 		st.kind = kindCreateMV
-		if ps.accept("IF", "NOT", "EXISTS") {
-			st.ifNotExists = "IF NOT EXISTS "
-		}
+		st.ifNotExists = ps.optional("IF", "NOT", "EXISTS")
 		if st.name, err = ps.name(); err != nil {
 			return st, err
 		}
@@ -267,9 +272,7 @@ func parseStatement(s string) (statement, error) {
 		return st, nil
 	case ps.accept("CREATE", "VIEW"):
 		st.kind = kindCreateView
-		if ps.accept("IF", "NOT", "EXISTS") {
-			st.ifNotExists = "IF NOT EXISTS "
-		}
+		st.ifNotExists = ps.optional("IF", "NOT", "EXISTS")
 		if st.name, err = ps.name(); err != nil {
 			return st, err
 		}
@@ -297,9 +300,7 @@ func parseStatement(s string) (statement, error) {
 		return st, nil
 	case ps.accept("DROP", "TABLE"):
 		st.kind = kindDrop
-		if ps.accept("IF", "EXISTS") {
-			st.ifExists = "IF EXISTS "
-		}
+		st.ifExists = ps.optional("IF", "EXISTS")
 		if st.name, err = ps.name(); err != nil {
 			return st, err
 		}
@@ -348,9 +349,7 @@ func parseStatement(s string) (statement, error) {
 		if !ps.accept("ADD", "COLUMN") {
 			return st, fmt.Errorf("ALTER TABLE %s: only ADD COLUMN and MODIFY COLUMN can be rendered", st.name)
 		}
-		if ps.accept("IF", "NOT", "EXISTS") {
-			st.ifNotExists = "IF NOT EXISTS "
-		}
+		st.ifNotExists = ps.optional("IF", "NOT", "EXISTS")
 		rest := ps.restToks()
 		depth := 0
 		for _, t := range rest {
