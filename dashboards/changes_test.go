@@ -1,9 +1,11 @@
 package dashboards_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"math"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -287,6 +289,109 @@ func TestChangesPanelOnCurrentClickHouse(t *testing.T) {
 			cell("target")+", ' | ', "+cell("target_deviation")+", ' | ', target_check) FROM ("+sql+")")
 		if want := wantChanges(lang); strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("%s on chDB:\n%s\nwant\n%s", lang, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}
+
+// TestChangesPanelHighlight reads the rendered changes panel: every column has its header in the
+// dashboard's language, and only the change column carries colours — a value mapping of exactly
+// the two significant verdicts (decline red, improvement green) applied to the whole row over a
+// transparent default — so that of wantChanges's rows only satisfaction's decline is highlighted.
+func TestChangesPanelHighlight(t *testing.T) {
+	headers := map[dashboards.Lang][]string{
+		dashboards.RU: {"Показатель", "Прошлый квартал", "Значение", "Изменение", "Вывод об изменении", "Цель", "Отклонение от цели", "Сравнение с целью"},
+		dashboards.EN: {"Indicator", "Previous quarter", "Value", "Change", "Verdict", "Target", "Deviation from target", "Against target"},
+	}
+	for _, lang := range []dashboards.Lang{dashboards.RU, dashboards.EN} {
+		d, err := dashboards.AgencyDashboard(dashboards.Agency{ID: "mvd"}, dashboards.WithLang(lang))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := dashboards.JSON(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m struct {
+			Panels []struct {
+				Title       string `json:"title"`
+				FieldConfig struct {
+					Overrides []struct {
+						Matcher struct {
+							ID      string `json:"id"`
+							Options string `json:"options"`
+						} `json:"matcher"`
+						Properties []struct {
+							ID    string          `json:"id"`
+							Value json.RawMessage `json:"value"`
+						} `json:"properties"`
+					} `json:"overrides"`
+				} `json:"fieldConfig"`
+			} `json:"panels"`
+		}
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		var names, colours []string
+		coloured := map[string]bool{}
+		for _, p := range m.Panels {
+			if p.Title != map[dashboards.Lang]string{dashboards.RU: "Изменения к прошлому кварталу и цели", dashboards.EN: "Changes since last quarter and targets"}[lang] {
+				continue
+			}
+			for _, o := range p.FieldConfig.Overrides {
+				for _, pr := range o.Properties {
+					var buf bytes.Buffer
+					if err := json.Compact(&buf, pr.Value); err != nil {
+						t.Fatal(err)
+					}
+					v := buf.String()
+					switch pr.ID {
+					case "displayName":
+						names = append(names, o.Matcher.Options+"="+strings.Trim(v, `"`))
+					case "mappings":
+						var ms []struct {
+							Type    string                       `json:"type"`
+							Options map[string]map[string]string `json:"options"`
+						}
+						if err := json.Unmarshal(pr.Value, &ms); err != nil || len(ms) != 1 || ms[0].Type != "value" {
+							t.Fatalf("%s: mappings %s (%v)", lang, v, err)
+						}
+						for text, res := range ms[0].Options {
+							colours = append(colours, o.Matcher.Options+": "+text+"="+res["color"])
+							coloured[text] = true
+						}
+					default:
+						colours = append(colours, o.Matcher.Options+": "+pr.ID+"="+v)
+					}
+				}
+			}
+		}
+		var want []string
+		cols := []string{"indicator_name", "prev_value", "value", "delta", "change", "target", "target_deviation", "target_check"}
+		for i, c := range cols {
+			want = append(want, c+"="+headers[lang][i])
+		}
+		if strings.Join(names, "; ") != strings.Join(want, "; ") {
+			t.Errorf("%s: headers %q, want %q", lang, names, want)
+		}
+		wantColours := []string{
+			`change: color={"mode":"fixed","fixedColor":"transparent"}`,
+			"change: " + metrics.SignificantDecline.Label(lang) + "=red",
+			"change: " + metrics.SignificantImprovement.Label(lang) + "=green",
+			`change: custom.cellOptions={"type":"color-background","applyToRow":true}`,
+		}
+		sort.Strings(colours)
+		sort.Strings(wantColours)
+		if strings.Join(colours, "\n") != strings.Join(wantColours, "\n") {
+			t.Errorf("%s: colours\n%s\nwant\n%s", lang, strings.Join(colours, "\n"), strings.Join(wantColours, "\n"))
+		}
+		var lit []string
+		for _, r := range wantChanges(lang) {
+			if cells := strings.Split(r, " | "); coloured[cells[4]] {
+				lit = append(lit, cells[0])
+			}
+		}
+		if sat := dashboards.DefaultIndicatorNames(lang)["satisfaction_positive_share"]; len(lit) != 1 || lit[0] != sat {
+			t.Errorf("%s: highlighted rows %q, want satisfaction's only", lang, lit)
 		}
 	}
 }
