@@ -20,10 +20,7 @@ func runBroker(ctx context.Context, args []string) error {
 	dataDir := envString(fs, "data-dir", "CXSTAR_BROKER_DATA_DIR", "", "directory that keeps messages and committed offsets across restarts (empty: in memory only)")
 	partitions := envInt(fs, "partitions", "CXSTAR_BROKER_PARTITIONS", broker.DefaultPartitions, "partitions of each topic")
 	minSession := envDuration(fs, "min-session-timeout", "CXSTAR_BROKER_MIN_SESSION_TIMEOUT", 6*time.Second, "shortest consumer-group session timeout accepted")
-	gen := envString(fs, "tls-generate", "CXSTAR_BROKER_TLS_GENERATE", "", "serve TLS with certificates of a private CA kept in this `dir` (made on first use: ca.pem for clients' --kafka-ca-file, server.pem, client.pem for mutual TLS)")
-	certFile := envString(fs, "tls-cert-file", "CXSTAR_BROKER_TLS_CERT_FILE", "", "serve TLS with this PEM certificate `file` (with --tls-key-file)")
-	keyFile := envString(fs, "tls-key-file", "CXSTAR_BROKER_TLS_KEY_FILE", "", "PEM private key `file` of --tls-cert-file")
-	clientCA := envString(fs, "tls-client-ca-file", "CXSTAR_BROKER_TLS_CLIENT_CA_FILE", "", "require client certificates signed by the CA in this PEM `file` (mutual TLS)")
+	tf := addBrokerTLSFlags(fs)
 	user := envString(fs, "sasl-user", "CXSTAR_BROKER_SASL_USER", "", "require SASL: the `user` allowed in (any of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)")
 	pwFile := envString(fs, "sasl-password-file", "CXSTAR_BROKER_SASL_PASSWORD_FILE", "", "`file` holding the SASL user's password (or set CXSTAR_BROKER_SASL_PASSWORD)")
 	if err := fs.Parse(args); err != nil {
@@ -31,7 +28,7 @@ func runBroker(ctx context.Context, args []string) error {
 	}
 	opts := []broker.Option{broker.WithPort(*port), broker.WithDataDir(*dataDir), broker.WithPartitions(*partitions), broker.WithMinSessionTimeout(*minSession)}
 	security := []string{"plaintext"}
-	tlsCfg, caNote, err := brokerTLS(*gen, *certFile, *keyFile, *clientCA)
+	tlsCfg, caNote, err := tf.config()
 	if err != nil {
 		return err
 	}
@@ -68,9 +65,23 @@ func runBroker(ctx context.Context, args []string) error {
 	return nil
 }
 
-// brokerTLS returns the broker's TLS configuration from the flags (nil: plaintext) and a note
-// for the start line.
-func brokerTLS(genDir, certFile, keyFile, clientCA string) (*tls.Config, string, error) {
+// brokerTLSFlags are the TLS flags of `cxstar broker`.
+type brokerTLSFlags struct{ genDir, certFile, keyFile, clientCA *string }
+
+// addBrokerTLSFlags defines --tls-generate, --tls-cert-file, --tls-key-file and --tls-client-ca-file.
+func addBrokerTLSFlags(fs *flagSet) brokerTLSFlags {
+	return brokerTLSFlags{
+		genDir:   envString(fs, "tls-generate", "CXSTAR_BROKER_TLS_GENERATE", "", "serve TLS with certificates of a private CA kept in this `dir` (made on first use: ca.pem for clients' --kafka-ca-file, server.pem, client.pem for mutual TLS)"),
+		certFile: envString(fs, "tls-cert-file", "CXSTAR_BROKER_TLS_CERT_FILE", "", "serve TLS with this PEM certificate `file` (with --tls-key-file)"),
+		keyFile:  envString(fs, "tls-key-file", "CXSTAR_BROKER_TLS_KEY_FILE", "", "PEM private key `file` of --tls-cert-file"),
+		clientCA: envString(fs, "tls-client-ca-file", "CXSTAR_BROKER_TLS_CLIENT_CA_FILE", "", "require client certificates signed by the CA in this PEM `file` (mutual TLS)"),
+	}
+}
+
+// config returns the broker's TLS configuration from the flags (nil: plaintext) and a note for
+// the start line.
+func (f brokerTLSFlags) config() (*tls.Config, string, error) {
+	genDir, certFile, keyFile, clientCA := *f.genDir, *f.certFile, *f.keyFile, *f.clientCA
 	note := ""
 	if genDir != "" {
 		if certFile != "" || keyFile != "" {

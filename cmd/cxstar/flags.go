@@ -229,7 +229,8 @@ func positive(flagName string, d, def time.Duration) error {
 const queryTimeout = 10 * time.Minute
 
 // chFlags are --clickhouse (with its TLS flags) and --timeout, defined alike by the commands whose
-// work is ClickHouse queries that must end in time.
+// work is ClickHouse queries that must end in time; without --timeout (report, export), just
+// --clickhouse.
 type chFlags struct {
 	dsn     *string
 	timeout *time.Duration // nil: no --timeout (report, export)
@@ -244,7 +245,7 @@ func addCHFlags(fs *flagSet) chFlags {
 }
 
 // open refuses a --timeout that is not above zero, then connects to ClickHouse. The context it
-// returns ends after --timeout; done closes the connection and releases the context.
+// returns ends after --timeout, if any; done closes the connection and releases the context.
 func (f chFlags) open(ctx context.Context) (_ context.Context, _ driver.Conn, done func(), _ error) {
 	cancel := context.CancelFunc(func() {})
 	if f.timeout != nil {
