@@ -7,10 +7,15 @@ import (
 	"github.com/cxstar/cxstar/internal/store"
 )
 
+// migrateUsage is the synopsis and description of `cxstar migrate --help`.
+const migrateUsage = `migrate [--clickhouse DSN] [--cluster NAME]
+
+Creates the database when missing and applies the embedded migrations it has not recorded.
+With --cluster, on every node of that ClickHouse cluster: raw tables sharded by client (appeals by appeal),
+small tables replicated on every node (schemas/CLUSTER.md).`
+
 func runMigrate(ctx context.Context, args []string) error {
-	fs := newFlagSet("migrate", "migrate [--clickhouse DSN] [--cluster NAME]\n\nCreates the database when missing and applies the embedded migrations it has not recorded.\n"+
-		"With --cluster, on every node of that ClickHouse cluster: raw tables sharded by client (appeals by appeal),\n"+
-		"small tables replicated on every node (schemas/CLUSTER.md).")
+	fs := newFlagSet("migrate", migrateUsage)
 	dsn := clickhouseFlag(fs)
 	cluster := envString(fs, "cluster", "CXSTAR_CLICKHOUSE_CLUSTER", "",
 		"ClickHouse cluster `NAME` (remote_servers) to migrate with ON CLUSTER DDL; empty: a single node")

@@ -12,16 +12,20 @@ import (
 	"github.com/cxstar/cxstar/readability/replies"
 )
 
+// readabilityCoverageUsage is the synopsis and description of `cxstar readability coverage --help`.
+const readabilityCoverageUsage = `readability coverage [--quarter 2026Q3] [--agency ID] [--format table|json] [flags]
+
+Checks the replies stored in ClickHouse: per agency and life situation, the written replies to
+natural persons of the quarter, how many were checked (their text came with the event and was
+counted) and how many of those are within the limits of the default segment; then P-T2-4's
+readability coverage computed from data — the share of the agency's life situations in the
+registry whose replies were checked (at least coverage_checked_share % of them) — beside the
+value the agency declared. See docs/readability.md.`
+
 // runReadabilityCoverage is `cxstar readability coverage`: the stored replies of a quarter checked
 // per agency and life situation.
 func runReadabilityCoverage(ctx context.Context, args []string) error {
-	fs := newFlagSet("readability coverage", "readability coverage [--quarter 2026Q3] [--agency ID] [--format table|json] [flags]\n\n"+
-		"Checks the replies stored in ClickHouse: per agency and life situation, the written replies to\n"+
-		"natural persons of the quarter, how many were checked (their text came with the event and was\n"+
-		"counted) and how many of those are within the limits of the default segment; then P-T2-4's\n"+
-		"readability coverage computed from data — the share of the agency's life situations in the\n"+
-		"registry whose replies were checked (at least coverage_checked_share % of them) — beside the\n"+
-		"value the agency declared. See docs/readability.md.")
+	fs := newFlagSet("readability coverage", readabilityCoverageUsage)
 	qdb := addTimedQuarterDBFlags(fs, "to check")
 	agency := agencyFlag(fs, "check only this agency_id (default: every agency with replies, registry entries or declarations)")
 	format := readabilityFormatFlag(fs)
