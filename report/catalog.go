@@ -6,19 +6,6 @@ import (
 	"github.com/cxstar/cxstar/metrics"
 )
 
-// Lang is the language of the report's labels: the catalog's languages.
-type Lang = metrics.Lang
-
-const (
-	// RU is Russian, the default (the catalog's official names).
-	RU = metrics.RU
-	// EN is English.
-	EN = metrics.EN
-)
-
-// ParseLang accepts ru or en; empty means Russian.
-var ParseLang = metrics.ParseLang
-
 // Band is one star level of an indicator's ladder. Min/Above/Max/Below are set when the level
 // is a single condition on the indicator value (v ≥ Min, v > Above, v ≤ Max, v < Below); OnValue
 // is false for composite or capability levels, whose distance cannot be a single number.
@@ -37,8 +24,8 @@ type Indicator struct {
 	ID      string // P-T1-2 …
 	Table   int
 	Row     int
-	Name    map[Lang]string
-	Short   map[Lang]string
+	Name    map[metrics.Lang]string
+	Short   map[metrics.Lang]string
 	Unit    string // percent | nps_points | …
 	Lower   bool   // lower values are better (repeat requests)
 	Bands   []Band // levels 1..n in order
@@ -80,8 +67,8 @@ func (m *metricsCatalog) Indicator(standard, code string) (Indicator, bool) {
 	out := Indicator{
 		ID: ind.ID, Table: ind.Table, Row: ind.Row, Unit: ind.Unit,
 		Lower: ind.Direction == metrics.LowerIsBetter,
-		Name:  map[Lang]string{RU: ind.NameRU, EN: ind.NameEN},
-		Short: map[Lang]string{RU: ind.ShortRU, EN: ind.ShortEN},
+		Name:  map[metrics.Lang]string{metrics.RU: ind.NameRU, metrics.EN: ind.NameEN},
+		Short: map[metrics.Lang]string{metrics.RU: ind.ShortRU, metrics.EN: ind.ShortEN},
 	}
 	bs := m.bands[std]
 	if bs == nil {

@@ -1,8 +1,10 @@
 package report
 
+import "github.com/cxstar/cxstar/metrics"
+
 // ui holds the report's fixed strings per language.
-var ui = map[Lang]map[string]string{
-	RU: {
+var ui = map[metrics.Lang]map[string]string{
+	metrics.RU: {
 		"title":        "Оценка клиентоцентричности органов власти",
 		"pendingrev":   "Ожидающая редакция: что изменит пересчёт",
 		"standard":     "Стандарт",
@@ -53,7 +55,7 @@ var ui = map[Lang]map[string]string{
 		"targetsnote":  "Отмечены значения, у которых цель лежит вне 95 % доверительного интервала (для значений сплошного учёта — любое отличие).",
 		"target":       "цель",
 	},
-	EN: {
+	metrics.EN: {
 		"title":        "Client-centricity assessment of government agencies",
 		"pendingrev":   "Pending revision: what a recomputation changes",
 		"standard":     "Standard",

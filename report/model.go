@@ -85,7 +85,7 @@ type naRow struct {
 type key struct{ std, agency, ind string }
 
 // build turns the loaded rows into the page the template renders.
-func build(d *Data, lang Lang, cat Catalog, generated string) page {
+func build(d *Data, lang metrics.Lang, cat Catalog, generated string) page {
 	T := ui[lang]
 	p := page{Lang: string(lang), T: T, Title: T["title"], Quarter: d.Quarter.String(), Generated: generated}
 	if o := d.Official; o != nil {
@@ -110,7 +110,7 @@ func (l *layout) startRows() map[string][]startRow {
 	start := map[string][]startRow{}
 	for _, pr := range l.d.Priorities {
 		why := pr.WhyRU
-		if l.lang == EN {
+		if l.lang == metrics.EN {
 			why = pr.WhyEN
 		}
 		start[pr.AgencyID] = append(start[pr.AgencyID], startRow{Rank: strconv.Itoa(int(pr.Rank)), LifeSituation: pr.LifeSituation,
@@ -123,7 +123,7 @@ func (l *layout) startRows() map[string][]startRow {
 // their agencies, each row by key, and every quarter's value for the trends.
 type layout struct {
 	d        *Data
-	lang     Lang
+	lang     metrics.Lang
 	T        map[string]string
 	cat      Catalog
 	history  map[key]map[string]*float64
@@ -134,7 +134,7 @@ type layout struct {
 	versions string              // the band versions of the quarter, comma-separated
 }
 
-func newLayout(d *Data, lang Lang, cat Catalog) *layout {
+func newLayout(d *Data, lang metrics.Lang, cat Catalog) *layout {
 	l := &layout{d: d, lang: lang, T: ui[lang], cat: cat, history: map[key]map[string]*float64{}, byKey: map[key]Assessment{},
 		inds: map[string][]string{}, agencies: map[string][]string{}}
 	cur := d.Quarter.String()
@@ -195,7 +195,7 @@ func (l *layout) info(std, code string) Indicator {
 	if ind, ok := l.cat.Indicator(std, code); ok {
 		return ind
 	}
-	return Indicator{ID: code, Table: 99, Row: 99, Name: map[Lang]string{l.lang: code}, Short: map[Lang]string{l.lang: code}}
+	return Indicator{ID: code, Table: 99, Row: 99, Name: map[metrics.Lang]string{l.lang: code}, Short: map[metrics.Lang]string{l.lang: code}}
 }
 
 // summaries are the agencies × indicators star tables, one per standard.
@@ -290,7 +290,7 @@ func (l *layout) comparisons(ag string) (changes, targets []changeRow) {
 			r := row
 			points := ""
 			if ind.Unit == "percent" {
-				points = map[Lang]string{RU: " п.п.", EN: " pp"}[l.lang]
+				points = map[metrics.Lang]string{metrics.RU: " п.п.", metrics.EN: " pp"}[l.lang]
 			}
 			r.Text = num(*c.PrevValue, l.lang) + unit + " → " + num(*c.Value, l.lang) + unit + " (" + signedNum(*c.Delta, l.lang) + points + ")"
 			r.Label = v.Label(l.lang)
@@ -307,7 +307,7 @@ func (l *layout) comparisons(ag string) (changes, targets []changeRow) {
 }
 
 // signedNum writes a change with its sign: +7,8 or −6,0.
-func signedNum(v float64, lang Lang) string {
+func signedNum(v float64, lang metrics.Lang) string {
 	if v > 0 {
 		return "+" + num(v, lang)
 	}
@@ -396,7 +396,7 @@ func stars(level, max int) string {
 }
 
 // reasonSuffix is ": reason" in lang, or nothing without a reason.
-func reasonSuffix(r string, lang Lang) string {
+func reasonSuffix(r string, lang metrics.Lang) string {
 	if r == "" {
 		return ""
 	}
@@ -404,12 +404,12 @@ func reasonSuffix(r string, lang Lang) string {
 }
 
 // num formats a value with one decimal, with a decimal comma in Russian.
-func num(v float64, lang Lang) string {
+func num(v float64, lang metrics.Lang) string {
 	s := strconv.FormatFloat(v, 'f', 1, 64)
 	if s == "-0.0" {
 		s = "0.0"
 	}
-	if lang == RU {
+	if lang == metrics.RU {
 		s = strings.Replace(s, ".", ",", 1)
 	}
 	return s
@@ -443,7 +443,7 @@ func bandText(ind Indicator, level int, T map[string]string) string {
 
 // nextBand says what the next level needs: its band text and, when the band is one condition on
 // the value, the distance from the current value (+3,2 п.п. for a minimum, −1,5 for a maximum).
-func nextBand(ind Indicator, level int, value *float64, lang Lang) string {
+func nextBand(ind Indicator, level int, value *float64, lang metrics.Lang) string {
 	T := ui[lang]
 	if len(ind.Bands) == 0 {
 		return T["noladder"]

@@ -8,11 +8,11 @@ import (
 )
 
 // officialLines is the report's revision line and its pending-revision line for a closed quarter.
-func officialLines(o *Official, q string, lang Lang) (string, string) {
+func officialLines(o *Official, q string, lang metrics.Lang) (string, string) {
 	closed := o.ClosedAt.UTC().Format("2006-01-02 15:04 UTC")
 	var line, pending string
 	n := len(o.Differences)
-	if lang == EN {
+	if lang == metrics.EN {
 		line = fmt.Sprintf("Official revision %d, closed %s", o.Revision, closed)
 		switch {
 		case n > 0:
@@ -36,7 +36,7 @@ func officialLines(o *Official, q string, lang Lang) (string, string) {
 }
 
 // pendingRows lists the differences of the pending revision with the catalog's labels.
-func pendingRows(o *Official, lang Lang, cat Catalog) []pendingRow {
+func pendingRows(o *Official, lang metrics.Lang, cat Catalog) []pendingRow {
 	var out []pendingRow
 	for _, d := range o.Differences {
 		r := pendingRow{Standard: string(d.Standard), Agency: d.AgencyID, ID: d.Indicator, Name: d.Indicator,
@@ -45,7 +45,7 @@ func pendingRows(o *Official, lang Lang, cat Catalog) []pendingRow {
 			r.ID, r.Name = ind.ID, ind.Short[lang]
 		}
 		why := d.Why
-		if lang == RU && len(d.WhyRU) > 0 {
+		if lang == metrics.RU && len(d.WhyRU) > 0 {
 			why = d.WhyRU
 		}
 		r.Why = strings.Join(why, "; ")
@@ -55,11 +55,11 @@ func pendingRows(o *Official, lang Lang, cat Catalog) []pendingRow {
 }
 
 // pendingValue is "66,7 (2★)"; "—" for a value or level that is absent.
-func pendingValue(v *metrics.Decimal, l *int, lang Lang) string {
+func pendingValue(v *metrics.Decimal, l *int, lang metrics.Lang) string {
 	val, lvl := "—", "—"
 	if v != nil {
 		val = v.String()
-		if lang == RU {
+		if lang == metrics.RU {
 			val = strings.Replace(val, ".", ",", 1)
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/cxstar/cxstar/internal/atomicfile"
+	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/quarter"
 )
 
@@ -70,7 +71,7 @@ func Write(ctx context.Context, conn driver.Conn, qname string, lang string, w i
 	if err != nil {
 		return err
 	}
-	l, err := ParseLang(lang)
+	l, err := metrics.ParseLang(lang)
 	if err != nil {
 		return err
 	}
@@ -102,7 +103,7 @@ func WriteFile(ctx context.Context, conn driver.Conn, qname, lang, path string, 
 }
 
 // Render writes the report of already loaded data; generated is the time stamped on the page.
-func Render(w io.Writer, d *Data, lang Lang, cat Catalog, generated time.Time) error {
+func Render(w io.Writer, d *Data, lang metrics.Lang, cat Catalog, generated time.Time) error {
 	p := build(d, lang, cat, generated.UTC().Format("2006-01-02 15:04 UTC"))
 	var buf bytes.Buffer
 	if err := tmpl.Execute(&buf, p); err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cxstar/cxstar/internal/testkit/browsertest"
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
+	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/quarter"
 )
 
@@ -47,21 +48,21 @@ func TestNextBand(t *testing.T) {
 		std, code string
 		level     int
 		value     float64
-		lang      Lang
+		lang      metrics.Lang
 		want      string
 	}{
 		// ease: level 4 needs min 80.1; 80.1 − 72.5 = 7.6.
-		{"people", "ease_positive_share", 3, 72.5, RU, "4★ «от 80,1% до 90%»: +7,6 п.п."},
-		{"people", "ease_positive_share", 3, 72.5, EN, "4★ «от 80,1% до 90%»: +7.6 pp"},
+		{"people", "ease_positive_share", 3, 72.5, metrics.RU, "4★ «от 80,1% до 90%»: +7,6 п.п."},
+		{"people", "ease_positive_share", 3, 72.5, metrics.EN, "4★ «от 80,1% до 90%»: +7.6 pp"},
 		// repeat requests, lower is better: level 3 needs ≤ 4.0; 5.5 − 4.0 = 1.5 to shed.
-		{"people", "repeat_request_rate", 2, 5.5, RU, "3★ «от 1,1% до 4%»: −1,5 п.п."},
+		{"people", "repeat_request_rate", 2, 5.5, metrics.RU, "3★ «от 1,1% до 4%»: −1,5 п.п."},
 		// NPS: level 5 needs > 50; 50 − 42 = 8 points, strictly more.
-		{"people", "digital_touchpoint_nps", 4, 42, RU, "5★ «NPS свыше 50%»: свыше +8,0 пункта"},
-		{"people", "scenario_coverage", 5, 95, RU, "наивысший уровень"},
+		{"people", "digital_touchpoint_nps", 4, 42, metrics.RU, "5★ «NPS свыше 50%»: свыше +8,0 пункта"},
+		{"people", "scenario_coverage", 5, 95, metrics.RU, "наивысший уровень"},
 		// Level 0 of ease (below 50.1): 1★ needs 50.1 − 45 = 5.1.
-		{"people", "ease_positive_share", 0, 45, RU, "1★ «от 50,1% до 60%»: +5,1 п.п."},
+		{"people", "ease_positive_share", 0, 45, metrics.RU, "1★ «от 50,1% до 60%»: +5,1 п.п."},
 		// Composite ladder (cumulative, flags): only the band text.
-		{"people", "appointment_booking", 2, 3, RU, "3★ «24 часа 7 дней в неделю любым удобным для клиента способом»"},
+		{"people", "appointment_booking", 2, 3, metrics.RU, "3★ «24 часа 7 дней в неделю любым удобным для клиента способом»"},
 	}
 	for _, c := range cases {
 		v := c.value

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/quarter"
 )
 
@@ -28,7 +29,7 @@ type trendLabel struct {
 // buildTrend draws the indicator's value over the trend quarters as an inline SVG line: x is the
 // quarter, y the value on a fixed scale (0–100 for percentages, −100–100 for NPS points, else the
 // data's own range).
-func buildTrend(quarters []quarter.Quarter, values map[string]*float64, unit string, lang Lang) trend {
+func buildTrend(quarters []quarter.Quarter, values map[string]*float64, unit string, lang metrics.Lang) trend {
 	const W, H, padX, padTop, padBottom = 200, 64, 14, 8, 16
 	t := trend{W: W, H: H}
 	lo, hi := 0.0, 100.0
