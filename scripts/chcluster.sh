@@ -175,14 +175,8 @@ XML
 <?xml version="1.0"?>
 <yandex>
   <profiles>
-    <default>
-      <max_memory_usage>4000000000</max_memory_usage>
-      <load_balancing>random</load_balancing>
-      <background_pool_size>4</background_pool_size>
-      <background_schedule_pool_size>4</background_schedule_pool_size>
-      <allow_experimental_low_cardinality_type>1</allow_experimental_low_cardinality_type>
-    </default>
-    <readonly><readonly>2</readonly><allow_experimental_low_cardinality_type>1</allow_experimental_low_cardinality_type></readonly>
+$(profiles_xml 4000000000 "      <background_pool_size>4</background_pool_size>
+      <background_schedule_pool_size>4</background_schedule_pool_size>")
     <in_order>
       <load_balancing>in_order</load_balancing>
       <allow_experimental_low_cardinality_type>1</allow_experimental_low_cardinality_type>

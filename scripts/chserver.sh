@@ -30,6 +30,22 @@ local_user_xml() {
 XML
 }
 
+# profiles_xml MAX_MEMORY [SETTINGS] prints the settings profiles default and readonly of a
+# users.xml (the lines inside <profiles>): default allows MAX_MEMORY bytes per query, balances load
+# at random and adds the SETTINGS lines; both allow LowCardinality columns, which 18.16 still calls
+# experimental.
+profiles_xml() {
+  cat <<XML
+    <default>
+      <max_memory_usage>$1</max_memory_usage>
+      <load_balancing>random</load_balancing>
+${2:+$2
+}      <allow_experimental_low_cardinality_type>1</allow_experimental_low_cardinality_type>
+    </default>
+    <readonly><readonly>2</readonly><allow_experimental_low_cardinality_type>1</allow_experimental_low_cardinality_type></readonly>
+XML
+}
+
 # no_quota_xml prints the quotas element of a users.xml whose default quota limits nothing.
 no_quota_xml() {
   echo '  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>'

@@ -126,12 +126,7 @@ XML
 <?xml version="1.0"?>
 <yandex>
   <profiles>
-    <default>
-      <max_memory_usage>8000000000</max_memory_usage>
-      <load_balancing>random</load_balancing>
-      <allow_experimental_low_cardinality_type>1</allow_experimental_low_cardinality_type>
-    </default>
-    <readonly><readonly>2</readonly><allow_experimental_low_cardinality_type>1</allow_experimental_low_cardinality_type></readonly>
+$(profiles_xml 8000000000)
   </profiles>
   <users>
 $(local_user_xml default default)
