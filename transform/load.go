@@ -108,6 +108,7 @@ type loader struct {
 func load(ctx context.Context, conn driver.Conn, q quarter.Quarter, p metrics.Parameters, agency, regFilter string, concurrent bool, parts int, want map[metrics.Standard]bool, data map[key]*agencyData) error {
 	l := &loader{conn: conn, vars: queryVars(q, p, agency), want: want, data: data}
 	l.vars["REG_FILTER"] = regFilter
+	l.vars["SCENARIOS"] = render(scenariosSQL, l.vars)
 	services := l.loadServices
 	if concurrent && agency == "" && parts > 1 {
 		services = func(ctx context.Context) error { return l.loadServicesSplit(ctx, parts) }

@@ -32,6 +32,11 @@ var coverageSQL string
 //go:embed sql/followup.sql
 var followupSQL string
 
+// scenariosSQL is not a query of its own: registry.sql and coverage.sql read it as {{SCENARIOS}}.
+//
+//go:embed sql/scenarios.sql
+var scenariosSQL string
+
 // quote returns a ClickHouse string literal.
 func quote(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
