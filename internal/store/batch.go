@@ -25,24 +25,36 @@ func Insert(ctx context.Context, conn driver.Conn, what, query string, rows func
 	return nil
 }
 
-// Select runs query with args and returns one value per row, made by scan. Errors start with what
-// (what was being read) and wrap their cause; a failed query also says to run cxstar migrate.
+// Select runs query with args and returns one value per row, made by scan. Errors are Each's.
 func Select[T any](ctx context.Context, conn driver.Conn, what, query string, scan func(driver.Rows) (T, error), args ...any) ([]T, error) {
-	rows, err := conn.Query(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w (run `cxstar migrate`)", what, err)
-	}
-	defer rows.Close()
 	var out []T
-	for rows.Next() {
+	err := Each(ctx, conn, what, query, func(rows driver.Rows) error {
 		v, err := scan(rows)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
-		}
 		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
+		return err
+	}, args...)
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// Each runs query with args and calls row for every row (row scans it and uses the values); it
+// stops at the first error of row. Errors start with what (what was being read) and wrap their
+// cause; a failed query also says to run cxstar migrate.
+func Each(ctx context.Context, conn driver.Conn, what, query string, row func(driver.Rows) error, args ...any) error {
+	rows, err := conn.Query(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w (run `cxstar migrate`)", what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := row(rows); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
 }

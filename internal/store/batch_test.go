@@ -23,7 +23,7 @@ func scanKV(rows driver.Rows) (kv, error) {
 	return r, err
 }
 
-// TestInsertSelect writes rows with Insert and reads them back with Select; a failing rows
+// TestInsertSelect writes rows with Insert and reads them back with Select and Each; a failing rows
 // function sends nothing, and a missing table is reported with what and the migrate hint.
 func TestInsertSelect(t *testing.T) {
 	ctx := context.Background()
@@ -87,6 +87,20 @@ func TestInsertSelect(t *testing.T) {
 				}
 			}
 		})
+	}
+
+	// Each stops at the first error of its row function and wraps it.
+	var seen []kv
+	err = store.Each(ctx, conn, "read kv", "SELECT k, v FROM kv ORDER BY k", func(rows driver.Rows) error {
+		r, err := scanKV(rows)
+		seen = append(seen, r)
+		if len(seen) == 2 {
+			return stop
+		}
+		return err
+	})
+	if !errors.Is(err, stop) || !strings.HasPrefix(err.Error(), "read kv: ") || len(seen) != 2 || seen[0] != want[0] || seen[1] != want[1] {
+		t.Fatalf("Each stopping at the second row: got %v after %v, want read kv: stop after %v", err, seen, want[:2])
 	}
 
 	err = store.Insert(ctx, conn, "store nope", "INSERT INTO nope (k, v)", func(b driver.Batch) error { return nil })

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/quarter"
 	"github.com/cxstar/cxstar/readability"
@@ -128,35 +129,46 @@ func Check(ctx context.Context, conn driver.Conn, q quarter.Quarter, opts ...Opt
 	var ag, lsID string
 	var c readability.Counts
 	var n uint64
-	err := each(ctx, conn, "replies", render(repliesSQL, vars), []any{&ag, &lsID, &c.Chars, &c.Words, &c.Sentences, &c.Syllables, &n}, func() {
+	err := store.Each(ctx, conn, "replies query", render(repliesSQL, vars), func(rows driver.Rows) error {
+		if err := rows.Scan(&ag, &lsID, &c.Chars, &c.Words, &c.Sentences, &c.Syllables, &n); err != nil {
+			return err
+		}
 		s := get(key{ag, lsID})
 		s.Replies += int64(n)
 		if c.Words == 0 {
-			return // no text came with the reply: not checked
+			return nil // no text came with the reply: not checked
 		}
 		s.Checked += int64(n)
 		if r, err := l.ScoreCounts(c, ""); err == nil && r.Pass {
 			s.Within += int64(n)
 		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 
 	var lsIDs []string
-	err = each(ctx, conn, "registry", render(registrySQL, vars), []any{&ag, &lsIDs}, func() {
+	err = store.Each(ctx, conn, "registry query", render(registrySQL, vars), func(rows driver.Rows) error {
+		if err := rows.Scan(&ag, &lsIDs); err != nil {
+			return err
+		}
 		a := agency(ag)
 		a.Registry = int64(len(lsIDs))
 		for _, id := range lsIDs {
 			get(key{ag, id}).InRegistry = true
 		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 
 	var names, values []string
-	err = each(ctx, conn, "declarations", render(declaredSQL, vars), []any{&ag, &names, &values}, func() {
+	err = store.Each(ctx, conn, "declarations query", render(declaredSQL, vars), func(rows driver.Rows) error {
+		if err := rows.Scan(&ag, &names, &values); err != nil {
+			return err
+		}
 		for i, n := range names {
 			if n == "readability_coverage" && i < len(values) {
 				if d, err := metrics.ParseDecimal(values[i]); err == nil {
@@ -164,6 +176,7 @@ func Check(ctx context.Context, conn driver.Conn, q quarter.Quarter, opts ...Opt
 				}
 			}
 		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -226,25 +239,6 @@ func ts(t time.Time) string {
 
 func quote(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
-}
-
-// each runs query (called name in errors) and calls fold after scanning each row into dest.
-func each(ctx context.Context, conn driver.Conn, name, query string, dest []any, fold func()) error {
-	rows, err := conn.Query(ctx, query)
-	if err != nil {
-		return fmt.Errorf("%s query: %w (is the database migrated? cxstar migrate --clickhouse …)", name, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return fmt.Errorf("%s query: %w", name, err)
-		}
-		fold()
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("%s query: %w", name, err)
-	}
-	return nil
 }
 
 func render(sql string, vars map[string]string) string {
