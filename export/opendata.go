@@ -16,6 +16,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/cxstar/cxstar/internal/atomicfile"
+	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/quarter"
 )
 
@@ -145,27 +146,14 @@ func readCounts(ctx context.Context, conn driver.Conn, q quarter.Quarter, byLS b
 			q.Start().UTC().Format("2006-01-02 15:04:05"), asOf.Unix())
 	}
 	query := fmt.Sprintf(openDataSelect, lsExpr, q.Start().UTC().Format("2006-01-02 15:04:05"), q.End().UTC().Format("2006-01-02 15:04:05"), group, stored)
-	rows, err := conn.Query(ctx, query)
-	if err != nil {
-		return nil, fmt.Errorf("count respondents in ratings (is the database migrated? try cxstar migrate): %w", err)
-	}
-	defer rows.Close()
-	var out []rawCounts
-	for rows.Next() {
+	return store.Select(ctx, conn, "count respondents in ratings", query, func(rows driver.Rows) (rawCounts, error) {
 		var r rawCounts
 		dest := []any{&r.agency, &r.ls, &r.resp, &r.ratings}
 		for i := range r.q {
 			dest = append(dest, &r.q[i].resp, &r.q[i].n, &r.q[i].pos, &r.q[i].neg)
 		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("read respondent counts: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read respondent counts: %w", err)
-	}
-	return out, nil
+		return r, rows.Scan(dest...)
+	})
 }
 
 // BuildOpenData computes the open-data cells of quarter q from the ratings table with
