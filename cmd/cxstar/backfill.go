@@ -17,11 +17,9 @@ func runBackfill(ctx context.Context, args []string) error {
 	rejectsPath := envString(fs, "rejects", "CXSTAR_REJECTS", "cxstar-rejects.jsonl", "file for rejected lines (JSON Lines: file, line, code, field, reason, raw)")
 	batch := envIntMin(fs, "batch-rows", "CXSTAR_BATCH_ROWS", ingest.DefaultBatchRows, 1, "events per ClickHouse insert")
 	attempts := envInt(fs, "attempts", "CXSTAR_INSERT_ATTEMPTS", ingest.DefaultLoadAttempts, "tries per insert before giving up (capped exponential backoff)")
+	fs.check(func() error { return ingest.CheckWriter(ingest.WithMaxAttempts(*attempts)) })
 	progress := progressFlag(fs)
 	if err := fs.parsePaths(args, "load"); err != nil {
-		return err
-	}
-	if err := ingest.CheckWriter(ingest.WithMaxAttempts(*attempts)); err != nil {
 		return err
 	}
 	conn, err := store.Open(ctx, *dsn)
