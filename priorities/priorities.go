@@ -47,6 +47,11 @@ func DefaultWeights() *Weights {
 	return yamlfile.MustParse("priorities/weights.yaml", weightsYAML, ParseWeights)
 }
 
+// LoadWeights reads an operator's weights file (the format of priorities/weights.yaml).
+func LoadWeights(path string) (*Weights, error) {
+	return yamlfile.Load(path, "priority weights (--weights)", ParseWeights)
+}
+
 // ParseWeights reads a weights file and checks it: known indicator codes, non-negative weights.
 func ParseWeights(data []byte) (*Weights, error) {
 	w, err := yamlfile.Decode[Weights](data, "priority weights (see priorities/weights.yaml for the format)")

@@ -38,12 +38,8 @@ func runPriorities(ctx context.Context, args []string) error {
 	}
 	w := priorities.DefaultWeights()
 	if *weightsPath != "" {
-		data, err := os.ReadFile(*weightsPath)
-		if err != nil {
-			return fmt.Errorf("--weights: %w", err)
-		}
-		if w, err = priorities.ParseWeights(data); err != nil {
-			return fmt.Errorf("--weights %s: %w", *weightsPath, err)
+		if w, err = priorities.LoadWeights(*weightsPath); err != nil {
+			return err
 		}
 	}
 	var b *metrics.BandSet
