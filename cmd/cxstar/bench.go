@@ -9,8 +9,17 @@ import (
 	"github.com/cxstar/cxstar/bench"
 )
 
+// benchUsage is the synopsis and description of `cxstar bench --help`.
+const benchUsage = `bench [flags]
+
+Runs the benchmark suite: each figure beside a baseline measured in the same run on the same data
+(simulate and validation vs encoding/json, backfill vs the raw ClickHouse insert, Kafka ingest vs the raw
+ClickHouse insert and the raw kafka-go consume, assess vs a full scan, peak RSS of ingest),
+medians of --runs runs. Prints a table and writes it into BENCHMARKS.md with the machine and date.
+Needs ClickHouse (scripts/clickhouse.sh up); it empties its own scratch database.`
+
 func runBench(ctx context.Context, args []string) error {
-	fs := newFlagSet("bench", "bench [flags]\n\nRuns the benchmark suite: each figure beside a baseline measured in the same run on the same data\n(simulate and validation vs encoding/json, backfill vs the raw ClickHouse insert, Kafka ingest vs the raw\nClickHouse insert and the raw kafka-go consume, assess vs a full scan, peak RSS of ingest),\nmedians of --runs runs. Prints a table and writes it into BENCHMARKS.md with the machine and date.\nNeeds ClickHouse (scripts/clickhouse.sh up); it empties its own scratch database.")
+	fs := newFlagSet("bench", benchUsage)
 	dsn := envString(fs, "clickhouse", "CXSTAR_BENCH_CLICKHOUSE", bench.DefaultDSN, "ClickHouse DSN of the scratch database (emptied!)")
 	runs := envInt(fs, "runs", "CXSTAR_BENCH_RUNS", 3, "runs per figure; the median is reported")
 	events := envInt(fs, "events", "CXSTAR_BENCH_EVENTS", 300_000, "events of the validation and backfill figures")
