@@ -11,8 +11,16 @@ import (
 	"github.com/cxstar/cxstar/internal/store"
 )
 
+// backfillUsage is the synopsis and description of `cxstar backfill --help`.
+const backfillUsage = `backfill [flags] PATH...
+
+Loads JSON Lines files of service_event.v1, rating.v1 and appeal.v1 events (files or directories;
+.jsonl/.ndjson/.json, gzipped too) through the same validation and insert path as ` + "`cxstar ingest`" + `.
+Rejected lines go to the rejects file with line number, code and reason. Loading the same files
+twice changes no indicator: an event_id is stored once.`
+
 func runBackfill(ctx context.Context, args []string) error {
-	fs := newFlagSet("backfill", "backfill [flags] PATH...\n\nLoads JSON Lines files of service_event.v1, rating.v1 and appeal.v1 events (files or directories;\n.jsonl/.ndjson/.json, gzipped too) through the same validation and insert path as `cxstar ingest`.\nRejected lines go to the rejects file with line number, code and reason. Loading the same files\ntwice changes no indicator: an event_id is stored once.")
+	fs := newFlagSet("backfill", backfillUsage)
 	dsn := clickhouseFlag(fs)
 	rejectsPath := envString(fs, "rejects", "CXSTAR_REJECTS", "cxstar-rejects.jsonl", "file for rejected lines (JSON Lines: file, line, code, field, reason, raw)")
 	batch := envIntMin(fs, "batch-rows", "CXSTAR_BATCH_ROWS", ingest.DefaultBatchRows, 1, "events per ClickHouse insert")

@@ -20,11 +20,21 @@ import (
 	"github.com/cxstar/cxstar/internal/store"
 )
 
+// ingestUsage is the synopsis and description of `cxstar ingest --help`.
+const ingestUsage = `ingest [flags]
+
+Consumes the event topics of docs/events.md with a Kafka consumer group and writes valid events to
+ClickHouse through the same validation and insert path as ` + "`cxstar backfill`" + `. Invalid messages go to the
+dead-letter topic with headers cx-error, cx-reason, cx-source. Offsets are committed only after
+ClickHouse (and the dead-letter topic) acknowledged the batch holding them; while ClickHouse is down
+the batch is retried with capped exponential backoff and nothing is committed. SIGTERM writes and
+commits the batch in flight, then exits 0. Serves /metrics (Prometheus) and /healthz on --listen.`
+
 // runIngest is `cxstar ingest`: flags and their checks, the ClickHouse connection, the /metrics
 // server, then the consumer until a signal. It reads top to bottom as the service's start, so it
 // stays whole.
 func runIngest(ctx context.Context, args []string) error {
-	fs := newFlagSet("ingest", "ingest [flags]\n\nConsumes the event topics of docs/events.md with a Kafka consumer group and writes valid events to\nClickHouse through the same validation and insert path as `cxstar backfill`. Invalid messages go to the\ndead-letter topic with headers cx-error, cx-reason, cx-source. Offsets are committed only after\nClickHouse (and the dead-letter topic) acknowledged the batch holding them; while ClickHouse is down\nthe batch is retried with capped exponential backoff and nothing is committed. SIGTERM writes and\ncommits the batch in flight, then exits 0. Serves /metrics (Prometheus) and /healthz on --listen.")
+	fs := newFlagSet("ingest", ingestUsage)
 	dsn := clickhouseFlag(fs)
 	kf := addKafkaFlags(fs)
 	group := envString(fs, "group", "CXSTAR_KAFKA_GROUP", ingest.DefaultGroup, "consumer group id")

@@ -9,8 +9,17 @@ import (
 	"github.com/cxstar/cxstar/ingest"
 )
 
+// produceUsage is the synopsis and description of `cxstar produce --help`.
+const produceUsage = `produce [flags] PATH...
+
+Publishes JSON Lines files of events (files or directories, .gz too) to the topics of docs/events.md:
+service_event.v1 to the service-events topic keyed by request_id, rating.v1 to the ratings topic keyed
+by event_id, appeal.v1 to the appeals topic keyed by appeal_id, with acks=all. Lines are not validated
+(` + "`cxstar ingest`" + ` does that and dead-letters bad ones); lines whose schema cannot be read are skipped
+and counted, or published to --unroutable.`
+
 func runProduce(ctx context.Context, args []string) error {
-	fs := newFlagSet("produce", "produce [flags] PATH...\n\nPublishes JSON Lines files of events (files or directories, .gz too) to the topics of docs/events.md:\nservice_event.v1 to the service-events topic keyed by request_id, rating.v1 to the ratings topic keyed\nby event_id, appeal.v1 to the appeals topic keyed by appeal_id, with acks=all. Lines are not validated\n(`cxstar ingest` does that and dead-letters bad ones); lines whose schema cannot be read are skipped\nand counted, or published to --unroutable.")
+	fs := newFlagSet("produce", produceUsage)
 	kf := addKafkaFlags(fs)
 	topics := addTopicFlags(fs)
 	unroutable := envString(fs, "unroutable", "CXSTAR_PRODUCE_UNROUTABLE", "", "topic for lines with no known schema (empty: skip and count them)")
