@@ -1,12 +1,15 @@
 package ingest
 
 import (
+	"context"
 	"fmt"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
 )
 
 // benchMessages returns n Kafka messages of the three kinds, as the Kafka benchmark publishes
@@ -77,4 +80,40 @@ func cpuTime(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkFill is the writer's hand-over of one 50k-row batch to the driver: the driver's
+// columns of each table's statement filled from the batch's (fill), without sending them. The
+// statements are prepared outside the measured CPU time.
+func BenchmarkFill(b *testing.B) {
+	conn, _ := chtest.DB(b)
+	v := NewValidator()
+	var batch Batch
+	var ev Event
+	for i, l := range sampleLines(50_000) {
+		if err := v.Decode(l, &ev); err != nil {
+			b.Fatal(err)
+		}
+		batch.addFrom(&ev, TopicRatings, i%6, int64(i))
+	}
+	ctx := context.Background()
+	var cpu time.Duration
+	for b.Loop() {
+		for _, ins := range batch.inserts(time.Now()) {
+			db, err := conn.PrepareBatch(ctx, ins.sql)
+			if err != nil {
+				b.Fatal(err)
+			}
+			cpu0 := cpuTime(b)
+			if err := fill(db, ins); err != nil {
+				_ = db.Abort()
+				b.Fatal(err)
+			}
+			cpu += cpuTime(b) - cpu0
+			if err := db.Abort(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(cpu)/float64(b.N)/50_000, "cpu-ns/row")
 }

@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/ClickHouse/ch-go/proto"
 	chcolumn "github.com/ClickHouse/clickhouse-go/v2/lib/column"
@@ -192,32 +194,59 @@ func (w *Writer) send(ctx context.Context, ins insert) error {
 	return nil
 }
 
-// encoded holds the native encoding of one column between batches.
-var encoded = sync.Pool{New: func() any { return new(proto.Buffer) }}
+// fillScratch is fill's memory, kept between inserts: the native encoding of the columns, and
+// the values of one String column as strings.
+type fillScratch struct {
+	buf   proto.Buffer
+	views []string
+}
 
-// fill decodes the insert's columns into the batch's.
+var scratch = sync.Pool{New: func() any { return new(fillScratch) }}
+
+// fill fills the driver's columns of the statement from the batch's. String columns are
+// appended as strings that view the batch's buffer, after one append of all their bytes at
+// once has sized the driver's buffer (Reset keeps it). The other columns are encoded one
+// after the other, as a block's columns come from the server, and decoded through one reader
+// (the driver's reader buffers 128 KiB: one reader a column would allocate that much each).
 func fill(batch driver.Batch, ins insert) error {
 	cols := batch.Columns()
 	if len(cols) != len(ins.cols) {
 		return fmt.Errorf("%s: the driver prepared %d columns for %d in the statement", ins.table, len(cols), len(ins.cols))
 	}
-	buf := encoded.Get().(*proto.Buffer)
-	defer encoded.Put(buf)
-	var r bytes.Reader
-	for i, col := range cols {
-		src := ins.cols[i]
-		if p, ok := src.(proto.Preparable); ok {
-			if err := p.Prepare(); err != nil {
-				return fmt.Errorf("column %s: %w", col.Name(), err)
+	sc := scratch.Get().(*fillScratch)
+	defer scratch.Put(sc)
+	buf := &sc.buf
+	buf.Reset()
+	appended := make([]bool, len(cols))
+	for i, src := range ins.cols {
+		if s, ok := src.(*proto.ColStr); ok {
+			if dst, ok := cols[i].(*chcolumn.String); ok {
+				if err := appendStrings(dst, s, sc); err != nil {
+					return fmt.Errorf("column %s (%s): %w", cols[i].Name(), cols[i].Type(), err)
+				}
+				appended[i] = true
+				continue
 			}
 		}
-		buf.Reset()
+		if p, ok := src.(proto.Preparable); ok {
+			if err := p.Prepare(); err != nil {
+				return fmt.Errorf("column %s: %w", cols[i].Name(), err)
+			}
+		}
 		if s, ok := src.(proto.StateEncoder); ok {
 			s.EncodeState(buf)
 		}
 		src.EncodeColumn(buf)
-		r.Reset(buf.Buf)
-		rd := proto.NewReader(&r)
+	}
+	r := bytes.NewReader(buf.Buf)
+	rd := proto.NewReader(r)
+	for i, col := range cols {
+		if appended[i] {
+			if col.Rows() != ins.rows {
+				return fmt.Errorf("column %s: %s holds %d rows, want %d", col.Name(), col.Type(), col.Rows(), ins.rows)
+			}
+			continue
+		}
 		if s, ok := col.(chcolumn.CustomSerialization); ok {
 			if err := s.ReadStatePrefix(rd); err != nil {
 				return fmt.Errorf("column %s (%s): %w", col.Name(), col.Type(), err)
@@ -226,10 +255,38 @@ func fill(batch driver.Batch, ins insert) error {
 		if err := col.Decode(rd, ins.rows); err != nil {
 			return fmt.Errorf("column %s (%s): %w", col.Name(), col.Type(), err)
 		}
-		if col.Rows() != ins.rows || r.Len() != 0 {
-			return fmt.Errorf("column %s: %s holds %d rows (%d bytes left), want %d: the contract's type (%s) does not match the table's",
-				col.Name(), col.Type(), col.Rows(), r.Len(), ins.rows, src.Type())
+		if col.Rows() != ins.rows {
+			return fmt.Errorf("column %s: %s holds %d rows, want %d: the contract's type (%s) does not match the table's",
+				col.Name(), col.Type(), col.Rows(), ins.rows, ins.cols[i].Type())
 		}
 	}
+	// Every column must have read exactly its own bytes: a type that reads fewer or more than
+	// its encoding shifts the columns after it, and the last one leaves bytes or runs short.
+	if _, err := rd.ReadByte(); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%s: the driver's columns did not read the batch's encoding to its end (%v): the contract's types do not match the table's", ins.table, err)
+	}
 	return nil
+}
+
+// appendStrings appends src's values to dst.
+func appendStrings(dst *chcolumn.String, src *proto.ColStr, sc *fillScratch) error {
+	if len(src.Buf) > 0 {
+		// Size dst's buffer: all the bytes as one value, then Reset (which keeps the capacity).
+		if _, err := dst.Append([]string{unsafe.String(&src.Buf[0], len(src.Buf))}); err != nil {
+			return err
+		}
+		dst.Reset()
+	}
+	views := sc.views[:0]
+	for _, p := range src.Pos {
+		if p.End > p.Start {
+			views = append(views, unsafe.String(&src.Buf[p.Start], p.End-p.Start))
+		} else {
+			views = append(views, "")
+		}
+	}
+	_, err := dst.Append(views)
+	clear(views) // no view of the batch's buffer outlives the insert
+	sc.views = views[:0]
+	return err
 }
