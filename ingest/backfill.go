@@ -240,7 +240,7 @@ func (r *loadRun) loadFile(file string) error {
 			r.count(&r.st.Duplicate)
 			return nil
 		}
-		r.cur.rows.Add(&ev, file+":"+itoa(line))
+		r.cur.rows.addLine(&ev, file, line)
 		if r.cur.rows.Len() >= r.l.batchRows {
 			return r.flush()
 		}
@@ -254,18 +254,4 @@ func (r *loadRun) loadFile(file string) error {
 	}
 	r.cur.files = append(r.cur.files, finishedFile{file, size})
 	return nil
-}
-
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
-	return string(b[i:])
 }

@@ -147,6 +147,15 @@ func TestBackfillClickHouse(t *testing.T) {
 	if first != wantSnap {
 		t.Errorf("after the first load: got %+v, want %+v", first, wantSnap)
 	}
+	// Each row's source is its file and line.
+	for _, c := range []struct{ table, id, want string }{
+		{"ratings", "e-4", mixed + ":4"}, {"appeals", "e-10", mixed + ":10"}, {"service_events", "e-12", packed + ":1"},
+	} {
+		var src string
+		if err := conn.QueryRow(ctx, "SELECT source FROM "+c.table+" WHERE event_id = ?", c.id).Scan(&src); err != nil || src != c.want {
+			t.Errorf("source of %s: %q (%v), want %q", c.id, src, err, c.want)
+		}
+	}
 	if n := rawRows(t, conn, "service_events") + rawRows(t, conn, "ratings") + rawRows(t, conn, "appeals"); n != 6 {
 		t.Errorf("raw rows after one load: %d, want 6 (duplicates within a run are not sent)", n)
 	}

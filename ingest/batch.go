@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"strconv"
 	"time"
 	"unsafe"
 
@@ -147,6 +148,16 @@ func (b *Batch) addFrom(ev *Event, topic string, partition int, offset int64) {
 	if t := b.add(ev); t != nil {
 		start := len(t.source.Buf)
 		t.source.Buf = appendSource(t.source.Buf, topic, partition, offset)
+		t.source.Pos = append(t.source.Pos, proto.Position{Start: start, End: len(t.source.Buf)})
+		b.bytes += len(t.source.Buf) - start
+	}
+}
+
+// addLine is Add with the source written as file:line straight into the column.
+func (b *Batch) addLine(ev *Event, file string, line int) {
+	if t := b.add(ev); t != nil {
+		start := len(t.source.Buf)
+		t.source.Buf = strconv.AppendInt(append(append(t.source.Buf, file...), ':'), int64(line), 10)
 		t.source.Pos = append(t.source.Pos, proto.Position{Start: start, End: len(t.source.Buf)})
 		b.bytes += len(t.source.Buf) - start
 	}
