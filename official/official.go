@@ -330,18 +330,15 @@ func Load(ctx context.Context, conn driver.Conn, q string, rev int) (*Revision, 
 	if r.Scorecards, err = decodeScorecards(reports); err != nil {
 		return nil, err
 	}
-	trows, err := conn.Query(ctx, fmt.Sprintf("SELECT source_table, rows, last_insert FROM official_inputs WHERE %s AND revision = %d ORDER BY source_table", where, num))
+	r.Inputs.Tables, err = store.Select(ctx, conn, "read official inputs", fmt.Sprintf("SELECT source_table, rows, last_insert FROM official_inputs WHERE %s AND revision = %d ORDER BY source_table", where, num),
+		func(rows driver.Rows) (TableInput, error) {
+			var t TableInput
+			err := rows.Scan(&t.Table, &t.Rows, &t.LastInsert)
+			t.LastInsert = t.LastInsert.UTC()
+			return t, err
+		})
 	if err != nil {
-		return nil, fmt.Errorf("read official inputs: %w", err)
-	}
-	defer trows.Close()
-	for trows.Next() {
-		var t TableInput
-		if err := trows.Scan(&t.Table, &t.Rows, &t.LastInsert); err != nil {
-			return nil, fmt.Errorf("read official inputs: %w", err)
-		}
-		t.LastInsert = t.LastInsert.UTC()
-		r.Inputs.Tables = append(r.Inputs.Tables, t)
+		return nil, err
 	}
 	// The order of RawTables, as the fingerprint was taken, so a revision prints as it did at closing.
 	order := map[string]int{}
@@ -349,5 +346,5 @@ func Load(ctx context.Context, conn driver.Conn, q string, rev int) (*Revision, 
 		order[name] = i
 	}
 	sort.SliceStable(r.Inputs.Tables, func(i, j int) bool { return order[r.Inputs.Tables[i].Table] < order[r.Inputs.Tables[j].Table] })
-	return r, trows.Err()
+	return r, nil
 }

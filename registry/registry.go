@@ -289,23 +289,18 @@ func current(ctx context.Context, conn driver.Conn) (map[string]Scenario, time.T
 SELECT max(loaded_at) AS t FROM capability_declarations UNION ALL SELECT max(loaded_at) AS t FROM registry_loads)`).Scan(&last); err != nil {
 		return nil, last, fmt.Errorf("read the registry versions: %w (run `cxstar migrate`)", err)
 	}
-	rows, err := conn.Query(ctx, `SELECT scenario_id, argMax(life_situation_id, loaded_at), argMax(owner_agency_id, loaded_at),
+	out := map[string]Scenario{}
+	err := store.Each(ctx, conn, "read the registry", `SELECT scenario_id, argMax(life_situation_id, loaded_at), argMax(owner_agency_id, loaded_at),
        argMax(participating_agency_ids, loaded_at), toString(argMax(standard, loaded_at)), toString(argMax(status, loaded_at)),
        argMax(approved_at, loaded_at), argMax(retired_at, loaded_at), argMax(proactive_possible, loaded_at),
        argMax(api_possible, loaded_at), argMax(service_ids, loaded_at)
-FROM registry_scenarios GROUP BY scenario_id`)
-	if err != nil {
-		return nil, last, fmt.Errorf("read the registry: %w (run `cxstar migrate`)", err)
-	}
-	defer rows.Close()
-	out := map[string]Scenario{}
-	for rows.Next() {
+FROM registry_scenarios GROUP BY scenario_id`, func(rows driver.Rows) error {
 		var s Scenario
 		var approved, retired time.Time
 		var pro, api uint8
 		if err := rows.Scan(&s.ScenarioID, &s.LifeSituationID, &s.OwnerAgencyID, &s.ParticipatingAgencyIDs, &s.Standard, &s.Status,
 			&approved, &retired, &pro, &api, &s.ServiceIDs); err != nil {
-			return nil, last, fmt.Errorf("read the registry: %w", err)
+			return err
 		}
 		if approved.Unix() > 0 {
 			s.ApprovedAt = approved.UTC().Format(time.RFC3339)
@@ -315,8 +310,12 @@ FROM registry_scenarios GROUP BY scenario_id`)
 		}
 		s.ProactivePossible, s.APIPossible = pro == 1, api == 1
 		out[s.ScenarioID] = s
+		return nil
+	})
+	if err != nil {
+		return nil, last, err
 	}
-	return out, last.UTC(), rows.Err()
+	return out, last.UTC(), nil
 }
 
 // Version is one registry load.

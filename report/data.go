@@ -102,21 +102,15 @@ func Load(ctx context.Context, conn driver.Conn, q quarter.Quarter, trend int) (
 		WHERE quarter_start >= toDate('%s') AND quarter_start <= toDate('%s')
 		ORDER BY quarter_start, standard, agency_id, table_no, indicator`,
 		first.StartDate().Format("2006-01-02"), q.StartDate().Format("2006-01-02"))
-	rows, err := conn.Query(ctx, query)
-	if err != nil {
-		return nil, fmt.Errorf("read assessments_latest (run cxstar migrate and the assessment first): %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	var err error
+	d.Rows, err = store.Select(ctx, conn, "read assessments_latest", query, func(rows driver.Rows) (Assessment, error) {
 		var a Assessment
-		if err := rows.Scan(&a.Quarter, &a.QuarterStart, &a.Standard, &a.AgencyID, &a.Indicator, &a.Table, &a.Value,
-			&a.Level, &a.N, &a.CILow, &a.CIHigh, &a.Status, &a.Reason, &a.BandsVersion); err != nil {
-			return nil, fmt.Errorf("read assessments_latest: %w", err)
-		}
-		d.Rows = append(d.Rows, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read assessments_latest: %w", err)
+		err := rows.Scan(&a.Quarter, &a.QuarterStart, &a.Standard, &a.AgencyID, &a.Indicator, &a.Table, &a.Value,
+			&a.Level, &a.N, &a.CILow, &a.CIHigh, &a.Status, &a.Reason, &a.BandsVersion)
+		return a, err
+	})
+	if err != nil {
+		return nil, err
 	}
 	d.Priorities, err = store.Select(ctx, conn, "read priorities_latest", fmt.Sprintf(`SELECT toString(standard), agency_id, life_situation_id, rank, score, clients, why_ru, why_en
 		FROM priorities_latest

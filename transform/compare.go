@@ -64,20 +64,15 @@ func (run *Run) compare(ctx context.Context, conn driver.Conn, regFilter string)
 // readPrevious reads the previous quarter's results of std per agency from indicator_comparisons_latest:
 // value (rounded to decimals places, as published), status, n and the counts behind the value.
 func readPrevious(ctx context.Context, conn driver.Conn, run *Run, std metrics.Standard, decimals int) (map[string]map[string]metrics.Result, error) {
-	rows, err := conn.Query(ctx, fmt.Sprintf(`SELECT agency_id, indicator, value, toString(status), n, num, den, promoters, detractors
-FROM indicator_comparisons_latest WHERE quarter_start = toDate('%s') AND standard = '%s'`,
-		run.Quarter.Prev().StartDate().Format("2006-01-02"), std))
-	if err != nil {
-		return nil, fmt.Errorf("read the previous quarter's values: %w (run `cxstar migrate`)", err)
-	}
-	defer rows.Close()
 	out := map[string]map[string]metrics.Result{}
-	for rows.Next() {
+	err := store.Each(ctx, conn, "read the previous quarter's values", fmt.Sprintf(`SELECT agency_id, indicator, value, toString(status), n, num, den, promoters, detractors
+FROM indicator_comparisons_latest WHERE quarter_start = toDate('%s') AND standard = '%s'`,
+		run.Quarter.Prev().StartDate().Format("2006-01-02"), std), func(rows driver.Rows) error {
 		var agency, code, status string
 		var value *float64
 		var n, num, den, pro, det uint64
 		if err := rows.Scan(&agency, &code, &value, &status, &n, &num, &den, &pro, &det); err != nil {
-			return nil, fmt.Errorf("read the previous quarter's values: %w", err)
+			return err
 		}
 		r := metrics.Result{Code: code, Status: metrics.Status(status), N: int64(n),
 			Tally: metrics.Tally{Num: int64(num), Den: int64(den), Promoters: int64(pro), Detractors: int64(det)}}
@@ -91,8 +86,12 @@ FROM indicator_comparisons_latest WHERE quarter_start = toDate('%s') AND standar
 			out[agency] = map[string]metrics.Result{}
 		}
 		out[agency][code] = r
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // storeComparisons writes the counts, change and target check of every result of the run into
