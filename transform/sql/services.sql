@@ -35,42 +35,42 @@ FROM
     WITH
         finalizeAggregation(req_bits)                                                                    AS req_all,
         finalizeAggregation(time_bits)                                                                   AS time_all,
-        -- 1. the events in the window; request numbers 1..m, shifted to the top bits of the sort keys
-        arrayMap(x -> x >= {{LOOKBACK_V}} AND x < {{QE_V}}, time_all)                                     AS keep,
-        arrayFilter((x, k) -> k, req_all, keep)                                                          AS rb,
-        arrayFilter((x, k) -> k, time_all, keep)                                                         AS tb,
-        arrayMap(n -> bitShiftLeft(toUInt64(n), 35), arrayEnumerateDense(arrayMap(x -> bitShiftRight(x, 8), rb))) AS dk,
+        -- 1. the events in the window; request numbers 1..m (dn), shifted to the top bits of the sort keys
+        arrayFilter((x, t) -> t >= {{LOOKBACK_V}} AND t < {{QE_V}}, req_all, time_all)                    AS rb,
+        arrayFilter(t -> t >= {{LOOKBACK_V}} AND t < {{QE_V}}, time_all)                                 AS tb,
+        arrayEnumerateDense(arrayMap(x -> bitShiftRight(x, 8), rb))                                      AS dn,
         -- 2. two sorts by request first: (request, status, time) and (request, kind, life situation, scenario)
-        arraySort(arrayMap((p, r, t) -> p + bitShiftLeft(bitAnd(r, 112), 28) + bitShiftRight(t, 32), dk, rb, tb)) AS s1,
-        arraySort(arrayMap((p, r, t) -> p + bitShiftLeft(bitAnd(r, 6), 32) + bitShiftLeft(bitAnd(t, 4294967295), 1) + bitAnd(r, 1), dk, rb, tb)) AS s2,
-        arrayMap(x -> bitShiftRight(x, 35), s1)                                                          AS run,
-        arrayEnumerateUniq(run)                                                                          AS first,
-        arrayReverse(arrayEnumerateUniq(arrayReverse(run)))                                              AS last,
-        -- per request (length m, in request-number order)
-        arrayMap(x -> if(bitAnd(x, 30064771072) = 4294967296, bitAnd(x, 4294967295), 0),
-            arrayFilter((x, f) -> f = 1, s1, first))                                                     AS submitted_at,
+        arraySort(arrayMap((n, r, t) -> bitShiftLeft(toUInt64(n), 35) + bitShiftLeft(bitAnd(r, 112), 28) + bitShiftRight(t, 32), dn, rb, tb)) AS s1,
+        arraySort(arrayMap((n, r, t) -> bitShiftLeft(toUInt64(n), 35) + bitShiftLeft(bitAnd(r, 6), 32) + bitShiftLeft(bitAnd(t, 4294967295), 1) + bitAnd(r, 1), dn, rb, tb)) AS s2,
+        arrayEnumerateUniq(arrayMap(x -> bitShiftRight(x, 35), s1))                                      AS first,
+        -- the tail of a run: the next element heads a run (or there is none)
+        arrayPopFront(arrayPushBack(first, 1))                                                           AS last,
+        -- per request (length m, in request-number order): the head of its s1 run, the earliest
+        -- (status, time), so a `submitted` time when the request has one; the tail of its s2 run,
+        -- kind << 33 | life situation << 1 | scenario bit, the largest kind and its largest life situation
+        arrayFilter((x, f) -> f = 1, s1, first)                                                          AS heads,
         arrayFilter((x, f) -> f = 1, s2, last)                                                           AS attrs,
-        arrayMap(x -> bitAnd(bitShiftRight(x, 33), 3), attrs)                                            AS req_kind,
-        arrayMap(x -> bitAnd(bitShiftRight(x, 1), 4294967295), attrs)                                    AS req_ls,
-        arrayFilter((c, f) -> f = 1, arrayCumSum(arrayMap(x -> bitAnd(x, 1), s2)), last)                 AS scen_c,
-        arrayMap((a, b) -> a > b, scen_c, arrayPopBack(arrayPushFront(scen_c, toUInt64(0))))             AS req_scenario,
-        arrayFilter((c, f) -> f = 1, arrayCumSum(arrayMap(x -> bitAnd(x, 4294967295) >= {{QS_S}}, s1)), last) AS act_c,
-        arrayMap((a, b) -> a > b, act_c, arrayPopBack(arrayPushFront(act_c, toUInt64(0))))               AS req_active,
-        arrayMap((s, a) -> s >= {{QS_S}} AND a, submitted_at, req_active)                                AS submitted_in_q,
-        -- the earliest `completed` time of each request: the first element of its (request, completed) run
-        arrayMap(x -> bitAnd(x, 4294967295), arrayFilter((x, f) -> f = 1 AND bitAnd(x, 30064771072) = 12884901888,
-            s1, arrayEnumerateUniq(arrayMap(x -> bitShiftRight(x, 32), s1))))                            AS completions,
-        -- 3. the repeat sweep; every request takes part as a probe at its submission time (at 0 when
-        --    it was not submitted in the quarter, where nothing is open), so that the probes come
-        --    back in request-number order, aligned with the arrays above
+        -- run sums of one cumulative sum: the events in the quarter (high 32 bits: active in the
+        -- quarter when > 0) and the events in a scenario (low 32 bits); s1 and s2 hold the same runs
+        arrayFilter((c, f) -> f = 1, arrayCumSum(arrayMap((a, b) -> bitShiftLeft(toUInt64(bitAnd(a, 4294967295) >= {{QS_S}}), 32) + bitAnd(b, 1), s1, s2)), last) AS flags_c,
+        arrayMap((a, b) -> a - b, flags_c, arrayPopBack(arrayPushFront(flags_c, toUInt64(0))))           AS flags,
+        -- the earliest `completed` event of each request: the first element of its (request, completed) run
+        arrayFilter((x, f) -> f = 1 AND bitAnd(x, 30064771072) = 12884901888,
+            s1, arrayEnumerateUniq(arrayMap(x -> bitShiftRight(x, 32), s1)))                             AS completions,
+        -- 3. the repeat sweep; every request takes part as a probe at its submission time when that is
+        --    in the quarter (else at 0, where nothing is open; a submission in the quarter makes the
+        --    request active), keyed by its number, so that the probes come back in request-number
+        --    order, aligned with the arrays above
         arraySort(arrayConcat(
-            arrayMap(c -> bitShiftLeft(c, 30) + 268435456, completions),
-            arrayMap(c -> bitShiftLeft(c + {{WINDOW}}, 30) + 536870912, completions),
-            arrayMap((s, q, j) -> bitShiftLeft(s * q, 30) + j, submitted_at, submitted_in_q, arrayEnumerate(submitted_at))
+            arrayMap(c -> bitShiftLeft(bitAnd(c, 4294967295), 30) + 268435456, completions),
+            arrayMap(c -> bitShiftLeft(bitAnd(c, 4294967295) + {{WINDOW}}, 30) + 536870912, completions),
+            arrayMap(h -> bitShiftLeft(if(bitAnd(h, 30064771072) = 4294967296 AND bitAnd(h, 4294967295) >= {{QS_S}}, bitAnd(h, 4294967295), 0), 30)
+                + bitShiftRight(h, 35), heads)
         ))                                                                                               AS sweep,
         arrayCumSum(arrayMap(k -> multiIf(bitAnd(k, 805306368) = 268435456, toInt64(1), bitAnd(k, 805306368) = 536870912, toInt64(-1), toInt64(0)), sweep)) AS open,
-        arrayMap(x -> bitAnd(x, 1), arraySort(arrayFilter((x, k) -> bitAnd(k, 805306368) = 0,
-            arrayMap((k, n) -> bitShiftLeft(bitAnd(k, 268435455), 1) + (n > 0), sweep, open), sweep)))   AS repeat
+        -- request number << 1 | repeat, in request-number order
+        arraySort(arrayFilter((x, k) -> bitAnd(k, 805306368) = 0,
+            arrayMap((k, n) -> bitShiftLeft(bitAnd(k, 268435455), 1) + (n > 0), sweep, open), sweep))   AS repeat
     SELECT
         g,
         toUInt32(bitShiftRight(o, 8))                 AS ls,
@@ -83,8 +83,11 @@ FROM
     -- One number per request active in the quarter: life situation << 8 | kind << 3 | in scenario << 2
     -- | submitted in the quarter << 1 | repeat; one row per number (none for a client × service
     -- without one). Written out here: ClickHouse 18.16 refuses ARRAY JOIN of a WITH alias.
-    ARRAY JOIN arrayFilter((x, a) -> a, arrayMap((l, k, sc, q, r) -> bitShiftLeft(l, 8) + bitShiftLeft(k, 3) + bitShiftLeft(toUInt64(sc), 2) + bitShiftLeft(toUInt64(q), 1) + bitAnd(r, q),
-        req_ls, req_kind, req_scenario, submitted_in_q, repeat), req_active) AS o
+    ARRAY JOIN arrayFilter((x, f) -> f > 4294967295, arrayMap((a, f, h, r) -> bitShiftLeft(bitAnd(bitShiftRight(a, 1), 4294967295), 8)
+        + bitShiftLeft(bitAnd(bitShiftRight(a, 33), 3), 3) + bitShiftLeft(toUInt64(bitAnd(f, 4294967295) > 0), 2)
+        + bitShiftLeft(toUInt64(bitAnd(h, 30064771072) = 4294967296 AND bitAnd(h, 4294967295) >= {{QS_S}}), 1)
+        + bitAnd(bitAnd(r, 1), toUInt64(bitAnd(h, 30064771072) = 4294967296 AND bitAnd(h, 4294967295) >= {{QS_S}})),
+        attrs, flags, heads, repeat), flags) AS o
     -- Before the merge: only the window's months take part, and with --agency only that agency
     -- (every row of a key has the same agency and month filters apply to whole rows). PART is
     -- empty or, when the query runs in parts at once, the part's agencies (transform/load.go).
