@@ -12,6 +12,7 @@ import (
 	"github.com/grafana/grafana-openapi-client-go/models"
 	"gopkg.in/yaml.v3"
 
+	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/tenancy"
 )
@@ -109,7 +110,7 @@ func repeatSQL(std, code string, days, minN int, lad *metrics.Ladder, p metrics.
 	if len(p.RepeatExcludedServices) > 0 {
 		var q []string
 		for _, s := range p.RepeatExcludedServices {
-			q = append(q, sqlString(s))
+			q = append(q, store.Quote(s))
 		}
 		excluded = "[" + strings.Join(q, ", ") + "]"
 	}

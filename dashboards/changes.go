@@ -8,6 +8,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/grafana/grafana-foundation-sdk/go/table"
 
+	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/metrics"
 )
 
@@ -30,14 +31,14 @@ var changesColumns = []string{"indicator_name", "prev_value", "value", "delta", 
 func changesSQL(lbl string, t text, lang Lang) string {
 	var vCodes, vWords, fCodes, fWords []string
 	for _, v := range verdicts {
-		vCodes, vWords = append(vCodes, sqlString(string(v))), append(vWords, sqlString(v.Label(lang)))
+		vCodes, vWords = append(vCodes, store.Quote(string(v))), append(vWords, store.Quote(v.Label(lang)))
 	}
 	for _, f := range targetFlags {
-		fCodes, fWords = append(fCodes, sqlString(string(f))), append(fWords, sqlString(f.Label(lang)))
+		fCodes, fWords = append(fCodes, store.Quote(string(f))), append(fWords, store.Quote(f.Label(lang)))
 	}
 	return "SELECT " + lbl + " AS indicator_name, prev_value, value, delta,\n" +
-		"  multiIf(status = 'no_data', " + sqlString(t.noData) + ",\n" +
-		"    status = 'not_assessed', concat(" + sqlString(t.belowMinN[0]) + ", toString(n), " + sqlString(t.belowMinN[1]) + "),\n" +
+		"  multiIf(status = 'no_data', " + store.Quote(t.noData) + ",\n" +
+		"    status = 'not_assessed', concat(" + store.Quote(t.belowMinN[0]) + ", toString(n), " + store.Quote(t.belowMinN[1]) + "),\n" +
 		"    transform(toString(verdict), [" + strings.Join(vCodes, ", ") + "], [" + strings.Join(vWords, ", ") + "], toString(verdict))) AS change,\n" +
 		"  target, target_deviation,\n" +
 		"  transform(toString(target_flag), [" + strings.Join(fCodes, ", ") + "], [" + strings.Join(fWords, ", ") + "], '') AS target_check\n" +

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/metrics"
 )
 
@@ -55,8 +56,8 @@ var (
 			sort.Strings(codes)
 			for _, c := range codes {
 				for _, l := range bs.Indicators[c].Levels {
-					keys = append(keys, sqlString(fmt.Sprintf("%s/%s/%d", std, c, l.Level)))
-					vals = append(vals, sqlString(l.Text))
+					keys = append(keys, store.Quote(fmt.Sprintf("%s/%s/%d", std, c, l.Level)))
+					vals = append(vals, store.Quote(l.Text))
 				}
 			}
 		}
@@ -88,16 +89,10 @@ func labelSQL(names map[string]string) string {
 	sort.Strings(codes)
 	var from, to []string
 	for _, c := range codes {
-		from = append(from, sqlString(c))
-		to = append(to, sqlString(names[c]))
+		from = append(from, store.Quote(c))
+		to = append(to, store.Quote(names[c]))
 	}
 	return "transform(indicator, [" + strings.Join(from, ", ") + "], [" + strings.Join(to, ", ") + "], indicator)"
-}
-
-// sqlString quotes s as a ClickHouse string literal.
-func sqlString(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
-	return "'" + r.Replace(s) + "'"
 }
 
 // text holds the translatable titles.

@@ -10,6 +10,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/table"
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 
+	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/tenancy"
 )
@@ -172,8 +173,8 @@ func agencyPanels(o *options) []cog.Builder[dashboard.Panel] {
 // official_revisions, which an agency's database holds without the revisions' reports (package
 // tenancy), so the same SQL runs with an agency's datasource and the Project Office's.
 func agencyRevisionSQL(t text) string {
-	return "SELECT if(count() = 0, " + sqlString(t.notClosed) + ",\n" +
-		"  concat(" + sqlString(t.revisionWord) + ", ' ', toString(max(revision)), ', ', " + sqlString(t.closedWord) + ", ' ', toString(argMax(closed_at, revision)), ' UTC',\n" +
+	return "SELECT if(count() = 0, " + store.Quote(t.notClosed) + ",\n" +
+		"  concat(" + store.Quote(t.revisionWord) + ", ' ', toString(max(revision)), ', ', " + store.Quote(t.closedWord) + ", ' ', toString(argMax(closed_at, revision)), ' UTC',\n" +
 		"    if(argMax(reason, revision) = '', '', concat(' (', argMax(reason, revision), ')')))) AS official_revision\n" +
 		"FROM official_revisions\nWHERE quarter = '$quarter'"
 }
@@ -214,7 +215,7 @@ func overviewPanels(o *options) []cog.Builder[dashboard.Panel] {
 	ps = append(ps, table.NewPanelBuilder().Title(t.movers).Description(t.moversDesc).GridPos(pos(10, 12, 14, 9)).
 		Datasource(dsRef(ds)).WithTarget(q(
 		"SELECT agency_id, "+lbl+" AS indicator_name, prev_value, value, delta,\n"+
-			"  if(verdict = 'significant_improvement', "+sqlString(metrics.SignificantImprovement.Label(o.lang))+", "+sqlString(metrics.SignificantDecline.Label(o.lang))+") AS verdict_label\n"+
+			"  if(verdict = 'significant_improvement', "+store.Quote(metrics.SignificantImprovement.Label(o.lang))+", "+store.Quote(metrics.SignificantDecline.Label(o.lang))+") AS verdict_label\n"+
 			"FROM indicator_comparisons_latest\nWHERE "+where+" AND verdict IN ('significant_improvement', 'significant_decline')\n"+
 			"ORDER BY abs(delta) DESC, agency_id, indicator_name\nLIMIT 20", FormatTable)).
 		Filterable(true))
@@ -238,12 +239,12 @@ func overviewPanels(o *options) []cog.Builder[dashboard.Panel] {
 // that the quarter is not closed: always one row.
 func revisionSQL(t text) string {
 	const newest = "(SELECT max(revision) FROM official_revisions WHERE quarter = '$quarter')"
-	return "SELECT if(count() = 0, " + sqlString(t.notClosed) + ",\n" +
-		"  concat(" + sqlString(t.revisionWord) + ", ' ', toString(max(revision)), ', ', " + sqlString(t.closedWord) + ", ' ', toString(argMax(closed_at, revision)), ' UTC',\n" +
+	return "SELECT if(count() = 0, " + store.Quote(t.notClosed) + ",\n" +
+		"  concat(" + store.Quote(t.revisionWord) + ", ' ', toString(max(revision)), ', ', " + store.Quote(t.closedWord) + ", ' ', toString(argMax(closed_at, revision)), ' UTC',\n" +
 		"    if(argMax(reason, revision) = '', '', concat(' (', argMax(reason, revision), ')')),\n" +
-		"    (SELECT if(count() = 0, " + sqlString(t.notChecked) + ",\n" +
-		"       concat(" + sqlString(t.lastCheck) + ", ' ', toString(max(checked_at)), ' UTC: ', toString(argMax(differences, checked_ns)), ' ', " + sqlString(t.checkChanges) + ", ', ',\n" +
-		"         toString(argMax(late_events, checked_ns)), ' ', " + sqlString(t.checkLate) + "))\n" +
+		"    (SELECT if(count() = 0, " + store.Quote(t.notChecked) + ",\n" +
+		"       concat(" + store.Quote(t.lastCheck) + ", ' ', toString(max(checked_at)), ' UTC: ', toString(argMax(differences, checked_ns)), ' ', " + store.Quote(t.checkChanges) + ", ', ',\n" +
+		"         toString(argMax(late_events, checked_ns)), ' ', " + store.Quote(t.checkLate) + "))\n" +
 		"     FROM official_checks WHERE quarter = '$quarter' AND revision = " + newest + "))) AS official_revision\n" +
 		"FROM official_revisions\nWHERE quarter = '$quarter'"
 }
@@ -253,7 +254,7 @@ func revisionSQL(t text) string {
 // why, and each agency's late events per raw table; nothing when no closed quarter has one.
 func pendingSQL(lbl string, t text) string {
 	return "SELECT quarter, revision, toString(standard) AS standard, agency_id,\n" +
-		"  transform(toString(kind), ['difference', 'late'], [" + sqlString(t.pendingDiff) + ", " + sqlString(t.pendingLate) + "], '') AS change,\n" +
+		"  transform(toString(kind), ['difference', 'late'], [" + store.Quote(t.pendingDiff) + ", " + store.Quote(t.pendingLate) + "], '') AS change,\n" +
 		"  if(kind = 'late', source_table, " + lbl + ") AS indicator_name,\n" +
 		"  old_value, old_level, new_value, new_level, events AS late_events, " + t.pendingWhy + " AS why, checked_at\n" +
 		"FROM official_pending_latest\n" +

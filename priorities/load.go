@@ -28,11 +28,11 @@ func CellsQuery(q quarter.Quarter, std metrics.Standard, agency string, b *metri
 	}
 	ag := ""
 	if agency != "" {
-		ag = "AND agency_id = " + quote(agency)
+		ag = "AND agency_id = " + store.Quote(agency)
 	}
 	ex := make([]string, len(b.Parameters.RepeatExcludedServices))
 	for i, s := range b.Parameters.RepeatExcludedServices {
-		ex[i] = quote(s)
+		ex[i] = store.Quote(s)
 	}
 	excluded := "CAST([] AS Array(String))"
 	if len(ex) > 0 {
@@ -47,11 +47,6 @@ func CellsQuery(q quarter.Quarter, std metrics.Standard, agency string, b *metri
 		"{{AGENCY}}", ag,
 		"{{EXCLUDED}}", excluded,
 	).Replace(cellsSQL)
-}
-
-// quote writes s as a ClickHouse string literal.
-func quote(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
 
 // Load counts the cells of one quarter and standard from the raw events (agency empty: every

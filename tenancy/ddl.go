@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/cxstar/cxstar/internal/store"
 )
 
 // Columns of the tables of 002_assessments.sql that are copied into agency databases.
@@ -24,7 +26,7 @@ func q(ident string) string { return "`" + ident + "`" }
 // assessment tables, the materialized views that feed them from mainDB, and the _latest views.
 // Every statement is idempotent and runs on ClickHouse 18.16 and current ClickHouse.
 func AgencyDDL(mainDB string, t Tenant) []string {
-	db, m, id := q(t.Database), q(mainDB), sqlString(t.AgencyID)
+	db, m, id := q(t.Database), q(mainDB), store.Quote(t.AgencyID)
 	// The newest official revision's run of a closed quarter, the newest run of any other: the rule
 	// of the main database's views (032's assessments_latest, 043's indicator_comparisons_latest),
 	// over the agency's copies.

@@ -11,6 +11,8 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cxstar/cxstar/internal/store"
 )
 
 // Config says where the ClickHouse side of the tenancy goes.
@@ -64,7 +66,7 @@ func Provision(ctx context.Context, admin driver.Conn, c Config, agencyIDs []str
 		return po, nil, err
 	}
 	var tables uint64
-	if err := admin.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = "+sqlString(c.MainDB)+
+	if err := admin.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = "+store.Quote(c.MainDB)+
 		" AND name IN ('assessments', 'indicator_details')").Scan(&tables); err != nil {
 		return po, nil, fmt.Errorf("check the assessments tables of %s: %w", c.MainDB, err)
 	}
@@ -111,7 +113,7 @@ func loginAddrs(ctx context.Context, admin driver.Conn, c Config) ([]string, err
 	if c.Cluster == "" {
 		return []string{c.Addr}, nil
 	}
-	rows, err := admin.Query(ctx, "SELECT host_address, toString(port) FROM system.clusters WHERE cluster = "+sqlString(c.Cluster))
+	rows, err := admin.Query(ctx, "SELECT host_address, toString(port) FROM system.clusters WHERE cluster = "+store.Quote(c.Cluster))
 	if err != nil {
 		return nil, fmt.Errorf("list the nodes of cluster %s: %w", c.Cluster, err)
 	}

@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/cxstar/cxstar/ingest/agencyid"
+	"github.com/cxstar/cxstar/internal/store"
 )
 
 // Tenant is the ClickHouse identity one Grafana organization's datasource logs in with.
@@ -71,12 +72,6 @@ func Slug(id string, max int) string {
 		s = s[:max-len(suffix)]
 	}
 	return s + suffix
-}
-
-// sqlString quotes s as a ClickHouse string literal.
-func sqlString(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
-	return "'" + r.Replace(s) + "'"
 }
 
 // AgencyTenant returns agency id's tenant for the main database mainDB.
@@ -174,7 +169,7 @@ func UsersSQL(tenants []Tenant, networks []string) string {
 	var b strings.Builder
 	hosts := make([]string, len(networks))
 	for i, n := range networks {
-		hosts[i] = "IP " + sqlString(n)
+		hosts[i] = "IP " + store.Quote(n)
 	}
 	for _, t := range tenants {
 		h := sha256.Sum256([]byte(t.Password))

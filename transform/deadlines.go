@@ -7,6 +7,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/quarter"
 )
@@ -165,7 +166,7 @@ func registryAt(ctx context.Context, conn driver.Conn, version string) (string, 
 	var n uint64
 	where := "1"
 	if version != "" {
-		where = "load_id = " + quote(version)
+		where = "load_id = " + store.Quote(version)
 	}
 	err := conn.QueryRow(ctx, `SELECT argMax(load_id, loaded_at), max(loaded_at), count() FROM
 (SELECT load_id, loaded_at FROM registry_scenarios UNION ALL SELECT load_id, loaded_at FROM capability_declarations UNION ALL

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/quarter"
 )
@@ -198,7 +199,7 @@ func (l *loader) loadServicesSplit(ctx context.Context, parts int) error {
 func queryVars(q quarter.Quarter, p metrics.Parameters, agency string) map[string]string {
 	agencyFilter := ""
 	if agency != "" {
-		agencyFilter = "AND agency_id = " + quote(agency)
+		agencyFilter = "AND agency_id = " + store.Quote(agency)
 	}
 	automated := "automated = 0"
 	if p.AllowAutomatedReplies {
@@ -225,7 +226,7 @@ func queryVars(q quarter.Quarter, p metrics.Parameters, agency string) map[strin
 		"SOCIAL":         array(p.SocialChannels),
 		"EXCLUDED":       array(p.RepeatExcludedServices),
 		"AUTOMATED":      automated,
-		"QUARTER":        quote(q.String()),
+		"QUARTER":        store.Quote(q.String()),
 		"OWNER":          strings.Replace(agencyFilter, "agency_id", "owner_agency_id", 1),
 		// The written-appeal acknowledgement limit, and the instant by which the quarter's last
 		// appeals must be acknowledged.

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cxstar/cxstar/internal/store"
 )
 
 //go:embed sql/ratings.sql
@@ -37,12 +39,6 @@ var followupSQL string
 //go:embed sql/scenarios.sql
 var scenariosSQL string
 
-// quote returns a ClickHouse string literal.
-func quote(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
-	return "'" + r.Replace(s) + "'"
-}
-
 // array returns a ClickHouse Array(String) literal; an empty list is typed so that has() works.
 func array(items []string) string {
 	if len(items) == 0 {
@@ -50,7 +46,7 @@ func array(items []string) string {
 	}
 	q := make([]string, len(items))
 	for i, s := range items {
-		q[i] = quote(s)
+		q[i] = store.Quote(s)
 	}
 	return "[" + strings.Join(q, ", ") + "]"
 }
@@ -59,7 +55,7 @@ func array(items []string) string {
 func tuple(items []string) string {
 	q := make([]string, len(items))
 	for i, s := range items {
-		q[i] = quote(s)
+		q[i] = store.Quote(s)
 	}
 	return "(" + strings.Join(q, ", ") + ")"
 }

@@ -3,9 +3,16 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
+
+// Quote returns s as a ClickHouse string literal ('…' with backslashes and single quotes escaped),
+// for a value written into the text of a query.
+func Quote(s string) string { return "'" + quoteEscaper.Replace(s) + "'" }
+
+var quoteEscaper = strings.NewReplacer(`\`, `\\`, `'`, `\'`)
 
 // Insert prepares one batch of query (INSERT INTO table (columns)), lets rows append to it and
 // sends it; an error of rows aborts the batch. Errors start with what (what was being stored) and

@@ -108,3 +108,30 @@ func TestInsertSelect(t *testing.T) {
 		t.Fatalf("Insert into a missing table: got %v, want store nope: … (run `cxstar migrate`)", err)
 	}
 }
+
+// TestQuote checks the literal text and that ClickHouse reads each literal back as the original.
+func TestQuote(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"a1", `'a1'`},
+		{"", `''`},
+		{"O'Brien", `'O\'Brien'`},
+		{`C:\tmp`, `'C:\\tmp'`},
+		{`\'`, `'\\\''`},
+		{"Минтруд", `'Минтруд'`},
+	}
+	conn, _ := chtest.DB(t)
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			if got := store.Quote(tt.in); got != tt.want {
+				t.Fatalf("Quote(%q) = %s, want %s", tt.in, got, tt.want)
+			}
+			var back string
+			if err := conn.QueryRow(context.Background(), "SELECT "+store.Quote(tt.in)).Scan(&back); err != nil {
+				t.Fatal(err)
+			}
+			if back != tt.in {
+				t.Fatalf("ClickHouse reads %s as %q, want %q", store.Quote(tt.in), back, tt.in)
+			}
+		})
+	}
+}

@@ -100,10 +100,10 @@ func Check(ctx context.Context, conn driver.Conn, q quarter.Quarter, opts ...Opt
 	l := cfg.limits
 	vars := map[string]string{
 		"QS": ts(q.Start()), "QE": ts(q.End()), "LOOKBACK": ts(q.Prev().Start()),
-		"QUARTER": quote(q.String()), "AGENCY": "",
+		"QUARTER": store.Quote(q.String()), "AGENCY": "",
 	}
 	if cfg.agency != "" {
-		vars["AGENCY"] = "AND agency_id = " + quote(cfg.agency)
+		vars["AGENCY"] = "AND agency_id = " + store.Quote(cfg.agency)
 	}
 	type key struct{ agency, ls string }
 	ls := map[key]*LifeSituation{}
@@ -235,10 +235,6 @@ func share(num, den int64) *metrics.Decimal {
 
 func ts(t time.Time) string {
 	return "toDateTime('" + t.UTC().Format("2006-01-02 15:04:05") + "', 'UTC')"
-}
-
-func quote(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
 
 func render(sql string, vars map[string]string) string {
