@@ -3,12 +3,12 @@ package official
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cxstar/cxstar/internal/testkit/assessjson"
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/transform"
@@ -21,20 +21,8 @@ import (
 func TestCloseQuarter(t *testing.T) {
 	conn, _ := chtest.DB(t)
 	ctx := context.Background()
-	// ingested_at is the wall clock of the insert (whole seconds): the steps are a second apart.
-	tick := func() time.Time {
-		time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 50*time.Millisecond)))
-		return time.Now().UTC().Truncate(time.Second)
-	}
 	loaded := time.Now().UTC().Truncate(time.Second)
-	bands := map[metrics.Standard]*metrics.BandSet{}
-	for _, std := range metrics.Standards {
-		b, err := metrics.DefaultBands(std)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bands[std] = smallBands(t, b, 5)
-	}
+	bands := smallDefaultBands(t)
 	req := func(now time.Time) transform.Request {
 		return transform.Request{Quarter: "2026Q3", Bands: bands, Now: func() time.Time { return now }}
 	}
@@ -53,7 +41,7 @@ func TestCloseQuarter(t *testing.T) {
 		loaded = time.Time{} // the load crossed a second: its last insert time is not known exactly
 	}
 
-	closed := tick()
+	closed := nextSecond()
 	rev, _, err := Close(ctx, conn, req(closed), "")
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +101,7 @@ func TestCloseQuarter(t *testing.T) {
 	lf := feed{prefix: "late-"}
 	lf.rating("a1", "c7", "r7", "satisfaction", 1, "2026-09-15T10:00:00Z")
 	lf.rating("a1", "c1", "r1", "satisfaction", 1, "2026-09-20T10:00:00Z")
-	late := tick()
+	late := nextSecond()
 	lf.load(t, conn, late)
 	// An ordinary stored run afterwards does not replace the official rows.
 	if _, err := transform.Assess(ctx, conn, transform.Request{Quarter: "2026Q3", Bands: bands, Store: true, Now: func() time.Time { return late }}); err != nil {
@@ -181,37 +169,13 @@ func TestCloseQuarter(t *testing.T) {
 	if err := v.WriteJSON(&buf); err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		Quarter  string `json:"quarter"`
-		Agencies []struct {
-			AgencyID   string `json:"agency_id"`
-			Indicators []struct {
-				Code  string   `json:"code"`
-				Value *float64 `json:"value"`
-				Level *int     `json:"level"`
-			} `json:"indicators"`
-		} `json:"agencies"`
-		Official struct {
-			Revision int `json:"revision"`
-		} `json:"official"`
-		Pending struct {
-			Differences []map[string]any `json:"differences"`
-			Late        []Late           `json:"late_data"`
-		} `json:"pending_revision"`
-	}
-	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
-		t.Fatalf("%v\n%s", err, buf.String())
-	}
+	doc := assessjson.Decode(t, buf.Bytes())
 	sat := -1.0
-	for _, a := range doc.Agencies {
-		for _, x := range a.Indicators {
-			if a.AgencyID == "a1" && x.Code == "satisfaction_positive_share" && x.Value != nil {
-				sat = *x.Value
-			}
-		}
+	if v, _ := doc.Indicator("a1", "satisfaction_positive_share"); v != nil {
+		sat = *v
 	}
 	if doc.Quarter != "2026Q3" || sat != 66.7 || doc.Official.Revision != 1 || len(doc.Pending.Differences) != 1 ||
-		doc.Pending.Differences[0]["new_value"] != 42.9 || len(doc.Pending.Late) != 1 {
+		doc.Pending.Differences[0].NewValue != 42.9 || len(doc.Pending.Late) != 1 {
 		t.Errorf("JSON: quarter %s satisfaction %v revision %d differences %v late %v", doc.Quarter, sat, doc.Official.Revision, doc.Pending.Differences, doc.Pending.Late)
 	}
 
@@ -219,7 +183,7 @@ func TestCloseQuarter(t *testing.T) {
 	if _, _, err := Close(ctx, conn, req(late), ""); err == nil || !strings.Contains(err.Error(), "needs --reason") {
 		t.Errorf("second close without a reason: %v", err)
 	}
-	closed2 := tick()
+	closed2 := nextSecond()
 	rev2, _, err := Close(ctx, conn, req(closed2), "late survey batch")
 	if err != nil {
 		t.Fatal(err)

@@ -6,24 +6,10 @@ import (
 	"time"
 
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/scorecardtest"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/transform"
 )
-
-func monitor(t *testing.T, run *transform.Run, std metrics.Standard, agency, code string) *metrics.Monitor {
-	t.Helper()
-	for _, a := range run.Scorecard(std).Agencies {
-		if a.AgencyID != agency {
-			continue
-		}
-		for i := range a.Monitoring {
-			if a.Monitoring[i].Code == code {
-				return &a.Monitoring[i]
-			}
-		}
-	}
-	return nil
-}
 
 // The written-appeal acknowledgement (24 h) and the business social-media replies (4 h / 2 h) on
 // their boundaries. Moscow 2026Q3 is [2026-06-30T21:00:00Z, 2026-09-30T21:00:00Z).
@@ -97,7 +83,7 @@ func TestDeadlines(t *testing.T) {
 		{metrics.Business, "b1", metrics.MonitorWrittenAck, "100.0", "20.7", "100.0", 1, "B §4.6.7.3", "24 h", false},
 	}
 	for _, c := range cases {
-		m := monitor(t, run, c.std, c.agency, c.code)
+		m := scorecardtest.Monitor(run.Scorecard(c.std), c.agency, c.code)
 		if c.missingExpected {
 			if m != nil {
 				t.Errorf("%s %s %s: unexpected monitor %+v", c.std, c.agency, c.code, m)
@@ -120,7 +106,7 @@ func TestDeadlines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m := monitor(t, early, metrics.People, "a1", metrics.MonitorWrittenAck); m == nil || m.Status != metrics.NotAssessed || m.Value.String() != "60.0" {
+	if m := scorecardtest.Monitor(early.Scorecard(metrics.People), "a1", metrics.MonitorWrittenAck); m == nil || m.Status != metrics.NotAssessed || m.Value.String() != "60.0" {
 		t.Errorf("before the deadline: %+v, want not_assessed 60.0", m)
 	}
 }

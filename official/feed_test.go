@@ -13,6 +13,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/cxstar/cxstar/ingest"
+	"github.com/cxstar/cxstar/internal/testkit/scorecardtest"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/registry"
 	"github.com/cxstar/cxstar/transform"
@@ -98,6 +99,27 @@ func importRegistry(t *testing.T, conn driver.Conn, doc string, at time.Time) re
 	return st
 }
 
+// smallDefaultBands returns the default bands of every standard with min_n survey 5 (smallBands).
+func smallDefaultBands(t *testing.T) map[metrics.Standard]*metrics.BandSet {
+	t.Helper()
+	bands := map[metrics.Standard]*metrics.BandSet{}
+	for _, std := range metrics.Standards {
+		b, err := metrics.DefaultBands(std)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bands[std] = smallBands(t, b, 5)
+	}
+	return bands
+}
+
+// nextSecond waits for the next whole second and returns it: ingested_at is the wall clock of the
+// insert in whole seconds (as is closed_at), so steps a second apart are ordered.
+func nextSecond() time.Time {
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 50*time.Millisecond)))
+	return time.Now().UTC().Truncate(time.Second)
+}
+
 // smallBands returns a band set with min_n survey lowered so that hand-made samples are assessed.
 func smallBands(t *testing.T, b *metrics.BandSet, survey int64) *metrics.BandSet {
 	t.Helper()
@@ -107,24 +129,18 @@ func smallBands(t *testing.T, b *metrics.BandSet, survey int64) *metrics.BandSet
 	return &c
 }
 
+// result returns agency's result for code in run's scorecard of std; the test fails when it has none.
 func result(t *testing.T, run *transform.Run, std metrics.Standard, agency, code string) metrics.Result {
 	t.Helper()
 	rep := run.Scorecard(std)
 	if rep == nil {
 		t.Fatalf("no %s report", std)
 	}
-	for _, a := range rep.Agencies {
-		if a.AgencyID != agency {
-			continue
-		}
-		for _, r := range a.Indicators {
-			if r.Code == code {
-				return r
-			}
-		}
+	r, ok := scorecardtest.Result(rep, agency, code)
+	if !ok {
+		t.Fatalf("%s %s %s: not in the report", std, agency, code)
 	}
-	t.Fatalf("%s %s %s: not in the report", std, agency, code)
-	return metrics.Result{}
+	return r
 }
 
 func levelStr(l *int) string {

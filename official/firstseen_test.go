@@ -10,7 +10,6 @@ import (
 
 	"github.com/cxstar/cxstar/export"
 	"github.com/cxstar/cxstar/internal/testkit/chdbtest"
-	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/quarter"
 	"github.com/cxstar/cxstar/transform"
 )
@@ -28,19 +27,7 @@ func TestLateIsFirstArrival(t *testing.T) {
 
 func lateIsFirstArrival(t *testing.T, conn driver.Conn) {
 	ctx := context.Background()
-	// ingested_at is the wall clock of the insert (whole seconds): the steps are a second apart.
-	tick := func() time.Time {
-		time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 50*time.Millisecond)))
-		return time.Now().UTC().Truncate(time.Second)
-	}
-	bands := map[metrics.Standard]*metrics.BandSet{}
-	for _, std := range metrics.Standards {
-		b, err := metrics.DefaultBands(std)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bands[std] = smallBands(t, b, 5)
-	}
+	bands := smallDefaultBands(t)
 	req := func(now time.Time) transform.Request {
 		return transform.Request{Quarter: "2026Q3", Bands: bands, Now: func() time.Time { return now }}
 	}
@@ -54,7 +41,7 @@ func lateIsFirstArrival(t *testing.T, conn driver.Conn) {
 	}
 	f.load(t, conn, time.Now().UTC())
 
-	closed := tick()
+	closed := nextSecond()
 	rev, _, err := Close(ctx, conn, req(closed), "")
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +63,7 @@ func lateIsFirstArrival(t *testing.T, conn driver.Conn) {
 		}
 	}
 
-	redelivered := tick()
+	redelivered := nextSecond()
 	answer(&f, "ev-2", "c2", 3)
 	f.load(t, conn, time.Now().UTC())
 	lateNow("redelivery, before a merge", "[]")
@@ -109,7 +96,7 @@ func lateIsFirstArrival(t *testing.T, conn driver.Conn) {
 	}
 	openData("redelivery, after a merge")
 
-	tick()
+	nextSecond()
 	answer(&f, "ev-7", "c7", 4)
 	f.load(t, conn, time.Now().UTC())
 	optimize()

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/cxstar/cxstar/internal/testkit/chdbtest"
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/scorecardtest"
 	"github.com/cxstar/cxstar/metrics"
 )
 
@@ -20,50 +22,47 @@ func TestFollowUp(t *testing.T) {
 	ctx := context.Background()
 	var l lines
 	P, B := "person", "business"
-	answer := func(id, ctype, request, question string, score int, at string) {
-		l.rating(id, "a1", ctype, "c-"+request, question, score, at, map[string]any{"request_id": request, "service_id": "s1"})
+	for _, c := range []struct {
+		id, ctype, request, question string
+		score                        int
+		answered, followedUp         string // followedUp "": no follow-up step
+	}{
+		// A: answer Mon 10:00 MSK, step the next Mon 10:00: exactly 5 working days, in time.
+		{"fA", P, "qA", "nps", 3, "2026-08-03T07:00:00Z", "2026-08-10T07:00:00Z"},
+		// B: the same + 1 s: late.
+		{"fB", P, "qB", "nps", 6, "2026-08-03T07:00:00Z", "2026-08-10T07:00:01Z"},
+		// C: Fri 15:00 MSK to the next Fri 15:00 across a weekend: 9 h + 4 × 24 h + 15 h = 120 h, in time.
+		{"fC", P, "qC", "satisfaction", 2, "2026-08-07T12:00:00Z", "2026-08-14T12:00:00Z"},
+		// D: answer Sat 12:00 MSK counts from Mon 00:00; the deadline is Fri 24:00. A step on the
+		// next Saturday 09:00 MSK is after it: late.
+		{"fD", P, "qD", "satisfaction", 1, "2026-08-08T09:00:00Z", "2026-08-15T06:00:00Z"},
+		// D2: the same answer time, step at Sat 00:00:00 MSK = Fri 24:00, exactly the deadline: in time.
+		{"fD2", P, "qD2", "nps_digital", 0, "2026-08-08T09:00:00Z", "2026-08-14T21:00:00Z"},
+		// E: never followed up: late.
+		{"fE", P, "qE", "nps", 4, "2026-08-04T07:00:00Z", ""},
+		// F: the only step came an hour before the answer (an earlier complaint): not followed up, late.
+		{"fF", P, "qF", "nps", 5, "2026-08-10T11:00:00Z", "2026-08-10T10:00:00Z"},
+		// G: satisfaction 2, followed up the next day: in time.
+		{"fG", P, "qG", "satisfaction", 2, "2026-09-01T07:00:00Z", "2026-09-02T07:00:00Z"},
+		// I1, I2: two detractor answers about one request, both answered by one step: 2 items in time.
+		{"fI1", P, "qI", "nps", 2, "2026-09-10T07:00:00Z", ""},
+		{"fI2", P, "qI", "satisfaction", 1, "2026-09-10T07:05:00Z", "2026-09-11T07:00:00Z"},
+		// H: a detractor answer one second before Q3 (Moscow): an item of Q2, not of Q3.
+		{"fH", P, "qH", "nps", 0, "2026-06-30T20:59:59Z", ""},
+		// K: a business client's detractor answer, followed up in a day.
+		{"fK", B, "qK", "nps", 1, "2026-08-05T07:00:00Z", "2026-08-06T07:00:00Z"},
+		// Not items: a passive NPS (7), a satisfaction of 3, an ease answer (and below, a detractor
+		// without a request).
+		{"nX1", P, "qX", "nps", 7, "2026-08-05T07:00:00Z", ""},
+		{"nX2", P, "qX", "satisfaction", 3, "2026-08-05T07:00:00Z", ""},
+		{"nX4", P, "qX", "ease", 1, "2026-08-05T07:00:00Z", ""},
+	} {
+		l.rating(c.id, "a1", c.ctype, "c-"+c.request, c.question, c.score, c.answered, map[string]any{"request_id": c.request, "service_id": "s1"})
+		if c.followedUp != "" {
+			l.service("a1", c.ctype, "c-"+c.request, c.request, "s1", "service", "followed_up", c.followedUp, nil)
+		}
 	}
-	step := func(ctype, request, at string) {
-		l.service("a1", ctype, "c-"+request, request, "s1", "service", "followed_up", at, nil)
-	}
-	// A: answer Mon 10:00 MSK, step the next Mon 10:00: exactly 5 working days, in time.
-	answer("fA", P, "qA", "nps", 3, "2026-08-03T07:00:00Z")
-	step(P, "qA", "2026-08-10T07:00:00Z")
-	// B: the same + 1 s: late.
-	answer("fB", P, "qB", "nps", 6, "2026-08-03T07:00:00Z")
-	step(P, "qB", "2026-08-10T07:00:01Z")
-	// C: Fri 15:00 MSK to the next Fri 15:00 across a weekend: 9 h + 4 × 24 h + 15 h = 120 h, in time.
-	answer("fC", P, "qC", "satisfaction", 2, "2026-08-07T12:00:00Z")
-	step(P, "qC", "2026-08-14T12:00:00Z")
-	// D: answer Sat 12:00 MSK counts from Mon 00:00; the deadline is Fri 24:00. A step on the
-	// next Saturday 09:00 MSK is after it: late.
-	answer("fD", P, "qD", "satisfaction", 1, "2026-08-08T09:00:00Z")
-	step(P, "qD", "2026-08-15T06:00:00Z")
-	// D2: the same answer time, step at Sat 00:00:00 MSK = Fri 24:00, exactly the deadline: in time.
-	answer("fD2", P, "qD2", "nps_digital", 0, "2026-08-08T09:00:00Z")
-	step(P, "qD2", "2026-08-14T21:00:00Z")
-	// E: never followed up: late.
-	answer("fE", P, "qE", "nps", 4, "2026-08-04T07:00:00Z")
-	// F: the only step came an hour before the answer (an earlier complaint): not followed up, late.
-	step(P, "qF", "2026-08-10T10:00:00Z")
-	answer("fF", P, "qF", "nps", 5, "2026-08-10T11:00:00Z")
-	// G: satisfaction 2, followed up the next day: in time.
-	answer("fG", P, "qG", "satisfaction", 2, "2026-09-01T07:00:00Z")
-	step(P, "qG", "2026-09-02T07:00:00Z")
-	// I1, I2: two detractor answers about one request, both answered by one step: 2 items in time.
-	answer("fI1", P, "qI", "nps", 2, "2026-09-10T07:00:00Z")
-	answer("fI2", P, "qI", "satisfaction", 1, "2026-09-10T07:05:00Z")
-	step(P, "qI", "2026-09-11T07:00:00Z")
-	// H: a detractor answer one second before Q3 (Moscow): an item of Q2, not of Q3.
-	answer("fH", P, "qH", "nps", 0, "2026-06-30T20:59:59Z")
-	// K: a business client's detractor answer, followed up in a day.
-	answer("fK", B, "qK", "nps", 1, "2026-08-05T07:00:00Z")
-	step(B, "qK", "2026-08-06T07:00:00Z")
-	// Not items: a passive NPS (7), a satisfaction of 3, a detractor without a request, an ease answer.
-	answer("nX1", P, "qX", "nps", 7, "2026-08-05T07:00:00Z")
-	answer("nX2", P, "qX", "satisfaction", 3, "2026-08-05T07:00:00Z")
 	l.rating("nX3", "a1", P, "c-x", "nps", 1, "2026-08-05T07:00:00Z", nil)
-	answer("nX4", P, "qX", "ease", 1, "2026-08-05T07:00:00Z")
 
 	for _, e := range chdbtest.Both(t) {
 		t.Run(e.Name, func(t *testing.T) {
@@ -90,19 +89,7 @@ func TestFollowUp(t *testing.T) {
 			if items != 12 {
 				t.Errorf("after the merge: %d rows, want 12", items)
 			}
-			var inTime []string
-			rows, err := conn.Query(ctx, "SELECT event_id FROM followup_status WHERE within_5_working_days = 1 ORDER BY event_id")
-			if err != nil {
-				t.Fatal(err)
-			}
-			for rows.Next() {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					t.Fatal(err)
-				}
-				inTime = append(inTime, id)
-			}
-			rows.Close()
+			inTime := chtest.Strings(t, conn, "SELECT event_id FROM followup_status WHERE within_5_working_days = 1 ORDER BY event_id")
 			if got, want := strings.Join(inTime, " "), "fA fC fD2 fG fI1 fI2 fK"; got != want {
 				t.Errorf("in time: %s, want %s", got, want)
 			}
@@ -121,7 +108,7 @@ func TestFollowUp(t *testing.T) {
 				{metrics.People, "60.0", "31.3", "83.2", 10},
 				{metrics.Business, "100.0", "20.7", "100.0", 1},
 			} {
-				m := monitorOf(run, c.std, "a1", metrics.MonitorFollowUp)
+				m := scorecardtest.Monitor(run.Scorecard(c.std), "a1", metrics.MonitorFollowUp)
 				if m == nil {
 					t.Errorf("%s: no follow-up monitor", c.std)
 					continue
@@ -138,23 +125,9 @@ func TestFollowUp(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m := monitorOf(early, metrics.People, "a1", metrics.MonitorFollowUp); m == nil || m.Status != metrics.NotAssessed || m.Value.String() != "60.0" {
+			if m := scorecardtest.Monitor(early.Scorecard(metrics.People), "a1", metrics.MonitorFollowUp); m == nil || m.Status != metrics.NotAssessed || m.Value.String() != "60.0" {
 				t.Errorf("before the last deadline: %+v, want not_assessed 60.0", m)
 			}
 		})
 	}
-}
-
-func monitorOf(run *Run, std metrics.Standard, agency, code string) *metrics.Monitor {
-	for _, a := range run.Scorecard(std).Agencies {
-		if a.AgencyID != agency {
-			continue
-		}
-		for i := range a.Monitoring {
-			if a.Monitoring[i].Code == code {
-				return &a.Monitoring[i]
-			}
-		}
-	}
-	return nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"regexp"
@@ -10,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cxstar/cxstar/internal/testkit/assessjson"
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
 )
 
@@ -109,47 +109,11 @@ func TestAssessClosedQuarter(t *testing.T) {
 	chtest.Insert(t, conn, insert, rows)
 
 	// JSON: the official values under the usual keys, the pending revision beside them.
-	var doc struct {
-		Standard string `json:"standard"`
-		Agencies []struct {
-			AgencyID   string `json:"agency_id"`
-			Indicators []struct {
-				Code  string   `json:"code"`
-				Value *float64 `json:"value"`
-				Level *int     `json:"level"`
-			} `json:"indicators"`
-		} `json:"agencies"`
-		Official struct {
-			Revision int `json:"revision"`
-		} `json:"official"`
-		Pending struct {
-			Differences []struct {
-				AgencyID  string   `json:"agency_id"`
-				Indicator string   `json:"indicator"`
-				OldValue  float64  `json:"old_value"`
-				OldLevel  int      `json:"old_level"`
-				NewValue  float64  `json:"new_value"`
-				NewLevel  int      `json:"new_level"`
-				Why       []string `json:"why"`
-			} `json:"differences"`
-			Late []struct {
-				AgencyID string `json:"agency_id"`
-				Table    string `json:"table"`
-				Events   int    `json:"events"`
-			} `json:"late_data"`
-		} `json:"pending_revision"`
-	}
 	js := assess("--format", "json", "--standard", "people")
-	if err := json.Unmarshal([]byte(js), &doc); err != nil {
-		t.Fatalf("%v:\n%s", err, js)
-	}
+	doc := assessjson.Decode(t, []byte(js))
 	got := "none"
-	for _, a := range doc.Agencies {
-		for _, x := range a.Indicators {
-			if a.AgencyID == "po-a" && x.Code == "satisfaction_positive_share" && x.Value != nil && x.Level != nil {
-				got = fmt.Sprintf("%.1f %d★", *x.Value, *x.Level)
-			}
-		}
+	if v, l := doc.Indicator("po-a", "satisfaction_positive_share"); v != nil && l != nil {
+		got = fmt.Sprintf("%.1f %d★", *v, *l)
 	}
 	d := doc.Pending.Differences
 	if doc.Standard != "people" || got != "75.0 3★" || doc.Official.Revision != 1 || len(d) != 1 ||

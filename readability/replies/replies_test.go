@@ -27,14 +27,7 @@ var (
 // TestCheck runs on the 18.16 server and on current ClickHouse (chDB): the same hand-computed
 // result on both, and the same rows from every query.
 func TestCheck(t *testing.T) {
-	engines := chdbtest.Both(t)
-	for _, e := range engines {
-		t.Run(e.Name, func(t *testing.T) { check(t, e.Conn) })
-	}
-	if !t.Failed() {
-		queries, rows := chdbtest.Same(t, engines[0], engines[1])
-		t.Logf("%d queries, %d result rows the same on %s and %s", queries, rows, engines[0].Name, engines[1].Name)
-	}
+	chdbtest.OnBoth(t, "", func(t *testing.T, conn driver.Conn) any { check(t, conn); return nil })
 }
 
 // check stores replies of hand-made appeals on conn and checks the readability coverage computed

@@ -34,10 +34,31 @@ func Both(t testing.TB) []Engine {
 	return []Engine{{"ClickHouse 18.16", Record(old)}, {"chDB " + cur.EngineVersion(), Record(cur)}}
 }
 
+// OnBoth runs body on each engine of Both, as a subtest named after the engine. Unless a run
+// failed, it then checks that body returned equal values on both (SameValues, naming them what)
+// and that both engines ran the same queries with the same rows (Same), and logs how many. It
+// returns what body returned on the first engine (the 18.16 server).
+func OnBoth[V any](t *testing.T, what string, body func(t *testing.T, conn driver.Conn) V) V {
+	t.Helper()
+	engines := Both(t)
+	vals := make([]V, len(engines))
+	for i, e := range engines {
+		t.Run(e.Name, func(t *testing.T) { vals[i] = body(t, e.Conn) })
+	}
+	if t.Failed() {
+		return vals[0]
+	}
+	SameValues(t, what, engines[0], engines[1], vals[0], vals[1])
+	queries, rows := Same(t, engines[0], engines[1])
+	t.Logf("%d queries, %d result rows the same on %s and %s", queries, rows, engines[0].Name, engines[1].Name)
+	return vals[0]
+}
+
 // Result is the full result of one query as text: one line per row (values tab-separated,
 // NULL for a null), sorted, as the queries of the project do not rely on row order.
 type Result struct {
 	SQL   string
+	Names []string // the columns' names
 	Types []string
 	Rows  []string
 }
@@ -64,7 +85,7 @@ func (r *Recorder) Query(ctx context.Context, query string, args ...any) (driver
 	r.mu.Lock()
 	r.Results = append(r.Results, res)
 	r.mu.Unlock()
-	return &replay{vals: vals, row: -1}, nil
+	return &replay{vals: vals, names: res.Names, row: -1}, nil
 }
 
 // Dump runs a query and returns its result as text.
@@ -80,6 +101,7 @@ func dump(ctx context.Context, conn driver.Conn, query string, args ...any) (Res
 		return res, nil, err
 	}
 	defer rows.Close()
+	res.Names = rows.Columns()
 	types := rows.ColumnTypes()
 	for _, ct := range types {
 		res.Types = append(res.Types, ct.DatabaseTypeName())
@@ -113,6 +135,7 @@ func dump(ctx context.Context, conn driver.Conn, query string, args ...any) (Res
 type replay struct {
 	driver.Rows // nil: the methods the project does not call panic
 	vals        [][]reflect.Value
+	names       []string
 	row         int
 }
 
@@ -136,8 +159,9 @@ func (r *replay) Scan(dest ...any) error {
 	return nil
 }
 
-func (r *replay) Close() error { return nil }
-func (r *replay) Err() error   { return nil }
+func (r *replay) Columns() []string { return r.names }
+func (r *replay) Close() error      { return nil }
+func (r *replay) Err() error        { return nil }
 
 func textOf(v reflect.Value) string {
 	if v.Kind() == reflect.Pointer {
