@@ -1,13 +1,13 @@
 package dashboards_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cxstar/cxstar/dashboards"
 	"github.com/cxstar/cxstar/internal/testkit/chdbtest"
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
 	"github.com/cxstar/cxstar/internal/testkit/tenanttest"
 )
 
@@ -16,7 +16,6 @@ import (
 // item, followed up two days later (in time), once although its answer came twice; business
 // shows the business item, not followed up. (Through the plugin on 18.16: TestPanelsThroughPlugin.)
 func TestFollowUpPanelOnCurrentClickHouse(t *testing.T) {
-	ctx := context.Background()
 	c := chdbtest.DB(t)
 	a := seedAgencies[0]
 	tn := tenanttest.AgencyViews(t, c, c.Database(), a.ID, []byte("panel-secret"))
@@ -37,19 +36,7 @@ func TestFollowUpPanelOnCurrentClickHouse(t *testing.T) {
 	} {
 		vars := map[string]string{"agency": a.ID, "standard": tc.std, "quarter": "2026Q3"}
 		q := dashboards.ExpandSQL(dashboards.InterpolateVars(sql, vars), vars, time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), time.Hour)
-		rows, err := ac.Query(ctx, "SELECT concat(request_id, ' ', ifNull(toString(followed_up_at), '-'), ' ', toString(within_5_working_days)) FROM ("+q+") AS p")
-		if err != nil {
-			t.Fatalf("%s: %v\n%s", tc.std, err, q)
-		}
-		var got []string
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, s)
-		}
-		rows.Close()
+		got := chtest.Strings(t, ac, "SELECT concat(request_id, ' ', ifNull(toString(followed_up_at), '-'), ' ', toString(within_5_working_days)) FROM ("+q+") AS p")
 		if strings.Join(got, "; ") != tc.want {
 			t.Errorf("%s: %q, want %q", tc.std, got, tc.want)
 		}

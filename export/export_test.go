@@ -222,27 +222,7 @@ func clickhouseRows(t *testing.T, conn driver.Conn, query string, names []string
 	for i, n := range names {
 		exprs[i] = fmt.Sprintf("ifNull(toString(%s), '\\\\N')", n)
 	}
-	rows, err := conn.Query(context.Background(), "SELECT "+strings.Join(exprs, ", ")+" FROM ("+query+")")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out [][]string
-	for rows.Next() {
-		vals := make([]string, len(names))
-		dest := make([]any, len(names))
-		for i := range vals {
-			dest[i] = &vals[i]
-		}
-		if err := rows.Scan(dest...); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, vals)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return chtest.Rows(t, conn, "SELECT "+strings.Join(exprs, ", ")+" FROM ("+query+")")
 }
 
 func sortRows(rows [][]string) {

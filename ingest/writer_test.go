@@ -132,25 +132,9 @@ func queryRows(t *testing.T, conn driver.Conn, table, cols string) string {
 	for _, c := range strings.Split(cols, ",") {
 		exprs = append(exprs, "toString("+strings.TrimSpace(c)+")")
 	}
-	rows, err := conn.Query(context.Background(), "SELECT "+strings.Join(exprs, ", ")+" FROM "+table+" ORDER BY event_id")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
 	var lines []string
-	for rows.Next() {
-		vals := make([]string, len(exprs))
-		ptrs := make([]any, len(vals))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
+	for _, vals := range chtest.Rows(t, conn, "SELECT "+strings.Join(exprs, ", ")+" FROM "+table+" ORDER BY event_id") {
 		lines = append(lines, strings.Join(vals, "|"))
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return strings.Join(lines, "\n")
 }

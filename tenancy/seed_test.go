@@ -1,8 +1,6 @@
 package tenancy_test
 
 import (
-	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -49,19 +47,6 @@ func seedFollowUps(t testing.TB, conn driver.Conn, agencies []string) {
 // followUpRows reads db's followup_status as "event followed_up within" lines, in event order.
 func followUpRows(t testing.TB, conn driver.Conn, table string) string {
 	t.Helper()
-	rows, err := conn.Query(context.Background(), "SELECT event_id, followed_up, within_5_working_days FROM "+table+" ORDER BY event_id")
-	if err != nil {
-		t.Fatalf("%s: %v", table, err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		var f, w uint8
-		if err := rows.Scan(&id, &f, &w); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, fmt.Sprintf("%s %d %d", id, f, w))
-	}
+	out := chtest.Strings(t, conn, "SELECT concat(event_id, ' ', toString(followed_up), ' ', toString(within_5_working_days)) FROM "+table+" ORDER BY event_id")
 	return strings.Join(out, ", ")
 }

@@ -202,20 +202,7 @@ func syncReplicas(t testing.TB, dsn, db string) {
 	t.Helper()
 	for n := 1; n <= 4; n++ {
 		c := chcluster.Node(t, dsn, n, "")
-		rows, err := c.Query(context.Background(), "SELECT name FROM system.tables WHERE database = ? AND engine LIKE 'Replicated%'", db)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var names []string
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				t.Fatal(err)
-			}
-			names = append(names, s)
-		}
-		rows.Close()
-		for _, name := range names {
+		for _, name := range chtest.Strings(t, c, "SELECT name FROM system.tables WHERE database = '"+db+"' AND engine LIKE 'Replicated%'") {
 			if err := c.Exec(context.Background(), "SYSTEM SYNC REPLICA "+db+"."+name); err != nil {
 				t.Fatalf("node %d: sync %s: %v", n, name, err)
 			}
@@ -230,20 +217,7 @@ func optimizeFinal(t *testing.T, conns []driver.Conn, db string) {
 	ctx := context.Background()
 	for _, c := range conns {
 		// Tables with parts only: OPTIMIZE of an empty replicated table fails on 18.16.
-		rows, err := c.Query(ctx, "SELECT DISTINCT table FROM system.parts WHERE database = ? AND active", db)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var names []string
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				t.Fatal(err)
-			}
-			names = append(names, s)
-		}
-		rows.Close()
-		for _, n := range names {
+		for _, n := range chtest.Strings(t, c, "SELECT DISTINCT table FROM system.parts WHERE database = '"+db+"' AND active") {
 			if err := c.Exec(ctx, "OPTIMIZE TABLE "+db+"."+n+" FINAL"); err != nil {
 				t.Fatalf("optimize %s: %v", n, err)
 			}

@@ -153,18 +153,33 @@ func firstLine(s string) string {
 // Strings runs sql, whose rows are one string each, and returns them in the query's order.
 func Strings(t testing.TB, conn driver.Conn, sql string) []string {
 	t.Helper()
+	var out []string
+	for _, r := range Rows(t, conn, sql) {
+		out = append(out, r[0])
+	}
+	return out
+}
+
+// Rows runs sql, whose columns are all strings (toString them in the query), and returns its rows
+// in the query's order.
+func Rows(t testing.TB, conn driver.Conn, sql string) [][]string {
+	t.Helper()
 	rows, err := conn.Query(context.Background(), sql)
 	if err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
 	defer rows.Close()
-	var out []string
+	var out [][]string
 	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
+		vals := make([]string, len(rows.Columns()))
+		dest := make([]any, len(vals))
+		for i := range vals {
+			dest[i] = &vals[i]
+		}
+		if err := rows.Scan(dest...); err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, s)
+		out = append(out, vals)
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatalf("%s: %v", sql, err)
