@@ -2,7 +2,6 @@ package schemas_test
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -20,33 +19,12 @@ import (
 func TestFirstArrivalKeptBy034(t *testing.T) {
 	ctx := context.Background()
 	_, dsn := chtest.DB(t)
-	db := dbOf(dsn) + "_fa"
-	conn, err := store.Open(ctx, strings.Replace(dsn, "/"+dbOf(dsn), "/"+db, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if os.Getenv("CXSTAR_KEEP_TEST_DB") == "" {
-			_ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
-		}
-		conn.Close()
-	})
+	conn, _ := siblingDB(t, dsn, "_fa")
 	all, err := schemas.Migrations()
 	if err != nil {
 		t.Fatal(err)
 	}
-	exec(t, conn, `CREATE TABLE IF NOT EXISTS schema_migrations
-		(version UInt32, name String, applied_at DateTime('UTC'))
-		ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`)
-	for _, m := range all {
-		if m.Version > 33 {
-			continue
-		}
-		for _, s := range m.Statements() {
-			exec(t, conn, s)
-		}
-		chtest.Insert(t, conn, "INSERT INTO schema_migrations (version, name, applied_at)", [][]any{{uint32(m.Version), m.Name, time.Now().UTC()}})
-	}
+	migrateUpTo(t, conn, all, 33, nil)
 	at := time.Date(2026, 8, 1, 9, 0, 0, 0, time.UTC)
 	first, again, later := time.Date(2026, 10, 1, 10, 0, 0, 0, time.UTC), time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC), time.Date(2026, 10, 2, 8, 0, 0, 0, time.UTC)
 	rating := func(id string, ingested time.Time) {

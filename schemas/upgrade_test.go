@@ -27,17 +27,7 @@ func TestUpgradeFromFirst022(t *testing.T) {
 	defer cancel()
 	fresh, dsn := chtest.DB(t)
 	freshDB := dbOf(dsn)
-	oldDB := freshDB + "_up"
-	old, err := store.Open(ctx, strings.Replace(dsn, "/"+freshDB, "/"+oldDB, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if os.Getenv("CXSTAR_KEEP_TEST_DB") == "" {
-			_ = old.Exec(context.Background(), "DROP DATABASE IF EXISTS "+oldDB)
-		}
-		old.Close()
-	})
+	old, oldDB := siblingDB(t, dsn, "_up")
 
 	// The database as `cxstar migrate` left it with the first 022: every statement up to 022 and
 	// the ledger saying so.
@@ -45,22 +35,7 @@ func TestUpgradeFromFirst022(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first022 := firstMigration022(t, all)
-	exec(t, old, `CREATE TABLE IF NOT EXISTS schema_migrations
-		(version UInt32, name String, applied_at DateTime('UTC'))
-		ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`)
-	for _, m := range all {
-		if m.Version > 22 {
-			continue
-		}
-		if m.Version == 22 {
-			m.SQL = first022
-		}
-		for _, s := range m.Statements() {
-			exec(t, old, s)
-		}
-		chtest.Insert(t, old, "INSERT INTO schema_migrations (version, name, applied_at)", [][]any{{uint32(m.Version), m.Name, time.Now().UTC()}})
-	}
+	migrateUpTo(t, old, all, 22, map[int]string{22: firstMigration022(t, all)})
 	if got := sortingKey(t, old, oldDB, "client_service_events"); got != "g, cs1, cs2" {
 		t.Fatalf("the first 022 sorts client_service_events by %q; want g, cs1, cs2 (is firstMigration022 not the file as shipped?)", got)
 	}
@@ -173,6 +148,46 @@ func firstMigration022(t *testing.T, all []schemas.Migration) string {
 	}
 	t.Fatal("no migration 022")
 	return ""
+}
+
+// siblingDB opens database <dsn's database><suffix> on dsn's server, empty, and drops it when the
+// test ends (unless CXSTAR_KEEP_TEST_DB is set, as chtest keeps its databases).
+func siblingDB(t *testing.T, dsn, suffix string) (driver.Conn, string) {
+	t.Helper()
+	db := dbOf(dsn) + suffix
+	conn, err := store.Open(context.Background(), strings.Replace(dsn, "/"+dbOf(dsn), "/"+db, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if os.Getenv("CXSTAR_KEEP_TEST_DB") == "" {
+			_ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
+		}
+		conn.Close()
+	})
+	return conn, db
+}
+
+// migrateUpTo leaves conn as `cxstar migrate` of an older release did: every statement of the
+// migrations up to version upTo, and the ledger saying so. sql replaces the text of a migration by
+// its version (the file as it shipped then).
+func migrateUpTo(t *testing.T, conn driver.Conn, all []schemas.Migration, upTo int, sql map[int]string) {
+	t.Helper()
+	exec(t, conn, `CREATE TABLE IF NOT EXISTS schema_migrations
+		(version UInt32, name String, applied_at DateTime('UTC'))
+		ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`)
+	for _, m := range all {
+		if m.Version > upTo {
+			continue
+		}
+		if s, ok := sql[m.Version]; ok {
+			m.SQL = s
+		}
+		for _, s := range m.Statements() {
+			exec(t, conn, s)
+		}
+		chtest.Insert(t, conn, "INSERT INTO schema_migrations (version, name, applied_at)", [][]any{{uint32(m.Version), m.Name, time.Now().UTC()}})
+	}
 }
 
 func dbOf(dsn string) string {
