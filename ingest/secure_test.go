@@ -2,7 +2,6 @@ package ingest_test
 
 import (
 	"context"
-	"crypto/tls"
 	"io"
 	"log/slog"
 	"net"
@@ -17,27 +16,34 @@ import (
 	"github.com/cxstar/cxstar/ingest"
 	"github.com/cxstar/cxstar/ingest/kafkatest"
 	"github.com/cxstar/cxstar/internal/broker"
-	"github.com/cxstar/cxstar/internal/certs"
 	"github.com/cxstar/cxstar/internal/kafkasec"
 	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/tlstest"
 )
+
+// secureClients returns the consumer's dialer and the producer's transport of sec.
+func secureClients(t testing.TB, sec kafkasec.Config) (*kafka.Dialer, *kafka.Transport) {
+	t.Helper()
+	d, err := sec.Dialer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := sec.Transport()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, tr
+}
 
 // secureBroker starts a broker that speaks TLS only (a fresh private CA in dir) and requires
 // SASL by user "ingest", keeping its data in dir so that it can be restarted on the same port.
 // It returns the broker, the options that restart it and the client settings.
 func secureBroker(t testing.TB, dir string, port int) (*broker.Broker, []broker.Option, kafkasec.Config) {
 	t.Helper()
-	f, err := certs.WriteDir(filepath.Join(dir, "tls"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pair, err := tls.LoadX509KeyPair(f.ServerCert, f.ServerKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tc, f := tlstest.Server(t, filepath.Join(dir, "tls"))
 	opts := []broker.Option{broker.WithPort(port), broker.WithDataDir(filepath.Join(dir, "data")), broker.WithMinSessionTimeout(time.Second),
-		broker.WithTLS(&tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}),
+		broker.WithTLS(tc),
 		broker.WithSASL(broker.User{Name: "ingest", Password: "scram-512-secret", Mechanisms: []string{broker.MechanismSCRAMSHA512}})}
 	b, err := broker.Start(opts...)
 	if err != nil {
@@ -58,14 +64,7 @@ func TestIngestOverTLSAndSCRAM(t *testing.T) {
 	b, opts, sec := secureBroker(t, t.TempDir(), 0)
 	addrs := b.Addrs()
 	defer func() { b.Close() }()
-	d, err := sec.Dialer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := sec.Transport()
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, tr := secureClients(t, sec)
 	// 6,000 valid events (2,000 of each kind), every 7th repeated (857), 120 invalid.
 	ev := kafkatest.Generate("tls", 6000, 7, 50)
 	total := len(ev.Lines)
@@ -187,14 +186,7 @@ func BenchmarkIngestSecurity(b *testing.B) {
 	plain := kafkatest.StartBroker(b)
 	secure, _, sec := secureBroker(b, b.TempDir(), 0)
 	b.Cleanup(secure.Close)
-	d, err := sec.Dialer()
-	if err != nil {
-		b.Fatal(err)
-	}
-	tr, err := sec.Transport()
-	if err != nil {
-		b.Fatal(err)
-	}
+	d, tr := secureClients(b, sec)
 	ctx := context.Background()
 	wconn, err := store.Open(ctx, dsn)
 	if err != nil {
@@ -267,26 +259,12 @@ func BenchmarkReadSecurity(b *testing.B) {
 	ev := kafkatest.Generate("read", 60000, 0, 0)
 	plain := kafkatest.StartBroker(b, broker.WithPartitions(1), broker.WithTopics("t"))
 	dir := b.TempDir()
-	f, err := certs.WriteDir(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	pair, err := tls.LoadX509KeyPair(f.ServerCert, f.ServerKey)
-	if err != nil {
-		b.Fatal(err)
-	}
+	tc, f := tlstest.Server(b, dir)
 	secure := kafkatest.StartBroker(b, broker.WithPartitions(1), broker.WithTopics("t"),
-		broker.WithTLS(&tls.Config{Certificates: []tls.Certificate{pair}}),
+		broker.WithTLS(tc),
 		broker.WithSASL(broker.User{Name: "u", Password: "read-bench-pw"}))
 	sec := kafkasec.Config{CAFile: f.CA, SASLMechanism: kafkasec.SCRAMSHA512, Username: "u", Password: "read-bench-pw"}
-	d, err := sec.Dialer()
-	if err != nil {
-		b.Fatal(err)
-	}
-	tr, err := sec.Transport()
-	if err != nil {
-		b.Fatal(err)
-	}
+	d, tr := secureClients(b, sec)
 	type variant struct {
 		name  string
 		addr  string

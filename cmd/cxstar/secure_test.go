@@ -189,22 +189,9 @@ func TestSecureCommandsOverTLS(t *testing.T) {
 	}
 
 	// The broker with TLS and a SCRAM user, and simulate publishing to it.
-	port := freePort(t)
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	tlsDir := filepath.Join(dir, "kafka-tls")
-	brokerCmd := exec.CommandContext(ctx, cxstarBinary(t), "broker", "--port", fmt.Sprint(port), "--tls-generate", tlsDir, "--sasl-user", "ingest")
-	brokerRun := &secretRun{name: "broker"}
-	brokerCmd.Env = cleanEnv("CXSTAR_BROKER_SASL_PASSWORD=" + saslPassword)
-	brokerCmd.Stdout, brokerCmd.Stderr = &brokerRun.stdout, &brokerRun.stderr
-	if err := brokerCmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = brokerCmd.Process.Signal(syscall.SIGTERM)
-		_ = brokerCmd.Wait()
-		assertNoSecret(t, "broker output", brokerRun.stdout.String()+brokerRun.stderr.String(), secrets...)
-	}()
-	waitPort(t, addr)
+	addr, stopBroker := startBroker(t, ctx, cleanEnv("CXSTAR_BROKER_SASL_PASSWORD="+saslPassword), tlsDir, secrets, "--sasl-user", "ingest")
+	defer stopBroker()
 	kEnv := cleanEnv("CXSTAR_KAFKA_SASL_PASSWORD="+saslPassword, "CXSTAR_KAFKA_CA_FILE="+filepath.Join(tlsDir, "ca.pem"),
 		"CXSTAR_KAFKA_SASL_MECHANISM=SCRAM-SHA-512", "CXSTAR_KAFKA_SASL_USER=ingest")
 	must(runBin(t, ctx, "simulate to Kafka over TLS + SCRAM", kEnv, "simulate", "--agencies", "1", "--requests", "20", "--from", "2026Q2", "--to", "2026Q2", "--out", filepath.Join(dir, "sim-kafka"), "--kafka", addr))
@@ -233,6 +220,35 @@ func TestSecureCommandsOverTLS(t *testing.T) {
 	for _, r := range runs {
 		assertNoSecret(t, r.name, r.stdout.String()+r.stderr.String(), secrets...)
 	}
+}
+
+// startBroker starts `cxstar broker` with env on a free port, its TLS certificates generated into
+// tlsDir, with args after those, and waits until it listens. It returns the broker's address and
+// stop, which stops it and checks that its output shows none of secrets.
+func startBroker(t *testing.T, ctx context.Context, env []string, tlsDir string, secrets []string, args ...string) (string, func()) {
+	t.Helper()
+	port := freePort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	run := &secretRun{name: "broker"}
+	cmd := exec.CommandContext(ctx, cxstarBinary(t), append([]string{"broker", "--port", fmt.Sprint(port), "--tls-generate", tlsDir}, args...)...)
+	cmd.Env, cmd.Stdout, cmd.Stderr = env, &run.stdout, &run.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stop := func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+		assertNoSecret(t, "broker output", run.stdout.String()+run.stderr.String(), secrets...)
+	}
+	listening := false
+	defer func() {
+		if !listening { // waitPort failed the test: stop the broker all the same
+			stop()
+		}
+	}()
+	waitPort(t, addr)
+	listening = true
+	return addr, stop
 }
 
 func waitPort(t *testing.T, addr string) {
@@ -284,22 +300,9 @@ func TestSecureIngestCommand(t *testing.T) {
 	if err := os.WriteFile(pwFile, []byte(saslPassword+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	tlsDir := filepath.Join(dir, "kafka-tls")
-	brokerRun := &secretRun{name: "broker"}
-	brokerCmd := exec.CommandContext(ctx, cxstarBinary(t), "broker", "--port", fmt.Sprint(port), "--tls-generate", tlsDir,
-		"--sasl-user", "ingest", "--sasl-password-file", pwFile, "--min-session-timeout", "1s")
-	brokerCmd.Env, brokerCmd.Stdout, brokerCmd.Stderr = cleanEnv(), &brokerRun.stdout, &brokerRun.stderr
-	if err := brokerCmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = brokerCmd.Process.Signal(syscall.SIGTERM)
-		_ = brokerCmd.Wait()
-		assertNoSecret(t, "broker output", brokerRun.stdout.String()+brokerRun.stderr.String(), secrets...)
-	}()
-	waitPort(t, addr)
+	addr, stopBroker := startBroker(t, ctx, cleanEnv(), tlsDir, secrets, "--sasl-user", "ingest", "--sasl-password-file", pwFile, "--min-session-timeout", "1s")
+	defer stopBroker()
 	caFile := filepath.Join(tlsDir, "ca.pem")
 	kEnv := []string{"CXSTAR_KAFKA_BROKERS=" + addr, "CXSTAR_KAFKA_CA_FILE=" + caFile, "CXSTAR_KAFKA_SASL_MECHANISM=SCRAM-SHA-512",
 		"CXSTAR_KAFKA_SASL_USER=ingest"}

@@ -16,6 +16,7 @@ import (
 	"github.com/cxstar/cxstar/internal/broker"
 	"github.com/cxstar/cxstar/internal/certs"
 	"github.com/cxstar/cxstar/internal/kafkasec"
+	"github.com/cxstar/cxstar/internal/testkit/tlstest"
 )
 
 const password = "scram-pw-7fe1"
@@ -24,15 +25,7 @@ const password = "scram-pw-7fe1"
 // user "ingest" for every mechanism; with mtls it also requires a client certificate of the CA.
 func secureBroker(t *testing.T, dir string, mtls bool) (*broker.Broker, certs.Files) {
 	t.Helper()
-	f, err := certs.WriteDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pair, err := tls.LoadX509KeyPair(f.ServerCert, f.ServerKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+	cfg, f := tlstest.Server(t, dir)
 	if mtls {
 		ca, _ := os.ReadFile(f.CA)
 		cfg.ClientCAs = poolOf(t, ca)
