@@ -49,7 +49,6 @@ func (m *refModel) addRatings(evs []ingest.Event, loc *time.Location, bands map[
 	for _, e := range latest {
 		answers = append(answers, e)
 	}
-	type shareAcc struct{ pos, n int64 }
 	shares := map[refKey]map[string]*shareAcc{}
 	services := map[refKey]map[string]*npsAcc{}
 	digital := map[refKey]*npsAcc{}
@@ -73,41 +72,21 @@ func (m *refModel) addRatings(evs []ingest.Event, loc *time.Location, bands map[
 			if services[k] == nil {
 				services[k] = map[string]*npsAcc{}
 			}
-			a := services[k][e.ServiceID]
-			if a == nil {
-				a = &npsAcc{}
-				services[k][e.ServiceID] = a
-			}
-			a.add(e.Score)
+			entry(services[k], e.ServiceID).add(e.Score)
 		case "nps_digital":
 			// P-T2-5: «one NPS for the agency and quarter, pooled over all answers with a digital
 			// touchpoint». Standard P only.
 			if std != metrics.People || !digitalChannels[e.Channel] {
 				continue
 			}
-			a := digital[k]
-			if a == nil {
-				a = &npsAcc{}
-				digital[k] = a
-			}
 			m.det(k, "digital_touchpoint_nps", "service", e.ServiceID, true).add(e.Score)
 			m.det(k, "digital_touchpoint_nps", "life_situation", e.LifeSituationID, true).add(e.Score)
-			a.add(e.Score)
+			entry(digital, k).add(e.Score)
 		case "sat_phone":
 			// P-T2-3 / B-T2-15, A14: the satisfaction part of phone availability, grades 4 and 3.
-			a := phone[k]
-			if a == nil {
-				a = &shareAcc{}
-				phone[k] = a
-			}
 			m.det(k, "phone_availability", "service", e.ServiceID, false).grade(e.Score)
 			m.det(k, "phone_availability", "life_situation", e.LifeSituationID, false).grade(e.Score)
-			if e.Score >= 1 && e.Score <= 4 {
-				a.n++
-				if e.Score >= 3 {
-					a.pos++
-				}
-			}
+			entry(phone, k).grade(e.Score)
 		default:
 			code, ok := question2code[e.Question]
 			if !ok || (businessOnly[code] && std != metrics.Business) {
@@ -116,20 +95,9 @@ func (m *refModel) addRatings(evs []ingest.Event, loc *time.Location, bands map[
 			if shares[k] == nil {
 				shares[k] = map[string]*shareAcc{}
 			}
-			a := shares[k][code]
-			if a == nil {
-				a = &shareAcc{}
-				shares[k][code] = a
-			}
 			m.det(k, code, "service", e.ServiceID, false).grade(e.Score)
 			m.det(k, code, "life_situation", e.LifeSituationID, false).grade(e.Score)
-			// S-SAT / S-EASE: positive = grades 4 and 3 among valid grades 1–4.
-			if e.Score >= 1 && e.Score <= 4 {
-				a.n++
-				if e.Score >= 3 {
-					a.pos++
-				}
-			}
+			entry(shares[k], code).grade(e.Score)
 		}
 	}
 	for k, byCode := range shares {
@@ -203,11 +171,8 @@ func (m *refModel) addSocial(evs []ingest.Event, loc *time.Location, bands map[m
 			continue
 		}
 		key := e.AgencyID + "\x00" + e.AppealID
-		mm := msgs[key]
-		if mm == nil {
-			mm = &msg{agency: e.AgencyID}
-			msgs[key] = mm
-		}
+		mm := entry(msgs, key)
+		mm.agency = e.AgencyID
 		if e.Excluded { // «Messages removed under the published moderation rules … are excluded»
 			mm.excluded = true
 		}

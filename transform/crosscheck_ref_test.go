@@ -292,26 +292,43 @@ func (a *npsAcc) add(score uint8) {
 	}
 }
 
+// entry returns m[k], adding a zero accumulator first when m has none.
+func entry[K comparable, V any](m map[K]*V, k K) *V {
+	v := m[k]
+	if v == nil {
+		v = new(V)
+		m[k] = v
+	}
+	return v
+}
+
+// shareAcc counts the valid grades of a survey share and the positive ones.
+type shareAcc struct{ pos, n int64 }
+
+// grade counts one answer. S-SAT / S-EASE (and the satisfaction part of phone availability):
+// positive = grades 4 and 3 among valid grades 1–4.
+func (a *shareAcc) grade(score uint8) {
+	if score >= 1 && score <= 4 {
+		a.n++
+		if score >= 3 {
+			a.pos++
+		}
+	}
+}
+
 // censusShare is a share of complete counts: no interval, min_n.census.
 func censusShare(num, den int64, b *metrics.BandSet, code string) *refInd {
-	r := &refInd{N: den, Explain: fmt.Sprintf("%d/%d", num, den)}
-	if den == 0 {
-		r.Status = metrics.NoData
-		return r
-	}
-	r.Raw = pct(num, den)
-	r.Units = roundUnits(r.Raw)
-	if den < b.Parameters.MinN.Census {
-		r.Status = metrics.NotAssessed
-		return r
-	}
-	r.Status = metrics.Assessed
-	r.Level = level(b, code, r.Units)
-	return r
+	return share(num, den, b, code, false, b.Parameters.MinN.Census)
 }
 
 // surveyShare is a share of survey answers: Wilson interval, min_n.survey.
 func surveyShare(num, den int64, b *metrics.BandSet, code string) *refInd {
+	return share(num, den, b, code, true, b.Parameters.MinN.Survey)
+}
+
+// share is num of den in per cent, with the Wilson interval when ci, assessed from minN on
+// (R-NULL: «sample below min_n»).
+func share(num, den int64, b *metrics.BandSet, code string, ci bool, minN int64) *refInd {
 	r := &refInd{N: den, Explain: fmt.Sprintf("%d/%d", num, den)}
 	if den == 0 {
 		r.Status = metrics.NoData
@@ -319,10 +336,12 @@ func surveyShare(num, den int64, b *metrics.BandSet, code string) *refInd {
 	}
 	r.Raw = pct(num, den)
 	r.Units = roundUnits(r.Raw)
-	r.CI = true
-	r.CILow, r.CIHigh = wilson(num, den, b.Parameters.CIZ)
-	if den < b.Parameters.MinN.Survey {
-		r.Status = metrics.NotAssessed // R-NULL: «sample below min_n»
+	if ci {
+		r.CI = true
+		r.CILow, r.CIHigh = wilson(num, den, b.Parameters.CIZ)
+	}
+	if den < minN {
+		r.Status = metrics.NotAssessed
 		return r
 	}
 	r.Status = metrics.Assessed
