@@ -26,6 +26,7 @@ import (
 	"github.com/cxstar/cxstar/internal/kafkasec"
 	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/freeport"
 )
 
 var (
@@ -90,16 +91,6 @@ func assertNoSecret(t *testing.T, where, text string, secrets ...string) {
 			t.Errorf("%s shows the secret %q:\n%s", where, s, text)
 		}
 	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // TestSecureCommandsOverTLS runs the commands as an operator would against a ClickHouse that
@@ -227,7 +218,7 @@ func TestSecureCommandsOverTLS(t *testing.T) {
 // stop, which stops it and checks that its output shows none of secrets.
 func startBroker(t *testing.T, ctx context.Context, env []string, tlsDir string, secrets []string, args ...string) (string, func()) {
 	t.Helper()
-	port := freePort(t)
+	port := freeport.Port(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	run := &secretRun{name: "broker"}
 	cmd := exec.CommandContext(ctx, cxstarBinary(t), append([]string{"broker", "--port", fmt.Sprint(port), "--tls-generate", tlsDir}, args...)...)
@@ -347,7 +338,7 @@ func TestSecureIngestCommand(t *testing.T) {
 	}
 
 	// The real run.
-	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	listen := fmt.Sprintf("127.0.0.1:%d", freeport.Port(t))
 	ingestRun := &secretRun{name: "ingest"}
 	ingestCmd := exec.CommandContext(ctx, cxstarBinary(t), "ingest", "--group", "cmd-tls", "--listen", listen, "--batch-wait", "200ms")
 	ingestCmd.Env = cleanEnv(append(append(append([]string{}, kEnv...), chEnv...), "CXSTAR_KAFKA_SASL_PASSWORD="+saslPassword)...)

@@ -16,6 +16,7 @@ import (
 	"github.com/cxstar/cxstar/ingest/kafkatest"
 	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/freeport"
 )
 
 func TestCrashSafety(t *testing.T) {
@@ -78,7 +79,7 @@ func TestCrashSafety(t *testing.T) {
 // while the server is down, and in the end nothing is lost.
 func TestClickHouseRestart(t *testing.T) {
 	dir := t.TempDir()
-	tcp, http := freePort(t), freePort(t)
+	tcp, http := freeport.Port(t), freeport.Port(t)
 	env := append(os.Environ(), "CXSTAR_CH_DIR="+dir, fmt.Sprintf("CXSTAR_CH_TCP_PORT=%d", tcp), fmt.Sprintf("CXSTAR_CH_HTTP_PORT=%d", http))
 	script := filepath.Join(chtest.RepoRoot(), "scripts", "clickhouse.sh")
 	ch := func(verb string) {
@@ -107,7 +108,7 @@ func TestClickHouseRestart(t *testing.T) {
 	// 500th (120).
 	ev := kafkatest.Generate("chr", 60_000, 20, 500)
 	kafkatest.Publish(t, b.Addrs(), ev)
-	mport := freePort(t)
+	mport := freeport.Port(t)
 	p := start(t, "ingest", append(ingestArgs(b.Addr(), dsn, "chr", "--batch-rows", "5000", "--retry-max", "1s", "--stall-after", "1s"),
 		"--listen", fmt.Sprintf("127.0.0.1:%d", mport))...)
 	for rawCount(conn) < 10_000 {
@@ -155,7 +156,7 @@ func TestClickHouseRestart(t *testing.T) {
 // group at the committed offsets, and stores everything exactly once.
 func TestBrokerRestart(t *testing.T) {
 	conn, dsn := chtest.DB(t)
-	port := freePort(t)
+	port := freeport.Port(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	data := t.TempDir()
 	brokerArgs := []string{"broker", "--port", strconv.Itoa(port), "--min-session-timeout", "1s", "--data-dir", data}
@@ -197,12 +198,12 @@ func TestBrokerRestart(t *testing.T) {
 // It is one scenario read top to bottom (set-up, then checks on the same data), so it stays whole.
 func TestTwoProcessesShareTheGroup(t *testing.T) {
 	conn, dsn := chtest.DB(t)
-	port := freePort(t)
+	port := freeport.Port(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	bp := start(t, "broker", "broker", "--port", strconv.Itoa(port), "--min-session-timeout", "1s", "--data-dir", t.TempDir())
 	waitListening(t, addr, bp)
 
-	m1, m2 := freePort(t), freePort(t)
+	m1, m2 := freeport.Port(t), freeport.Port(t)
 	p1 := start(t, "ingest-1", append(ingestArgs(addr, dsn, "pair"), "--listen", fmt.Sprintf("127.0.0.1:%d", m1))...)
 	p2 := start(t, "ingest-2", append(ingestArgs(addr, dsn, "pair"), "--listen", fmt.Sprintf("127.0.0.1:%d", m2))...)
 	// Wait until both are members of one stable generation (each healthy, 18 partitions between them).
@@ -275,7 +276,7 @@ func TestTwoProcessesShareTheGroup(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	m3 := freePort(t)
+	m3 := freeport.Port(t)
 	p3 := start(t, "ingest-3", append(ingestArgs(addr, dsn, "pair"), "--listen", fmt.Sprintf("127.0.0.1:%d", m3))...)
 	mid := rawCount(conn)
 	<-pp2.done
