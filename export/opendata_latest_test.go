@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/scorecardtest"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/transform"
 )
@@ -54,12 +55,8 @@ func TestOpenDataLatestAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, a := range run.Scorecard(metrics.People).Agencies {
-		for _, x := range a.Indicators {
-			if a.AgencyID == "E" && x.Code == "satisfaction_positive_share" && (x.Value.String() != "63.6" || x.N != 11) {
-				t.Errorf("assessment: satisfaction %s on %d, want the open data's 63.6 on 11", x.Value, x.N)
-			}
-		}
+	if x, ok := scorecardtest.Result(run.Scorecard(metrics.People), "E", "satisfaction_positive_share"); !ok || x.Value.String() != "63.6" || x.N != 11 {
+		t.Errorf("assessment: satisfaction %s on %d, want the open data's 63.6 on 11", x.Value, x.N)
 	}
 
 	// Once 2026Q3 is closed, open data publishes the ratings stored at closing: a later answer of a

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cxstar/cxstar/internal/testkit/assessjson"
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
+	"github.com/cxstar/cxstar/internal/testkit/scorecardtest"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/transform"
 )
@@ -59,17 +60,12 @@ func TestCloseQuarter(t *testing.T) {
 	}
 	checkSat := func(r *Revision, agency, value, level string) {
 		t.Helper()
-		for _, a := range r.Scorecard(metrics.People).Agencies {
-			for _, x := range a.Indicators {
-				if a.AgencyID == agency && x.Code == "satisfaction_positive_share" {
-					if x.Value.String() != value || levelStr(x.Level) != level || x.ID != "P-T1-5" {
-						t.Errorf("revision %d %s satisfaction %s level %s (%s), want %s level %s (P-T1-5)", r.Revision, agency, x.Value, levelStr(x.Level), x.ID, value, level)
-					}
-					return
-				}
-			}
+		x, ok := scorecardtest.Result(r.Scorecard(metrics.People), agency, "satisfaction_positive_share")
+		if !ok {
+			t.Errorf("revision %d: no satisfaction of %s", r.Revision, agency)
+		} else if x.Value.String() != value || levelStr(x.Level) != level || x.ID != "P-T1-5" {
+			t.Errorf("revision %d %s satisfaction %s level %s (%s), want %s level %s (P-T1-5)", r.Revision, agency, x.Value, levelStr(x.Level), x.ID, value, level)
 		}
-		t.Errorf("revision %d: no satisfaction of %s", r.Revision, agency)
 	}
 	checkSat(rev, "a1", "66.7", "2")
 	// printed renders a revision as `assess` prints it (table and JSON), without a pending revision.
