@@ -109,7 +109,7 @@ type loader struct {
 func load(ctx context.Context, conn driver.Conn, q quarter.Quarter, p metrics.Parameters, agency, regFilter string, concurrent bool, parts int, want map[metrics.Standard]bool, data map[key]*agencyData) error {
 	l := &loader{conn: conn, vars: queryVars(q, p, agency), want: want, data: data}
 	l.vars["REG_FILTER"] = regFilter
-	l.vars["SCENARIOS"] = render(scenariosSQL, l.vars)
+	l.vars["SCENARIOS"] = store.Render(scenariosSQL, l.vars)
 	services := l.loadServices
 	if concurrent && agency == "" && parts > 1 {
 		services = func(ctx context.Context) error { return l.loadServicesSplit(ctx, parts) }
@@ -160,7 +160,7 @@ func runAll(ctx context.Context, jobs []func(context.Context) error) error {
 // (the table is sorted by agency first) and every part's rows are the same on any engine and in any
 // merge state.
 func (l *loader) loadServicesSplit(ctx context.Context, parts int) error {
-	sql := render("SELECT DISTINCT toString(agency_id) AS a FROM client_service_events PREWHERE month >= {{LOOKBACK_MONTH}} AND month <= {{QE_MONTH}} ORDER BY a", l.vars)
+	sql := store.Render("SELECT DISTINCT toString(agency_id) AS a FROM client_service_events PREWHERE month >= {{LOOKBACK_MONTH}} AND month <= {{QE_MONTH}} ORDER BY a", l.vars)
 	rows, err := l.conn.Query(ctx, sql)
 	if err != nil {
 		return fmt.Errorf("agencies of the service events: %w (run `cxstar migrate` and check ClickHouse)", err)
@@ -244,7 +244,7 @@ func (l *loader) query(ctx context.Context, name, label, sql string, dest []any,
 // queryPart is query with {{PART}} replaced by part (a filter of one part of a split query).
 func (l *loader) queryPart(ctx context.Context, name, label, sql, part string, dest []any, fold func() error) error {
 	start := time.Now()
-	rows, err := l.conn.Query(ctx, render(strings.ReplaceAll(sql, "{{PART}}", part), l.vars))
+	rows, err := l.conn.Query(ctx, store.Render(strings.ReplaceAll(sql, "{{PART}}", part), l.vars))
 	if err != nil {
 		return fmt.Errorf("%s query: %w (run `cxstar migrate` and check ClickHouse)", name, err)
 	}

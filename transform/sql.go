@@ -65,12 +65,3 @@ func ts(t time.Time) string { return fmt.Sprintf("toDateTime(%d)", t.Unix()) }
 
 // month returns the UTC month of an instant as YYYYMM, a partition of client_service_events.
 func month(t time.Time) string { u := t.UTC(); return strconv.Itoa(u.Year()*100 + int(u.Month())) }
-
-// render replaces the {{NAME}} placeholders of an embedded query.
-func render(tmpl string, vars map[string]string) string {
-	pairs := make([]string, 0, 2*len(vars))
-	for k, v := range vars {
-		pairs = append(pairs, "{{"+k+"}}", v)
-	}
-	return strings.NewReplacer(pairs...).Replace(tmpl)
-}

@@ -135,3 +135,20 @@ func TestQuote(t *testing.T) {
 		})
 	}
 }
+
+func TestRender(t *testing.T) {
+	vars := map[string]string{"QE": "toDateTime(1790000000)", "AGENCY": "AND agency_id = 'a1'", "LOOP": "{{QE}}"}
+	tests := []struct{ name, tmpl, want string }{
+		{"two placeholders", "WHERE t < {{QE}} {{AGENCY}}", "WHERE t < toDateTime(1790000000) AND agency_id = 'a1'"},
+		{"twice", "{{QE}}, {{QE}}", "toDateTime(1790000000), toDateTime(1790000000)"},
+		{"unknown stays", "{{NOPE}}", "{{NOPE}}"},
+		{"a value is not rendered again", "{{LOOP}}", "{{QE}}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := store.Render(tt.tmpl, vars); got != tt.want {
+				t.Fatalf("Render(%q) = %q, want %q", tt.tmpl, got, tt.want)
+			}
+		})
+	}
+}

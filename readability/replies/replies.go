@@ -11,7 +11,6 @@ import (
 	_ "embed"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -129,7 +128,7 @@ func Check(ctx context.Context, conn driver.Conn, q quarter.Quarter, opts ...Opt
 	var ag, lsID string
 	var c readability.Counts
 	var n uint64
-	err := store.Each(ctx, conn, "replies query", render(repliesSQL, vars), func(rows driver.Rows) error {
+	err := store.Each(ctx, conn, "replies query", store.Render(repliesSQL, vars), func(rows driver.Rows) error {
 		if err := rows.Scan(&ag, &lsID, &c.Chars, &c.Words, &c.Sentences, &c.Syllables, &n); err != nil {
 			return err
 		}
@@ -149,7 +148,7 @@ func Check(ctx context.Context, conn driver.Conn, q quarter.Quarter, opts ...Opt
 	}
 
 	var lsIDs []string
-	err = store.Each(ctx, conn, "registry query", render(registrySQL, vars), func(rows driver.Rows) error {
+	err = store.Each(ctx, conn, "registry query", store.Render(registrySQL, vars), func(rows driver.Rows) error {
 		if err := rows.Scan(&ag, &lsIDs); err != nil {
 			return err
 		}
@@ -165,7 +164,7 @@ func Check(ctx context.Context, conn driver.Conn, q quarter.Quarter, opts ...Opt
 	}
 
 	var names, values []string
-	err = store.Each(ctx, conn, "declarations query", render(declaredSQL, vars), func(rows driver.Rows) error {
+	err = store.Each(ctx, conn, "declarations query", store.Render(declaredSQL, vars), func(rows driver.Rows) error {
 		if err := rows.Scan(&ag, &names, &values); err != nil {
 			return err
 		}
@@ -235,11 +234,4 @@ func share(num, den int64) *metrics.Decimal {
 
 func ts(t time.Time) string {
 	return "toDateTime('" + t.UTC().Format("2006-01-02 15:04:05") + "', 'UTC')"
-}
-
-func render(sql string, vars map[string]string) string {
-	for k, v := range vars {
-		sql = strings.ReplaceAll(sql, "{{"+k+"}}", v)
-	}
-	return sql
 }
