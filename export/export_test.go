@@ -347,23 +347,10 @@ func TestExportRoundTrip(t *testing.T) {
 				if table == "followup_items" {
 					described = "followup_status" // the items with their follow-up state
 				}
-				rows, err := conn.Query(ctx, "DESCRIBE TABLE "+described)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for rows.Next() {
-					// DESCRIBE has 5 string columns on 18.16 and more on current ClickHouse.
-					vals := make([]string, len(rows.ColumnTypes()))
-					dest := make([]any, len(vals))
-					for i := range vals {
-						dest[i] = &vals[i]
-					}
-					if err := rows.Scan(dest...); err != nil {
-						t.Fatal(err)
-					}
+				// DESCRIBE has 5 string columns on 18.16 and more on current ClickHouse.
+				for _, vals := range chtest.Rows(t, conn, "DESCRIBE TABLE "+described) {
 					chNames = append(chNames, vals[0])
 				}
-				rows.Close()
 				if strings.Join(names, ",") != strings.Join(chNames, ",") {
 					t.Fatalf("columns %v, want the table's %v", names, chNames)
 				}

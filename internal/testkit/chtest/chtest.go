@@ -164,25 +164,16 @@ func Strings(t testing.TB, conn driver.Conn, sql string) []string {
 // in the query's order.
 func Rows(t testing.TB, conn driver.Conn, sql string) [][]string {
 	t.Helper()
-	rows, err := conn.Query(context.Background(), sql)
-	if err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	defer rows.Close()
-	var out [][]string
-	for rows.Next() {
+	out, err := store.Select(context.Background(), conn, sql, sql, func(rows driver.Rows) ([]string, error) {
 		vals := make([]string, len(rows.Columns()))
 		dest := make([]any, len(vals))
 		for i := range vals {
 			dest[i] = &vals[i]
 		}
-		if err := rows.Scan(dest...); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, vals)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatalf("%s: %v", sql, err)
+		return vals, rows.Scan(dest...)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
