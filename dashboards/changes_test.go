@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"sort"
 	"strings"
@@ -167,25 +168,9 @@ func closeQ3(t *testing.T, conn driver.Conn, run string) {
 // agency's dashboard in lang (agency "": the all-agencies dashboard) whose SQL contains marker.
 func agencyTarget(t *testing.T, lang dashboards.Lang, agency, marker string, vars map[string]string) (string, string) {
 	t.Helper()
-	for _, b := range renderedBoards(t, seedAgencies, dashboards.WithLang(lang)) {
-		if b.agency() != agency || agency == "" && b.UID != dashboards.AllAgenciesUID {
-			continue
-		}
-		for _, pn := range b.Panels {
-			for _, tg := range pn.Targets {
-				if sql, _ := tg["rawSql"].(string); strings.Contains(sql, marker) {
-					tg["rawSql"] = dashboards.InterpolateVars(sql, vars)
-					js, err := json.Marshal(tg)
-					if err != nil {
-						t.Fatal(err)
-					}
-					return string(js), pn.Title
-				}
-			}
-		}
-	}
-	t.Fatalf("%s: the dashboard of %q has no panel reading %q", lang, agency, marker)
-	return "", ""
+	return boardTarget(t, lang, fmt.Sprintf("the dashboard of %q", agency), func(b renderedBoard) bool {
+		return b.agency() == agency && (agency != "" || b.UID == dashboards.AllAgenciesUID)
+	}, marker, vars)
 }
 
 // changesTarget is agencyTarget of the changes panel.

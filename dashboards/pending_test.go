@@ -44,25 +44,8 @@ func frameRows(res plugintest.Result) []string {
 // overview panel in lang whose SQL contains marker.
 func overviewTarget(t *testing.T, lang dashboards.Lang, marker string, vars map[string]string) (string, string) {
 	t.Helper()
-	for _, b := range renderedBoards(t, seedAgencies, dashboards.WithLang(lang)) {
-		if b.UID != dashboards.OverviewUID {
-			continue
-		}
-		for _, pn := range b.Panels {
-			for _, tg := range pn.Targets {
-				if sql, _ := tg["rawSql"].(string); strings.Contains(sql, marker) {
-					tg["rawSql"] = dashboards.InterpolateVars(sql, vars)
-					js, err := json.Marshal(tg)
-					if err != nil {
-						t.Fatal(err)
-					}
-					return pn.Title, string(js)
-				}
-			}
-		}
-	}
-	t.Fatalf("%s: the overview has no panel with %q", lang, marker)
-	return "", ""
+	js, title := boardTarget(t, lang, "the overview", func(b renderedBoard) bool { return b.UID == dashboards.OverviewUID }, marker, vars)
+	return title, js
 }
 
 // TestPendingRevisionPanel runs the overview's pending-revision panel through the real plugin with

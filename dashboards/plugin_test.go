@@ -95,6 +95,32 @@ func renderedBoards(t *testing.T, agencies []dashboards.Agency, opts ...dashboar
 	return out
 }
 
+// boardTarget returns the target JSON (variables replaced by vars) and the title of the first panel
+// in lang, on a rendered board that pick picks, whose SQL contains marker; the test fails when
+// there is none (board names the boards for the message).
+func boardTarget(t *testing.T, lang dashboards.Lang, board string, pick func(renderedBoard) bool, marker string, vars map[string]string) (string, string) {
+	t.Helper()
+	for _, b := range renderedBoards(t, seedAgencies, dashboards.WithLang(lang)) {
+		if !pick(b) {
+			continue
+		}
+		for _, pn := range b.Panels {
+			for _, tg := range pn.Targets {
+				if sql, _ := tg["rawSql"].(string); strings.Contains(sql, marker) {
+					tg["rawSql"] = dashboards.InterpolateVars(sql, vars)
+					js, err := json.Marshal(tg)
+					if err != nil {
+						t.Fatal(err)
+					}
+					return string(js), pn.Title
+				}
+			}
+		}
+	}
+	t.Fatalf("%s: %s has no panel reading %q", lang, board, marker)
+	return "", ""
+}
+
 // provision gives seedAgencies their ClickHouse users and databases beside dsn's database
 // (tenancy.Provision with secret), removed when the test ends. It returns the main database, the
 // Project Office's tenant and the agencies'.
