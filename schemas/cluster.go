@@ -284,16 +284,46 @@ func (r *ClusterRenderer) render(version int, s string) ([]ClusterStatement, err
 }
 
 // addColumn renders ALTER TABLE … ADD COLUMN (see alterColumn): the Distributed table over a
-// sharded table gets the column appended to its column list.
+// sharded table gets the column where the ALTER puts it in the local tables (see insertColumn).
 func (r *ClusterRenderer) addColumn(st statement) ([]ClusterStatement, error) {
 	return r.alterColumn(st, "ADD COLUMN "+st.ifNotExists+st.column, func(cols string) (string, error) {
-		i := strings.LastIndex(cols, ")")
-		if i < 0 {
-			return "", fmt.Errorf("its column list is unknown")
-		}
-		def := placement.ReplaceAllString(st.column, "") // a column list has no AFTER or FIRST
-		return strings.TrimRight(cols[:i], " \t\n") + ",\n    " + def + "\n" + cols[i:], nil
+		return insertColumn(cols, st.column)
 	})
+}
+
+// insertColumn puts the column definition def into the column list cols where ADD COLUMN puts
+// it: after the column its AFTER names, first for FIRST, last otherwise. A column list has no
+// AFTER or FIRST, so the definition goes in without it.
+func insertColumn(cols, def string) (string, error) {
+	bare := strings.TrimSpace(placement.ReplaceAllString(def, ""))
+	where := strings.Fields(strings.TrimSpace(placement.FindString(def)))
+	open, parts, end, err := splitColumns(cols)
+	if err != nil {
+		return "", err
+	}
+	at := len(parts)
+	switch {
+	case len(where) == 1: // FIRST
+		at = 0
+	case len(where) == 2: // AFTER name
+		at = -1
+		for i, p := range parts {
+			if f := strings.Fields(p); len(f) > 0 && unquote(f[0]) == unquote(where[1]) {
+				at = i + 1
+			}
+		}
+		if at < 0 {
+			return "", fmt.Errorf("ADD COLUMN … AFTER %s: no column %s", where[1], where[1])
+		}
+	}
+	if at == len(parts) {
+		i := strings.LastIndex(cols, ")")
+		return strings.TrimRight(cols[:i], " \t\n") + ",\n    " + bare + "\n" + cols[i:], nil
+	}
+	next := parts[at]
+	lead := next[:len(next)-len(strings.TrimLeft(next, " \t\n"))]
+	parts = append(parts[:at], append([]string{lead + bare}, parts[at:]...)...)
+	return cols[:open+1] + strings.Join(parts, ",") + cols[end:], nil
 }
 
 // modifyColumn renders ALTER TABLE … MODIFY COLUMN (see alterColumn): the Distributed table over a
@@ -330,27 +360,10 @@ func (r *ClusterRenderer) alterColumn(st statement, clause string, change func(c
 
 // retypeColumn returns the column list "(…)" of a CREATE TABLE with column's type replaced by typ.
 func retypeColumn(cols, column, typ string) (string, error) {
-	open, end := strings.Index(cols, "("), strings.LastIndex(cols, ")")
-	if open < 0 || end < open {
-		return "", fmt.Errorf("its column list is unknown")
+	open, parts, end, err := splitColumns(cols)
+	if err != nil {
+		return "", err
 	}
-	inner := cols[open+1 : end]
-	var parts []string
-	depth, start := 0, 0
-	for i, c := range inner {
-		switch c {
-		case '(':
-			depth++
-		case ')':
-			depth--
-		case ',':
-			if depth == 0 {
-				parts = append(parts, inner[start:i])
-				start = i + 1
-			}
-		}
-	}
-	parts = append(parts, inner[start:])
 	found := false
 	for i, p := range parts {
 		fields := strings.Fields(p)
@@ -366,6 +379,31 @@ func retypeColumn(cols, column, typ string) (string, error) {
 		return "", fmt.Errorf("no column %s", column)
 	}
 	return cols[:open+1] + strings.Join(parts, ",") + cols[end:], nil
+}
+
+// splitColumns splits the column list in cols (the text from its "(" to its ")") at the commas
+// between columns; open and end are the indexes of the brackets in cols.
+func splitColumns(cols string) (open int, parts []string, end int, err error) {
+	open, end = strings.Index(cols, "("), strings.LastIndex(cols, ")")
+	if open < 0 || end < open {
+		return 0, nil, 0, fmt.Errorf("its column list is unknown")
+	}
+	inner := cols[open+1 : end]
+	depth, start := 0, 0
+	for i, c := range inner {
+		switch c {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				parts = append(parts, inner[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return open, append(parts, inner[start:]), end, nil
 }
 
 // rewriteSelect qualifies every table named after FROM or JOIN with the database; local picks the

@@ -133,14 +133,16 @@ CREATE TABLE IF NOT EXISTS small (a String) ENGINE = MergeTree ORDER BY a;`}
 }
 
 // TestClusterAddColumn: a column added to a sharded table is added to its local tables and its
-// Distributed table is created again with it, as it is after a later RENAME; a column added to a
-// small table is added to its one replicated table.
+// Distributed table is created again with it in the same place (after the column its AFTER names,
+// last without AFTER), as it is after a later RENAME; a column added to a small table is added to
+// its one replicated table.
 func TestClusterAddColumn(t *testing.T) {
 	ms := []Migration{
 		{Version: 1, Name: "001_t", SQL: `CREATE TABLE IF NOT EXISTS service_events (a String, client_id String, agency_id String) ENGINE = MergeTree ORDER BY a;
 CREATE TABLE IF NOT EXISTS small (a String) ENGINE = MergeTree ORDER BY a;`},
 		{Version: 2, Name: "002_add", SQL: `ALTER TABLE service_events ADD COLUMN b Decimal(9, 2) DEFAULT 0 AFTER a;
-ALTER TABLE small ADD COLUMN c String;`},
+ALTER TABLE small ADD COLUMN c String;
+ALTER TABLE service_events ADD COLUMN d String;`},
 		{Version: 3, Name: "003_rename", SQL: `CREATE TABLE IF NOT EXISTS service_events_new (a String, b Decimal(9, 2), client_id String, agency_id String) ENGINE = MergeTree ORDER BY a;
 RENAME TABLE service_events TO service_events_old, service_events_new TO service_events;`},
 	}
@@ -159,8 +161,11 @@ RENAME TABLE service_events TO service_events_old, service_events_new TO service
 	want := []string{
 		"ALTER TABLE db.service_events_local ON CLUSTER c ADD COLUMN b Decimal(9, 2) DEFAULT 0 AFTER a",
 		"DROP TABLE IF EXISTS db.service_events ON CLUSTER c",
-		"CREATE TABLE db.service_events ON CLUSTER c\n(a String, client_id String, agency_id String,\n    b Decimal(9, 2) DEFAULT 0\n)\nENGINE = Distributed(c, db, service_events_local, cityHash64(toString(agency_id), client_id))",
+		"CREATE TABLE db.service_events ON CLUSTER c\n(a String, b Decimal(9, 2) DEFAULT 0, client_id String, agency_id String)\nENGINE = Distributed(c, db, service_events_local, cityHash64(toString(agency_id), client_id))",
 		"ALTER TABLE db.small ON CLUSTER c ADD COLUMN c String",
+		"ALTER TABLE db.service_events_local ON CLUSTER c ADD COLUMN d String",
+		"DROP TABLE IF EXISTS db.service_events ON CLUSTER c",
+		"CREATE TABLE db.service_events ON CLUSTER c\n(a String, b Decimal(9, 2) DEFAULT 0, client_id String, agency_id String,\n    d String\n)\nENGINE = Distributed(c, db, service_events_local, cityHash64(toString(agency_id), client_id))",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("002 renders as\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -171,7 +176,7 @@ RENAME TABLE service_events TO service_events_old, service_events_new TO service
 			old = s.SQL
 		}
 	}
-	if !strings.Contains(old, "agency_id String,\n    b Decimal(9, 2) DEFAULT 0\n)") {
-		t.Errorf("the Distributed table of the renamed service_events_old lacks the added column b:\n%s", old)
+	if !strings.Contains(old, "(a String, b Decimal(9, 2) DEFAULT 0, client_id String, agency_id String,\n    d String\n)") {
+		t.Errorf("the Distributed table of the renamed service_events_old lacks the added columns b (after a) and d (last):\n%s", old)
 	}
 }
