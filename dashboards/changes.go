@@ -29,22 +29,28 @@ var changesColumns = []string{"indicator_name", "prev_value", "value", "delta", 
 // sample n below min_n), the Project Office's target, the deviation and its flag. Significant
 // changes come first (declines before improvements), then flagged target deviations, then the rest.
 func changesSQL(lbl string, t text, lang Lang) string {
-	var vCodes, vWords, fCodes, fWords []string
-	for _, v := range verdicts {
-		vCodes, vWords = append(vCodes, store.Quote(string(v))), append(vWords, store.Quote(v.Label(lang)))
-	}
-	for _, f := range targetFlags {
-		fCodes, fWords = append(fCodes, store.Quote(string(f))), append(fWords, store.Quote(f.Label(lang)))
-	}
 	return "SELECT " + lbl + " AS indicator_name, prev_value, value, delta,\n" +
 		"  multiIf(status = 'no_data', " + store.Quote(t.noData) + ",\n" +
 		"    status = 'not_assessed', concat(" + store.Quote(t.belowMinN[0]) + ", toString(n), " + store.Quote(t.belowMinN[1]) + "),\n" +
-		"    transform(toString(verdict), [" + strings.Join(vCodes, ", ") + "], [" + strings.Join(vWords, ", ") + "], toString(verdict))) AS change,\n" +
+		"    " + wordsSQL("verdict", verdicts, lang, "toString(verdict)") + ") AS change,\n" +
 		"  target, target_deviation,\n" +
-		"  transform(toString(target_flag), [" + strings.Join(fCodes, ", ") + "], [" + strings.Join(fWords, ", ") + "], '') AS target_check\n" +
+		"  " + wordsSQL("target_flag", targetFlags, lang, "''") + " AS target_check\n" +
 		"FROM indicator_comparisons_latest\nWHERE " + whereQuarter + "\n" +
 		"ORDER BY multiIf(verdict = 'significant_decline', 1, verdict = 'significant_improvement', 2,\n" +
 		"  target_flag IN ('worse_than_target', 'better_than_target'), 3, 4), p_adjusted, indicator_name"
+}
+
+// wordsSQL is the SQL expression that names column's stored values, codes, with their labels in
+// lang, and any other value with otherwise (an SQL expression).
+func wordsSQL[C interface {
+	~string
+	Label(Lang) string
+}](column string, codes []C, lang Lang, otherwise string) string {
+	var quoted, words []string
+	for _, c := range codes {
+		quoted, words = append(quoted, store.Quote(string(c))), append(words, store.Quote(c.Label(lang)))
+	}
+	return "transform(toString(" + column + "), [" + strings.Join(quoted, ", ") + "], [" + strings.Join(words, ", ") + "], " + otherwise + ")"
 }
 
 // changesPanel is the agency's table of changes since the previous quarter and target checks:
@@ -58,20 +64,17 @@ func changesPanel(o *options, gp dashboard.GridPos) cog.Builder[dashboard.Panel]
 	for i, c := range changesColumns {
 		props := []dashboard.DynamicConfigValue{{Id: "displayName", Value: t.changesColumns[i]}}
 		if c == "change" {
-			color := func(name string) *string { return &name }
-			transparent := "transparent"
-			row := true
 			props = append(props,
-				dashboard.DynamicConfigValue{Id: "color", Value: dashboard.FieldColor{Mode: dashboard.FieldColorModeIdFixed, FixedColor: &transparent}},
+				dashboard.DynamicConfigValue{Id: "color", Value: dashboard.FieldColor{Mode: dashboard.FieldColorModeIdFixed, FixedColor: cog.ToPtr("transparent")}},
 				dashboard.DynamicConfigValue{Id: "mappings", Value: []dashboard.ValueMapping{{ValueMap: &dashboard.ValueMap{
 					Type: dashboard.MappingTypeValueToText,
 					Options: map[string]dashboard.ValueMappingResult{
-						metrics.SignificantDecline.Label(o.lang):     {Color: color("red")},
-						metrics.SignificantImprovement.Label(o.lang): {Color: color("green")},
+						metrics.SignificantDecline.Label(o.lang):     {Color: cog.ToPtr("red")},
+						metrics.SignificantImprovement.Label(o.lang): {Color: cog.ToPtr("green")},
 					},
 				}}}},
 				dashboard.DynamicConfigValue{Id: "custom.cellOptions", Value: common.TableCellOptions{TableColoredBackgroundCellOptions: &common.TableColoredBackgroundCellOptions{
-					Type: common.TableCellDisplayModeColorBackground, ApplyToRow: &row}}})
+					Type: common.TableCellDisplayModeColorBackground, ApplyToRow: cog.ToPtr(true)}}})
 		}
 		b = b.OverrideByName(c, props)
 	}
