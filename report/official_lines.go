@@ -7,30 +7,37 @@ import (
 	"github.com/cxstar/cxstar/metrics"
 )
 
+// officialFormats are, per language, the formats of officialLines: the revision line, the pending
+// revision (values change), and late events that change no value.
+var officialFormats = map[metrics.Lang][3]string{
+	metrics.EN: {
+		"Official revision %d, closed %s",
+		"Pending revision: a recomputation on today's data changes %d value(s) (listed below); %d event(s) of this quarter arrived after closing. `cxstar assess --quarter %s --close --reason …` publishes it.",
+		"No pending revision: %d event(s) of this quarter arrived after closing and change no value.",
+	},
+	metrics.RU: {
+		"Официальная редакция %d, квартал закрыт %s",
+		"Ожидающая редакция: пересчёт на сегодняшних данных меняет значений: %d (список ниже); после закрытия поступило событий за квартал: %d. Опубликовать: `cxstar assess --quarter %s --close --reason …`.",
+		"Ожидающей редакции нет: после закрытия поступило событий за квартал: %d, значения не меняются.",
+	},
+}
+
 // officialLines is the report's revision line and its pending-revision line for a closed quarter.
 func officialLines(o *Official, q string, lang metrics.Lang) (string, string) {
-	closed := o.ClosedAt.UTC().Format("2006-01-02 15:04 UTC")
-	var line, pending string
-	n := len(o.Differences)
-	if lang == metrics.EN {
-		line = fmt.Sprintf("Official revision %d, closed %s", o.Revision, closed)
-		switch {
-		case n > 0:
-			pending = fmt.Sprintf("Pending revision: a recomputation on today's data changes %d value(s) (listed below); %d event(s) of this quarter arrived after closing. `cxstar assess --quarter %s --close --reason …` publishes it.", n, o.LateEvents, q)
-		case o.LateEvents > 0:
-			pending = fmt.Sprintf("No pending revision: %d event(s) of this quarter arrived after closing and change no value.", o.LateEvents)
-		}
-	} else {
-		line = fmt.Sprintf("Официальная редакция %d, квартал закрыт %s", o.Revision, closed)
-		switch {
-		case n > 0:
-			pending = fmt.Sprintf("Ожидающая редакция: пересчёт на сегодняшних данных меняет значений: %d (список ниже); после закрытия поступило событий за квартал: %d. Опубликовать: `cxstar assess --quarter %s --close --reason …`.", n, o.LateEvents, q)
-		case o.LateEvents > 0:
-			pending = fmt.Sprintf("Ожидающей редакции нет: после закрытия поступило событий за квартал: %d, значения не меняются.", o.LateEvents)
-		}
+	f, ok := officialFormats[lang]
+	if !ok {
+		f = officialFormats[metrics.RU]
 	}
+	line := fmt.Sprintf(f[0], o.Revision, o.ClosedAt.UTC().Format("2006-01-02 15:04 UTC"))
 	if o.Reason != "" {
 		line += " (" + o.Reason + ")"
+	}
+	var pending string
+	switch n := len(o.Differences); {
+	case n > 0:
+		pending = fmt.Sprintf(f[1], n, o.LateEvents, q)
+	case o.LateEvents > 0:
+		pending = fmt.Sprintf(f[2], o.LateEvents)
 	}
 	return line + ".", pending
 }
