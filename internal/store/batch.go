@@ -3,26 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
-
-// Render replaces the {{NAME}} placeholders of a query template with vars[NAME], in one pass (a
-// value is not searched for placeholders again).
-func Render(tmpl string, vars map[string]string) string {
-	pairs := make([]string, 0, 2*len(vars))
-	for k, v := range vars {
-		pairs = append(pairs, "{{"+k+"}}", v)
-	}
-	return strings.NewReplacer(pairs...).Replace(tmpl)
-}
-
-// Quote returns s as a ClickHouse string literal ('…' with backslashes and single quotes escaped),
-// for a value written into the text of a query.
-func Quote(s string) string { return "'" + quoteEscaper.Replace(s) + "'" }
-
-var quoteEscaper = strings.NewReplacer(`\`, `\\`, `'`, `\'`)
 
 // Insert prepares one batch of query (INSERT INTO table (columns)), lets rows append to it and
 // sends it; an error of rows aborts the batch. Errors start with what (what was being stored) and
