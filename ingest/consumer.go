@@ -35,8 +35,8 @@ type ConsumerStats struct {
 // Group handling uses kafka-go's ConsumerGroup/Generation API rather than Reader with GroupID:
 // every commit names the generation that fetched the messages, so the coordinator refuses a
 // commit that arrives after the partition was revoked (it can neither rewind nor skip the new
-// owner's offsets). Each assigned partition is read by its own partition Reader, starting at
-// the committed offset (generation.go).
+// owner's offsets). Each assigned partition is read by its own fetch loop on a connection to the
+// partition's leader, starting at the committed offset (generation.go, partition.go).
 type Consumer struct {
 	cfg     consumerConfig
 	brokers []string

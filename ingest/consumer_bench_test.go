@@ -13,13 +13,14 @@ import (
 )
 
 // benchMessages returns n Kafka messages of the three kinds, as the Kafka benchmark publishes
-// them (kafkagen's shapes: distinct ids, spread over 6 partitions per topic).
-func benchMessages(n int) []fetched {
+// them (kafkagen's shapes: distinct ids, spread over 6 partitions per topic). Message i is of
+// the generation's partition i%18.
+func benchMessages(n int) []kafka.Message {
 	lines := sampleLines(n)
 	topics := [3]string{TopicServiceEvents, TopicRatings, TopicAppeals}
-	out := make([]fetched, n)
+	out := make([]kafka.Message, n)
 	for i, l := range lines {
-		out[i] = fetched{kafka.Message{Topic: topics[i%3], Partition: i % 6, Offset: int64(i / 18), HighWaterMark: int64(n), Value: l}, i % 18}
+		out[i] = kafka.Message{Topic: topics[i%3], Partition: i % 6, Offset: int64(i / 18), HighWaterMark: int64(n), Value: l}
 	}
 	return out
 }
@@ -39,11 +40,11 @@ func BenchmarkProcess(b *testing.B) {
 	b.ReportAllocs()
 	cpu0 := cpuTime(b)
 	for i := 0; b.Loop(); i++ {
-		f := msgs[i%len(msgs)]
-		if i%len(msgs) == 0 {
+		j := i % len(msgs)
+		if j == 0 {
 			seen = NewSeen(DefaultDedupeWindow) // the same ids again would all be duplicates
 		}
-		c.process(&f, &ev, p, seen, kinds[f.part%3])
+		c.process(j%18, &msgs[j], &ev, p, seen, kinds[j%3])
 		if p.messages >= batch {
 			p.reset()
 		}

@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"log/slog"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -51,16 +50,6 @@ func (p *pending) reset() {
 	clear(p.last)
 }
 
-// fetched is a message and the index of its partition in partitionReaders.owned.
-type fetched struct {
-	m    kafka.Message
-	part int
-}
-
-// drainMax bounds the messages the generation loop takes from its channel without a select:
-// the stop signals and the batch timer are looked at between such runs.
-const drainMax = 256
-
 func (p *pending) bytes() int { return p.rows.Bytes() + p.deadSize }
 
 type genResult struct {
@@ -98,17 +87,21 @@ func (c *Consumer) runGeneration(ctx, gctx context.Context, gen *kafka.Generatio
 		}
 	}
 	var ev Event
-	take := func(f *fetched) {
-		c.consumed.Add(1)
-		readers.consumed[f.part].Inc()
-		if cur.messages == 0 {
-			first = time.Now()
-			timer.Reset(c.cfg.batchWait)
+	take := func(ch *chunk) {
+		kind, consumed := readers.kinds[ch.part], readers.consumed[ch.part]
+		for i := range ch.msgs {
+			c.consumed.Add(1)
+			consumed.Inc()
+			if cur.messages == 0 {
+				first = time.Now()
+				timer.Reset(c.cfg.batchWait)
+			}
+			c.process(ch.part, &ch.msgs[i], &ev, cur, seen, kind)
+			if cur.messages >= c.cfg.batchMessages || cur.bytes() >= c.cfg.batchBytes {
+				hand()
+			}
 		}
-		c.process(f, &ev, cur, seen, readers.kinds[f.part])
-		if cur.messages >= c.cfg.batchMessages || cur.bytes() >= c.cfg.batchBytes {
-			hand()
-		}
+		recycle(readers.free, ch)
 	}
 	for stopping := false; !stopping; {
 		select {
@@ -124,19 +117,8 @@ func (c *Consumer) runGeneration(ctx, gctx context.Context, gen *kafka.Generatio
 					hand()
 				}
 			}
-		case f := <-readers.in:
-			take(&f)
-			// While the readers keep up, take what is waiting without a select over the
-			// stop signals and the timer each time (a receive that does not block is cheap).
-		drain:
-			for range drainMax {
-				select {
-				case f = <-readers.in:
-					take(&f)
-				default:
-					break drain
-				}
-			}
+		case ch := <-readers.in:
+			take(ch)
 		}
 	}
 
@@ -155,23 +137,31 @@ func (c *Consumer) runGeneration(ctx, gctx context.Context, gen *kafka.Generatio
 	return genResult{err: bw.err, tainted: bw.failed.Load()}
 }
 
-// partitionReaders reads every partition of a generation, from its committed offset, into in.
-// A partition is known by its index in owned; kinds and consumed hold, by the same index, the
-// event kind of its topic (0: any) and its topic's counter of consumed messages.
+// partitionReaders reads every partition of a generation, from its committed offset, into in
+// (partition.go). A partition is known by its index in owned; kinds and consumed hold, by the
+// same index, the event kind of its topic (0: any) and its topic's counter of consumed messages.
 type partitionReaders struct {
-	in       chan fetched
+	in       chan *chunk
+	free     chan *chunk // chunks the loop has walked, for the readers to refill
 	stop     context.CancelFunc
 	wg       sync.WaitGroup
-	readers  []*kafka.Reader
 	owned    []tp
 	kinds    []Kind
 	consumed []prometheus.Counter
 }
 
+// readerChunks is how many chunks wait for the generation loop at most: with 1024-message chunks,
+// about as many messages as kafka-go's Readers and the channel behind them held before.
+const readerChunks = 16
+
 func (c *Consumer) startReaders(gen *kafka.Generation) *partitionReaders {
-	pr := &partitionReaders{in: make(chan fetched, 4096)}
+	pr := &partitionReaders{in: make(chan *chunk, readerChunks), free: make(chan *chunk, 2*readerChunks)}
 	rctx, stop := context.WithCancel(context.Background())
 	pr.stop = stop
+	dialer := c.cfg.dialer
+	if dialer == nil {
+		dialer = kafka.DefaultDialer
+	}
 	for topic, parts := range gen.Assignments {
 		for _, pa := range parts {
 			part := len(pr.owned)
@@ -179,65 +169,20 @@ func (c *Consumer) startReaders(gen *kafka.Generation) *partitionReaders {
 			pr.kinds = append(pr.kinds, c.topics[topic])
 			pr.consumed = append(pr.consumed, c.m.consumedCounter(topic))
 			c.m.assigned.WithLabelValues(topic, strconv.Itoa(pa.ID)).Set(1)
-			r := kafka.NewReader(kafka.ReaderConfig{
-				Brokers: c.brokers, Topic: topic, Partition: pa.ID,
-				MinBytes: 1, MaxBytes: 1 << 20, MaxWait: 200 * time.Millisecond, QueueCapacity: 500,
-				ReadBackoffMin: 50 * time.Millisecond, ReadBackoffMax: time.Second,
-				ErrorLogger: kafkaLogger{c.cfg.log, slog.LevelDebug}, Dialer: c.cfg.dialer,
-			})
-			off := pa.Offset
-			if off < 0 {
-				off = kafka.FirstOffset
-			}
-			if err := r.SetOffset(off); err != nil {
-				c.cfg.log.Warn("set partition offset", "topic", topic, "partition", pa.ID, "offset", off, "err", err)
-			}
-			pr.readers = append(pr.readers, r)
+			r := &partitionReader{fetchConfig: defaultFetch, dialer: dialer, brokers: c.brokers,
+				topic: topic, partition: pa.ID, part: part, log: c.cfg.log, out: pr.in, free: pr.free}
 			pr.wg.Add(1)
 			go func() {
 				defer pr.wg.Done()
-				c.fetch(rctx, r, part, pr.in)
+				r.run(rctx, pa.Offset) // below 0 (no committed offset): the first offset
 			}()
 		}
 	}
 	return pr
 }
 
-// fetch reads one partition (part: its index) into in until ctx ends, retrying while the
-// broker is down.
-func (c *Consumer) fetch(ctx context.Context, r *kafka.Reader, part int, in chan<- fetched) {
-	for {
-		m, err := r.FetchMessage(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			c.cfg.log.Warn("fetch failed; retrying (broker down?)", "topic", r.Config().Topic, "partition", r.Config().Partition, "err", err)
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(500 * time.Millisecond):
-			}
-			continue
-		}
-		select {
-		case in <- fetched{m, part}:
-		case <-ctx.Done():
-			return
-		}
-	}
-}
-
-// close waits for the fetchers to end (stop must have been called) and closes the readers.
-func (pr *partitionReaders) close() {
-	pr.wg.Wait()
-	var wg sync.WaitGroup
-	for _, r := range pr.readers {
-		wg.Add(1)
-		go func() { defer wg.Done(); _ = r.Close() }()
-	}
-	wg.Wait()
-}
+// close waits for the readers to end (stop must have been called).
+func (pr *partitionReaders) close() { pr.wg.Wait() }
 
 // batchWriter flushes handed-over batches in order: dead letters, then rows, then the commit of
 // every partition the batch advanced. Two batches circulate: one is filled while the other is
@@ -302,9 +247,8 @@ func (bw *batchWriter) close() {
 
 // process validates one message into the pending batch; want is the kind of event its topic
 // carries (0: any).
-func (c *Consumer) process(f *fetched, ev *Event, p *pending, seen *Seen, want Kind) {
-	m := &f.m
-	p.last[f.part] = position{m.Offset, m.HighWaterMark, true}
+func (c *Consumer) process(part int, m *kafka.Message, ev *Event, p *pending, seen *Seen, want Kind) {
+	p.last[part] = position{m.Offset, m.HighWaterMark, true}
 	p.messages++
 	err := c.v.decodeShared(m.Value, ev) // m.Value is not written to: kafka-go allocates it per message
 	if err == nil {

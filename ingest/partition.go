@@ -1,0 +1,220 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// Partition readers. Each partition of a generation is read by one goroutine with its own fetch
+// loop on a kafka.Conn to the partition's leader, not by a kafka.Reader. A profile of
+// `cxstar ingest` over a backlog of 1 M events put kafka-go's Reader at 21–24 % of the process's
+// CPU: its goroutine sets the socket's read deadline before every message (a timer update in the
+// runtime's network poller), updates its statistics, and passes each message over a channel to
+// FetchMessage, after which the consumer passed it over a second channel to the generation loop:
+// two channel operations and two copies of a 150-byte kafka.Message per message. Here a fetch
+// sets one deadline, reads its messages into chunks, and passes each chunk with one channel
+// operation; the generation loop hands the chunk back to be refilled.
+
+// chunk is a run of consecutive messages of one partition, in offset order.
+type chunk struct {
+	part int // the partition's index in partitionReaders.owned
+	msgs []kafka.Message
+}
+
+// fetchConfig is how a partitionReader fetches.
+type fetchConfig struct {
+	minBytes, maxBytes int           // of one fetch
+	maxWait            time.Duration // the broker answers after this at the latest, even with less than minBytes
+	readTimeout        time.Duration // for the answer, beyond maxWait
+	chunk              int           // messages per chunk at most
+	backoffMin         time.Duration // pause before the first reconnection, doubled on each failure
+	backoffMax         time.Duration
+}
+
+// defaultFetch is what the consumer uses: kafka-go Reader's settings it used before.
+var defaultFetch = fetchConfig{
+	minBytes: 1, maxBytes: 1 << 20, maxWait: 200 * time.Millisecond, readTimeout: 10 * time.Second,
+	chunk: 1024, backoffMin: 50 * time.Millisecond, backoffMax: time.Second,
+}
+
+// partitionReader reads one partition from its leader into out, until its context ends.
+type partitionReader struct {
+	fetchConfig
+	dialer    *kafka.Dialer // TLS and SASL
+	brokers   []string
+	topic     string
+	partition int
+	part      int // index of the partition in partitionReaders.owned, set on each chunk
+	log       *slog.Logger
+	out       chan<- *chunk
+	free      chan *chunk // chunks handed back by the loop (may be nil)
+	batch     []*chunk    // the current fetch's chunks, reused
+	failures  int         // connections or fetches that failed since the last fetch that did not
+}
+
+// run reads from offset (below 0: the first offset the partition holds) until ctx ends,
+// reconnecting with backoff whenever the broker is down or the partition's leader moved.
+func (r *partitionReader) run(ctx context.Context, offset int64) {
+	for {
+		conn, err := r.dial(ctx)
+		if err == nil {
+			offset, err = r.session(ctx, conn, offset)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		r.failures++
+		wait := min(r.backoffMax, r.backoffMin<<min(r.failures-1, 16))
+		level := slog.LevelDebug
+		if r.failures == 1 {
+			level = slog.LevelWarn // once per outage, not once per attempt
+		}
+		r.log.Log(ctx, level, "cannot read the partition; reconnecting until it can (is the broker up? check --brokers)",
+			"topic", r.topic, "partition", r.partition, "offset", offset, "retry_in", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
+// dial connects to the partition's leader, asking each broker in turn where it is.
+func (r *partitionReader) dial(ctx context.Context) (*kafka.Conn, error) {
+	var errs []error
+	for _, b := range r.brokers {
+		conn, err := r.dialer.DialLeader(ctx, "tcp", b, r.topic, r.partition)
+		if err == nil {
+			return conn, nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", b, err))
+	}
+	return nil, fmt.Errorf("connect to the leader of %s/%d: %w", r.topic, r.partition, errors.Join(errs...))
+}
+
+// session reads from conn until an error that needs a new connection, or ctx ends (which closes
+// conn). It returns the next offset to read.
+func (r *partitionReader) session(ctx context.Context, conn *kafka.Conn, offset int64) (int64, error) {
+	defer conn.Close()
+	defer context.AfterFunc(ctx, func() { _ = conn.Close() })()
+	offset, err := r.seek(ctx, conn, offset)
+	for err == nil {
+		var ferr error
+		offset, ferr = r.fetch(ctx, conn, offset)
+		switch {
+		case ferr == nil, errors.Is(ferr, kafka.RequestTimedOut):
+			if r.failures > 0 {
+				r.log.Info("reading the partition again", "topic", r.topic, "partition", r.partition, "offset", offset)
+				r.failures = 0
+			}
+		case errors.Is(ferr, kafka.OffsetOutOfRange):
+			offset, err = r.seek(ctx, conn, offset)
+		default:
+			err = ferr
+		}
+	}
+	return offset, err
+}
+
+// seek positions conn at offset, or at the partition's first offset when offset is below 0 or
+// below the first (the messages before it were deleted by retention: logged as an error).
+func (r *partitionReader) seek(ctx context.Context, conn *kafka.Conn, offset int64) (int64, error) {
+	_ = conn.SetDeadline(time.Now().Add(r.readTimeout))
+	first, last, err := conn.ReadOffsets()
+	_ = conn.SetDeadline(time.Time{})
+	if err != nil {
+		return offset, fmt.Errorf("read the first and last offsets of %s/%d: %w", r.topic, r.partition, err)
+	}
+	switch {
+	case offset < 0:
+		offset = first
+	case offset < first:
+		r.log.Log(ctx, slog.LevelError, "messages of the partition were deleted before they were read (retention); continuing from the first available offset",
+			"topic", r.topic, "partition", r.partition, "offset", offset, "first_available", first, "lost", first-offset)
+		offset = first
+	case offset > last:
+		return offset, fmt.Errorf("offset %d of %s/%d is past its end (%d); waiting for it to be written (if the topic was recreated, reset the group's offsets)",
+			offset, r.topic, r.partition, last)
+	}
+	_, err = conn.Seek(offset, kafka.SeekAbsolute|kafka.SeekDontCheck)
+	return offset, err
+}
+
+// fetch reads one fetch's messages from offset and sends them in chunks. It returns the offset
+// after the last message read, and the fetch's error (nil when it ended normally).
+func (r *partitionReader) fetch(ctx context.Context, conn *kafka.Conn, offset int64) (int64, error) {
+	// One read deadline for the whole fetch: the answer may take maxWait, and its messages are
+	// read from the socket as they are decoded. Nothing is sent before the fetch is read, so
+	// that a slow consumer cannot make the deadline pass.
+	_ = conn.SetReadDeadline(time.Now().Add(r.maxWait + r.readTimeout))
+	b := conn.ReadBatchWith(kafka.ReadBatchConfig{MinBytes: r.minBytes, MaxBytes: r.maxBytes, MaxWait: r.maxWait})
+	ch := r.chunkFor()
+	for {
+		m, err := b.ReadMessage()
+		if err != nil {
+			break // io.EOF at the end of the fetch; Close reports any other error
+		}
+		if len(ch.msgs) == r.chunk {
+			r.batch = append(r.batch, ch)
+			ch = r.chunkFor()
+		}
+		ch.msgs = append(ch.msgs, m)
+	}
+	// Past the last message read and past records removed by compaction (a batch that failed
+	// before its first message may not know its offset: 0).
+	offset = max(offset, b.Offset())
+	err := b.Close()
+	r.batch = append(r.batch, ch)
+	sent := r.send(ctx)
+	if err == nil && !sent {
+		err = ctx.Err()
+	}
+	return offset, err
+}
+
+// chunkFor returns an empty chunk of the partition, a recycled one when there is one.
+func (r *partitionReader) chunkFor() *chunk {
+	select {
+	case ch := <-r.free:
+		ch.part = r.part
+		return ch
+	default:
+		return &chunk{part: r.part, msgs: make([]kafka.Message, 0, r.chunk)}
+	}
+}
+
+// send passes the fetch's chunks to the generation loop; it returns false when ctx ended first.
+func (r *partitionReader) send(ctx context.Context) bool {
+	defer func() { clear(r.batch); r.batch = r.batch[:0] }()
+	for i, ch := range r.batch {
+		if len(ch.msgs) == 0 {
+			recycle(r.free, ch)
+			continue
+		}
+		select {
+		case r.out <- ch:
+		case <-ctx.Done():
+			for _, ch := range r.batch[i:] {
+				recycle(r.free, ch)
+			}
+			return false
+		}
+	}
+	return true
+}
+
+// recycle empties ch (its messages hold the values: they are dropped) and keeps it in free
+// for another fetch, unless free is full.
+func recycle(free chan *chunk, ch *chunk) {
+	clear(ch.msgs)
+	ch.msgs = ch.msgs[:0]
+	select {
+	case free <- ch:
+	default:
+	}
+}

@@ -1,0 +1,367 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// TestPartitionReader reads one partition of an in-process broker through the cases the
+// consumer's end-to-end tests do not reach: where chunks end, a committed offset whose messages
+// retention deleted (before the reader started and while it reads), the leader moving to
+// another broker, the leader not available for a while, a dropped connection, and stopping
+// while a fetch waits or a chunk waits for the loop. Every message must arrive once, in order,
+// with its key, value, header and the partition's high watermark.
+func TestPartitionReader(t *testing.T) {
+	tests := []struct {
+		name   string
+		cfg    func(*fetchConfig)
+		nodes  int
+		run    func(e *partEnv)
+		want   []int64 // offsets delivered, in order
+		chunks []int   // messages per chunk, when checked
+		logs   []string
+	}{{
+		name: "chunk boundaries",
+		cfg:  func(f *fetchConfig) { f.chunk = 3 },
+		run: func(e *partEnv) {
+			e.write(0, 10)
+			e.start(-2)
+			e.collect(10)
+		},
+		want: offsets(0, 10), chunks: []int{3, 3, 3, 1},
+	}, {
+		name: "from the committed offset",
+		run: func(e *partEnv) {
+			e.write(0, 10)
+			e.start(4)
+			e.collect(6)
+		},
+		want: offsets(4, 10), chunks: []int{6},
+	}, {
+		name: "committed offset deleted by retention",
+		run: func(e *partEnv) {
+			e.write(0, 10)
+			e.deleteRecords(6)
+			e.start(2)
+			e.collect(4)
+		},
+		want: offsets(6, 10),
+		logs: []string{`level=ERROR msg="messages of the partition were deleted before they were read (retention); continuing from the first available offset" topic=part-test partition=0 offset=2 first_available=6 lost=4`},
+	}, {
+		name: "deleted by retention while reading",
+		cfg:  func(f *fetchConfig) { f.maxBytes = 1 }, // one record batch, here one message, per fetch
+		run: func(e *partEnv) {
+			e.write(0, 10)
+			fetching, wake := make(chan int64, 1), make(chan struct{})
+			held := false
+			e.c.ControlKey(int16(kmsg.Fetch), func(req kmsg.Request) (kmsg.Response, error, bool) {
+				if off := req.(*kmsg.FetchRequest).Topics[0].Partitions[0].FetchOffset; off >= 2 && !held {
+					held = true
+					fetching <- off
+					e.c.SleepControl(func() { <-wake }) // the fetch goes on after the deletion
+				}
+				return nil, nil, false
+			})
+			e.start(0)
+			e.collect(2)
+			if off := <-fetching; off != 2 {
+				e.t.Fatalf("the held fetch asks for offset %d; want 2", off)
+			}
+			e.deleteRecords(6)
+			close(wake)
+			e.collect(6)
+		},
+		want: []int64{0, 1, 6, 7, 8, 9},
+		logs: []string{"level=ERROR", "offset=2 first_available=6 lost=4"},
+	}, {
+		name:  "leader moved to another broker",
+		nodes: 2,
+		run: func(e *partEnv) {
+			e.write(0, 5)
+			e.start(0)
+			e.collect(5)
+			leader := e.c.LeaderFor(partTopic, 0)
+			if err := e.c.MoveTopicPartition(partTopic, 0, 1-leader); err != nil {
+				e.t.Fatal(err)
+			}
+			e.write(5, 5)
+			e.collect(10)
+		},
+		want: offsets(0, 10),
+		logs: []string{`level=WARN msg="cannot read the partition; reconnecting until it can (is the broker up? check --brokers)" topic=part-test partition=0 offset=5`,
+			`level=INFO msg="reading the partition again" topic=part-test partition=0 offset=`},
+	}, {
+		name: "leader not available three times, then back",
+		run: func(e *partEnv) {
+			e.write(0, 10)
+			h := e.c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Fetch}, Topic: partTopic, Err: kerr.LeaderNotAvailable, Count: 3})
+			e.start(0)
+			e.collect(10)
+			if h.Hits() != 3 {
+				e.t.Errorf("the fault answered %d fetches; want 3", h.Hits())
+			}
+			// One warning for the outage, the two retries that failed after it at debug level.
+			if n := strings.Count(e.log.String(), "level=WARN"); n != 1 {
+				e.t.Errorf("%d warnings; want 1:\n%s", n, e.log)
+			}
+			if n := strings.Count(e.log.String(), "level=DEBUG msg=\"cannot read the partition"); n != 2 {
+				e.t.Errorf("%d debug lines of failed retries; want 2:\n%s", n, e.log)
+			}
+		},
+		want: offsets(0, 10),
+		logs: []string{"offset=0 retry_in=10ms err=", "Leader Not Available", "offset=0 retry_in=20ms", "offset=0 retry_in=40ms", `msg="reading the partition again"`},
+	}, {
+		name: "connection dropped",
+		cfg:  func(f *fetchConfig) { f.maxBytes = 1 },
+		run: func(e *partEnv) {
+			e.write(0, 10)
+			e.c.ControlKey(int16(kmsg.Fetch), func(req kmsg.Request) (kmsg.Response, error, bool) {
+				if req.(*kmsg.FetchRequest).Topics[0].Partitions[0].FetchOffset == 3 {
+					return nil, errors.New("dropped by the test"), true // closes the connection, once
+				}
+				return nil, nil, false
+			})
+			e.start(0)
+			e.collect(10)
+		},
+		want: offsets(0, 10),
+		logs: []string{"level=WARN", "offset=3"},
+	}, {
+		name: "stop while a chunk waits for the loop",
+		run: func(e *partEnv) {
+			e.write(0, 10)
+			e.start(0)
+			time.Sleep(300 * time.Millisecond) // the reader has fetched and waits to send
+			e.stopWithin(time.Second)
+		},
+	}, {
+		name: "stop while a fetch waits for messages",
+		cfg:  func(f *fetchConfig) { f.maxWait = 10 * time.Second },
+		run: func(e *partEnv) {
+			e.start(0)
+			time.Sleep(300 * time.Millisecond) // the fetch waits at the broker
+			e.stopWithin(time.Second)
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newPartEnv(t, max(1, tt.nodes))
+			if tt.cfg != nil {
+				tt.cfg(&e.cfg)
+			}
+			tt.run(e)
+			e.stopWithin(5 * time.Second)
+			got := make([]int64, len(e.got))
+			for i, m := range e.got {
+				got[i] = m.Offset
+				e.checkMessage(m)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("offsets %v; want %v", got, tt.want)
+			}
+			if tt.chunks != nil && !slices.Equal(e.chunks, tt.chunks) {
+				t.Errorf("chunks of %v messages; want %v", e.chunks, tt.chunks)
+			}
+			for _, l := range tt.logs {
+				if !strings.Contains(e.log.String(), l) {
+					t.Errorf("the log lacks %q:\n%s", l, e.log)
+				}
+			}
+		})
+	}
+}
+
+const partTopic = "part-test"
+
+// partEnv is a broker with one single-partition topic, a reader of it, and what it delivered.
+type partEnv struct {
+	t      *testing.T
+	c      *kfake.Cluster
+	cfg    fetchConfig
+	log    *syncBuffer
+	out    chan *chunk
+	free   chan *chunk
+	got    []kafka.Message
+	chunks []int
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func newPartEnv(t *testing.T, nodes int) *partEnv {
+	c, err := kfake.NewCluster(kfake.NumBrokers(nodes), kfake.SeedTopics(1, partTopic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	cfg := defaultFetch
+	cfg.backoffMin, cfg.backoffMax = 10*time.Millisecond, 100*time.Millisecond
+	return &partEnv{t: t, c: c, cfg: cfg, log: &syncBuffer{}, out: make(chan *chunk), free: make(chan *chunk, 4)}
+}
+
+// offsets returns from, from+1, … to-1.
+func offsets(from, to int64) []int64 {
+	var out []int64
+	for o := from; o < to; o++ {
+		out = append(out, o)
+	}
+	return out
+}
+
+// write produces messages from..from+n-1 (offsets from.. on an empty partition), each in its
+// own record batch: key k<i>, value v<i>, header h=<i>.
+func (e *partEnv) write(from, n int) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := kafka.DialLeader(ctx, "tcp", e.c.ListenAddrs()[0], partTopic, 0)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer conn.Close()
+	for i := from; i < from+n; i++ {
+		s := strconv.Itoa(i)
+		if _, err := conn.WriteMessages(kafka.Message{Key: []byte("k" + s), Value: []byte("v" + s), Headers: []kafka.Header{{Key: "h", Value: []byte(s)}}}); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+// start runs the reader from offset.
+func (e *partEnv) start(offset int64) {
+	ctx, cancel := context.WithCancel(context.Background())
+	e.cancel, e.done = cancel, make(chan struct{})
+	r := &partitionReader{fetchConfig: e.cfg, dialer: kafka.DefaultDialer, brokers: e.c.ListenAddrs(),
+		topic: partTopic, partition: 0, part: 7, out: e.out, free: e.free,
+		log: slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: dropTime}))}
+	go func() {
+		defer close(e.done)
+		r.run(ctx, offset)
+	}()
+}
+
+func dropTime(_ []string, a slog.Attr) slog.Attr {
+	if a.Key == slog.TimeKey {
+		return slog.Attr{}
+	}
+	return a
+}
+
+// collect receives chunks until n messages arrived in all.
+func (e *partEnv) collect(n int) {
+	e.t.Helper()
+	timeout := time.After(10 * time.Second)
+	for len(e.got) < n {
+		select {
+		case ch := <-e.out:
+			if ch.part != 7 {
+				e.t.Errorf("a chunk of partition index %d; want 7", ch.part)
+			}
+			e.got = append(e.got, ch.msgs...)
+			e.chunks = append(e.chunks, len(ch.msgs))
+			recycle(e.free, ch)
+		case <-timeout:
+			e.t.Fatalf("%d of %d messages after 10 s; log:\n%s", len(e.got), n, e.log)
+		}
+	}
+}
+
+// stopWithin stops the reader and fails unless it returned within d.
+func (e *partEnv) stopWithin(d time.Duration) {
+	e.t.Helper()
+	if e.cancel == nil {
+		return
+	}
+	start := time.Now()
+	e.cancel()
+	select {
+	case <-e.done:
+	case <-time.After(d):
+		e.t.Fatalf("the reader did not stop within %s", d)
+	}
+	if took := time.Since(start); took > d {
+		e.t.Errorf("the reader took %s to stop; want at most %s", took, d)
+	}
+}
+
+// checkMessage holds m to what write produced at its offset on an empty partition.
+func (e *partEnv) checkMessage(m kafka.Message) {
+	e.t.Helper()
+	s := strconv.FormatInt(m.Offset, 10)
+	if string(m.Key) != "k"+s || string(m.Value) != "v"+s || len(m.Headers) != 1 || m.Headers[0].Key != "h" || string(m.Headers[0].Value) != s {
+		e.t.Errorf("message at offset %d: key %q value %q headers %v", m.Offset, m.Key, m.Value, m.Headers)
+	}
+	if m.Topic != partTopic || m.Partition != 0 || m.HighWaterMark <= m.Offset {
+		e.t.Errorf("message at offset %d: topic %q partition %d high watermark %d", m.Offset, m.Topic, m.Partition, m.HighWaterMark)
+	}
+}
+
+// deleteRecords moves the partition's first offset to before, as retention would.
+func (e *partEnv) deleteRecords(before int64) {
+	e.t.Helper()
+	req := kmsg.NewPtrDeleteRecordsRequest()
+	req.Version, req.TimeoutMillis = 1, 5000
+	rt := kmsg.NewDeleteRecordsRequestTopic()
+	rt.Topic = partTopic
+	rp := kmsg.NewDeleteRecordsRequestTopicPartition()
+	rp.Offset = before
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	nc, err := net.DialTimeout("tcp", e.c.ListenAddrs()[0], 5*time.Second)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer nc.Close()
+	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := nc.Write(kmsg.NewRequestFormatter(kmsg.FormatterClientID("test")).AppendRequest(nil, req, 1)); err != nil {
+		e.t.Fatal(err)
+	}
+	var size [4]byte
+	if _, err := io.ReadFull(nc, size[:]); err != nil {
+		e.t.Fatal(err)
+	}
+	body := make([]byte, binary.BigEndian.Uint32(size[:]))
+	if _, err := io.ReadFull(nc, body); err != nil {
+		e.t.Fatal(err)
+	}
+	resp := req.ResponseKind().(*kmsg.DeleteRecordsResponse)
+	if err := resp.ReadFrom(body[4:]); err != nil { // after the correlation id
+		e.t.Fatal(err)
+	}
+	if p := resp.Topics[0].Partitions[0]; p.ErrorCode != 0 || p.LowWatermark != before {
+		e.t.Fatalf("delete records before %d: error code %d, low watermark %d", before, p.ErrorCode, p.LowWatermark)
+	}
+}
+
+// syncBuffer is a bytes.Buffer for the reader's goroutine to log into.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
