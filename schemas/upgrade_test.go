@@ -66,8 +66,8 @@ func TestUpgradeFromFirst022(t *testing.T) {
 		chtest.Insert(t, c, insertServiceEvents, after)
 	}
 
-	if got := sortingKey(t, old, oldDB, "client_service_events"); got != "agency_id, g, cs1, cs2" {
-		t.Errorf("after 023 client_service_events is sorted by %q, want agency_id, g, cs1, cs2", got)
+	if got := sortingKey(t, old, oldDB, "client_service_events"); got != "g, cs1, cs2" {
+		t.Errorf("after the migrations client_service_events is sorted by %q, want g, cs1, cs2 (051)", got)
 	}
 	lf, lo := layout(t, fresh, freshDB, true), layout(t, old, oldDB, true)
 	if lf != lo {
@@ -256,23 +256,22 @@ func layout(t *testing.T, c driver.Conn, db string, views bool) string {
 // sorted (their order inside a state depends on insert order, which no reader relies on).
 func inputs(t *testing.T, c driver.Conn) []string {
 	t.Helper()
-	rows, err := c.Query(context.Background(), `SELECT toString(agency_id), month, g, cs1, cs2,
+	rows, err := c.Query(context.Background(), `SELECT month, g, cs1, cs2,
 		arraySort(finalizeAggregation(req_bits)), arraySort(finalizeAggregation(time_bits))
-		FROM client_service_events FINAL ORDER BY agency_id, g, cs1, cs2, month`)
+		FROM client_service_events FINAL ORDER BY g, cs1, cs2, month`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
 	var out []string
 	for rows.Next() {
-		var agency string
 		var month uint32
 		var g, cs1, cs2 uint64
 		var req, tm []uint64
-		if err := rows.Scan(&agency, &month, &g, &cs1, &cs2, &req, &tm); err != nil {
+		if err := rows.Scan(&month, &g, &cs1, &cs2, &req, &tm); err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, fmt.Sprint(agency, month, g, cs1, cs2, req, tm))
+		out = append(out, fmt.Sprint(month, g, cs1, cs2, req, tm))
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)

@@ -63,8 +63,8 @@ type Request struct {
 	// query with FINAL runs in one thread. On two virtual cores it measured slower, as the
 	// concurrent queries each took more CPU.
 	Concurrent bool
-	// Parts is how many parts the services query, the largest, is split into (by agency; a run
-	// with Agency set is not split) when Concurrent is set. Default 1. A split costs CPU (each
+	// Parts is how many parts the services query, the largest, is split into (by ranges of its
+	// service groups; a run with Agency set is not split) when Concurrent is set. Default 1. A split costs CPU (each
 	// part repeats the query's fixed cost) and pays only with more free cores than queries.
 	Parts int
 }

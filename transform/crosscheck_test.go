@@ -275,27 +275,32 @@ func crossCheck(t *testing.T, cfg crossConfig) {
 	t.Logf("%d runs on each engine", len(runs))
 }
 
-// inputRebuild returns the INSERT … SELECT statements of migration 022 that fill the assessment
-// inputs from the raw tables.
+// inputRebuild returns the INSERT … SELECT statements that fill the assessment inputs from the raw
+// tables: for each input table the one of the newest migration that has one (022, and 051 for
+// client_service_events, whose layout it changed).
 func inputRebuild(t *testing.T) []string {
 	t.Helper()
 	all, err := schemas.Migrations()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []string
+	tables := []string{"rating_answers", "rating_groups", "client_service_events", "service_groups"}
+	newest := map[string]string{}
 	for _, m := range all {
-		if m.Name != "022_indicator_inputs" {
-			continue
-		}
 		for _, stmt := range m.Statements() {
-			if strings.HasPrefix(stmt, "INSERT INTO ") {
-				out = append(out, stmt)
+			for _, table := range tables {
+				if strings.HasPrefix(stmt, "INSERT INTO "+table+"\n") {
+					newest[table] = stmt
+				}
 			}
 		}
 	}
-	if len(out) != 4 {
-		t.Fatalf("migration 022 has %d INSERT statements, want 4 (one per input table)", len(out))
+	var out []string
+	for _, table := range tables {
+		if newest[table] == "" {
+			t.Fatalf("no migration has an INSERT INTO %s", table)
+		}
+		out = append(out, newest[table])
 	}
 	return out
 }

@@ -87,3 +87,47 @@ func TestOtherTimeZone(t *testing.T) {
 		})
 	}
 }
+
+// TestAgencyRunReadsItsGroups: client_service_events has no agency column, so an assessment of one
+// agency reads the service groups service_groups names for it. Two agencies with the same clients
+// and services: a1 has 1 repeat of 2 requests submitted in 2026Q3 (50.0 %), a3 has 2 of 3 (66.7 %).
+// The run for a1 finds a1 alone with its own rate, as the run over every agency does (both engines).
+func TestAgencyRunReadsItsGroups(t *testing.T) {
+	ctx := context.Background()
+	for _, e := range chdbtest.Both(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			var l lines
+			for _, ag := range []string{"a1", "a3"} {
+				l.service(ag, "person", "c1", "r1", "sA", "service", "submitted", "2026-07-10T10:00:00Z", nil)
+				l.service(ag, "person", "c1", "r1", "sA", "service", "completed", "2026-07-12T10:00:00Z", nil)
+				l.service(ag, "person", "c1", "r2", "sA", "service", "submitted", "2026-07-20T10:00:00Z", nil) // within 28 days: a repeat
+			}
+			l.service("a3", "person", "c1", "r3", "sA", "service", "submitted", "2026-07-21T10:00:00Z", nil) // a repeat too
+			loadLines(t, e.Conn, "agencies.jsonl", l)
+			now := func() time.Time { return fixedNow }
+			rate := func(req Request) map[string]string {
+				req.Quarter, req.Now, req.Standards = "2026Q3", now, []metrics.Standard{metrics.People}
+				run, err := Assess(ctx, e.Conn, req)
+				if err != nil {
+					t.Fatalf("assess %+v: %v", req, err)
+				}
+				out := map[string]string{}
+				for _, a := range run.Scorecard(metrics.People).Agencies {
+					for _, r := range a.Indicators {
+						if r.Code == "repeat_request_rate" && r.Value != nil {
+							out[a.AgencyID] = fmt.Sprintf("%s of %d", r.Value, r.N)
+						}
+					}
+				}
+				return out
+			}
+			all, one := rate(Request{}), rate(Request{Agency: "a1"})
+			if fmt.Sprint(all) != "map[a1:50.0 of 2 a3:66.7 of 3]" {
+				t.Errorf("repeat rates of every agency: %v, want a1 50.0 of 2, a3 66.7 of 3", all)
+			}
+			if fmt.Sprint(one) != "map[a1:50.0 of 2]" {
+				t.Errorf("repeat rates of the run for a1: %v, want a1 alone, 50.0 of 2", one)
+			}
+		})
+	}
+}

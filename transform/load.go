@@ -64,7 +64,7 @@ type key struct {
 func errInputs(table string) error {
 	return fmt.Errorf("assessment inputs: counts without a row in %s (the derived tables of migration 022 are out of step): "+
 		"truncate rating_answers, rating_groups, client_service_events and service_groups, run the INSERT … SELECT statements "+
-		"at the end of schemas/migrations/022_indicator_inputs.sql, then assess again", table)
+		"at the end of schemas/migrations/022_indicator_inputs.sql (for client_service_events the one of 051_client_service_events_groups.sql), then assess again", table)
 }
 
 func standardOf(clientType string) metrics.Standard {
@@ -103,7 +103,7 @@ type loader struct {
 // The queries are independent: with concurrent they run at once, each on its own connection
 // (ClickHouse 18.16 runs a query with FINAL in one thread), else one after the other. The largest,
 // services (client_service_events FINAL and the array arithmetic of every client × service), can
-// also be split into parts by agency (loadServicesSplit, Request.Parts). The folds add counts and
+// also be split into parts by ranges of its service groups (loadServicesSplit, Request.Parts). The folds add counts and
 // touch disjoint fields per query, so the result does not depend on the order in which the rows
 // arrive. Coverage comes last: it completes the agencies the other queries found.
 func load(ctx context.Context, conn driver.Conn, q quarter.Quarter, p metrics.Parameters, agency, regFilter string, concurrent bool, parts int, want map[metrics.Standard]bool, data map[key]*agencyData) error {
@@ -154,45 +154,39 @@ func runAll(ctx context.Context, jobs []func(context.Context) error) error {
 	return errors.Join(errs...)
 }
 
-// loadServicesSplit runs sql/services.sql in up to parts parts at once, each over a share of the
-// agencies with rows in the quarter's months of client_service_events (reading agency_id alone is
-// cheap): contiguous runs of the sorted names, so that each part reads only its agencies' granules
-// (the table is sorted by agency first) and every part's rows are the same on any engine and in any
-// merge state.
+// loadServicesSplit runs sql/services.sql in up to parts parts at once, each over a contiguous
+// range of the service groups g with rows in the quarter's months of client_service_events (reading
+// g alone is cheap). The table is sorted by g first, so each part reads only its range's granules.
 func (l *loader) loadServicesSplit(ctx context.Context, parts int) error {
-	sql := store.Render("SELECT DISTINCT toString(agency_id) AS a FROM client_service_events PREWHERE month >= {{LOOKBACK_MONTH}} AND month <= {{QE_MONTH}} ORDER BY a", l.vars)
-	rows, err := l.conn.Query(ctx, sql)
+	gs, err := l.groups(ctx, "SELECT DISTINCT g FROM client_service_events PREWHERE month >= {{LOOKBACK_MONTH}} AND month <= {{QE_MONTH}} ORDER BY g")
 	if err != nil {
-		return fmt.Errorf("agencies of the service events: %w (run `cxstar migrate` and check ClickHouse)", err)
+		return err
 	}
-	var agencies []string
-	for rows.Next() {
-		var a string
-		if err := rows.Scan(&a); err != nil {
-			rows.Close()
-			return fmt.Errorf("agencies of the service events: scan: %w", err)
-		}
-		agencies = append(agencies, a)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("agencies of the service events: %w", err)
-	}
-	if len(agencies) < 2 {
+	if len(gs) < 2 {
 		return l.loadServices(ctx)
 	}
-	// Contiguous runs of the sorted names: the granules of a run are contiguous too.
-	n := min(parts, len(agencies))
-	shares := make([][]string, n)
-	for i := range shares {
-		shares[i] = agencies[i*len(agencies)/n : (i+1)*len(agencies)/n]
-	}
-	jobs := make([]func(context.Context) error, len(shares))
-	for i, share := range shares {
-		part := "AND agency_id IN " + tuple(share)
+	n := min(parts, len(gs))
+	jobs := make([]func(context.Context) error, n)
+	for i := range jobs {
+		lo, hi := gs[i*len(gs)/n], gs[(i+1)*len(gs)/n-1]
+		part := fmt.Sprintf("AND g >= %d AND g <= %d", lo, hi)
 		jobs[i] = func(ctx context.Context) error { return l.loadServicesPart(ctx, part) }
 	}
 	return runAll(ctx, jobs)
+}
+
+// groups runs a query (with the {{NAME}} placeholders of queryVars) that returns service groups g.
+func (l *loader) groups(ctx context.Context, query string) ([]uint64, error) {
+	var gs []uint64
+	err := store.Each(ctx, l.conn, "service groups", store.Render(query, l.vars), func(rows driver.Rows) error {
+		var g uint64
+		if err := rows.Scan(&g); err != nil {
+			return err
+		}
+		gs = append(gs, g)
+		return nil
+	})
+	return gs, err
 }
 
 // queryVars are the values of the {{NAME}} placeholders of the embedded queries.
@@ -302,9 +296,28 @@ func (l *loader) loadRatings(ctx context.Context) error {
 }
 
 // loadServices runs sql/services.sql: requests per service with their scenario and repeat counts.
-func (l *loader) loadServices(ctx context.Context) error { return l.loadServicesPart(ctx, "") }
+func (l *loader) loadServices(ctx context.Context) error {
+	if l.vars["AGENCY"] == "" {
+		return l.loadServicesPart(ctx, "")
+	}
+	// One agency: client_service_events holds no agency column, only the service groups g that
+	// service_groups names.
+	gs, err := l.groups(ctx, "SELECT DISTINCT g FROM service_groups WHERE 1 {{AGENCY}} ORDER BY g")
+	if err != nil {
+		return err
+	}
+	part := "AND 0"
+	if len(gs) > 0 {
+		ids := make([]string, len(gs))
+		for i, g := range gs {
+			ids[i] = strconv.FormatUint(g, 10)
+		}
+		part = "AND g IN (" + strings.Join(ids, ", ") + ")"
+	}
+	return l.loadServicesPart(ctx, part)
+}
 
-// loadServicesPart runs sql/services.sql restricted by part, a condition on agency_id.
+// loadServicesPart runs sql/services.sql restricted by part, a condition on g.
 func (l *loader) loadServicesPart(ctx context.Context, part string) error {
 	var ag, ct, svc, ls, kind string
 	var active, inScen, sub, rep uint64

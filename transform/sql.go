@@ -51,15 +51,6 @@ func array(items []string) string {
 	return "[" + strings.Join(q, ", ") + "]"
 }
 
-// tuple returns a ClickHouse tuple literal of strings for IN, e.g. ('a', 'b').
-func tuple(items []string) string {
-	q := make([]string, len(items))
-	for i, s := range items {
-		q[i] = store.Quote(s)
-	}
-	return "(" + strings.Join(q, ", ") + ")"
-}
-
 // ts returns a DateTime literal of an instant (unix seconds, no time-zone ambiguity).
 func ts(t time.Time) string { return fmt.Sprintf("toDateTime(%d)", t.Unix()) }
 

@@ -1,6 +1,6 @@
 -- Service histories of one quarter plus the repeat-request lookback, counted per agency × client
--- type × service × life situation × service kind. client_service_events (migration 022) holds, per
--- client × service, every status event as two packed UInt64 (see the migration); FINAL merges the
+-- type × service × life situation × service kind. client_service_events (migrations 022 and 051)
+-- holds, per client × service, every status event as two packed UInt64 (see the migration); FINAL merges the
 -- months of [quarter start − window, quarter end) into one row per client × service, without a
 -- hash table. All the work below is array arithmetic inside that row, O(k log k) for k events:
 --   1. keep the events in the window; number the requests 1..m (d) in order of first appearance;
@@ -88,10 +88,10 @@ FROM
         + bitShiftLeft(toUInt64(bitAnd(h, 30064771072) = 4294967296 AND bitAnd(h, 4294967295) >= {{QS_S}}), 1)
         + bitAnd(bitAnd(r, 1), toUInt64(bitAnd(h, 30064771072) = 4294967296 AND bitAnd(h, 4294967295) >= {{QS_S}})),
         attrs, flags, heads, repeat), flags) AS o
-    -- Before the merge: only the window's months take part, and with --agency only that agency
-    -- (every row of a key has the same agency and month filters apply to whole rows). PART is
-    -- empty or, when the query runs in parts at once, the part's agencies (transform/load.go).
-    PREWHERE month >= {{LOOKBACK_MONTH}} AND month <= {{QE_MONTH}} {{AGENCY}} {{PART}}
+    -- Before the merge: only the window's months take part (month filters apply to whole rows).
+    -- PART is empty or a condition on g, which names one agency's service group: with --agency the
+    -- agency's groups, and when the query runs in parts at once a range of g (transform/load.go).
+    PREWHERE month >= {{LOOKBACK_MONTH}} AND month <= {{QE_MONTH}} {{PART}}
     GROUP BY g, ls, kind
 ) AS counts
 ANY LEFT JOIN
