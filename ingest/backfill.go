@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sync"
 	"time"
@@ -137,8 +138,11 @@ type finishedFile struct {
 // startWriter starts the goroutine that inserts full batches.
 func (r *loadRun) startWriter(ctx context.Context) {
 	r.full, r.free = make(chan *loadBatch), make(chan *loadBatch, 2)
-	r.free <- new(loadBatch)
-	r.free <- new(loadBatch)
+	for range 2 {
+		b := new(loadBatch)
+		b.rows.Reserve(r.l.batchRows, math.MaxInt) // batches are cut by rows only
+		r.free <- b
+	}
 	r.wctx, r.cancel = context.WithCancel(ctx)
 	r.wg.Add(1)
 	go func() {

@@ -31,6 +31,7 @@ type tableCols struct {
 type colBuf interface {
 	add(ev *Event) int // appends ev's value; returns the bytes it counts towards Batch.Bytes
 	reset()            // empties the column, keeping its capacity
+	reserve(rows int)  // makes room for rows values (String columns: see strCol.width)
 	column() proto.ColInput
 }
 
@@ -38,6 +39,7 @@ type colBuf interface {
 type strCol struct {
 	off     uintptr // of the Event field (see field.strIn)
 	counted bool    // identifiers count towards Batch.Bytes
+	width   int     // bytes a row that Batch.Reserve makes room for
 	col     proto.ColStr
 }
 
@@ -50,6 +52,7 @@ func (c *strCol) add(ev *Event) int {
 	return 0
 }
 func (c *strCol) reset()                 { c.col.Reset() }
+func (c *strCol) reserve(rows int)       { reserveStr(&c.col, rows, c.width) }
 func (c *strCol) column() proto.ColInput { return &c.col }
 
 // lowCardCol is a LowCardinality(String) column. Its values are interned: the column keeps one
@@ -74,6 +77,7 @@ func (c *lowCardCol) add(ev *Event) int {
 	return len(s)
 }
 func (c *lowCardCol) reset()                 { c.col.Reset() }
+func (c *lowCardCol) reserve(rows int)       { c.col.Values = room(c.col.Values, rows) }
 func (c *lowCardCol) column() proto.ColInput { return c.col }
 
 // maxInterned bounds the distinct values a lowCardCol remembers between batches.
@@ -91,6 +95,7 @@ func (c *enumCol) add(ev *Event) int {
 	return 0
 }
 func (c *enumCol) reset()                 { c.col.Reset() }
+func (c *enumCol) reserve(rows int)       { c.col = room(c.col, rows) }
 func (c *enumCol) column() proto.ColInput { return &c.col }
 
 // timeCol is a DateTime('UTC') column.
@@ -104,6 +109,7 @@ func (c *timeCol) add(ev *Event) int {
 	return 0
 }
 func (c *timeCol) reset()                 { c.col.Reset() }
+func (c *timeCol) reserve(rows int)       { c.col.Data = room(c.col.Data, rows) }
 func (c *timeCol) column() proto.ColInput { return &c.col }
 
 type u8Col struct {
@@ -113,6 +119,7 @@ type u8Col struct {
 
 func (c *u8Col) add(ev *Event) int      { c.col.Append(c.get(ev)); return 0 }
 func (c *u8Col) reset()                 { c.col.Reset() }
+func (c *u8Col) reserve(rows int)       { c.col = room(c.col, rows) }
 func (c *u8Col) column() proto.ColInput { return &c.col }
 
 type u32Col struct {
@@ -122,6 +129,7 @@ type u32Col struct {
 
 func (c *u32Col) add(ev *Event) int      { c.col.Append(c.get(ev)); return 0 }
 func (c *u32Col) reset()                 { c.col.Reset() }
+func (c *u32Col) reserve(rows int)       { c.col = room(c.col, rows) }
 func (c *u32Col) column() proto.ColInput { return &c.col }
 
 func b2u(b bool) uint8 {
@@ -171,11 +179,7 @@ func (b *Batch) add(ev *Event) *tableCols {
 	}
 	t := &b.tables[ev.Kind]
 	if t.cols == nil {
-		t.cols = make([]colBuf, len(spec.cols))
-		for i, c := range spec.cols {
-			t.cols[i] = c.buf()
-		}
-		t.stamp.Location = time.UTC
+		t.init(spec)
 	}
 	n := rowOverhead
 	for _, c := range t.cols {
@@ -183,6 +187,65 @@ func (b *Batch) add(ev *Event) *tableCols {
 	}
 	b.bytes += n
 	return t
+}
+
+// init makes the table's columns, empty.
+func (t *tableCols) init(spec *kindSpec) {
+	t.cols = make([]colBuf, len(spec.cols))
+	for i, c := range spec.cols {
+		t.cols[i] = c.buf()
+	}
+	t.stamp.Location = time.UTC
+}
+
+// The bytes a row that Batch.Reserve makes room for in a String column: identifiers are short
+// (e.g. 89025cc1-0-e1), pseudonyms hex hashes (32 characters for 128 bits), sources
+// topic/partition/offset or file:line. A column whose values are longer grows once, then keeps
+// its size.
+const (
+	idBytes        = 16
+	pseudonymBytes = 32
+	sourceBytes    = 32
+)
+
+// Reserve sizes an empty batch once for rows events of any mix of kinds and about bytes
+// estimated bytes (see Bytes), so that filling it up to that size, again and again after Reset,
+// never grows a column: every table gets room for all rows (any table may get the whole batch),
+// its String columns the bytes of typical values. rows is first cut to what bytes can hold (each
+// row counts at least rowOverhead). For 50,000 rows that is about 44 MB of capacity, of which
+// only what the tables fill is ever written (and so resident).
+func (b *Batch) Reserve(rows, bytes int) {
+	rows = max(0, min(rows, bytes/rowOverhead+1))
+	for k := range b.tables {
+		spec := Kind(k).spec()
+		if spec == nil {
+			continue
+		}
+		t := &b.tables[k]
+		if t.cols == nil {
+			t.init(spec)
+		}
+		for _, c := range t.cols {
+			c.reserve(rows)
+		}
+		reserveStr(&t.source, rows, sourceBytes)
+		t.stamp.Data = room(t.stamp.Data, rows)
+	}
+}
+
+// room returns s emptied with capacity for n elements: a new array when s has less (make, not
+// append, so that the pages of a large array are not written until rows are).
+func room[S ~[]E, E any](s S, n int) S {
+	if cap(s) >= n {
+		return s[:0]
+	}
+	return make(S, 0, n)
+}
+
+// reserveStr makes room in an empty c for rows values of width bytes.
+func reserveStr(c *proto.ColStr, rows, width int) {
+	c.Pos = room(c.Pos, rows)
+	c.Buf = room(c.Buf, rows*width)
 }
 
 // Len returns the number of events in the batch.

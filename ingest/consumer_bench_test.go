@@ -33,7 +33,7 @@ func BenchmarkProcess(b *testing.B) {
 	const batch = 50_000
 	msgs := benchMessages(200_000)
 	c := NewConsumer(nil, NewValidator(), nil, WithConsumerRegisterer(nil))
-	p := newPending(18)
+	p := newPending(18, batch, DefaultBatchBytes)
 	kinds := [3]Kind{KindService, KindRating, KindAppeal}
 	seen := NewSeen(DefaultDedupeWindow)
 	var ev Event

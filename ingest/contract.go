@@ -264,8 +264,11 @@ type column struct {
 func (f *field) columns() []column {
 	switch f.rule {
 	case ruleID, rulePseudonym:
-		off := f.strOff
-		return []column{{f.name, "String", func() colBuf { return &strCol{off: off, counted: true} }}}
+		off, width := f.strOff, idBytes
+		if f.rule == rulePseudonym {
+			width = pseudonymBytes
+		}
+		return []column{{f.name, "String", func() colBuf { return &strCol{off: off, counted: true, width: width} }}}
 	case ruleAgency:
 		off := f.strOff
 		return []column{{f.name, "LowCardinality(String)", func() colBuf {

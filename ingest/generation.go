@@ -40,7 +40,13 @@ type position struct {
 	in          bool
 }
 
-func newPending(partitions int) *pending { return &pending{last: make([]position, partitions)} }
+// newPending returns an empty batch of a generation of partitions partitions, its columns
+// sized for rows rows of about bytes bytes (see Batch.Reserve).
+func newPending(partitions, rows, bytes int) *pending {
+	p := &pending{last: make([]position, partitions)}
+	p.rows.Reserve(rows, bytes)
+	return p
+}
 
 func (p *pending) reset() {
 	p.rows.Reset()
@@ -200,8 +206,9 @@ type batchWriter struct {
 func (c *Consumer) startBatchWriter(gen *kafka.Generation, dlq deadLetters, owned []tp) *batchWriter {
 	wctx, cancel := context.WithCancel(context.Background())
 	bw := &batchWriter{full: make(chan *pending), free: make(chan *pending, 2), done: make(chan struct{}), cancel: cancel, m: c.m}
-	bw.free <- newPending(len(owned))
-	bw.free <- newPending(len(owned))
+	for range 2 {
+		bw.free <- newPending(len(owned), c.cfg.batchMessages, c.cfg.batchBytes)
+	}
 	go func() {
 		defer close(bw.done)
 		durable := map[tp]int64{}
