@@ -10,3 +10,7 @@ SELECT
 FROM followup_status
 WHERE answered_at >= {{QS}} AND answered_at < {{QE}} {{AGENCY}}
 GROUP BY agency, client_type_name
+-- followup_status is a view: this lets ClickHouse 18.16 apply the quarter (and agency) filter
+-- inside it, before the working-time arithmetic of every item since the start (current ClickHouse
+-- does so by default). Same rows; ~0.5 → ~0.33 s of CPU over 1 M items, 70 % of them in the quarter.
+SETTINGS enable_optimize_predicate_expression = 1
