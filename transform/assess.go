@@ -60,8 +60,10 @@ type Request struct {
 	Now func() time.Time
 	// Concurrent runs the assessment's queries at once, each on its own connection, instead of one
 	// after the other (the default). It pays when ClickHouse has free cores for them: on 18.16 a
-	// query with FINAL runs in one thread. On two virtual cores it measured slower, as the
-	// concurrent queries each took more CPU.
+	// query with FINAL runs in one thread. On two virtual cores with nothing else running, both
+	// standards over 10 M + 10 M rows took 3.5–3.7 s at once (two parts) against 5.0–5.2 s one
+	// after the other; on cores busy with other work it measured slower, as the concurrent
+	// queries each took more CPU. `cxstar assess --parallel N` sets it with Parts = N.
 	Concurrent bool
 	// Parts is how many parts the services query, the largest, is split into (by ranges of its
 	// service groups; a run with Agency set is not split) when Concurrent is set. Default 1. A split costs CPU (each
