@@ -157,3 +157,39 @@ func TestAssessClosedQuarter(t *testing.T) {
 		t.Errorf("official_pending_latest after revision 2: %d rows (%v), want none", n, err)
 	}
 }
+
+// TestAssessParallel: --parallel 3 runs the queries at once with the services query in three parts
+// and prints what one query after the other prints. Two agencies with the same client and service:
+// a1 has 1 repeat of 2 requests submitted in 2026Q3 (50.0 %), a3 2 of 3 (66.7 %).
+func TestAssessParallel(t *testing.T) {
+	conn, dsn := chtest.DB(t)
+	const insert = "INSERT INTO service_events (event_id, occurred_at, agency_id, client_type, client_id, request_id, service_id, service_kind, status, channel, life_situation_id, scenario_id, segment_id, proactive, ingested_at, source)"
+	ev := func(id, agency, request, status, day string) []any {
+		at, _ := time.Parse(time.RFC3339, "2026-07-"+day+"T10:00:00Z")
+		return []any{id, at, agency, "person", "c1", request, "sA", "service", status, "portal", "", "", "", uint8(0), at, "test"}
+	}
+	var rows [][]any
+	for _, ag := range []string{"a1", "a3"} {
+		rows = append(rows, ev(ag+"1", ag, "r1", "submitted", "10"), ev(ag+"2", ag, "r1", "completed", "12"), ev(ag+"3", ag, "r2", "submitted", "20"))
+	}
+	rows = append(rows, ev("a34", "a3", "r3", "submitted", "21"))
+	chtest.Insert(t, conn, insert, rows)
+	assess := func(parallel string) string {
+		t.Helper()
+		out, err := stdout(t, func() error {
+			return runAssess(context.Background(), []string{"--clickhouse", dsn, "--quarter", "2026Q3", "--standard", "people", "--lang", "en", "--no-store", "--parallel", parallel})
+		})
+		if err != nil {
+			t.Fatalf("assess --parallel %s: %v", parallel, err)
+		}
+		return out
+	}
+	one, three := assess("1"), assess("3")
+	rate := regexp.MustCompile(`(?m)^P-T1-3 +.* +(50\.0|66\.7) `)
+	if n := len(rate.FindAllString(one, -1)); n != 2 {
+		t.Errorf("one query after the other: %d repeat-rate lines of 50.0 or 66.7, want 2 (a1, a3):\n%s", n, one)
+	}
+	if one != three {
+		t.Errorf("--parallel 3 printed\n%s\nwant what --parallel 1 printed:\n%s", three, one)
+	}
+}
