@@ -103,9 +103,9 @@ type loader struct {
 // The queries are independent: with concurrent they run at once, each on its own connection
 // (ClickHouse 18.16 runs a query with FINAL in one thread), else one after the other. The largest,
 // services (client_service_events FINAL and the array arithmetic of every client × service), can
-// also be split into parts by ranges of its service groups (loadServicesSplit, Request.Parts). The folds add counts and
-// touch disjoint fields per query, so the result does not depend on the order in which the rows
-// arrive. Coverage comes last: it completes the agencies the other queries found.
+// also be split into parts by ranges of its service groups (loadServicesSplit, Request.Parts). The
+// folds add counts and touch disjoint fields per query, so the result does not depend on the order
+// in which the rows arrive. Coverage comes last: it completes the agencies the other queries found.
 func load(ctx context.Context, conn driver.Conn, q quarter.Quarter, p metrics.Parameters, agency, regFilter string, concurrent bool, parts int, want map[metrics.Standard]bool, data map[key]*agencyData) error {
 	l := &loader{conn: conn, vars: queryVars(q, p, agency), want: want, data: data}
 	l.vars["REG_FILTER"] = regFilter
@@ -155,8 +155,10 @@ func runAll(ctx context.Context, jobs []func(context.Context) error) error {
 }
 
 // loadServicesSplit runs sql/services.sql in up to parts parts at once, each over a contiguous
-// range of the service groups g with rows in the quarter's months of client_service_events (reading
-// g alone is cheap). The table is sorted by g first, so each part reads only its range's granules.
+// range of the service groups g, cut where the groups with rows in the quarter's months of
+// client_service_events (reading g alone is cheap) split into equal shares. The ranges cover every
+// g, including one first inserted after the cut. The table is sorted by g first, so each part reads
+// only its range's granules.
 func (l *loader) loadServicesSplit(ctx context.Context, parts int) error {
 	gs, err := l.groups(ctx, "SELECT DISTINCT g FROM client_service_events PREWHERE month >= {{LOOKBACK_MONTH}} AND month <= {{QE_MONTH}} ORDER BY g")
 	if err != nil {
@@ -168,8 +170,13 @@ func (l *loader) loadServicesSplit(ctx context.Context, parts int) error {
 	n := min(parts, len(gs))
 	jobs := make([]func(context.Context) error, n)
 	for i := range jobs {
-		lo, hi := gs[i*len(gs)/n], gs[(i+1)*len(gs)/n-1]
-		part := fmt.Sprintf("AND g >= %d AND g <= %d", lo, hi)
+		var part string
+		if i > 0 {
+			part = fmt.Sprintf("AND g >= %d", gs[i*len(gs)/n])
+		}
+		if i < n-1 {
+			part += fmt.Sprintf(" AND g < %d", gs[(i+1)*len(gs)/n])
+		}
 		jobs[i] = func(ctx context.Context) error { return l.loadServicesPart(ctx, part) }
 	}
 	return runAll(ctx, jobs)
