@@ -193,14 +193,7 @@ func TestChangesPanel(t *testing.T) {
 	sources := pushedDatasources(t, po, ag)
 	run := func(ds plugintest.Datasource, target string) []string {
 		t.Helper()
-		res, err := p.Query(context.Background(), ds, plugintest.Query{Target: json.RawMessage(target), From: pluginFrom, To: pluginTo, Interval: time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.Error != "" {
-			t.Fatalf("the plugin answered an error: %s\nSQL executed:\n%s", res.Error, res.Executed)
-		}
-		return frameRows(res)
+		return targetRows(t, p, ds, target)
 	}
 	vars := func(agency string) map[string]string {
 		return map[string]string{"agency": agency, "standard": "people", "quarter": "2026Q3"}

@@ -1,12 +1,9 @@
 package dashboards_test
 
 import (
-	"context"
-	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cxstar/cxstar/dashboards"
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
@@ -26,15 +23,8 @@ func TestMoversPanel(t *testing.T) {
 	ds := pushedDatasources(t, po, ag)[""]
 	for _, lang := range []dashboards.Lang{dashboards.RU, dashboards.EN} {
 		_, target := overviewTarget(t, lang, "FROM indicator_comparisons_latest", map[string]string{"standard": "people", "quarter": "2026Q3"})
-		res, err := p.Query(context.Background(), ds, plugintest.Query{Target: json.RawMessage(target), From: pluginFrom, To: pluginTo, Interval: time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.Error != "" {
-			t.Fatalf("the plugin answered an error: %s\nSQL executed:\n%s", res.Error, res.Executed)
-		}
 		var got []string
-		for _, r := range frameRows(res) {
+		for _, r := range targetRows(t, p, ds, target) {
 			if strings.HasPrefix(r, "mvd | ") {
 				got = append(got, r)
 			}

@@ -14,6 +14,20 @@ import (
 	"github.com/cxstar/cxstar/internal/testkit/plugintest"
 )
 
+// targetRows runs a panel's query target (JSON) through the plugin with ds over the tests' time
+// range and returns frameRows of the answer; an error of the plugin fails the test.
+func targetRows(t *testing.T, p *plugintest.Plugin, ds plugintest.Datasource, target string) []string {
+	t.Helper()
+	res, err := p.Query(context.Background(), ds, plugintest.Query{Target: json.RawMessage(target), From: pluginFrom, To: pluginTo, Interval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Error != "" {
+		t.Fatalf("the plugin answered an error: %s\nSQL executed:\n%s", res.Error, res.Executed)
+	}
+	return frameRows(res)
+}
+
 // frameRows returns the rows of the first frame, each as its cells' text joined by " | " (NULL as "-").
 func frameRows(res plugintest.Result) []string {
 	if len(res.Frames) == 0 {
@@ -64,17 +78,7 @@ func TestPendingRevisionPanel(t *testing.T) {
 		t.Helper()
 		return overviewTarget(t, lang, "FROM official_pending_latest", nil)
 	}
-	run := func(target string) []string {
-		t.Helper()
-		res, err := p.Query(context.Background(), ds, plugintest.Query{Target: json.RawMessage(target), From: pluginFrom, To: pluginTo, Interval: time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.Error != "" {
-			t.Fatalf("the plugin answered an error: %s\nSQL executed:\n%s", res.Error, res.Executed)
-		}
-		return frameRows(res)
-	}
+	run := func(target string) []string { t.Helper(); return targetRows(t, p, ds, target) }
 	names := map[dashboards.Lang]string{dashboards.RU: dashboards.DefaultIndicatorNames(dashboards.RU)["satisfaction_positive_share"], dashboards.EN: dashboards.DefaultIndicatorNames(dashboards.EN)["satisfaction_positive_share"]}
 	for _, c := range []struct {
 		lang  dashboards.Lang
