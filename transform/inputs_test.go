@@ -131,3 +131,53 @@ func TestAgencyRunReadsItsGroups(t *testing.T) {
 		})
 	}
 }
+
+// TestRatingScaleValidity: answers outside their question's scale (0–10 for NPS questions, 1–4 for
+// the others) count nowhere, on both engines. They are inserted into ratings directly, as the loader
+// refuses them (INSERT … SELECT, as the native protocol sends the rows of INSERT … VALUES as a block), into the same groups as valid answers: a score valid on the other scale (10 for
+// satisfaction, 1–4 is valid for NPS anyway) must not count either.
+func TestRatingScaleValidity(t *testing.T) {
+	ctx := context.Background()
+	for _, e := range chdbtest.Both(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			var l lines
+			portal := map[string]any{"service_id": "s1", "channel": "portal"}
+			for i, score := range []int{4, 3, 2, 1} {
+				l.rating(fmt.Sprintf("sat-%d", i), "av", "person", fmt.Sprintf("c%d", i), "satisfaction", score, "2026-07-10T10:00:00Z", portal)
+			}
+			for i, score := range []int{10, 9, 8, 6, 0} {
+				l.rating(fmt.Sprintf("nps-%d", i), "av", "person", fmt.Sprintf("c%d", i), "nps_digital", score, "2026-07-10T10:00:00Z", portal)
+			}
+			loadLines(t, e.Conn, "valid.jsonl", l)
+			for i, bad := range []struct {
+				question string
+				score    int
+			}{{"satisfaction", 0}, {"satisfaction", 5}, {"satisfaction", 10}, {"nps_digital", 11}, {"nps_digital", 255}} {
+				q := fmt.Sprintf(`INSERT INTO ratings (event_id, occurred_at, agency_id, client_type, client_id, question, score, service_id, request_id, life_situation_id, scenario_id, channel, ingested_at, source)
+SELECT 'bad-%d', toDateTime('2026-07-11 10:00:00', 'UTC'), 'av', 'person', 'cb%d', '%s', %d, 's1', '', '', '', 'portal', now(), 'test'`, i, i, bad.question, bad.score)
+				if err := e.Conn.Exec(ctx, q); err != nil {
+					t.Fatalf("insert an answer outside the scale: %v", err)
+				}
+			}
+			run, err := Assess(ctx, e.Conn, Request{Quarter: "2026Q3", Now: func() time.Time { return fixedNow }, Standards: []metrics.Standard{metrics.People}})
+			if err != nil {
+				t.Fatalf("assess: %v", err)
+			}
+			got := map[string]string{}
+			for _, a := range run.Scorecard(metrics.People).Agencies {
+				for _, r := range a.Indicators {
+					switch r.Code {
+					case "satisfaction_positive_share":
+						got[r.Code] = fmt.Sprintf("%d of %d", r.Tally.Num, r.Tally.Den)
+					case "digital_touchpoint_nps":
+						got[r.Code] = fmt.Sprintf("n %d, promoters %d, detractors %d", r.N, r.Tally.Promoters, r.Tally.Detractors)
+					}
+				}
+			}
+			want := map[string]string{"satisfaction_positive_share": "2 of 4", "digital_touchpoint_nps": "n 5, promoters 2, detractors 2"}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("counts with answers outside the scale %v, want %v", got, want)
+			}
+		})
+	}
+}

@@ -11,8 +11,15 @@
 -- then the time filter drops it. An --agency run filters in the PREWHERE too (every row of a key
 -- has the same agency), so only that agency's rows are merged. The time filters on the kept answer
 -- (its version is occurred_at << 32 | …) run after the FINAL merge, as a WHERE does on 18.16 and on
--- current ClickHouse. Scores outside the question's scale are not valid answers; validity is that
--- of the kept answer.
+-- current ClickHouse.
+-- Scores outside the question's scale are not valid answers; validity is that of the kept answer.
+-- The merge carries only the columns the counts need: the question is not among them, as the group
+-- (grp) names it. Each group's answers are counted for both scales at once, two counts to a UInt64
+-- (32 bits each; a group has far fewer than 2^32 answers in a quarter), and the names row's question
+-- picks the counts of its scale: 0–10 (nps, nps_digital) or 1–4 (the others). A group whose answers
+-- are all outside its scale has no row; a group without a names row keeps its row, so
+-- that errInputs (assess.go) reports it. Dropping the question column from the merge cuts the
+-- query's CPU by about a quarter on 18.16 (BENCHMARKS.md, assess).
 SELECT
     agency, client_type_name, question_name, service, life_situation,
     has({{DIGITAL}}, channel_name) AS digital,
@@ -20,25 +27,36 @@ SELECT
 FROM
 (
     SELECT
-        grp,
-        count()                 AS n,
-        countIf(score >= 3)     AS positive,
-        countIf(score >= 9)     AS promoters,
-        countIf(score <= 6)     AS detractors
-    FROM rating_answers FINAL
-    PREWHERE occurred_at >= {{QS}} {{AGENCY}}
-    WHERE version >= {{QS_V}} AND version < {{QE_V}}
-      AND if(question IN ('nps', 'nps_digital'), score <= 10, score >= 1 AND score <= 4)
-    GROUP BY grp
-) AS counts
-ANY LEFT JOIN
-(
-    -- Names as strings: a count without a names row gets '' (errInputs in assess.go), never an Enum 0.
-    SELECT grp, toString(agency_id) AS agency, toString(client_type) AS client_type_name, toString(question) AS question_name,
-           service_id AS service, life_situation_id AS life_situation, toString(channel) AS channel_name
-    FROM rating_groups
-    WHERE 1 {{AGENCY}}
-) AS names USING (grp)
+        agency, client_type_name, question_name, service, life_situation, channel_name,
+        question_name IN ('nps', 'nps_digital')                                              AS nps,
+        -- 0–10: valid 0–10, positive 3–10, promoters 9–10, detractors 0–6;
+        -- 1–4: valid 1–4, positive 3–4, no promoters, every valid answer a detractor (≤ 6)
+        if(nps, bitShiftRight(nps_n_pos, 32), bitShiftRight(sat_n_pos, 32))                  AS n,
+        if(nps, bitAnd(nps_n_pos, 4294967295), bitAnd(sat_n_pos, 4294967295))               AS positive,
+        if(nps, bitShiftRight(nps_prom_det, 32), toUInt64(0))                                AS promoters,
+        if(nps, bitAnd(nps_prom_det, 4294967295), bitShiftRight(sat_n_pos, 32))              AS detractors
+    FROM
+    (
+        SELECT
+            grp,
+            sum(bitShiftLeft(toUInt64(score <= 10), 32) + (score >= 3 AND score <= 10))              AS nps_n_pos,
+            sum(bitShiftLeft(toUInt64(score >= 9 AND score <= 10), 32) + (score <= 6))               AS nps_prom_det,
+            sum(bitShiftLeft(toUInt64(score >= 1 AND score <= 4), 32) + (score >= 3 AND score <= 4)) AS sat_n_pos
+        FROM rating_answers FINAL
+        PREWHERE occurred_at >= {{QS}} {{AGENCY}}
+        WHERE version >= {{QS_V}} AND version < {{QE_V}}
+        GROUP BY grp
+    ) AS counts
+    ANY LEFT JOIN
+    (
+        -- Names as strings: a count without a names row gets '' (errInputs in assess.go), never an Enum 0.
+        SELECT grp, toString(agency_id) AS agency, toString(client_type) AS client_type_name, toString(question) AS question_name,
+               service_id AS service, life_situation_id AS life_situation, toString(channel) AS channel_name
+        FROM rating_groups
+        WHERE 1 {{AGENCY}}
+    ) AS names USING (grp)
+)
+WHERE n > 0 OR agency = ''
 -- Blocks of 8192 rows rather than 65536: a few per cent faster here on 18.16, and the same setting as
 -- services.sql.
 SETTINGS max_block_size = 8192
