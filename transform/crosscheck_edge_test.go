@@ -56,6 +56,44 @@ const edgeEvents = `{"schema":"service_event.v1","event_id":"xe-1","occurred_at"
 // edgeValid is the number of lines of edgeEvents.
 const edgeValid = 21
 
+// fastEvents are hand-made service events of one more agency, xc-fast, for the rows of one request
+// per client × service, which services.sql reduces without sorting (its step 0), next to rows of
+// two (2026Q2 starts 2026-03-31 21:00 UTC, its lookback 28 days earlier, 2026-03-03 21:00 UTC):
+//   - f-r1 (s1) completed 2026-04-10, submitted 2026-04-20: its own completion is earlier and
+//     within 28 days: a repeat;
+//   - f-r2 (s2) completed 2026-04-01 10:00, submitted exactly 28 days later: a repeat (≤ t1 + 28 d);
+//   - f-r3 (s3) the same one second later: not a repeat;
+//   - f-r4 (s4) submitted and completed in the same second: not a repeat (t1 < submitted fails);
+//   - s5: f-r6 submitted 2026-03-10 and completed 2026-03-20 (the lookback), f-r5 submitted
+//     2026-04-05: two requests in the window, f-r5 a repeat;
+//   - s6: f-r7 submitted and completed before the lookback (2026-02-27, 2026-03-01; the month of
+//     the lookback's start), f-r8 submitted 2026-04-02: one request in the window, not a repeat;
+//   - f-r9 (s7) submitted 2026-03-25 within scenario sc-fast, completed 2026-04-03 without one:
+//     active in 2026Q2 and in a scenario there, but not submitted in it.
+//
+// Repeats: 2026Q2 f-r1, f-r2, f-r5 of f-r1..f-r5 and f-r8: 3/6 = 50.0 % → 0★; 2026Q1 none of
+// f-r6, f-r7, f-r9: 0/3 → 5★.
+const fastEvents = `{"schema":"service_event.v1","event_id":"xf-1","occurred_at":"2026-04-10T10:00:00Z","agency_id":"xc-fast","client_type":"person","client_id":"f0000001","request_id":"f-r1","service_id":"xc-fast.s1","status":"completed","channel":"portal"}
+{"schema":"service_event.v1","event_id":"xf-2","occurred_at":"2026-04-20T10:00:00Z","agency_id":"xc-fast","client_type":"person","client_id":"f0000001","request_id":"f-r1","service_id":"xc-fast.s1","status":"submitted","channel":"portal"}
+{"schema":"service_event.v1","event_id":"xf-3","occurred_at":"2026-04-01T10:00:00Z","agency_id":"xc-fast","client_type":"person","client_id":"f0000002","request_id":"f-r2","service_id":"xc-fast.s2","status":"completed","channel":"portal"}
+{"schema":"service_event.v1","event_id":"xf-4","occurred_at":"2026-04-29T10:00:00Z","agency_id":"xc-fast","client_type":"person","client_id":"f0000002","request_id":"f-r2","service_id":"xc-fast.s2","status":"submitted","channel":"portal"}
+{"schema":"service_event.v1","event_id":"xf-5","occurred_at":"2026-04-01T10:00:00Z","agency_id":"xc-fast","client_type":"person","client_id":"f0000003","request_id":"f-r3","service_id":"xc-fast.s3","status":"completed","channel":"portal"}
+{"schema":"service_event.v1","event_id":"xf-6","occurred_at":"2026-04-29T10:00:01Z","agency_id":"xc-fast","client_type":"person","client_id":"f0000003","request_id":"f-r3","service_id":"xc-fast.s3","status":"submitted","channel":"portal"}
+{"schema":"service_event.v1","event_id":"xf-7","occurred_at":"2026-04-05T10:00:00Z","agency_id":"xc-fast","client_type":"person","client_id":"f0000004","request_id":"f-r4","service_id":"xc-fast.s4","status":"submitted","channel":"portal"}
+{"schema":"service_event.v1","event_id":"xf-8","occurred_at":"2026-04-05T10:00:00Z","agency_id":"xc-fast","client_type":"person","client_id":"f0000004","request_id":"f-r4","service_id":"xc-fast.s4","status":"completed","channel":"portal"}
+{"schema":"service_event.v1","event_id":"xf-9","occurred_at":"2026-03-10T10:00:00Z","agency_id":"xc-fast","client_type":"person","client_id":"f0000005","request_id":"f-r6","service_id":"xc-fast.s5","status":"submitted","channel":"portal"}
+{"schema":"service_event.v1","event_id":"xf-10","occurred_at":"2026-03-20T10:00:00Z","agency_id":"xc-fast","client_type":"person","client_id":"f0000005","request_id":"f-r6","service_id":"xc-fast.s5","status":"completed","channel":"portal"}
+{"schema":"service_event.v1","event_id":"xf-11","occurred_at":"2026-04-05T10:00:00Z","agency_id":"xc-fast","client_type":"person","client_id":"f0000005","request_id":"f-r5","service_id":"xc-fast.s5","status":"submitted","channel":"portal"}
+{"schema":"service_event.v1","event_id":"xf-12","occurred_at":"2026-02-27T10:00:00Z","agency_id":"xc-fast","client_type":"person","client_id":"f0000006","request_id":"f-r7","service_id":"xc-fast.s6","status":"submitted","channel":"portal"}
+{"schema":"service_event.v1","event_id":"xf-13","occurred_at":"2026-03-01T10:00:00Z","agency_id":"xc-fast","client_type":"person","client_id":"f0000006","request_id":"f-r7","service_id":"xc-fast.s6","status":"completed","channel":"portal"}
+{"schema":"service_event.v1","event_id":"xf-14","occurred_at":"2026-04-02T10:00:00Z","agency_id":"xc-fast","client_type":"person","client_id":"f0000006","request_id":"f-r8","service_id":"xc-fast.s6","status":"submitted","channel":"portal"}
+{"schema":"service_event.v1","event_id":"xf-15","occurred_at":"2026-03-25T10:00:00Z","agency_id":"xc-fast","client_type":"person","client_id":"f0000007","request_id":"f-r9","service_id":"xc-fast.s7","status":"submitted","channel":"portal","scenario_id":"sc-fast"}
+{"schema":"service_event.v1","event_id":"xf-16","occurred_at":"2026-04-03T10:00:00Z","agency_id":"xc-fast","client_type":"person","client_id":"f0000007","request_id":"f-r9","service_id":"xc-fast.s7","status":"completed","channel":"portal"}
+`
+
+// fastValid is the number of lines of fastEvents.
+const fastValid = 16
+
 // checkEdgeRef checks the reference itself on the hand-made xc-edge events, against arithmetic
 // done by hand (Wilson with z = 1.96: 1/1 → [20.654, 100], 1/2 → [9.453, 90.547]).
 func checkEdgeRef(t *testing.T, ref *refModel) {
@@ -77,6 +115,9 @@ func checkEdgeRef(t *testing.T, ref *refModel) {
 		{metrics.People, "2026Q1", "repeat_request_rate", metrics.Assessed, 0, 2, 5, 0, 0, false, "0/2", ""},
 		// Q2: e-r2 at t1 (not > t1), e-r3 at t1 + 28 d (repeat), e-r4 one second later: 1/3 = 33.3 % > 10.0 → 0★.
 		{metrics.People, "2026Q2", "repeat_request_rate", metrics.Assessed, 333, 3, 0, 0, 0, false, "1/3", ""},
+		// xc-fast (fastEvents): one request per client × service and two, repeat edges.
+		{metrics.People, "2026Q2", "repeat_request_rate", metrics.Assessed, 500, 6, 0, 0, 0, false, "3/6", "xc-fast"},
+		{metrics.People, "2026Q1", "repeat_request_rate", metrics.Assessed, 0, 3, 5, 0, 0, false, "0/3", "xc-fast"},
 		// Q1: s1 (e-r1, no scenario) and s2 (e-r5, scenario): 1/2 = 50.0 % → 2★ (35.1–50).
 		{metrics.People, "2026Q1", "scenario_coverage", metrics.Assessed, 500, 2, 2, 0, 0, false, "1/2", ""},
 		// Q2: s1 (e-r1 completed, e-r2..4) and s2 (e-r5 completed within sc-edge): 1/2 = 50.0 %.

@@ -92,7 +92,7 @@ func crossCheck(t *testing.T, cfg crossConfig) {
 		t.Fatalf("simulate: %v", err)
 	}
 	edge := filepath.Join(dir, "edge.jsonl")
-	if err := os.WriteFile(edge, []byte(edgeEvents+roundingEvents()), 0o644); err != nil {
+	if err := os.WriteFile(edge, []byte(edgeEvents+fastEvents+roundingEvents()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	paths := append(sink.Paths(), edge)
@@ -115,10 +115,10 @@ func crossCheck(t *testing.T, cfg crossConfig) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	valid := st.Valid() + int64(edgeValid+roundingValid)
+	valid := st.Valid() + int64(edgeValid+fastValid+roundingValid)
 	if int64(len(all)) != valid || int64(rejected) != st.InvalidTotal() {
 		t.Fatalf("reference reads %d distinct valid events and %d rejected lines; simulate wrote %d valid (+%d hand-made), %d invalid",
-			len(all), rejected, st.Valid(), edgeValid, st.InvalidTotal())
+			len(all), rejected, st.Valid(), edgeValid+fastValid+roundingValid, st.InvalidTotal())
 	}
 	t.Logf("simulated %d lines: %d distinct valid events, %d duplicates, %d invalid", st.Lines(), st.Valid(), st.DuplicateTotal(), st.InvalidTotal())
 

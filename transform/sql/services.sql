@@ -2,8 +2,24 @@
 -- type × service × life situation × service kind. client_service_events (migrations 022 and 051)
 -- holds, per client × service, every status event as two packed UInt64 (see the migration); FINAL merges the
 -- months of [quarter start − window, quarter end) into one row per client × service, without a
--- hash table. All the work below is array arithmetic inside that row, O(k log k) for k events:
---   1. keep the events in the window; number the requests 1..m (d) in order of first appearance;
+-- hash table. All the work below is arithmetic inside that row, on the events in the window:
+--   0. the fast path. Most rows hold one request (a client rarely asks for the same service twice
+--      in a quarter and its lookback), and for one request every value is a reduction over its
+--      events: active when an event is in the quarter; its kind the largest kind, its life
+--      situation the largest hash among the events of that kind (the largest kind << 32 | hash);
+--      in a scenario when any event is; the earliest (status, time), which is a `submitted` time s
+--      when the request has one (`submitted` is the lowest status), submitted in the quarter when
+--      s is; a repeat (A10, step 3) when its own earliest completion c has c < s <= c + window — the
+--      only interval the sweep below would open for it. Such a row becomes one number right away
+--      (o1, below), or none when the request is not active in the quarter. The packed numbers and
+--      the bounds are those of steps 2 and 3, so both paths give the same number for a request.
+--      The rows are then counted per number (GROUP BY): a row with more than one request keeps its
+--      events (keyed by its own cs1, cs2, so it stays alone) and takes steps 1–3 after the count,
+--      so that the sorts and the sweep run over those few rows only — ClickHouse evaluates every
+--      array expression for every row of a block, and on rows of ~3 events the cost of a call per
+--      row, not per element, is most of the work. On a cluster those rows' events are the only
+--      per-client arrays that travel to the initiator;
+--   1. number the requests 1..m (d) in order of first appearance;
 --   2. sort two packed copies of the events, each by request first, so that the requests come out
 --      as runs in the same positions: (request, status, time) gives the earliest `submitted` time
 --      of each request (the head of its run, as `submitted` is the lowest status), its earliest
@@ -12,13 +28,14 @@
 --      kind (the largest among its events) and life situation (the largest hash among its events
 --      of that kind) from the tail of its run, and whether any event was in a scenario (a run
 --      sum). Run sums are differences of a cumulative sum taken at the run tails. A copy of an
---      event changes none of these values;
+--      event changes none of these values (nor those of the fast path);
 --   3. A10: a request submitted in the quarter at s is a repeat when an earlier completion t1 of the
 --      same client and service has t1 < s <= t1 + window. One sorted sweep decides it for all the
 --      requests: each completion opens an interval at t1 (ordered after a submission at the same
 --      second, as t1 < s is strict) and closes it after t1 + window (ordered after a submission at
 --      that second, as s <= t1 + window is inclusive); a submission is a repeat when an interval is
---      open. Keys: time << 30 | order << 28 | request number.
+--      open. Keys: time << 30 | order << 28 | request number. A request's own completion takes
+--      part too: one completed before it was submitted makes it a repeat within the window.
 -- The names of the service groups and life situations come from service_groups at the end.
 SELECT
     agency, client_type_name, service, life_situation,
@@ -29,15 +46,10 @@ SELECT
     if(has({{EXCLUDED}}, service), toUInt64(0), repeats)              AS repeats
 FROM
 (
-    -- One level over client_service_events, so that on a cluster (where it is a Distributed table,
-    -- sharded by client) every shard merges its own rows, runs the array arithmetic and counts, and
-    -- the initiator only adds up the counts per (g, ls, kind): no per-client arrays travel.
+    -- Steps 1–3 over the counted rows: those of one request carry o1 and empty arrays, those of
+    -- several their events (rb, tb).
     WITH
-        finalizeAggregation(req_bits)                                                                    AS req_all,
-        finalizeAggregation(time_bits)                                                                   AS time_all,
-        -- 1. the events in the window; request numbers 1..m (dn), shifted to the top bits of the sort keys
-        arrayFilter((x, t) -> t >= {{LOOKBACK_V}} AND t < {{QE_V}}, req_all, time_all)                    AS rb,
-        arrayFilter(t -> t >= {{LOOKBACK_V}} AND t < {{QE_V}}, time_all)                                 AS tb,
+        -- 1. request numbers 1..m (dn) of the window's events, shifted to the top bits of the sort keys
         arrayEnumerateDense(arrayMap(x -> bitShiftRight(x, 8), rb))                                      AS dn,
         -- 2. two sorts by request first: (request, status, time) and (request, kind, life situation, scenario)
         arraySort(arrayMap((n, r, t) -> bitShiftLeft(toUInt64(n), 35) + bitShiftLeft(bitAnd(r, 112), 28) + bitShiftRight(t, 32), dn, rb, tb)) AS s1,
@@ -75,23 +87,63 @@ FROM
         g,
         toUInt32(bitShiftRight(o, 8))                 AS ls,
         bitAnd(bitShiftRight(o, 3), 3)                AS kind,
-        count()                                       AS active,
-        countIf(bitAnd(o, 4) != 0)                    AS in_scenario,
-        countIf(bitAnd(o, 2) != 0)                    AS submitted,
-        countIf(bitAnd(o, 1) != 0)                    AS repeats
-    FROM client_service_events FINAL
+        sum(cnt)                                      AS active,
+        sumIf(cnt, bitAnd(o, 4) != 0)                 AS in_scenario,
+        sumIf(cnt, bitAnd(o, 2) != 0)                 AS submitted,
+        sumIf(cnt, bitAnd(o, 1) != 0)                 AS repeats
+    FROM
+    (
+        -- One level over client_service_events, so that on a cluster (where it is a Distributed
+        -- table, sharded by client) every shard merges its own rows, takes the fast path and counts,
+        -- and the initiator adds up the counts per number.
+        WITH
+            finalizeAggregation(req_bits)                                                                AS req_all,
+            finalizeAggregation(time_bits)                                                               AS time_all,
+            -- the events in the window
+            arrayFilter((x, t) -> t >= {{LOOKBACK_V}} AND t < {{QE_V}}, req_all, time_all)                AS rw,
+            arrayFilter(t -> t >= {{LOOKBACK_V}} AND t < {{QE_V}}, time_all)                             AS tw,
+            -- 0. one request: every event has the request hash of the first (true for no event)
+            countEqual(arrayMap(x -> bitShiftRight(x, 8), rw), bitShiftRight(rw[1], 8)) = length(rw)  AS one_req,
+            -- status << 32 | time of each event; the smallest is the head of step 2. Less 3 << 32
+            -- (`completed`), modulo 2^64 (a UInt64 sum: a difference would be signed), the smallest is
+            -- the earliest completion time (< 2^32) when there is one: lower statuses wrap around above
+            arrayMap((r, t) -> bitShiftLeft(bitAnd(r, 112), 28) + bitShiftRight(t, 32), rw, tw)       AS st1,
+            arrayReduce('min', st1)                                                                    AS head1,
+            arrayReduce('min', arrayMap(k -> k + 18446744060824649728, st1))                           AS done1,
+            -- kind << 33 | life situation << 1, the largest: the tail of step 2 without its scenario bit
+            arrayReduce('max', arrayMap((r, t) -> bitShiftLeft(bitAnd(r, 6), 32) + bitShiftLeft(bitAnd(t, 4294967295), 1), rw, tw)) AS attr1,
+            -- events in the quarter << 32 + events in a scenario, the run sum of step 2
+            arraySum((r, t) -> bitAnd(r, 1) + bitShiftLeft(toUInt64(t >= {{QS_V}}), 32), rw, tw)       AS fl1,
+            bitAnd(head1, 30064771072) = 4294967296 AND bitAnd(head1, 4294967295) >= {{QS_S}}         AS sub1
+        SELECT
+            g,
+            -- the number of a row of one request (0 when it is not active in the quarter); 1 for a
+            -- row of several (a number is >= 8: kinds start at 1)
+            if(one_req, if(fl1 > 4294967295, bitShiftLeft(bitAnd(bitShiftRight(attr1, 1), 4294967295), 8)
+                + bitShiftLeft(bitAnd(bitShiftRight(attr1, 33), 3), 3) + bitShiftLeft(toUInt64(bitAnd(fl1, 4294967295) > 0), 2)
+                + bitShiftLeft(toUInt64(sub1), 1)
+                + toUInt64(sub1 AND done1 < bitAnd(head1, 4294967295) AND bitAnd(head1, 4294967295) <= done1 + {{WINDOW}}), 0), 1) AS o1,
+            if(one_req, toUInt64(0), cs1)                 AS k1,
+            if(one_req, toUInt64(0), cs2)                 AS k2,
+            count()                                       AS cnt,
+            any(if(one_req, emptyArrayUInt64(), rw))      AS rb,
+            any(if(one_req, emptyArrayUInt64(), tw))      AS tb
+        FROM client_service_events FINAL
+        -- Before the merge: only the window's months take part (month filters apply to whole rows).
+        -- PART is empty or a condition on g, which names one agency's service group: with --agency the
+        -- agency's groups, and when the query runs in parts at once a range of g (transform/load.go).
+        PREWHERE month >= {{LOOKBACK_MONTH}} AND month <= {{QE_MONTH}} {{PART}}
+        GROUP BY g, o1, k1, k2
+    )
     -- One number per request active in the quarter: life situation << 8 | kind << 3 | in scenario << 2
     -- | submitted in the quarter << 1 | repeat; one row per number (none for a client × service
-    -- without one). Written out here: ClickHouse 18.16 refuses ARRAY JOIN of a WITH alias.
-    ARRAY JOIN arrayFilter((x, f) -> f > 4294967295, arrayMap((a, f, h, r) -> bitShiftLeft(bitAnd(bitShiftRight(a, 1), 4294967295), 8)
+    -- without one), counted cnt times. Written out here: ClickHouse 18.16 refuses ARRAY JOIN of a
+    -- WITH alias.
+    ARRAY JOIN arrayConcat(if(o1 > 1, [o1], emptyArrayUInt64()), arrayFilter((x, f) -> f > 4294967295, arrayMap((a, f, h, r) -> bitShiftLeft(bitAnd(bitShiftRight(a, 1), 4294967295), 8)
         + bitShiftLeft(bitAnd(bitShiftRight(a, 33), 3), 3) + bitShiftLeft(toUInt64(bitAnd(f, 4294967295) > 0), 2)
         + bitShiftLeft(toUInt64(bitAnd(h, 30064771072) = 4294967296 AND bitAnd(h, 4294967295) >= {{QS_S}}), 1)
         + bitAnd(bitAnd(r, 1), toUInt64(bitAnd(h, 30064771072) = 4294967296 AND bitAnd(h, 4294967295) >= {{QS_S}})),
-        attrs, flags, heads, repeat), flags) AS o
-    -- Before the merge: only the window's months take part (month filters apply to whole rows).
-    -- PART is empty or a condition on g, which names one agency's service group: with --agency the
-    -- agency's groups, and when the query runs in parts at once a range of g (transform/load.go).
-    PREWHERE month >= {{LOOKBACK_MONTH}} AND month <= {{QE_MONTH}} {{PART}}
+        attrs, flags, heads, repeat), flags)) AS o
     GROUP BY g, ls, kind
 ) AS counts
 ANY LEFT JOIN
