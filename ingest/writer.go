@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"sync"
 	"time"
 	"unsafe"
@@ -184,6 +185,7 @@ func (w *Writer) send(ctx context.Context, ins insert) error {
 	if err != nil {
 		return fmt.Errorf("prepare: %w", err)
 	}
+	defer unshareStrings(batch.Columns()) // nothing of the driver's keeps the batch's memory
 	if err := fill(batch, ins); err != nil {
 		_ = batch.Abort()
 		return err
@@ -268,8 +270,15 @@ func fill(batch driver.Batch, ins insert) error {
 	return nil
 }
 
-// appendStrings appends src's values to dst.
+// appendStrings appends src's values to dst, an empty column of the driver's. It hands dst
+// src's own buffers when the driver's String column has the layout this was written for
+// (strColOffset): no copy. Otherwise it copies: dst's buffer is sized by one append of all the
+// bytes as one value, then the values are appended as views of src's buffer.
 func appendStrings(dst *chcolumn.String, src *proto.ColStr, sc *fillScratch) error {
+	if strColOffset >= 0 && dst.Rows() == 0 {
+		shareStrings(dst, src)
+		return nil
+	}
 	if len(src.Buf) > 0 {
 		// Size dst's buffer: all the bytes as one value, then Reset (which keeps the capacity).
 		if _, err := dst.Append([]string{unsafe.String(&src.Buf[0], len(src.Buf))}); err != nil {
@@ -289,4 +298,41 @@ func appendStrings(dst *chcolumn.String, src *proto.ColStr, sc *fillScratch) err
 	clear(views) // no view of the batch's buffer outlives the insert
 	sc.views = views[:0]
 	return err
+}
+
+// strColOffset is where the driver's String column (clickhouse-go's column.String) holds its
+// values, a ch-go proto.ColStr, or -1 when it holds none under the expected name and type (a
+// driver whose layout changed: appendStrings then copies).
+//
+// Copying a batch's strings into the driver's fresh columns was, in profiles of `cxstar ingest`,
+// most of the writer's CPU: the driver's columns grow their row positions value by value. The
+// driver reads the values only to encode them, while Send runs; the batch is not written to
+// before the insert returns (Write, writeTables), and a retry prepares new columns.
+var strColOffset = func() int {
+	f, ok := reflect.TypeFor[chcolumn.String]().FieldByName("col")
+	if !ok || f.Type != reflect.TypeFor[proto.ColStr]() {
+		return -1
+	}
+	return int(f.Offset)
+}()
+
+// shareStrings makes the driver's column dst hold src's values, without copying them. Its
+// slices' capacities are cut to their lengths, so that anything the driver appended would be
+// copied elsewhere, not written into the batch.
+func shareStrings(dst *chcolumn.String, src *proto.ColStr) {
+	col := (*proto.ColStr)(unsafe.Add(unsafe.Pointer(dst), strColOffset))
+	col.Buf = src.Buf[:len(src.Buf):len(src.Buf)]
+	col.Pos = src.Pos[:len(src.Pos):len(src.Pos)]
+}
+
+// unshareStrings empties the driver's String columns among cols, once their insert is over.
+func unshareStrings(cols []chcolumn.Interface) {
+	if strColOffset < 0 {
+		return
+	}
+	for _, c := range cols {
+		if s, ok := c.(*chcolumn.String); ok {
+			*(*proto.ColStr)(unsafe.Add(unsafe.Pointer(s), strColOffset)) = proto.ColStr{}
+		}
+	}
 }

@@ -13,43 +13,57 @@ import (
 )
 
 // TestWriterStoresEveryColumn reads back every column of every kind, written through the
-// batch's native column encodings, against values written out by hand from the JSON lines.
+// batch's native column encodings, against values written out by hand from the JSON lines: with
+// the String columns handed to the driver without a copy (the driver pinned in go.mod must have
+// the layout that allows it) and with them copied (the way for a driver that has not).
 func TestWriterStoresEveryColumn(t *testing.T) {
-	conn, _ := chtest.DB(t)
-	ctx := context.Background()
-	v := testValidator()
-	var b Batch
-	noChannel := with(t, goodRating, "channel", "")
-	noChannel = with(t, with(t, noChannel, "event_id", `"e-4"`), "question", `"ease"`)
-	noChannel = with(t, with(t, noChannel, "score", "4"), "agency_id", `"mo-kazan.social"`)
-	reply := with(t, with(t, goodAppeal, "event_id", `"e-5"`), "step", `"replied"`)
-	reply = with(t, with(t, reply, "message_type", ""), "reply_text", `"Ответ дан. Спасибо!"`)
-	reply = with(t, with(t, reply, "automated", "true"), "excluded", "true")
-	for i, line := range []string{goodService, goodRating, goodAppeal, noChannel, reply} {
-		var ev Event
-		if err := v.Decode([]byte(line), &ev); err != nil {
-			t.Fatalf("line %d: %v", i, err)
-		}
-		b.Add(&ev, fmt.Sprintf("hand/%d", i))
+	if strColOffset < 0 {
+		t.Fatal("the driver's column.String has no proto.ColStr field named col: the writer copies every string (see strColOffset)")
 	}
-	w := NewWriter(conn, WithMaxAttempts(1), WithWriterRegisterer(nil))
-	w.now = func() time.Time { return time.Date(2026, 7, 2, 8, 0, 0, 0, time.UTC) }
-	if err := w.Write(ctx, &b); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct{ table, cols, want string }{
-		{"service_events", "event_id, occurred_at, agency_id, client_type, client_id, request_id, service_id, service_kind, status, channel, life_situation_id, scenario_id, segment_id, proactive, ingested_at, source",
-			"e-1|2026-06-30 21:30:00|mo-kazan.social|person|9f86d081884c7d65|r-1|s-1|service|completed|mfc|ls-birth|sc-1||1|2026-07-02 08:00:00|hand/0"},
-		{"ratings", "event_id, occurred_at, agency_id, client_type, client_id, question, score, service_id, request_id, life_situation_id, scenario_id, channel, ingested_at, source",
-			"e-2|2026-07-01 10:00:00|fns|business|c-77|nps|0|s-1||||portal|2026-07-02 08:00:00|hand/1\n" +
-				"e-4|2026-07-01 10:00:00|mo-kazan.social|business|c-77|ease|4|s-1||||" + "|2026-07-02 08:00:00|hand/3"},
-		{"appeals", "event_id, occurred_at, agency_id, client_type, client_id, appeal_id, step, channel, service_id, life_situation_id, message_type, automated, excluded, reply_chars, reply_words, reply_sentences, reply_syllables, source",
-			"e-3|2026-07-01 05:00:00|fns|person||a-1|received|social_network|||mention|0|0|0|0|0|0|hand/2\n" +
-				"e-5|2026-07-01 05:00:00|fns|person||a-1|replied|social_network||||1|1|15|3|2|6|hand/4"},
-	} {
-		if got := queryRows(t, conn, c.table, c.cols); got != c.want {
-			t.Errorf("%s\n got\n%s\nwant\n%s", c.table, got, c.want)
-		}
+	for _, tc := range []struct {
+		name   string
+		offset int
+	}{{"strings shared with the driver", strColOffset}, {"strings copied into the driver's columns", -1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func(o int) { strColOffset = o }(strColOffset)
+			strColOffset = tc.offset
+			conn, _ := chtest.DB(t)
+			ctx := context.Background()
+			v := testValidator()
+			var b Batch
+			noChannel := with(t, goodRating, "channel", "")
+			noChannel = with(t, with(t, noChannel, "event_id", `"e-4"`), "question", `"ease"`)
+			noChannel = with(t, with(t, noChannel, "score", "4"), "agency_id", `"mo-kazan.social"`)
+			reply := with(t, with(t, goodAppeal, "event_id", `"e-5"`), "step", `"replied"`)
+			reply = with(t, with(t, reply, "message_type", ""), "reply_text", `"Ответ дан. Спасибо!"`)
+			reply = with(t, with(t, reply, "automated", "true"), "excluded", "true")
+			for i, line := range []string{goodService, goodRating, goodAppeal, noChannel, reply} {
+				var ev Event
+				if err := v.Decode([]byte(line), &ev); err != nil {
+					t.Fatalf("line %d: %v", i, err)
+				}
+				b.Add(&ev, fmt.Sprintf("hand/%d", i))
+			}
+			w := NewWriter(conn, WithMaxAttempts(1), WithWriterRegisterer(nil))
+			w.now = func() time.Time { return time.Date(2026, 7, 2, 8, 0, 0, 0, time.UTC) }
+			if err := w.Write(ctx, &b); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct{ table, cols, want string }{
+				{"service_events", "event_id, occurred_at, agency_id, client_type, client_id, request_id, service_id, service_kind, status, channel, life_situation_id, scenario_id, segment_id, proactive, ingested_at, source",
+					"e-1|2026-06-30 21:30:00|mo-kazan.social|person|9f86d081884c7d65|r-1|s-1|service|completed|mfc|ls-birth|sc-1||1|2026-07-02 08:00:00|hand/0"},
+				{"ratings", "event_id, occurred_at, agency_id, client_type, client_id, question, score, service_id, request_id, life_situation_id, scenario_id, channel, ingested_at, source",
+					"e-2|2026-07-01 10:00:00|fns|business|c-77|nps|0|s-1||||portal|2026-07-02 08:00:00|hand/1\n" +
+						"e-4|2026-07-01 10:00:00|mo-kazan.social|business|c-77|ease|4|s-1||||" + "|2026-07-02 08:00:00|hand/3"},
+				{"appeals", "event_id, occurred_at, agency_id, client_type, client_id, appeal_id, step, channel, service_id, life_situation_id, message_type, automated, excluded, reply_chars, reply_words, reply_sentences, reply_syllables, source",
+					"e-3|2026-07-01 05:00:00|fns|person||a-1|received|social_network|||mention|0|0|0|0|0|0|hand/2\n" +
+						"e-5|2026-07-01 05:00:00|fns|person||a-1|replied|social_network||||1|1|15|3|2|6|hand/4"},
+			} {
+				if got := queryRows(t, conn, c.table, c.cols); got != c.want {
+					t.Errorf("%s\n got\n%s\nwant\n%s", c.table, got, c.want)
+				}
+			}
+		})
 	}
 }
 
