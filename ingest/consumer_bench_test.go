@@ -36,6 +36,10 @@ func BenchmarkProcess(b *testing.B) {
 	p := newPending(18, batch, DefaultBatchBytes)
 	kinds := [3]Kind{KindService, KindRating, KindAppeal}
 	seen := NewSeen(DefaultDedupeWindow)
+	recs := make([]record, len(msgs))
+	for i, m := range msgs {
+		recs[i] = record{m.Offset, m.Value}
+	}
 	var ev Event
 	b.ReportAllocs()
 	cpu0 := cpuTime(b)
@@ -44,7 +48,7 @@ func BenchmarkProcess(b *testing.B) {
 		if j == 0 {
 			seen = NewSeen(DefaultDedupeWindow) // the same ids again would all be duplicates
 		}
-		c.process(j%18, &msgs[j], &ev, p, seen, kinds[j%3])
+		c.process(tp{msgs[j].Topic, msgs[j].Partition}, j%18, msgs[j].HighWaterMark, &recs[j], &ev, p, seen, kinds[j%3])
 		if p.messages >= batch {
 			p.reset()
 		}

@@ -42,6 +42,72 @@ func deadLetter(m *kafka.Message, r *Rejection) (dl kafka.Message, size int) {
 	return kafka.Message{Key: m.Key, Value: m.Value, Headers: headers}, len(m.Key) + len(m.Value) + len(reason) + 128
 }
 
+// deadLetterSize estimates the bytes the dead letter of a rejected value of n bytes holds (its
+// key and headers, read when it is sent, are within the allowance).
+func deadLetterSize(n int, r *Rejection) int { return n + len(r.Field) + 2 + len(r.Reason) + 128 }
+
+// deadLetters returns the dead letters of a batch's rejected messages, in their order: each
+// message is read again from its partition (owned by index) for its key and headers, which the
+// partition readers do not keep. A message the partition no longer holds (retention deleted it
+// since it was read) is sent with the value that was validated, without key and headers.
+func (c *Consumer) deadLetters(ctx context.Context, dead []rejected, owned []tp) ([]kafka.Message, error) {
+	byPart := map[int][]int{} // partition index -> indexes in dead, in offset order
+	for i, d := range dead {
+		byPart[d.part] = append(byPart[d.part], i)
+	}
+	out := make([]kafka.Message, len(dead))
+	for part, idx := range byPart {
+		k := owned[part]
+		offsets := make([]int64, len(idx))
+		for j, i := range idx {
+			offsets[j] = dead[i].offset
+		}
+		msgs, err := c.refetch(ctx, k, offsets)
+		if err != nil {
+			return nil, err
+		}
+		for j, i := range idx {
+			m := msgs[j]
+			if m == nil {
+				c.cfg.log.Warn("a rejected message was deleted from its partition before its dead letter was sent; sending its value without its key and headers",
+					"topic", k.topic, "partition", k.part, "offset", offsets[j])
+				m = &kafka.Message{Topic: k.topic, Partition: k.part, Offset: offsets[j], Value: dead[i].value}
+			}
+			out[i], _ = deadLetter(m, dead[i].r)
+		}
+	}
+	return out, nil
+}
+
+// refetch reads the messages at offsets (ascending) of partition k again, retrying with capped
+// exponential backoff until it can or ctx ends. An element is nil when the partition no longer
+// holds the message.
+func (c *Consumer) refetch(ctx context.Context, k tp, offsets []int64) ([]*kafka.Message, error) {
+	dialer := c.cfg.dialer
+	if dialer == nil {
+		dialer = kafka.DefaultDialer
+	}
+	r := &partitionReader{fetchConfig: defaultFetch, dialer: dialer, brokers: c.brokers, topic: k.topic, partition: k.part, log: c.cfg.log}
+	backoff := r.backoffMin
+	for {
+		msgs, err := r.reread(ctx, offsets)
+		if err == nil {
+			return msgs, nil
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("read %d rejected messages of %s/%d again for their dead letters: %w (stopped: %v)", len(offsets), k.topic, k.part, err, ctx.Err())
+		}
+		c.cfg.log.Warn("cannot read rejected messages again for their dead letters; retrying (is the broker up? check --brokers)",
+			"topic", k.topic, "partition", k.part, "messages", len(offsets), "in", backoff, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("read %d rejected messages of %s/%d again for their dead letters: %w", len(offsets), k.topic, k.part, ctx.Err())
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, r.backoffMax)
+	}
+}
+
 // sourceOf is a message's topic/partition/offset, stored with its row or dead letter.
 func sourceOf(m *kafka.Message) string {
 	var buf [128]byte

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"strconv"
 	"sync"
@@ -26,11 +27,20 @@ type tp struct {
 // committed one after the other).
 type pending struct {
 	rows     Batch
-	dead     []kafka.Message
+	dead     []rejected
 	deadSize int
 	last     []position
 	messages int
 	dups     int
+}
+
+// rejected is a message refused by validation, for the dead-letter topic. Its key and headers
+// are read again when the batch is flushed (refetch): the partition readers keep only values.
+type rejected struct {
+	part   int // index of the partition in partitionReaders.owned
+	offset int64
+	value  []byte // a copy (the chunk's slab is reused), sent if the message cannot be read again
+	r      *Rejection
 }
 
 // position is the last offset of a partition in a batch and the partition's high watermark
@@ -94,7 +104,7 @@ func (c *Consumer) runGeneration(ctx, gctx context.Context, gen *kafka.Generatio
 	}
 	var ev Event
 	take := func(ch *chunk) {
-		kind, consumed := readers.kinds[ch.part], readers.consumed[ch.part]
+		kind, consumed, k := readers.kinds[ch.part], readers.consumed[ch.part], readers.owned[ch.part]
 		for i := range ch.msgs {
 			c.consumed.Add(1)
 			consumed.Inc()
@@ -102,7 +112,7 @@ func (c *Consumer) runGeneration(ctx, gctx context.Context, gen *kafka.Generatio
 				first = time.Now()
 				timer.Reset(c.cfg.batchWait)
 			}
-			c.process(ch.part, &ch.msgs[i], &ev, cur, seen, kind)
+			c.process(k, ch.part, ch.hwm, &ch.msgs[i], &ev, cur, seen, kind)
 			if cur.messages >= c.cfg.batchMessages || cur.bytes() >= c.cfg.batchBytes {
 				hand()
 			}
@@ -252,30 +262,29 @@ func (bw *batchWriter) close() {
 	<-bw.done
 }
 
-// process validates one message into the pending batch; want is the kind of event its topic
-// carries (0: any).
-func (c *Consumer) process(part int, m *kafka.Message, ev *Event, p *pending, seen *Seen, want Kind) {
-	p.last[part] = position{m.Offset, m.HighWaterMark, true}
+// process validates one message of partition k (index part of the generation's partitions,
+// high watermark hwm) into the pending batch; want is the kind of event its topic carries (0: any).
+func (c *Consumer) process(k tp, part int, hwm int64, m *record, ev *Event, p *pending, seen *Seen, want Kind) {
+	p.last[part] = position{m.offset, hwm, true}
 	p.messages++
-	err := c.v.decodeShared(m.Value, ev) // m.Value is not written to: kafka-go allocates it per message
+	err := c.v.decodeShared(m.value, ev) // m.value is not written to before the chunk is recycled
 	if err == nil {
 		if want != 0 && want != ev.Kind {
-			err = reject(CodeWrongTopic, "schema", "a %s event on topic %s, which carries %s events; publish it to the topic of its schema", ev.Kind, m.Topic, want)
+			err = reject(CodeWrongTopic, "schema", "a %s event on topic %s, which carries %s events; publish it to the topic of its schema", ev.Kind, k.topic, want)
 		}
 	}
 	if err != nil {
 		r := err.(*Rejection)
-		dl, size := deadLetter(m, r)
-		p.dead = append(p.dead, dl)
-		p.deadSize += size
-		c.m.rejected.WithLabelValues(m.Topic, r.Code).Inc()
+		p.dead = append(p.dead, rejected{part: part, offset: m.offset, value: bytes.Clone(m.value), r: r})
+		p.deadSize += deadLetterSize(len(m.value), r)
+		c.m.rejected.WithLabelValues(k.topic, r.Code).Inc()
 		return
 	}
 	if seen.Add(ev.EventID) {
 		p.dups++
 		return
 	}
-	p.rows.addFrom(ev, m.Topic, m.Partition, m.Offset)
+	p.rows.addFrom(ev, k.topic, k.part, m.offset)
 }
 
 // flush writes one batch and commits the offsets it advanced. owned names the partitions of
@@ -286,7 +295,11 @@ func (c *Consumer) flush(ctx context.Context, gen *kafka.Generation, dlq deadLet
 	c.flushSince.Store(start.UnixNano())
 	defer c.flushSince.Store(0)
 	if len(p.dead) > 0 {
-		if err := dlq.Write(ctx, p.dead); err != nil {
+		msgs, err := c.deadLetters(ctx, p.dead, owned)
+		if err != nil {
+			return err
+		}
+		if err := dlq.Write(ctx, msgs); err != nil {
 			return err
 		}
 	}

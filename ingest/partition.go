@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -20,11 +21,27 @@ import (
 // sets one deadline, reads its messages into chunks, and passes each chunk with one channel
 // operation; the generation loop hands the chunk back to be refilled.
 
-// chunk is a run of consecutive messages of one partition, in offset order.
+// chunk is a run of consecutive messages of one partition, in offset order, from one fetch.
+// Their values are read into the chunk's slab, not allocated one by one; their keys and headers
+// are not kept (a rejected message's are read again for its dead letter: refetch).
 type chunk struct {
-	part int // the partition's index in partitionReaders.owned
-	msgs []kafka.Message
+	part int   // the partition's index in partitionReaders.owned
+	hwm  int64 // the partition's high watermark as of the fetch
+	msgs []record
+	slab []byte // the values of msgs, one after the other
 }
+
+// record is one message of a chunk: its offset and its value (a view of the chunk's slab, or its
+// own allocation when it did not fit one).
+type record struct {
+	offset int64
+	value  []byte
+}
+
+// slabBytes is the size of a chunk's slab: 1024 values of 512 bytes. The contract's events are
+// a few hundred bytes; a chunk is closed early when the slab has less room left than the largest
+// value read so far, so that a value rarely fails to fit.
+const slabBytes = 512 << 10
 
 // fetchConfig is how a partitionReader fetches.
 type fetchConfig struct {
@@ -32,6 +49,7 @@ type fetchConfig struct {
 	maxWait            time.Duration // the broker answers after this at the latest, even with less than minBytes
 	readTimeout        time.Duration // for the answer, beyond maxWait
 	chunk              int           // messages per chunk at most
+	slab               int           // bytes of a chunk's slab (its values)
 	backoffMin         time.Duration // pause before the first reconnection, doubled on each failure
 	backoffMax         time.Duration
 }
@@ -39,7 +57,7 @@ type fetchConfig struct {
 // defaultFetch is what the consumer uses: kafka-go Reader's settings it used before.
 var defaultFetch = fetchConfig{
 	minBytes: 1, maxBytes: 1 << 20, maxWait: 200 * time.Millisecond, readTimeout: 10 * time.Second,
-	chunk: 1024, backoffMin: 50 * time.Millisecond, backoffMax: time.Second,
+	chunk: 1024, slab: slabBytes, backoffMin: 50 * time.Millisecond, backoffMax: time.Second,
 }
 
 // partitionReader reads one partition from its leader into out, until its context ends.
@@ -55,6 +73,8 @@ type partitionReader struct {
 	free      chan *chunk // chunks handed back by the loop (may be nil)
 	batch     []*chunk    // the current fetch's chunks, reused
 	failures  int         // connections or fetches that failed since the last fetch that did not
+	largest   int         // bytes of the largest value read so far
+	alloc     bool        // the next fetch reads with ReadMessage: a value did not fit an empty slab
 }
 
 // run reads from offset (below 0: the first offset the partition holds) until ctx ends,
@@ -147,28 +167,60 @@ func (r *partitionReader) seek(ctx context.Context, conn *kafka.Conn, offset int
 
 // fetch reads one fetch's messages from offset and sends them in chunks. It returns the offset
 // after the last message read, and the fetch's error (nil when it ended normally).
+//
+// Values are read with Batch.Read into the chunk's slab: ReadMessage would allocate each
+// message's key and value. Read fails with io.ErrShortBuffer, leaving the batch at that message,
+// when the value is larger than the room left: the fetch then ends there and the next one starts
+// at it with an empty slab, or, when the value did not fit an empty slab either, reads its
+// messages with ReadMessage.
 func (r *partitionReader) fetch(ctx context.Context, conn *kafka.Conn, offset int64) (int64, error) {
 	// One read deadline for the whole fetch: the answer may take maxWait, and its messages are
 	// read from the socket as they are decoded. Nothing is sent before the fetch is read, so
 	// that a slow consumer cannot make the deadline pass.
 	_ = conn.SetReadDeadline(time.Now().Add(r.maxWait + r.readTimeout))
 	b := conn.ReadBatchWith(kafka.ReadBatchConfig{MinBytes: r.minBytes, MaxBytes: r.maxBytes, MaxWait: r.maxWait})
-	ch := r.chunkFor()
+	ch := r.chunkFor(b.HighWaterMark())
+	alloc := r.alloc
+	r.alloc = false
 	for {
-		m, err := b.ReadMessage()
-		if err != nil {
-			break // io.EOF at the end of the fetch; Close reports any other error
-		}
-		if len(ch.msgs) == r.chunk {
+		if len(ch.msgs) == r.chunk || (!alloc && cap(ch.slab)-len(ch.slab) < r.largest) {
 			r.batch = append(r.batch, ch)
-			ch = r.chunkFor()
+			ch = r.chunkFor(b.HighWaterMark())
 		}
-		ch.msgs = append(ch.msgs, m)
+		var rec record
+		if alloc {
+			m, err := b.ReadMessage() // skips messages before offset itself
+			if err != nil {
+				break // io.EOF at the end of the fetch; Close reports any other error
+			}
+			rec = record{m.Offset, m.Value}
+		} else {
+			free := ch.slab[len(ch.slab):cap(ch.slab)]
+			n, err := b.Read(free)
+			if err != nil {
+				if errors.Is(err, io.ErrShortBuffer) && len(ch.slab) == 0 {
+					r.alloc = true // larger than a slab
+				}
+				break
+			}
+			rec = record{b.Offset() - 1, free[:n:n]} // Read moved the batch past the message
+			if rec.offset < offset {
+				continue // the fetch's first record batch began before offset
+			}
+			ch.slab = ch.slab[:len(ch.slab)+n]
+			r.largest = max(r.largest, n)
+		}
+		ch.msgs = append(ch.msgs, rec)
 	}
 	// Past the last message read and past records removed by compaction (a batch that failed
 	// before its first message may not know its offset: 0).
 	offset = max(offset, b.Offset())
 	err := b.Close()
+	if errors.Is(err, io.ErrShortBuffer) {
+		// The message that did not fit is read by the next fetch: from offset, which Close
+		// left the connection short of when the batch began before it.
+		_, err = conn.Seek(offset, kafka.SeekAbsolute|kafka.SeekDontCheck)
+	}
 	r.batch = append(r.batch, ch)
 	sent := r.send(ctx)
 	if err == nil && !sent {
@@ -178,13 +230,13 @@ func (r *partitionReader) fetch(ctx context.Context, conn *kafka.Conn, offset in
 }
 
 // chunkFor returns an empty chunk of the partition, a recycled one when there is one.
-func (r *partitionReader) chunkFor() *chunk {
+func (r *partitionReader) chunkFor(hwm int64) *chunk {
 	select {
 	case ch := <-r.free:
-		ch.part = r.part
+		ch.part, ch.hwm = r.part, hwm
 		return ch
 	default:
-		return &chunk{part: r.part, msgs: make([]kafka.Message, 0, r.chunk)}
+		return &chunk{part: r.part, hwm: hwm, msgs: make([]record, 0, r.chunk), slab: make([]byte, 0, r.slab)}
 	}
 }
 
@@ -208,13 +260,74 @@ func (r *partitionReader) send(ctx context.Context) bool {
 	return true
 }
 
-// recycle empties ch (its messages hold the values: they are dropped) and keeps it in free
-// for another fetch, unless free is full.
+// recycle empties ch and keeps it in free for another fetch, unless free is full. Nothing may
+// use its values afterwards: its slab is written again.
 func recycle(free chan *chunk, ch *chunk) {
-	clear(ch.msgs)
+	clear(ch.msgs) // values allocated by ReadMessage are dropped
 	ch.msgs = ch.msgs[:0]
+	ch.slab = ch.slab[:0]
 	select {
 	case free <- ch:
 	default:
 	}
+}
+
+// rereadGap is how many messages reread reads past, at most, to reach the next offset it wants
+// in the same fetch; further on it seeks.
+const rereadGap = 256
+
+// reread reads the messages at offsets (ascending) once more, with their keys and headers, on
+// one connection to the partition's leader. An element is nil when the partition no longer holds
+// the message (deleted by retention, or removed by compaction).
+func (r *partitionReader) reread(ctx context.Context, offsets []int64) ([]*kafka.Message, error) {
+	out := make([]*kafka.Message, len(offsets))
+	conn, err := r.dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	defer context.AfterFunc(ctx, func() { _ = conn.Close() })()
+	_ = conn.SetDeadline(time.Now().Add(r.readTimeout))
+	first, last, err := conn.ReadOffsets()
+	_ = conn.SetDeadline(time.Time{})
+	if err != nil {
+		return nil, fmt.Errorf("read the first and last offsets of %s/%d: %w", r.topic, r.partition, err)
+	}
+	for i := 0; i < len(offsets); {
+		if offsets[i] < first || offsets[i] >= last {
+			i++ // no longer there
+			continue
+		}
+		from := offsets[i]
+		if _, err := conn.Seek(from, kafka.SeekAbsolute|kafka.SeekDontCheck); err != nil {
+			return nil, err
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(r.maxWait + r.readTimeout))
+		b := conn.ReadBatchWith(kafka.ReadBatchConfig{MinBytes: r.minBytes, MaxBytes: r.maxBytes, MaxWait: r.maxWait})
+		read := 0
+		for i < len(offsets) {
+			m, err := b.ReadMessage()
+			if err != nil {
+				break
+			}
+			read++
+			for i < len(offsets) && offsets[i] < m.Offset {
+				i++ // removed by compaction
+			}
+			if i < len(offsets) && offsets[i] == m.Offset {
+				out[i] = &m
+				i++
+			}
+			if i < len(offsets) && offsets[i]-m.Offset > rereadGap {
+				break
+			}
+		}
+		if err := b.Close(); err != nil && !errors.Is(err, kafka.RequestTimedOut) {
+			return nil, fmt.Errorf("read %s/%d from offset %d: %w", r.topic, r.partition, from, err)
+		}
+		if read == 0 {
+			i++ // nothing from the offset to the end of the partition as of ReadOffsets (compacted)
+		}
+	}
+	return out, nil
 }

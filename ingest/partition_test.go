@@ -25,8 +25,9 @@ import (
 // consumer's end-to-end tests do not reach: where chunks end, a committed offset whose messages
 // retention deleted (before the reader started and while it reads), the leader moving to
 // another broker, the leader not available for a while, a dropped connection, and stopping
-// while a fetch waits or a chunk waits for the loop. Every message must arrive once, in order,
-// with its key, value, header and the partition's high watermark.
+// while a fetch waits or a chunk waits for the loop, values that do not fit the room left in a
+// chunk's slab or a whole slab, a fetch that begins inside a record batch. Every message must
+// arrive once, in order, with its value and the partition's high watermark.
 func TestPartitionReader(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -45,6 +46,54 @@ func TestPartitionReader(t *testing.T) {
 			e.collect(10)
 		},
 		want: offsets(0, 10), chunks: []int{3, 3, 3, 1},
+	}, {
+		name: "slab full", // 16 bytes: the chunk ends when less room is left than the largest value
+		cfg:  func(f *fetchConfig) { f.slab = 16 },
+		run: func(e *partEnv) {
+			e.write(0, 10) // values v0…v9, 2 bytes each
+			e.start(0)
+			e.collect(10)
+		},
+		want: offsets(0, 10), chunks: []int{8, 2},
+	}, {
+		name: "a value larger than the room left in the slab",
+		cfg:  func(f *fetchConfig) { f.slab = 16 },
+		run: func(e *partEnv) {
+			e.writeValues(false, "aa", "bb", "cc", "dd", "ee", "0123456789", "f") // 6 bytes left for 10
+			e.start(0)
+			e.collect(7)
+		},
+		// The second fetch begins at the value that did not fit; after it, 6 bytes are left, less
+		// than the largest value: the last value gets a chunk of its own.
+		want: offsets(0, 7), chunks: []int{5, 1, 1},
+	}, {
+		name: "a value larger than a slab",
+		cfg:  func(f *fetchConfig) { f.slab = 16 },
+		run: func(e *partEnv) {
+			e.writeValues(false, "a", strings.Repeat("x", 40), "b", strings.Repeat("y", 17), "c")
+			e.start(0)
+			e.collect(5)
+		},
+		// The first fetch ends at the 40 bytes, the second finds them larger than an empty slab,
+		// the third reads its values with ReadMessage.
+		want: offsets(0, 5), chunks: []int{1, 4},
+	}, {
+		name: "from an offset inside a record batch",
+		run: func(e *partEnv) {
+			e.writeValues(true, "a", "b", "c", "d", "e", "f") // one record batch
+			e.start(3)
+			e.collect(3)
+		},
+		want: offsets(3, 6), chunks: []int{3},
+	}, {
+		name: "inside a record batch, after a value larger than a slab",
+		cfg:  func(f *fetchConfig) { f.slab = 16 },
+		run: func(e *partEnv) {
+			e.writeValues(true, "a", "b", "c", "d", strings.Repeat("x", 40), "f")
+			e.start(2)
+			e.collect(4)
+		},
+		want: offsets(2, 6), chunks: []int{2, 2},
 	}, {
 		name: "from the committed offset",
 		run: func(e *partEnv) {
@@ -169,8 +218,8 @@ func TestPartitionReader(t *testing.T) {
 			e.stopWithin(5 * time.Second)
 			got := make([]int64, len(e.got))
 			for i, m := range e.got {
-				got[i] = m.Offset
-				e.checkMessage(m)
+				got[i] = m.offset
+				e.checkMessage(m, e.hwm[i])
 			}
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("offsets %v; want %v", got, tt.want)
@@ -197,7 +246,9 @@ type partEnv struct {
 	log    *syncBuffer
 	out    chan *chunk
 	free   chan *chunk
-	got    []kafka.Message
+	values map[int64]string // written, by offset
+	got    []record
+	hwm    []int64 // of each message got, as of its fetch
 	chunks []int
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -211,7 +262,7 @@ func newPartEnv(t *testing.T, nodes int) *partEnv {
 	t.Cleanup(c.Close)
 	cfg := defaultFetch
 	cfg.backoffMin, cfg.backoffMax = 10*time.Millisecond, 100*time.Millisecond
-	return &partEnv{t: t, c: c, cfg: cfg, log: &syncBuffer{}, out: make(chan *chunk), free: make(chan *chunk, 4)}
+	return &partEnv{t: t, c: c, cfg: cfg, log: &syncBuffer{}, out: make(chan *chunk), free: make(chan *chunk, 4), values: map[int64]string{}}
 }
 
 // offsets returns from, from+1, … to-1.
@@ -227,6 +278,19 @@ func offsets(from, to int64) []int64 {
 // own record batch: key k<i>, value v<i>, header h=<i>.
 func (e *partEnv) write(from, n int) {
 	e.t.Helper()
+	vals := make([]string, n)
+	for i := range vals {
+		vals[i] = "v" + strconv.Itoa(from+i)
+	}
+	if got := e.writeValues(false, vals...); got != int64(from) {
+		e.t.Fatalf("the messages were written from offset %d; want %d", got, from)
+	}
+}
+
+// writeValues produces a message of each value, each in its own record batch or all in one,
+// and returns the offset of the first. Message i (of offset o) has key k<o> and header h=<o>.
+func (e *partEnv) writeValues(oneBatch bool, vals ...string) int64 {
+	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	conn, err := kafka.DialLeader(ctx, "tcp", e.c.ListenAddrs()[0], partTopic, 0)
@@ -234,12 +298,28 @@ func (e *partEnv) write(from, n int) {
 		e.t.Fatal(err)
 	}
 	defer conn.Close()
-	for i := from; i < from+n; i++ {
-		s := strconv.Itoa(i)
-		if _, err := conn.WriteMessages(kafka.Message{Key: []byte("k" + s), Value: []byte("v" + s), Headers: []kafka.Header{{Key: "h", Value: []byte(s)}}}); err != nil {
+	_, last, err := conn.ReadOffsets()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	msgs := make([]kafka.Message, len(vals))
+	for i, v := range vals {
+		s := strconv.FormatInt(last+int64(i), 10)
+		msgs[i] = kafka.Message{Key: []byte("k" + s), Value: []byte(v), Headers: []kafka.Header{{Key: "h", Value: []byte(s)}}}
+		e.values[last+int64(i)] = v
+	}
+	if oneBatch {
+		if _, err := conn.WriteMessages(msgs...); err != nil {
+			e.t.Fatal(err)
+		}
+		return last
+	}
+	for _, m := range msgs {
+		if _, err := conn.WriteMessages(m); err != nil {
 			e.t.Fatal(err)
 		}
 	}
+	return last
 }
 
 // start runs the reader from offset.
@@ -272,7 +352,10 @@ func (e *partEnv) collect(n int) {
 			if ch.part != 7 {
 				e.t.Errorf("a chunk of partition index %d; want 7", ch.part)
 			}
-			e.got = append(e.got, ch.msgs...)
+			for _, m := range ch.msgs {
+				e.got = append(e.got, record{m.offset, bytes.Clone(m.value)}) // the slab is reused
+				e.hwm = append(e.hwm, ch.hwm)
+			}
 			e.chunks = append(e.chunks, len(ch.msgs))
 			recycle(e.free, ch)
 		case <-timeout:
@@ -299,15 +382,15 @@ func (e *partEnv) stopWithin(d time.Duration) {
 	}
 }
 
-// checkMessage holds m to what write produced at its offset on an empty partition.
-func (e *partEnv) checkMessage(m kafka.Message) {
+// checkMessage holds m, fetched when the partition's high watermark was hwm, to what was written
+// at its offset.
+func (e *partEnv) checkMessage(m record, hwm int64) {
 	e.t.Helper()
-	s := strconv.FormatInt(m.Offset, 10)
-	if string(m.Key) != "k"+s || string(m.Value) != "v"+s || len(m.Headers) != 1 || m.Headers[0].Key != "h" || string(m.Headers[0].Value) != s {
-		e.t.Errorf("message at offset %d: key %q value %q headers %v", m.Offset, m.Key, m.Value, m.Headers)
+	if want, ok := e.values[m.offset]; !ok || string(m.value) != want {
+		e.t.Errorf("message at offset %d: value %q; want %q", m.offset, m.value, want)
 	}
-	if m.Topic != partTopic || m.Partition != 0 || m.HighWaterMark <= m.Offset {
-		e.t.Errorf("message at offset %d: topic %q partition %d high watermark %d", m.Offset, m.Topic, m.Partition, m.HighWaterMark)
+	if hwm <= m.offset {
+		e.t.Errorf("message at offset %d: high watermark %d", m.offset, hwm)
 	}
 }
 
@@ -364,4 +447,85 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestDeadLettersReadAgain builds the dead letters of rejected messages, whose keys and headers
+// the partition readers did not keep, by reading the messages again: far apart (a seek) or close
+// (one fetch), and, for a message retention deleted or one past the partition's end, from the
+// value that was validated, without key and headers.
+func TestDeadLettersReadAgain(t *testing.T) {
+	tests := []struct {
+		name    string
+		write   int   // messages v0… in one record batch
+		deleted int64 // first offset retention kept (0: none deleted)
+		offsets []int64
+		gone    []int64 // offsets sent without key and headers
+		fetches []int64 // the offsets fetched from
+	}{
+		{name: "one", write: 10, offsets: []int64{3}, fetches: []int64{3}},
+		{name: "close and far apart", write: 600, offsets: []int64{0, 5, 6, 299, 598}, fetches: []int64{0, 299, 598}},
+		{name: "deleted by retention", write: 10, deleted: 5, offsets: []int64{2, 7}, gone: []int64{2}, fetches: []int64{7}},
+		{name: "past the end", write: 10, offsets: []int64{9, 12}, gone: []int64{12}, fetches: []int64{9}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newPartEnv(t, 1)
+			vals := make([]string, tt.write)
+			for i := range vals {
+				vals[i] = "v" + strconv.Itoa(i)
+			}
+			e.writeValues(true, vals...)
+			if tt.deleted > 0 {
+				e.deleteRecords(tt.deleted)
+			}
+			var mu sync.Mutex
+			var fetches []int64
+			e.c.ControlKey(int16(kmsg.Fetch), func(req kmsg.Request) (kmsg.Response, error, bool) {
+				mu.Lock()
+				defer mu.Unlock()
+				fetches = append(fetches, req.(*kmsg.FetchRequest).Topics[0].Partitions[0].FetchOffset)
+				return nil, nil, false // kept, and the request is answered as usual
+			})
+			c := NewConsumer(e.c.ListenAddrs(), NewValidator(), nil, WithConsumerRegisterer(nil),
+				WithConsumerLogger(slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{ReplaceAttr: dropTime}))))
+			owned := []tp{{"other", 3}, {partTopic, 0}}
+			var dead []rejected
+			for _, o := range tt.offsets {
+				dead = append(dead, rejected{part: 1, offset: o, value: []byte("validated-" + strconv.FormatInt(o, 10)),
+					r: &Rejection{Code: CodeOutOfRange, Field: "score", Reason: "is 11; allowed 0-10"}})
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			got, err := c.deadLetters(ctx, dead, owned)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tt.offsets) {
+				t.Fatalf("%d dead letters; want %d", len(got), len(tt.offsets))
+			}
+			for i, o := range tt.offsets {
+				s := strconv.FormatInt(o, 10)
+				key, value, headers := "k"+s, "v"+s, "h="+s+" "
+				if slices.Contains(tt.gone, o) {
+					key, value, headers = "", "validated-"+s, ""
+					if !strings.Contains(e.log.String(), "level=WARN msg=\"a rejected message was deleted from its partition before its dead letter was sent; sending its value without its key and headers\" topic=part-test partition=0 offset="+s+"\n") {
+						t.Errorf("no warning for offset %d:\n%s", o, e.log)
+					}
+				}
+				headers += "cx-error=out_of_range cx-reason=score: is 11; allowed 0-10 cx-source=part-test/0/" + s + " "
+				var h string
+				for _, x := range got[i].Headers {
+					h += x.Key + "=" + string(x.Value) + " "
+				}
+				if string(got[i].Key) != key || string(got[i].Value) != value || h != headers {
+					t.Errorf("dead letter of offset %d: key %q value %q headers %q; want %q %q %q", o, got[i].Key, got[i].Value, h, key, value, headers)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if !slices.Equal(fetches, tt.fetches) {
+				t.Errorf("fetched from offsets %v; want %v", fetches, tt.fetches)
+			}
+		})
+	}
 }
