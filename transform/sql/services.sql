@@ -6,7 +6,7 @@
 --   0. the fast path. Most rows hold one request (a client rarely asks for the same service twice
 --      in a quarter and its lookback), and for one request every value is a reduction over its
 --      events: active when an event is in the quarter; its kind the largest kind, its life
---      situation the largest hash among the events of that kind (the largest kind << 32 | hash);
+--      situation the largest hash among the events of that kind (the largest kind << 33 | hash << 1);
 --      in a scenario when any event is; the earliest (status, time), which is a `submitted` time s
 --      when the request has one (`submitted` is the lowest status), submitted in the quarter when
 --      s is; a repeat (A10, step 3) when its own earliest completion c has c < s <= c + window — the
