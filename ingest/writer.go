@@ -317,8 +317,8 @@ var strColOffset = func() int {
 }()
 
 // shareStrings makes the driver's column dst hold src's values, without copying them. Its
-// slices' capacities are cut to their lengths, so that anything the driver appended would be
-// copied elsewhere, not written into the batch.
+// slices' capacities are cut to their lengths, so that a value the driver appended would go to
+// new memory, not past the batch's values; send empties the column once the insert is over.
 func shareStrings(dst *chcolumn.String, src *proto.ColStr) {
 	col := (*proto.ColStr)(unsafe.Add(unsafe.Pointer(dst), strColOffset))
 	col.Buf = src.Buf[:len(src.Buf):len(src.Buf)]
