@@ -185,7 +185,7 @@ func (w *Writer) send(ctx context.Context, ins insert) error {
 	if err != nil {
 		return fmt.Errorf("prepare: %w", err)
 	}
-	defer unshareStrings(batch.Columns()) // nothing of the driver's keeps the batch's memory
+	defer unshare(batch.Columns(), ins.cols) // nothing of the driver's keeps the batch's memory
 	if err := fill(batch, ins); err != nil {
 		_ = batch.Abort()
 		return err
@@ -221,6 +221,13 @@ func fill(batch driver.Batch, ins insert) error {
 	buf.Reset()
 	appended := make([]bool, len(cols))
 	for i, src := range ins.cols {
+		if shareColumns && cols[i].Rows() == 0 {
+			if off := shareOffset(cols[i], src); off >= 0 {
+				share(cols[i], src, off)
+				appended[i] = true
+				continue
+			}
+		}
 		if s, ok := src.(*proto.ColStr); ok {
 			if dst, ok := cols[i].(*chcolumn.String); ok {
 				if err := appendStrings(dst, s, sc); err != nil {
@@ -270,15 +277,9 @@ func fill(batch driver.Batch, ins insert) error {
 	return nil
 }
 
-// appendStrings appends src's values to dst, an empty column of the driver's. It hands dst
-// src's own buffers when the driver's String column has the layout this was written for
-// (strColOffset): no copy. Otherwise it copies: dst's buffer is sized by one append of all the
+// appendStrings appends src's values to dst: dst's buffer is sized by one append of all the
 // bytes as one value, then the values are appended as views of src's buffer.
 func appendStrings(dst *chcolumn.String, src *proto.ColStr, sc *fillScratch) error {
-	if strColOffset >= 0 && dst.Rows() == 0 {
-		shareStrings(dst, src)
-		return nil
-	}
 	if len(src.Buf) > 0 {
 		// Size dst's buffer: all the bytes as one value, then Reset (which keeps the capacity).
 		if _, err := dst.Append([]string{unsafe.String(&src.Buf[0], len(src.Buf))}); err != nil {
@@ -300,39 +301,61 @@ func appendStrings(dst *chcolumn.String, src *proto.ColStr, sc *fillScratch) err
 	return err
 }
 
-// strColOffset is where the driver's String column (clickhouse-go's column.String) holds its
-// values, a ch-go proto.ColStr, or -1 when it holds none under the expected name and type (a
-// driver whose layout changed: appendStrings then copies).
-//
-// Copying a batch's strings into the driver's fresh columns was, in profiles of `cxstar ingest`,
-// most of the writer's CPU: the driver's columns grow their row positions value by value. The
+// Sharing columns with the driver. clickhouse-go's columns for String, the integer types, Enum8
+// and DateTime hold their values in a field col of the ch-go type the batch holds them in (e.g.
+// column.String's col is a proto.ColStr). fill hands such a column the batch's own column
+// instead of copying the values: copying a batch's strings into the driver's fresh columns was,
+// in profiles of `cxstar ingest`, most of the writer's CPU (the driver's columns grew their row
+// positions value by value), and the fixed-width columns were encoded and decoded again. The
 // driver reads the values only to encode them, while Send runs; the batch is not written to
-// before the insert returns (Write, writeTables), and a retry prepares new columns.
-var strColOffset = func() int {
-	f, ok := reflect.TypeFor[chcolumn.String]().FieldByName("col")
-	if !ok || f.Type != reflect.TypeFor[proto.ColStr]() {
-		return -1
-	}
-	return int(f.Offset)
-}()
+// before the insert returns (Write, writeTables), a retry prepares new columns, and send empties
+// the driver's columns once the insert is over. A driver column without such a field (another
+// driver version, LowCardinality) is filled by copying.
 
-// shareStrings makes the driver's column dst hold src's values, without copying them. Its
-// slices' capacities are cut to their lengths, so that a value the driver appended would go to
-// new memory, not past the batch's values; send empties the column once the insert is over.
-func shareStrings(dst *chcolumn.String, src *proto.ColStr) {
-	col := (*proto.ColStr)(unsafe.Add(unsafe.Pointer(dst), strColOffset))
-	col.Buf = src.Buf[:len(src.Buf):len(src.Buf)]
-	col.Pos = src.Pos[:len(src.Pos):len(src.Pos)]
+// shareColumns turns sharing on; tests turn it off to check the copying path.
+var shareColumns = true
+
+// shareKey is a pair of a driver column's type and a batch column's type.
+type shareKey struct{ dst, src reflect.Type }
+
+// shareOffsets caches shareOffset: shareKey -> int.
+var shareOffsets sync.Map
+
+// shareOffset returns where the driver's column dst holds a value of src's type (the field col),
+// or -1 when it holds none.
+func shareOffset(dst chcolumn.Interface, src proto.ColInput) int {
+	dt, st := reflect.TypeOf(dst), reflect.TypeOf(src)
+	k := shareKey{dt, st}
+	if off, ok := shareOffsets.Load(k); ok {
+		return off.(int)
+	}
+	off := -1
+	if dt.Kind() == reflect.Pointer && dt.Elem().Kind() == reflect.Struct && st.Kind() == reflect.Pointer {
+		if f, ok := dt.Elem().FieldByName("col"); ok && len(f.Index) == 1 && f.Type == st.Elem() {
+			off = int(f.Offset)
+		}
+	}
+	shareOffsets.Store(k, off)
+	return off
 }
 
-// unshareStrings empties the driver's String columns among cols, once their insert is over.
-func unshareStrings(cols []chcolumn.Interface) {
-	if strColOffset < 0 {
+// share sets the field of dst at off (see shareOffset) to *src: the same slices, no copy.
+func share(dst chcolumn.Interface, src proto.ColInput, off int) {
+	sv := reflect.ValueOf(src).Elem()
+	field := reflect.NewAt(sv.Type(), unsafe.Add(reflect.ValueOf(dst).UnsafePointer(), off)).Elem()
+	field.Set(sv)
+}
+
+// unshare empties the driver's columns among cols that can hold the batch's (srcs, in the same
+// order), once their insert is over.
+func unshare(cols []chcolumn.Interface, srcs []proto.ColInput) {
+	if !shareColumns || len(cols) != len(srcs) {
 		return
 	}
-	for _, c := range cols {
-		if s, ok := c.(*chcolumn.String); ok {
-			*(*proto.ColStr)(unsafe.Add(unsafe.Pointer(s), strColOffset)) = proto.ColStr{}
+	for i, c := range cols {
+		if off := shareOffset(c, srcs[i]); off >= 0 {
+			field := reflect.NewAt(reflect.TypeOf(srcs[i]).Elem(), unsafe.Add(reflect.ValueOf(c).UnsafePointer(), off)).Elem()
+			field.SetZero()
 		}
 	}
 }
