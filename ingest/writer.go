@@ -176,10 +176,9 @@ func (w *Writer) writeOne(ctx context.Context, ins insert) error {
 	}
 }
 
-// send inserts one table's columns. The driver's columns for the statement are filled by
-// decoding the batch's columns from their native encoding (column.Interface.Decode), the
-// same path the driver takes for a block read from the server: one pass per column, no
-// per-value conversion, and the driver's buffers sized once instead of grown value by value.
+// send inserts one table's columns. The driver's columns for the statement get the batch's
+// columns (fill), shared where the driver's column holds the same ch-go type, and are emptied
+// once the insert is over.
 func (w *Writer) send(ctx context.Context, ins insert) error {
 	batch, err := w.conn.PrepareBatch(ctx, ins.sql)
 	if err != nil {
@@ -205,11 +204,14 @@ type fillScratch struct {
 
 var scratch = sync.Pool{New: func() any { return new(fillScratch) }}
 
-// fill fills the driver's columns of the statement from the batch's. String columns are
-// appended as strings that view the batch's buffer, after one append of all their bytes at
-// once has sized the driver's buffer (Reset keeps it). The other columns are encoded one
-// after the other, as a block's columns come from the server, and decoded through one reader
-// (the driver's reader buffers 128 KiB: one reader a column would allocate that much each).
+// fill fills the driver's columns of the statement from the batch's. A driver column that holds
+// its values in the batch column's ch-go type is handed the batch's column (share, no copy).
+// Otherwise String columns are appended as strings that view the batch's buffer, after one
+// append of all their bytes at once has sized the driver's buffer (Reset keeps it), and the other
+// columns (LowCardinality) are encoded one after the other, as a block's columns come from the
+// server, and decoded through one reader (the driver's reader buffers 128 KiB: one reader a
+// column would allocate that much each) in the driver's own path for a block read from the
+// server: one pass per column, no per-value conversion.
 func fill(batch driver.Batch, ins insert) error {
 	cols := batch.Columns()
 	if len(cols) != len(ins.cols) {
