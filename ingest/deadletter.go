@@ -29,8 +29,8 @@ type deadLetters interface {
 }
 
 // deadLetter is the message sent for m, rejected by r: the original key and value, the original
-// headers, and the contract's three headers. size estimates the bytes it holds.
-func deadLetter(m *kafka.Message, r *Rejection) (dl kafka.Message, size int) {
+// headers, and the contract's three headers (deadLetterSize estimates its bytes).
+func deadLetter(m *kafka.Message, r *Rejection) kafka.Message {
 	reason := r.Reason
 	if r.Field != "" {
 		reason = r.Field + ": " + reason
@@ -39,7 +39,7 @@ func deadLetter(m *kafka.Message, r *Rejection) (dl kafka.Message, size int) {
 		kafka.Header{Key: HeaderError, Value: []byte(r.Code)},
 		kafka.Header{Key: HeaderReason, Value: []byte(reason)},
 		kafka.Header{Key: HeaderSource, Value: []byte(sourceOf(m))})
-	return kafka.Message{Key: m.Key, Value: m.Value, Headers: headers}, len(m.Key) + len(m.Value) + len(reason) + 128
+	return kafka.Message{Key: m.Key, Value: m.Value, Headers: headers}
 }
 
 // deadLetterSize estimates the bytes the dead letter of a rejected value of n bytes holds (its
@@ -73,7 +73,7 @@ func (c *Consumer) deadLetters(ctx context.Context, dead []rejected, owned []tp)
 					"topic", k.topic, "partition", k.part, "offset", offsets[j])
 				m = &kafka.Message{Topic: k.topic, Partition: k.part, Offset: offsets[j], Value: dead[i].value}
 			}
-			out[i], _ = deadLetter(m, dead[i].r)
+			out[i] = deadLetter(m, dead[i].r)
 		}
 	}
 	return out, nil
