@@ -194,28 +194,80 @@ func MigrateCluster(ctx context.Context, dsn, cluster string) ([]Applied, error)
 // cluster its Distributed tables name, on any other database Migrate. For the commands that
 // migrate when they start (ingest, backfill), which have no --cluster flag.
 func MigrateAuto(ctx context.Context, conn driver.Conn, dsn string) ([]Applied, error) {
+	cluster, err := clusterOf(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	if cluster == "" {
+		return Migrate(ctx, conn)
+	}
+	return MigrateCluster(ctx, dsn, cluster)
+}
+
+// clusterOf returns the cluster that the Distributed service_events of conn's database names, or
+// "" when the database is not laid out for a cluster.
+func clusterOf(ctx context.Context, conn driver.Conn) (string, error) {
 	rows, err := conn.Query(ctx, `SELECT engine_full FROM system.tables
 		WHERE database = currentDatabase() AND name = 'service_events' AND engine = 'Distributed'`)
 	if err != nil {
-		return nil, fmt.Errorf("read the layout of the database: %w", err)
+		return "", fmt.Errorf("read the layout of the database: %w", err)
 	}
 	var engine string
 	for rows.Next() {
 		if err := rows.Scan(&engine); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("read the layout of the database: %w", err)
+			return "", fmt.Errorf("read the layout of the database: %w", err)
 		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read the layout of the database: %w", err)
+		return "", fmt.Errorf("read the layout of the database: %w", err)
 	}
 	if engine == "" {
-		return Migrate(ctx, conn)
+		return "", nil
 	}
 	// Distributed(cluster, database, table[, key])
 	cluster, _, _ := strings.Cut(strings.TrimPrefix(engine, "Distributed("), ",")
-	return MigrateCluster(ctx, dsn, strings.Trim(strings.TrimSpace(cluster), "'`\""))
+	return strings.Trim(strings.TrimSpace(cluster), "'`\""), nil
+}
+
+// DataNodes returns a connection to one copy of every row of the database of dsn (conn is
+// connected to it), for work that must run where the rows are, such as merging parts: on a single
+// node conn itself, on a cluster one replica of each shard (the first that answers; replication
+// brings the others the result). local names the table that holds a shard's rows of a table:
+// NAME_local on a cluster (the tables derived from the raw events are sharded like them), NAME on
+// a single node. done closes the connections it opened.
+func DataNodes(ctx context.Context, conn driver.Conn, dsn string) (nodes []driver.Conn, local func(table string) string, done func(), err error) {
+	cluster, err := clusterOf(ctx, conn)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if cluster == "" {
+		return []driver.Conn{conn}, func(t string) string { return t }, func() {}, nil
+	}
+	opts, err := Options(dsn)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	shards, err := clusterShards(ctx, conn, cluster, opts.Addr)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	open := map[uint32]driver.Conn{}
+	done = func() {
+		for _, c := range open {
+			c.Close()
+		}
+	}
+	for _, shard := range shardNumbers(shards) {
+		c, err := shardConn(ctx, opts, shards, shard, open)
+		if err != nil {
+			done()
+			return nil, nil, nil, fmt.Errorf("cluster %s: %w", cluster, err)
+		}
+		nodes = append(nodes, c)
+	}
+	return nodes, func(t string) string { return t + "_local" }, done, nil
 }
 
 // clusterShards reads the replicas of cluster from system.clusters of the node at addr.
