@@ -16,6 +16,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/cxstar/cxstar/ingest"
+	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/internal/testkit/chcluster"
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
 	"github.com/cxstar/cxstar/quarter"
@@ -302,6 +303,39 @@ func TestClusterEqualsSingleNode(t *testing.T) {
 				t.Errorf("%s by %s: shard 1 has %d keys, shard 2 has %d, %d on both (want both shards used, none shared)", c.table, c.key, a, b, both)
 			}
 		}
+	})
+
+	// cxstar compact on the cluster: one replica of each shard merges its local partitions, the
+	// other replicas fetch the merged parts; the results stay the single node's.
+	t.Run("after-compact", func(t *testing.T) {
+		ctx := context.Background()
+		nodes, local, done, err := store.DataNodes(ctx, clus, clusDSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer done()
+		if len(nodes) != 2 || local("x") != "x_local" {
+			t.Fatalf("data nodes of the cluster: %d, tables named %s; want one replica of each of 2 shards, x_local", len(nodes), local("x"))
+		}
+		merged := 0
+		for _, q := range quarters {
+			m, err := transform.Compact(ctx, nodes, local, transform.Request{Quarter: q, Now: func() time.Time { return now }})
+			if err != nil {
+				t.Fatalf("compact %s: %v", q, err)
+			}
+			merged += len(m)
+		}
+		if merged == 0 {
+			t.Fatal("compact merged no partition of the cluster's shards")
+		}
+		syncReplicas(t, clusDSN, dbOf(clusDSN))
+		for _, n := range []int{2, 3} {
+			c := chcluster.Node(t, clusDSN, n, "")
+			if d := diff(want, assessAll(t, c, now)); len(d) > 0 {
+				t.Errorf("cluster (from node %d) differs from the single node after compact:\n%s", n, strings.Join(d, "\n"))
+			}
+		}
+		t.Logf("compact merged %d partitions on the shards", merged)
 	})
 
 	t.Run("after-optimize-final", func(t *testing.T) {

@@ -1,0 +1,201 @@
+package transform
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cxstar/cxstar/metrics"
+	"github.com/cxstar/cxstar/quarter"
+)
+
+// Compacting a closed quarter. An assessment reads client_service_events and rating_answers with
+// FINAL, which on ClickHouse 18.16 merges every part it reads in one thread at every run. A
+// partition that no longer receives events keeps the parts its inserts left, since the background
+// merges leave a large part beside a few small ones; merged once into one part, the same rows take
+// the assessment's queries about 40 % less CPU (BENCHMARKS.md, assess), with the same results: a
+// merge does what FINAL does, once and for good.
+
+// compactInput is one assessment input that Compact merges.
+type compactInput struct {
+	table string
+	// period is the span of time a partition holds, from its partition id.
+	period func(id string) (start, end time.Time, err error)
+	// lookback: the assessment reads the partitions from the repeat window before the quarter
+	// start (else from the quarter start); after: also the partitions after the quarter end.
+	lookback, after bool
+}
+
+// compactInputs are the inputs read with FINAL that are partitioned by time (migrations 022, 051).
+// followup_items is not: it is one partition, and merging it all again each quarter would cost
+// more than its read (~0.1 s of CPU on 10 M answers).
+var compactInputs = []compactInput{
+	// PARTITION BY month (toYYYYMM of the UTC time); services.sql reads the months from the repeat
+	// window's start to the quarter's last.
+	{table: "client_service_events", period: monthPeriod, lookback: true},
+	// PARTITION BY toStartOfQuarter(occurred_at, 'Europe/Moscow'); ratings.sql reads every answer
+	// from the quarter start on (a later answer may supersede one of the quarter).
+	{table: "rating_answers", period: quarterPeriod, after: true},
+}
+
+// Compacted is one partition that Compact merged into one part.
+type Compacted struct {
+	Table     string        // the table, as named on the node (NAME_local on a cluster)
+	Partition string        // the partition id (system.parts.partition_id)
+	Parts     int           // active parts before the merge
+	Rows      uint64        // rows before the merge
+	Took      time.Duration // time of the OPTIMIZE statement
+}
+
+// Compact merges into one part (OPTIMIZE TABLE … PARTITION ID … FINAL) each partition of the
+// assessment's inputs that an assessment of req.Quarter reads, that holds more than one part and
+// whose time span ended before req.Now (default: the clock). Run on each of nodes (a single node,
+// or one replica of each shard: store.DataNodes), local naming each input's table there. It
+// changes no result, only how much an assessment merges at read time; it is idempotent (a merged
+// partition has one part and is left alone), and a partition that receives late events gets new
+// parts, which the next run merges. It returns the partitions it merged.
+func Compact(ctx context.Context, nodes []driver.Conn, local func(table string) string, req Request) ([]Compacted, error) {
+	now := time.Now
+	if req.Now != nil {
+		now = req.Now
+	}
+	qs, qe, lookback, err := compactWindow(req)
+	if err != nil {
+		return nil, err
+	}
+	var out []Compacted
+	for _, conn := range nodes {
+		for _, in := range compactInputs {
+			table := local(in.table)
+			parts, err := partitions(ctx, conn, table)
+			if err != nil {
+				return out, err
+			}
+			for _, p := range parts {
+				read, err := in.settledRead(p.id, qs, qe, lookback, now())
+				if err != nil {
+					return out, fmt.Errorf("partition %s of %s: %w", p.id, table, err)
+				}
+				if !read || p.parts < 2 {
+					continue
+				}
+				t0 := time.Now()
+				if err := conn.Exec(ctx, fmt.Sprintf("OPTIMIZE TABLE %s PARTITION ID '%s' FINAL", table, p.id)); err != nil {
+					return out, fmt.Errorf("merge partition %s of %s (%d parts; ClickHouse needs free disk for a copy of it): %w", p.id, table, p.parts, err)
+				}
+				out = append(out, Compacted{Table: table, Partition: p.id, Parts: p.parts, Rows: p.rows, Took: time.Since(t0)})
+			}
+		}
+	}
+	return out, nil
+}
+
+// settledRead reports whether an assessment of the quarter [qs, qe) (repeat window from lookback)
+// reads partition id of the input, and whether the partition's time ended by now.
+func (in compactInput) settledRead(id string, qs, qe, lookback, now time.Time) (bool, error) {
+	start, end, err := in.period(id)
+	if err != nil {
+		return false, err
+	}
+	from := qs
+	if in.lookback {
+		from = lookback
+	}
+	return end.After(from) && (in.after || start.Before(qe)) && !end.After(now), nil
+}
+
+// compactWindow returns the quarter's bounds and the earliest start of the repeat window over the
+// standards of req (their band sets may differ in window length and time zone).
+func compactWindow(req Request) (qs, qe, lookback time.Time, err error) {
+	stds := req.Standards
+	if len(stds) == 0 {
+		stds = metrics.Standards
+	}
+	for i, std := range stds {
+		b := req.Bands[std]
+		if b == nil {
+			if b, err = bandsInForce(std, req); err != nil {
+				return qs, qe, lookback, err
+			}
+		}
+		loc, err := metrics.QuarterLocation(req.Timezone, b)
+		if err != nil {
+			return qs, qe, lookback, err
+		}
+		q, err := quarter.Parse(req.Quarter, loc)
+		if err != nil {
+			return qs, qe, lookback, err
+		}
+		lb := q.Start().Add(-time.Duration(b.Parameters.RepeatWindowDays) * 24 * time.Hour)
+		if i == 0 || q.Start().Before(qs) {
+			qs = q.Start()
+		}
+		if i == 0 || q.End().After(qe) {
+			qe = q.End()
+		}
+		if i == 0 || lb.Before(lookback) {
+			lookback = lb
+		}
+	}
+	return qs, qe, lookback, nil
+}
+
+type partition struct {
+	id    string
+	parts int
+	rows  uint64
+}
+
+// partitions lists the partitions of table (in conn's database) with their active parts.
+func partitions(ctx context.Context, conn driver.Conn, table string) ([]partition, error) {
+	rows, err := conn.Query(ctx, `SELECT partition_id, toUInt64(count()), toUInt64(sum(rows)) FROM system.parts
+		WHERE database = currentDatabase() AND table = ? AND active GROUP BY partition_id ORDER BY partition_id`, table)
+	if err != nil {
+		return nil, fmt.Errorf("list the parts of %s: %w", table, err)
+	}
+	defer rows.Close()
+	var out []partition
+	for rows.Next() {
+		var p partition
+		var n uint64
+		if err := rows.Scan(&p.id, &n, &p.rows); err != nil {
+			return nil, fmt.Errorf("list the parts of %s: %w", table, err)
+		}
+		p.parts = int(n)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// monthPeriod is the UTC month of a partition id YYYYMM.
+func monthPeriod(id string) (time.Time, time.Time, error) {
+	t, err := time.Parse("200601", id)
+	if err != nil {
+		return t, t, fmt.Errorf("want a month YYYYMM: %w", err)
+	}
+	return t, t.AddDate(0, 1, 0), nil
+}
+
+// quarterPeriod is the quarter of a partition id YYYYMMDD, its first day in Moscow time (the
+// partition key of rating_answers, migration 022).
+func quarterPeriod(id string) (time.Time, time.Time, error) {
+	loc, err := time.LoadLocation("Europe/Moscow")
+	if err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("time zone Europe/Moscow (install the tz database, e.g. apt install tzdata): %w", err)
+	}
+	t, err := time.ParseInLocation("20060102", id, loc)
+	if err != nil {
+		return t, t, fmt.Errorf("want a quarter's first day YYYYMMDD: %w", err)
+	}
+	if t.Day() != 1 || (t.Month()-1)%3 != 0 {
+		return t, t, fmt.Errorf("want a quarter's first day YYYYMMDD, not %s", id)
+	}
+	return t, t.AddDate(0, 3, 0), nil
+}
+
+// String is one line of `cxstar compact`.
+func (c Compacted) String() string {
+	return fmt.Sprintf("%s partition %s: %d parts, %d rows merged into one part in %v", c.Table, c.Partition, c.Parts, c.Rows, c.Took.Round(time.Millisecond))
+}
