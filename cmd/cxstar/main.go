@@ -30,6 +30,7 @@ var commands = []command{
 	{"migrate", "create the database and apply missing schema migrations", runMigrate},
 	{"backfill", "load JSON Lines files of events (or directories, .gz too) into ClickHouse", runBackfill},
 	{"assess", "compute indicators and star levels of a quarter, store them in assessments and print them", runAssess},
+	{"compact", "merge the parts of a settled quarter's assessment inputs once, so that its assessments read less", runCompact},
 	{"registry", "registry import FILE: load client scenarios and capability declarations", runRegistry},
 	{"priorities", "rank an agency's life situations (and services, segments, channels) by where its shortfall comes from", runPriorities},
 	{"export", "stream a quarter of a table to Parquet/Arrow, or write open data (export opendata)", runExport},

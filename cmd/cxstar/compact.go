@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/cxstar/cxstar/internal/store"
+	"github.com/cxstar/cxstar/transform"
+)
+
+// runCompact merges the parts of a closed quarter's assessment inputs (transform.Compact), on a
+// single node or on one replica of each shard of a cluster.
+func runCompact(ctx context.Context, args []string) error {
+	fs := newFlagSet("compact", "compact [--quarter 2026Q3] [flags]\n\nMerges, once, the parts of the partitions that an assessment of the quarter reads with FINAL\n(client_service_events, rating_answers) and whose time has ended: later assessments of the quarter\nread one part per partition and take less CPU, with the same results. Run it when a quarter has\nsettled, before closing it (assess --close); it is idempotent, and late events that arrive after it\nadd parts that the next run merges. ClickHouse needs free disk for a copy of the largest partition.")
+	qdb := addTimedQuarterDBFlags(fs, "whose inputs to compact")
+	if err := fs.parseNoArgs(args); err != nil {
+		return err
+	}
+	q, err := qdb.resolve(nil, time.Now())
+	if err != nil {
+		return err
+	}
+	ctx, conn, done, err := qdb.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	nodes, local, closeNodes, err := store.DataNodes(ctx, conn, *qdb.dsn)
+	if err != nil {
+		return err
+	}
+	defer closeNodes()
+	merged, err := transform.Compact(ctx, nodes, local, transform.Request{Quarter: q.String(), Timezone: *qdb.tz})
+	for _, m := range merged {
+		fmt.Println(m)
+	}
+	if err != nil {
+		return fmt.Errorf("compact %s: %w", q, err)
+	}
+	if len(merged) == 0 {
+		fmt.Fprintf(os.Stderr, "cxstar compact: nothing to merge for %s: each partition it reads has one part or has not ended yet\n", q)
+	}
+	return nil
+}
