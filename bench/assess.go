@@ -23,6 +23,9 @@ type AssessOptions struct {
 	Quarter string
 	// Generate inserts the rows first (set false to reuse the rows of an earlier run).
 	Generate bool
+	// Compact measures the assessment a second time after transform.Compact has merged the
+	// quarter's inputs (`cxstar compact`, run once a quarter has settled).
+	Compact bool
 }
 
 // AssessResult holds the medians of one AssessVsScan run.
@@ -33,12 +36,25 @@ type AssessResult struct {
 	Assess                 time.Duration // median of Assess (both standards, no store)
 	Ratio                  float64       // Assess / Scan
 	Scans, Assesses        []time.Duration
+	// With Options.Compact: the time transform.Compact took, the partitions it merged, and the
+	// medians measured after it as above.
+	Compact         time.Duration
+	Merged          []transform.Compacted
+	CompactedScan   time.Duration
+	CompactedAssess time.Duration
+	CompactedRatio  float64
+	CompactedRuns   []time.Duration
 }
 
 // String formats the result for `cxstar bench` and test logs.
 func (r AssessResult) String() string {
-	return fmt.Sprintf("assess over %d ratings + %d service events: median %v; full scan of the same columns: median %v; ratio %.2f× (target ≤ 3×); generate %v; scans %v; assesses %v",
+	s := fmt.Sprintf("assess over %d ratings + %d service events: median %v; full scan of the same columns: median %v; ratio %.2f× (target ≤ 3×); generate %v; scans %v; assesses %v",
 		r.Ratings, r.ServiceEvents, r.Assess.Round(time.Millisecond), r.Scan.Round(time.Millisecond), r.Ratio, r.Generate.Round(time.Millisecond), r.Scans, r.Assesses)
+	if r.Compact > 0 {
+		s += fmt.Sprintf("; compact %v (%d partitions); then assess median %v, scan median %v, ratio %.2f×; assesses %v",
+			r.Compact.Round(time.Millisecond), len(r.Merged), r.CompactedAssess.Round(time.Millisecond), r.CompactedScan.Round(time.Millisecond), r.CompactedRatio, r.CompactedRuns)
+	}
+	return s
 }
 
 // AssessVsScan measures transform.Assess against a full scan in the same run, on rows generated
@@ -133,24 +149,52 @@ FROM numbers(%[3]d)`, start, span, o.ServiceEvents)
 		fmt.Sprintf(`SELECT count() FROM service_events WHERE occurred_at >= %s AND occurred_at < %s
   AND length(client_id) + length(request_id) + length(service_id) + length(life_situation_id) + length(scenario_id) + length(agency_id) + toUInt8(client_type) + toUInt8(status) + toUInt8(service_kind) > 0`, lb, qe),
 	}
-	for i := 0; i < o.Rounds; i++ {
-		t0 := time.Now()
-		for _, s := range scans {
-			var n uint64
-			if err := conn.QueryRow(ctx, s).Scan(&n); err != nil {
-				return res, fmt.Errorf("full scan: %w", err)
+	now := func() time.Time { return q.End().Add(48 * time.Hour) }
+	// rounds runs the scan and the assessment alternately, o.Rounds times each.
+	rounds := func() (scan, assess []time.Duration, err error) {
+		for i := 0; i < o.Rounds; i++ {
+			t0 := time.Now()
+			for _, s := range scans {
+				var n uint64
+				if err := conn.QueryRow(ctx, s).Scan(&n); err != nil {
+					return scan, assess, fmt.Errorf("full scan: %w", err)
+				}
 			}
+			scan = append(scan, time.Since(t0).Round(time.Millisecond))
+			t0 = time.Now()
+			if _, err := transform.Assess(ctx, conn, transform.Request{Quarter: o.Quarter, Now: now}); err != nil {
+				return scan, assess, fmt.Errorf("assess: %w", err)
+			}
+			assess = append(assess, time.Since(t0).Round(time.Millisecond))
 		}
-		res.Scans = append(res.Scans, time.Since(t0).Round(time.Millisecond))
-		t0 = time.Now()
-		if _, err := transform.Assess(ctx, conn, transform.Request{Quarter: o.Quarter, Now: func() time.Time { return q.End().Add(48 * time.Hour) }}); err != nil {
-			return res, fmt.Errorf("assess: %w", err)
-		}
-		res.Assesses = append(res.Assesses, time.Since(t0).Round(time.Millisecond))
+		return scan, assess, nil
+	}
+	if res.Scans, res.Assesses, err = rounds(); err != nil {
+		return res, err
 	}
 	res.Scan, res.Assess = medianDuration(res.Scans), medianDuration(res.Assesses)
 	if res.Scan > 0 {
 		res.Ratio = float64(res.Assess) / float64(res.Scan)
+	}
+	if !o.Compact {
+		return res, nil
+	}
+	// The quarter has ended (the rows' quarter is in the past): its partitions are merged as
+	// `cxstar compact` merges them, then measured again.
+	t0 := time.Now()
+	res.Merged, err = transform.Compact(ctx, []driver.Conn{conn}, func(t string) string { return t }, transform.Request{Quarter: o.Quarter})
+	if err != nil {
+		return res, err
+	}
+	res.Compact = time.Since(t0)
+	scans2, assesses2, err := rounds()
+	if err != nil {
+		return res, err
+	}
+	res.CompactedRuns = assesses2
+	res.CompactedScan, res.CompactedAssess = medianDuration(scans2), medianDuration(assesses2)
+	if res.CompactedScan > 0 {
+		res.CompactedRatio = float64(res.CompactedAssess) / float64(res.CompactedScan)
 	}
 	return res, nil
 }
