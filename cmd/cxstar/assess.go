@@ -57,6 +57,13 @@ func runAssess(ctx context.Context, args []string) error {
 		return err
 	}
 	defer done()
+	// Closing: the quarter has settled, so its inputs are merged first (cxstar compact); the
+	// closing assessment and every later one read less. A failed merge changes no result: warn.
+	if *off.close {
+		if err := compactQuarter(ctx, conn, *qdb.dsn, req); err != nil {
+			fmt.Fprintf(os.Stderr, "cxstar assess: closing without compacting the inputs first (%v); run cxstar compact --quarter %s later\n", err, req.Quarter)
+		}
+	}
 	// A closed quarter prints its official revision; --close publishes one.
 	if handled, err := assessOfficial(ctx, conn, req, off, *format, *lang); handled || err != nil {
 		return err

@@ -6,6 +6,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/transform"
 )
@@ -13,7 +15,7 @@ import (
 // runCompact merges the parts of a closed quarter's assessment inputs (transform.Compact), on a
 // single node or on one replica of each shard of a cluster.
 func runCompact(ctx context.Context, args []string) error {
-	fs := newFlagSet("compact", "compact [--quarter 2026Q3] [flags]\n\nMerges, once, the parts of the partitions that an assessment of the quarter reads with FINAL\n(client_service_events, rating_answers) and whose time has ended: later assessments of the quarter\nread one part per partition and take less CPU, with the same results. Run it when a quarter has\nsettled, before closing it (assess --close); it is idempotent, and late events that arrive after it\nadd parts that the next run merges. ClickHouse needs free disk for a copy of the largest partition.")
+	fs := newFlagSet("compact", "compact [--quarter 2026Q3] [flags]\n\nMerges, once, the parts of the partitions that an assessment of the quarter reads with FINAL\n(client_service_events, rating_answers) and whose time has ended: later assessments of the quarter\nread one part per partition and take less CPU, with the same results. Run it when a quarter has\nsettled (assess --close runs it before closing); it is idempotent, and late events that arrive after it\nadd parts that the next run merges. ClickHouse needs free disk for a copy of the largest partition.")
 	qdb := addTimedQuarterDBFlags(fs, "whose inputs to compact")
 	if err := fs.parseNoArgs(args); err != nil {
 		return err
@@ -27,20 +29,26 @@ func runCompact(ctx context.Context, args []string) error {
 		return err
 	}
 	defer done()
-	nodes, local, closeNodes, err := store.DataNodes(ctx, conn, *qdb.dsn)
+	return compactQuarter(ctx, conn, *qdb.dsn, transform.Request{Quarter: q.String(), Timezone: *qdb.tz})
+}
+
+// compactQuarter runs transform.Compact for req on the data nodes of the database of dsn and
+// prints each partition it merged.
+func compactQuarter(ctx context.Context, conn driver.Conn, dsn string, req transform.Request) error {
+	nodes, local, closeNodes, err := store.DataNodes(ctx, conn, dsn)
 	if err != nil {
 		return err
 	}
 	defer closeNodes()
-	merged, err := transform.Compact(ctx, nodes, local, transform.Request{Quarter: q.String(), Timezone: *qdb.tz})
+	merged, err := transform.Compact(ctx, nodes, local, req)
 	for _, m := range merged {
-		fmt.Println(m)
+		fmt.Fprintf(os.Stderr, "cxstar compact: %s\n", m)
 	}
 	if err != nil {
-		return fmt.Errorf("compact %s: %w", q, err)
+		return fmt.Errorf("compact %s: %w", req.Quarter, err)
 	}
 	if len(merged) == 0 {
-		fmt.Fprintf(os.Stderr, "cxstar compact: nothing to merge for %s: each partition it reads has one part or has not ended yet\n", q)
+		fmt.Fprintf(os.Stderr, "cxstar compact: nothing to merge for %s: each partition it reads has one part or has not ended yet\n", req.Quarter)
 	}
 	return nil
 }

@@ -72,7 +72,9 @@ func TestAssessClosedQuarter(t *testing.T) {
 		}
 		rows = append(rows, rating(fmt.Sprintf("e%d", i), fmt.Sprintf("c%d", i), fmt.Sprintf("r%d", i), score, at, before))
 	}
-	chtest.Insert(t, conn, insert, rows)
+	// Two inserts, two parts of the quarter's partition of rating_answers: --close merges them.
+	chtest.Insert(t, conn, insert, rows[:20])
+	chtest.Insert(t, conn, insert, rows[20:])
 	assess := func(args ...string) string {
 		t.Helper()
 		out, err := stdout(t, func() error {
@@ -96,6 +98,9 @@ func TestAssessClosedQuarter(t *testing.T) {
 	closed := assess("--close")
 	if !strings.HasPrefix(closed, "2026Q3: official revision 1 of [1], closed ") || satOf(closed) != "75.0 3★" {
 		t.Fatalf("close printed:\n%s", closed)
+	}
+	if parts := chtest.Strings(t, conn, "SELECT toString(count()) FROM system.parts WHERE database = currentDatabase() AND table = 'rating_answers' AND partition_id = '20260701' AND active"); fmt.Sprint(parts) != "[1]" {
+		t.Errorf("--close left %v parts in the quarter's partition of rating_answers, want 1 (compacted first)", parts)
 	}
 
 	// ingested_at of the late answers: a whole second after closing (closed_at has whole seconds).
