@@ -268,9 +268,30 @@ func writeLines(path string, lines [][]byte) error {
 	return f.Close()
 }
 
+// truncate empties every table of the database but the migrations ledger: the raw tables and
+// every table their materialized views feed (the assessment's inputs, first arrivals, follow-up
+// items), so that the raw insert and the ingest process each start from the same empty state and
+// pay the same background merges.
 func truncate(ctx context.Context, conn driver.Conn) error {
-	// The raw tables and the assessment inputs their materialized views feed (migration 022).
-	for _, t := range []string{"service_events", "ratings", "appeals", "rating_answers", "rating_groups", "client_service_events", "service_groups"} {
+	rows, err := conn.Query(ctx, `SELECT name FROM system.tables
+		WHERE database = currentDatabase() AND engine LIKE '%MergeTree' AND name != 'schema_migrations' ORDER BY name`)
+	if err != nil {
+		return fmt.Errorf("list the tables to empty before the benchmark: %w", err)
+	}
+	var tables []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return fmt.Errorf("list the tables to empty before the benchmark: %w", err)
+		}
+		tables = append(tables, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list the tables to empty before the benchmark: %w", err)
+	}
+	for _, t := range tables {
 		if err := conn.Exec(ctx, "TRUNCATE TABLE "+t); err != nil {
 			return fmt.Errorf("empty %s before the benchmark: %w", t, err)
 		}
