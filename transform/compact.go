@@ -50,8 +50,9 @@ type Compacted struct {
 }
 
 // Compact merges into one part (OPTIMIZE TABLE … PARTITION ID … FINAL) each partition of the
-// assessment's inputs that an assessment of req.Quarter reads, that holds more than one part and
-// whose time span ended before req.Now (default: the clock). Run on each of nodes (a single node,
+// assessment's inputs that an assessment of req.Quarter reads (every partition when req.Quarter is
+// empty), that holds more than one part and whose time span ended before req.Now (default: the
+// clock). Run on each of nodes (a single node,
 // or one replica of each shard: store.DataNodes), local naming each input's table there. It
 // changes no result, only how much an assessment merges at read time; it is idempotent (a merged
 // partition has one part and is left alone), and a partition that receives late events gets new
@@ -61,9 +62,13 @@ func Compact(ctx context.Context, nodes []driver.Conn, local func(table string) 
 	if req.Now != nil {
 		now = req.Now
 	}
-	qs, qe, lookback, err := compactWindow(req)
-	if err != nil {
-		return nil, err
+	// Every partition: a window from the beginning of time to its end.
+	qs, qe, lookback := time.Time{}, time.Unix(1<<62, 0), time.Time{}
+	if req.Quarter != "" {
+		var err error
+		if qs, qe, lookback, err = compactWindow(req); err != nil {
+			return nil, err
+		}
 	}
 	var out []Compacted
 	for _, conn := range nodes {

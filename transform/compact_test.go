@@ -110,11 +110,7 @@ func TestCompact(t *testing.T) {
 			for k := range window {
 				var table, id string
 				fmt.Sscan(k, &table, &id)
-				var n uint64
-				if err := e.Conn.QueryRow(ctx, "SELECT toUInt64(count()) FROM system.parts WHERE database = currentDatabase() AND table = ? AND partition_id = ? AND active", table, id).Scan(&n); err != nil {
-					t.Fatal(err)
-				}
-				if n != 1 {
+				if n := partsOf(t, e.Conn, table, id); n != 1 {
 					t.Errorf("%s partition %s holds %d parts after compact, want 1", table, id, n)
 				}
 			}
@@ -144,8 +140,37 @@ func TestCompact(t *testing.T) {
 			if err != nil || len(again) != 0 {
 				t.Errorf("a second compact merged %v (err %v), want nothing", again, err)
 			}
+			// Every quarter (cxstar compact --all): February and July have ended too, the third
+			// quarter's answers have not.
+			all, err := Compact(ctx, []driver.Conn{e.Conn}, func(t string) string { return t }, Request{Now: now})
+			if err != nil {
+				t.Fatalf("compact every quarter: %v", err)
+			}
+			for _, m := range all {
+				if k := m.Table + " " + m.Partition; k != "client_service_events 202602" && k != "client_service_events 202607" {
+					t.Errorf("compact of every quarter merged %s, want only February and July of client_service_events", m)
+				}
+			}
+			for _, id := range []string{"202602", "202607"} {
+				if n := partsOf(t, e.Conn, "client_service_events", id); n != 1 {
+					t.Errorf("client_service_events partition %s holds %d parts after compact of every quarter, want 1", id, n)
+				}
+			}
+			if after := assessJSON(t, e.Conn, now); after != before {
+				t.Errorf("assessments changed by compact of every quarter:\nbefore %s\nafter  %s", before, after)
+			}
 		})
 	}
+}
+
+// partsOf is the number of active parts of a partition of table.
+func partsOf(t *testing.T, conn driver.Conn, table, id string) uint64 {
+	t.Helper()
+	var n uint64
+	if err := conn.QueryRow(context.Background(), "SELECT toUInt64(count()) FROM system.parts WHERE database = currentDatabase() AND table = ? AND partition_id = ? AND active", table, id).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // assessJSON is every scorecard and drill-down row of 2026Q2 and 2026Q3, as sorted JSON lines.

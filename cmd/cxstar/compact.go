@@ -15,21 +15,29 @@ import (
 // runCompact merges the parts of a closed quarter's assessment inputs (transform.Compact), on a
 // single node or on one replica of each shard of a cluster.
 func runCompact(ctx context.Context, args []string) error {
-	fs := newFlagSet("compact", "compact [--quarter 2026Q3] [flags]\n\nMerges, once, the parts of the partitions that an assessment of the quarter reads with FINAL\n(client_service_events, rating_answers) and whose time has ended: later assessments of the quarter\nread one part per partition and take less CPU, with the same results. Run it when a quarter has\nsettled (assess --close runs it before closing); it is idempotent, and late events that arrive after it\nadd parts that the next run merges. ClickHouse needs free disk for a copy of the largest partition.")
+	fs := newFlagSet("compact", "compact [--quarter 2026Q3 | --all] [flags]\n\nMerges, once, the parts of the partitions that an assessment of the quarter reads with FINAL\n(client_service_events, rating_answers) and whose time has ended: later assessments of the quarter\nread one part per partition and take less CPU, with the same results. Run it when a quarter has\nsettled (assess --close runs it before closing), or nightly with --all; it is idempotent, and late events that arrive after it\nadd parts that the next run merges. ClickHouse needs free disk for a copy of the largest partition.")
 	qdb := addTimedQuarterDBFlags(fs, "whose inputs to compact")
+	all := envBool(fs, "all", "CXSTAR_COMPACT_ALL", false, "every partition of the inputs whose time has ended, whatever quarter reads it (a nightly job: after a month ends, its partitions are merged; late events are merged the night after)")
 	if err := fs.parseNoArgs(args); err != nil {
 		return err
 	}
-	q, err := qdb.resolve(nil, time.Now())
-	if err != nil {
-		return err
+	req := transform.Request{Timezone: *qdb.tz}
+	if *all && *qdb.quarter != "" {
+		return fmt.Errorf("--all merges the ended partitions of every quarter: give it or --quarter, not both")
+	}
+	if !*all {
+		q, err := qdb.resolve(nil, time.Now())
+		if err != nil {
+			return err
+		}
+		req.Quarter = q.String()
 	}
 	ctx, conn, done, err := qdb.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer done()
-	return compactQuarter(ctx, conn, *qdb.dsn, transform.Request{Quarter: q.String(), Timezone: *qdb.tz})
+	return compactQuarter(ctx, conn, *qdb.dsn, req)
 }
 
 // compactQuarter runs transform.Compact for req on the data nodes of the database of dsn and
@@ -48,7 +56,11 @@ func compactQuarter(ctx context.Context, conn driver.Conn, dsn string, req trans
 		return fmt.Errorf("compact %s: %w", req.Quarter, err)
 	}
 	if len(merged) == 0 {
-		fmt.Fprintf(os.Stderr, "cxstar compact: nothing to merge for %s: each partition it reads has one part or has not ended yet\n", req.Quarter)
+		what := "any quarter"
+		if req.Quarter != "" {
+			what = req.Quarter
+		}
+		fmt.Fprintf(os.Stderr, "cxstar compact: nothing to merge for %s: each partition it reads has one part or has not ended yet\n", what)
 	}
 	return nil
 }
