@@ -14,9 +14,9 @@ import (
 // Compacting a closed quarter. An assessment reads client_service_events and rating_answers with
 // FINAL, which on ClickHouse 18.16 merges every part it reads in one thread at every run. A
 // partition that no longer receives events keeps the parts its inserts left, since the background
-// merges leave a large part beside a few small ones; merged once into one part, the same rows take
-// the assessment's queries about 40 % less CPU (BENCHMARKS.md, assess), with the same results: a
-// merge does what FINAL does, once and for good.
+// merges leave a large part beside a few small ones; merged once into one part each, the same rows
+// take the services query about 40 % less CPU and the ratings query about 30 % (BENCHMARKS.md,
+// assess), with the same results: a merge does what FINAL does, once and for good.
 
 // compactInput is one assessment input that Compact merges.
 type compactInput struct {
@@ -52,9 +52,8 @@ type Compacted struct {
 // Compact merges into one part (OPTIMIZE TABLE … PARTITION ID … FINAL) each partition of the
 // assessment's inputs that an assessment of req.Quarter reads (every partition when req.Quarter is
 // empty), that holds more than one part and whose time span ended before req.Now (default: the
-// clock). Run on each of nodes (a single node,
-// or one replica of each shard: store.DataNodes), local naming each input's table there. It
-// changes no result, only how much an assessment merges at read time; it is idempotent (a merged
+// clock). It runs on each of nodes (a single node, or one replica of each shard:
+// store.DataNodes), local naming each input's table there. It changes no result, only how much an assessment merges at read time; it is idempotent (a merged
 // partition has one part and is left alone), and a partition that receives late events gets new
 // parts, which the next run merges. It returns the partitions it merged.
 func Compact(ctx context.Context, nodes []driver.Conn, local func(table string) string, req Request) ([]Compacted, error) {
@@ -98,7 +97,7 @@ func Compact(ctx context.Context, nodes []driver.Conn, local func(table string) 
 }
 
 // settledRead reports whether an assessment of the quarter [qs, qe) (repeat window from lookback)
-// reads partition id of the input, and whether the partition's time ended by now.
+// reads partition id of the input and the partition's time has ended by now.
 func (in compactInput) settledRead(id string, qs, qe, lookback, now time.Time) (bool, error) {
 	start, end, err := in.period(id)
 	if err != nil {
