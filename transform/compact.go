@@ -53,9 +53,10 @@ type Compacted struct {
 // assessment's inputs that an assessment of req.Quarter reads (every partition when req.Quarter is
 // empty), that holds more than one part and whose time span ended before req.Now (default: the
 // clock). It runs on each of nodes (a single node, or one replica of each shard:
-// store.DataNodes), local naming each input's table there. It changes no result, only how much an assessment merges at read time; it is idempotent (a merged
-// partition has one part and is left alone), and a partition that receives late events gets new
-// parts, which the next run merges. It returns the partitions it merged.
+// store.DataNodes), local naming each input's table there. It changes no result, only how much
+// an assessment merges at read time; it is idempotent (a merged partition has one part and is left
+// alone), and a partition that receives late events gets new parts, which the next run merges. It
+// returns the partitions it merged.
 func Compact(ctx context.Context, nodes []driver.Conn, local func(table string) string, req Request) ([]Compacted, error) {
 	now := time.Now
 	if req.Now != nil {
