@@ -45,6 +45,7 @@ type Compacted struct {
 	Table     string        // the table, as named on the node (NAME_local on a cluster)
 	Partition string        // the partition id (system.parts.partition_id)
 	Parts     int           // active parts before the merge
+	After     int           // active parts after it: 1, unless rows arrived meanwhile or ClickHouse declined to merge
 	Rows      uint64        // rows before the merge
 	Took      time.Duration // time of the OPTIMIZE statement
 }
@@ -90,7 +91,14 @@ func Compact(ctx context.Context, nodes []driver.Conn, local func(table string) 
 				if err := conn.Exec(ctx, fmt.Sprintf("OPTIMIZE TABLE %s PARTITION ID '%s' FINAL", table, p.id)); err != nil {
 					return out, fmt.Errorf("merge partition %s of %s (%d parts; ClickHouse needs free disk for a copy of it): %w", p.id, table, p.parts, err)
 				}
-				out = append(out, Compacted{Table: table, Partition: p.id, Parts: p.parts, Rows: p.rows, Took: time.Since(t0)})
+				c := Compacted{Table: table, Partition: p.id, Parts: p.parts, Rows: p.rows, Took: time.Since(t0)}
+				var after uint64
+				if err := conn.QueryRow(ctx, `SELECT toUInt64(count()) FROM system.parts
+					WHERE database = currentDatabase() AND table = ? AND partition_id = ? AND active`, table, p.id).Scan(&after); err != nil {
+					return out, fmt.Errorf("count the parts of partition %s of %s: %w", p.id, table, err)
+				}
+				c.After = int(after)
+				out = append(out, c)
 			}
 		}
 	}
@@ -202,5 +210,5 @@ func quarterPeriod(id string) (time.Time, time.Time, error) {
 
 // String is one line of `cxstar compact`.
 func (c Compacted) String() string {
-	return fmt.Sprintf("%s partition %s: %d parts, %d rows merged into one part in %v", c.Table, c.Partition, c.Parts, c.Rows, c.Took.Round(time.Millisecond))
+	return fmt.Sprintf("%s partition %s: %d parts, %d rows merged into %d in %v", c.Table, c.Partition, c.Parts, c.Rows, c.After, c.Took.Round(time.Millisecond))
 }

@@ -102,7 +102,7 @@ func TestCompact(t *testing.T) {
 				t.Fatalf("compact: %v", err)
 			}
 			for _, m := range merged {
-				if !window[m.Table+" "+m.Partition] || m.Parts < 2 {
+				if !window[m.Table+" "+m.Partition] || m.Parts < 2 || m.After != 1 {
 					t.Errorf("compact merged %s, want only partitions of several parts among %v", m, window)
 				}
 			}
