@@ -134,6 +134,11 @@ FROM numbers(%[3]d)`, start, span, o.ServiceEvents)
 		}
 		res.Generate = time.Since(t0)
 	}
+	// The inserts leave parts that ClickHouse goes on merging for a while: measure once it has
+	// finished (as a quarter's rows stand when it is assessed), not beside those merges.
+	if err := waitMerges(ctx, conn, 10*time.Minute); err != nil {
+		return res, err
+	}
 	if err := conn.QueryRow(ctx, "SELECT (SELECT count() FROM ratings), (SELECT count() FROM service_events)").Scan(&res.Ratings, &res.ServiceEvents); err != nil {
 		var r, s uint64
 		if err2 := conn.QueryRow(ctx, "SELECT (SELECT count() FROM ratings), (SELECT count() FROM service_events)").Scan(&r, &s); err2 != nil {
@@ -197,6 +202,30 @@ FROM numbers(%[3]d)`, start, span, o.ServiceEvents)
 		res.CompactedRatio = float64(res.CompactedAssess) / float64(res.CompactedScan)
 	}
 	return res, nil
+}
+
+// waitMerges waits until no merge of the connection's database has run for two checks in a row
+// (system.merges), or returns an error after limit.
+func waitMerges(ctx context.Context, conn driver.Conn, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for quiet := 0; quiet < 2; {
+		var n uint64
+		if err := conn.QueryRow(ctx, "SELECT toUInt64(count()) FROM system.merges WHERE database = currentDatabase()").Scan(&n); err != nil {
+			return fmt.Errorf("read system.merges: %w", err)
+		}
+		if quiet++; n > 0 {
+			quiet = 0
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("ClickHouse still merges the generated rows after %v (system.merges)", limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+	return nil
 }
 
 // chTime is a ClickHouse DateTime literal of an instant.
