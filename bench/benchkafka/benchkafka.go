@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -172,7 +173,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	var joined atomic.Int64
+	// joined: when the process joined the group; stored: when it committed the batch that holds
+	// the last message (a batch is committed once ClickHouse has acknowledged its rows). Both come
+	// from the process's log, so that the bench does not query ClickHouse while it measures.
+	var joined, stored atomic.Int64
 	start = time.Now()
 	if err := cmd.Start(); err != nil {
 		return res, fmt.Errorf("start %s ingest: %w", o.Binary, err)
@@ -187,27 +191,34 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		var committed int64
 		for sc.Scan() {
-			if strings.Contains(sc.Text(), "joined consumer group") {
+			line := sc.Text()
+			switch {
+			case strings.Contains(line, "joined consumer group"):
 				joined.CompareAndSwap(0, time.Now().UnixNano())
+			case strings.Contains(line, "batch committed"):
+				if m := committedMessages.FindStringSubmatch(line); m != nil {
+					n, _ := strconv.ParseInt(m[1], 10, 64)
+					if committed += n; committed >= int64(o.Events) {
+						stored.CompareAndSwap(0, time.Now().UnixNano())
+					}
+				}
 			}
 		}
 	}()
 	deadline := time.Now().Add(10 * time.Minute)
-	for {
-		n, err := rows(ctx, conn)
-		if err != nil {
-			return res, err
-		}
-		if n >= uint64(o.Events) {
-			break
-		}
+	for stored.Load() == 0 {
 		if time.Now().After(deadline) {
-			return res, fmt.Errorf("ingest stored %d of %d rows in 10 minutes", n, o.Events)
+			n, _ := rows(ctx, conn)
+			return res, fmt.Errorf("ingest committed fewer than %d messages in 10 minutes (%d rows stored; its log must carry \"batch committed\" at debug level)", o.Events, n)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
-	end := time.Now()
+	end := time.Unix(0, stored.Load())
+	if n, err := rows(ctx, conn); err != nil || n != uint64(o.Events) {
+		return res, fmt.Errorf("ingest committed every message but ClickHouse holds %d rows of %d (%v)", n, o.Events, err)
+	}
 	res.PeakRSSBytes = vmHWM(cmd.Process.Pid)
 	res.IngestWallPerSec = float64(o.Events) / end.Sub(start).Seconds()
 	if j := joined.Load(); j != 0 {
@@ -237,6 +248,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	return res, nil
 }
 
+// committedMessages finds the message count in the consumer's "batch committed" log line.
+var committedMessages = regexp.MustCompile(`\bmessages=(\d+)\b`)
+
 // ingestCommand is the `cxstar ingest` process of a run. The DSN, which may hold a password,
 // travels in the environment (CXSTAR_CLICKHOUSE), never on the command line, where `ps` shows it
 // to every user of the machine.
@@ -247,7 +261,8 @@ func ingestCommand(ctx context.Context, o Options, broker, group, profile string
 		args = append(args, "--cpu-profile", profile)
 	}
 	cmd := exec.CommandContext(ctx, o.Binary, args...)
-	cmd.Env = append(os.Environ(), "CXSTAR_LOG_LEVEL=info", "CXSTAR_CLICKHOUSE="+o.DSN)
+	// Debug: the consumer logs each committed batch, which marks the end of the run.
+	cmd.Env = append(os.Environ(), "CXSTAR_LOG_LEVEL=debug", "CXSTAR_CLICKHOUSE="+o.DSN)
 	return cmd
 }
 
