@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -42,7 +43,12 @@ func runCompact(ctx context.Context, args []string) error {
 
 // compactQuarter runs transform.Compact for req on the data nodes of the database of dsn and
 // prints each partition it merged.
-func compactQuarter(ctx context.Context, conn driver.Conn, dsn string, req transform.Request) error {
+func compactQuarter(ctx context.Context, conn driver.Conn, dsn string, req transform.Request) (err error) {
+	defer func() {
+		if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			err = fmt.Errorf("%w (a large partition takes longer: raise --timeout, or run it again to go on where it stopped)", err)
+		}
+	}()
 	nodes, local, closeNodes, err := store.DataNodes(ctx, conn, dsn)
 	if err != nil {
 		return err
