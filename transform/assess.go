@@ -139,11 +139,9 @@ func assess(ctx context.Context, conn driver.Conn, req Request) (*Run, error) {
 	}
 	run.RegistryVersion = regVersion
 	for _, std := range stds {
-		b := req.Bands[std]
-		if b == nil {
-			if b, err = bandsInForce(std, req); err != nil {
-				return nil, err
-			}
+		b, err := bandsInForce(std, req)
+		if err != nil {
+			return nil, err
 		}
 		if b.Standard != std {
 			return nil, fmt.Errorf("band file %s is for standard %s, not %s", b.Version, b.Standard, std)
@@ -256,9 +254,13 @@ func (run *Run) scorecard(std metrics.Standard, data map[key]*agencyData, agency
 	return sc
 }
 
-// bandsInForce picks the band version of std in force on the last day of req.Quarter (in the
-// quarter's time zone: req.Timezone, else the oldest version's).
+// bandsInForce returns the band set of std for req: req.Bands[std] when set, else the version in
+// force on the last day of req.Quarter (in the quarter's time zone: req.Timezone, else the oldest
+// version's).
 func bandsInForce(std metrics.Standard, req Request) (*metrics.BandSet, error) {
+	if b := req.Bands[std]; b != nil {
+		return b, nil
+	}
 	versions := req.BandVersions[std]
 	if len(versions) == 0 {
 		var err error

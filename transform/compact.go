@@ -127,11 +127,9 @@ func compactWindow(req Request) (qs, qe, lookback time.Time, err error) {
 		stds = metrics.Standards
 	}
 	for i, std := range stds {
-		b := req.Bands[std]
-		if b == nil {
-			if b, err = bandsInForce(std, req); err != nil {
-				return qs, qe, lookback, err
-			}
+		b, err := bandsInForce(std, req)
+		if err != nil {
+			return qs, qe, lookback, err
 		}
 		loc, err := metrics.QuarterLocation(req.Timezone, b)
 		if err != nil {
@@ -141,7 +139,7 @@ func compactWindow(req Request) (qs, qe, lookback time.Time, err error) {
 		if err != nil {
 			return qs, qe, lookback, err
 		}
-		lb := q.Start().Add(-time.Duration(b.Parameters.RepeatWindowDays) * 24 * time.Hour)
+		lb := repeatLookback(q, b.Parameters)
 		if i == 0 || q.Start().Before(qs) {
 			qs = q.Start()
 		}

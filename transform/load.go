@@ -196,6 +196,12 @@ func (l *loader) groups(ctx context.Context, query string) ([]uint64, error) {
 	return gs, err
 }
 
+// repeatLookback is where the repeat window of the quarter's first requests starts: the earliest
+// instant the services query reads (and Compact merges).
+func repeatLookback(q quarter.Quarter, p metrics.Parameters) time.Time {
+	return q.Start().Add(-time.Duration(p.RepeatWindowDays) * 24 * time.Hour)
+}
+
 // queryVars are the values of the {{NAME}} placeholders of the embedded queries.
 func queryVars(q quarter.Quarter, p metrics.Parameters, agency string) map[string]string {
 	agencyFilter := ""
@@ -207,7 +213,7 @@ func queryVars(q quarter.Quarter, p metrics.Parameters, agency string) map[strin
 		automated = "1"
 	}
 	window := int64(p.RepeatWindowDays) * 24 * 3600
-	lookback := q.Start().Add(-time.Duration(window) * time.Second)
+	lookback := repeatLookback(q, p)
 	ack := time.Duration(p.Ack()) * time.Hour
 	return map[string]string{
 		"QS": ts(q.Start()),
