@@ -74,31 +74,51 @@ func Compact(ctx context.Context, nodes []driver.Conn, local func(table string) 
 	var out []Compacted
 	for _, conn := range nodes {
 		for _, in := range compactInputs {
-			table := local(in.table)
-			parts, err := partitions(ctx, conn, table)
+			merged, err := compactTable(ctx, conn, local(in.table), func(id string) (bool, error) {
+				return in.settledRead(id, qs, qe, lookback, now())
+			})
+			out = append(out, merged...)
 			if err != nil {
 				return out, err
 			}
-			for _, p := range parts {
-				read, err := in.settledRead(p.id, qs, qe, lookback, now())
-				if err != nil {
-					return out, fmt.Errorf("partition %s of %s: %w", p.id, table, err)
-				}
-				if !read || p.parts < 2 {
-					continue
-				}
-				t0 := time.Now()
-				if err := conn.Exec(ctx, fmt.Sprintf("OPTIMIZE TABLE %s PARTITION ID '%s' FINAL", table, p.id)); err != nil {
-					return out, fmt.Errorf("merge partition %s of %s (%d parts; ClickHouse needs free disk for a copy of it): %w", p.id, table, p.parts, err)
-				}
-				c := Compacted{Table: table, Partition: p.id, Parts: p.parts, Rows: p.rows, Took: time.Since(t0)}
-				var after uint64
-				if err := conn.QueryRow(ctx, `SELECT toUInt64(count()) FROM system.parts
-					WHERE database = currentDatabase() AND table = ? AND partition_id = ? AND active`, table, p.id).Scan(&after); err != nil {
-					return out, fmt.Errorf("count the parts of partition %s of %s: %w", p.id, table, err)
-				}
-				c.After = int(after)
-				out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// compactTable merges each partition of table (an input as named on conn's node) that holds more
+// than one part and that merge selects, then lists the parts once more to report what each became.
+func compactTable(ctx context.Context, conn driver.Conn, table string, merge func(id string) (bool, error)) ([]Compacted, error) {
+	parts, err := partitions(ctx, conn, table)
+	if err != nil {
+		return nil, err
+	}
+	var out []Compacted
+	for _, p := range parts {
+		selected, err := merge(p.id)
+		if err != nil {
+			return out, fmt.Errorf("partition %s of %s: %w", p.id, table, err)
+		}
+		if !selected || p.parts < 2 {
+			continue
+		}
+		t0 := time.Now()
+		if err := conn.Exec(ctx, fmt.Sprintf("OPTIMIZE TABLE %s PARTITION ID '%s' FINAL", table, p.id)); err != nil {
+			return out, fmt.Errorf("merge partition %s of %s (%d parts; ClickHouse needs free disk for a copy of it): %w", p.id, table, p.parts, err)
+		}
+		out = append(out, Compacted{Table: table, Partition: p.id, Parts: p.parts, Rows: p.rows, Took: time.Since(t0)})
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	after, err := partitions(ctx, conn, table)
+	if err != nil {
+		return out, err
+	}
+	for i := range out {
+		for _, p := range after {
+			if p.id == out[i].Partition {
+				out[i].After = p.parts
 			}
 		}
 	}
