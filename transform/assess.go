@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
+	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/quarter"
 )
@@ -58,21 +59,19 @@ type Request struct {
 	Store bool
 	// Now is the clock (default time.Now); it decides whether social-media answers have settled (A15).
 	Now func() time.Time
-	// Concurrent runs the assessment's queries at once, each on its own connection, instead of one
-	// after the other (the default). It pays when ClickHouse has free cores for them: on 18.16 a
-	// query with FINAL runs in one thread. On two virtual cores with nothing else running, both
-	// standards over 10 M + 10 M rows took 3.5–3.7 s at once (two parts) against 5.0–5.2 s one
-	// after the other; on cores busy with other work it measured slower, as the concurrent
-	// queries each took more CPU. `cxstar assess --parallel N` sets it with Parts = N.
-	Concurrent bool
-	// Parts is how many parts the services query, the largest, is split into (by ranges of its
-	// service groups; a run with Agency set is not split) when Concurrent is set. Default 1. A split costs CPU (each
-	// part repeats the query's fixed cost) and pays only with more free cores than queries.
-	Parts int
+	// Parallel is how many of the assessment's queries run at once, each on its own connection,
+	// the largest first; the services query, the largest, is split into that many parts (by
+	// ranges of its service groups; a run with Agency set is not split). 1 runs them one after
+	// the other (the default, so that a run's queries come in a fixed order). At most
+	// MaxParallel. ServerThreads is what the server gives one query: ClickHouse 18.16 runs a
+	// query with FINAL in one thread, so an assessment on a server with more pays with that many.
+	// `cxstar assess --parallel` sets it (by default to ServerThreads).
+	Parallel int
 }
 
-// defaultParts is Request.Parts when it is not set.
-const defaultParts = 1
+// MaxParallel is the largest Request.Parallel: the connections of store.Open's pool. A query
+// beyond the pool would wait for a connection and fail after the dial timeout.
+const MaxParallel = store.MaxOpenConns
 
 // Detail is a drill-down value of one indicator for one service or life situation.
 type Detail struct {
@@ -180,6 +179,7 @@ func loadAll(ctx context.Context, conn driver.Conn, req Request, stds []metrics.
 		}
 		groups[k] = append(groups[k], std)
 	}
+	parallel := max(1, min(req.Parallel, MaxParallel))
 	data := map[key]*agencyData{}
 	for _, k := range order {
 		b := run.Bands[groups[k][0]]
@@ -196,11 +196,7 @@ func loadAll(ctx context.Context, conn driver.Conn, req Request, stds []metrics.
 		for _, s := range groups[k] {
 			want[s] = true
 		}
-		parts := req.Parts
-		if parts <= 0 {
-			parts = defaultParts
-		}
-		if err := load(ctx, conn, q, b.Parameters, req.Agency, regFilter, req.Concurrent, parts, want, data); err != nil {
+		if err := load(ctx, conn, q, b.Parameters, req.Agency, regFilter, parallel, want, data); err != nil {
 			return nil, err
 		}
 	}

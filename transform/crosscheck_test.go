@@ -208,20 +208,20 @@ func crossCheck(t *testing.T, cfg crossConfig) {
 			}
 			compareAll(t, all)
 		})
-		// The queries one after the other (the default), and at once with the services query whole
-		// or split into two or five parts by agency, give the same runs.
+		// The queries one after the other (the default), and up to 2, 5 or MaxParallel at once with
+		// the services query split into as many parts by ranges of service groups, give the same runs.
 		t.Run("parts", func(t *testing.T) {
 			var first *transform.Run
-			for _, parts := range []int{0, 1, 2, 5} {
-				run, err := transform.Assess(ctx, conn, transform.Request{Quarter: "2026Q3", Now: clock, Concurrent: parts > 0, Parts: parts})
+			for _, parallel := range []int{0, 2, 5, transform.MaxParallel} {
+				run, err := transform.Assess(ctx, conn, transform.Request{Quarter: "2026Q3", Now: clock, Parallel: parallel})
 				if err != nil {
-					t.Fatalf("assess with %d parts: %v", parts, err)
+					t.Fatalf("assess with --parallel %d: %v", parallel, err)
 				}
 				got := &transform.Run{Scorecards: run.Scorecards, Details: run.Details}
 				if first == nil {
 					first = got
 				} else if !reflect.DeepEqual(first, got) {
-					t.Errorf("assess at once with %d parts differs from the queries one after the other", parts)
+					t.Errorf("assess with --parallel %d differs from the queries one after the other", parallel)
 				}
 			}
 			if len(first.Details) == 0 {

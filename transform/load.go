@@ -100,47 +100,78 @@ type loader struct {
 
 // load runs the aggregation queries of one quarter and folds their rows into data.
 //
-// The queries are independent: with concurrent they run at once, each on its own connection
-// (ClickHouse 18.16 runs a query with FINAL in one thread), else one after the other. The largest,
-// services (client_service_events FINAL and the array arithmetic of every client × service), can
-// also be split into parts by ranges of its service groups (loadServicesSplit, Request.Parts). The
-// folds add counts and touch disjoint fields per query, so the result does not depend on the order
-// in which the rows arrive. Coverage comes last: it completes the agencies the other queries found.
-func load(ctx context.Context, conn driver.Conn, q quarter.Quarter, p metrics.Parameters, agency, regFilter string, concurrent bool, parts int, want map[metrics.Standard]bool, data map[key]*agencyData) error {
+// The queries are independent: up to parallel of them run at once, each on its own connection
+// (ClickHouse 18.16 runs a query with FINAL in one thread), the largest first; with parallel 1
+// they run one after the other. With parallel > 1 the largest, services (client_service_events
+// FINAL and the array arithmetic of every client × service), is split into parallel parts by
+// ranges of its service groups (servicesParts). The folds add counts and touch disjoint fields
+// per query, so the result does not depend on the order in which the rows arrive. Coverage comes
+// last: it completes the agencies the other queries found.
+func load(ctx context.Context, conn driver.Conn, q quarter.Quarter, p metrics.Parameters, agency, regFilter string, parallel int, want map[metrics.Standard]bool, data map[key]*agencyData) error {
 	l := &loader{conn: conn, vars: queryVars(q, p, agency), want: want, data: data}
 	l.vars["REG_FILTER"] = regFilter
 	l.vars["SCENARIOS"] = store.Render(scenariosSQL, l.vars)
-	services := l.loadServices
-	if concurrent && agency == "" && parts > 1 {
-		services = func(ctx context.Context) error { return l.loadServicesSplit(ctx, parts) }
-	}
-	jobs := []func(context.Context) error{l.loadRatings, services, l.loadAppeals, l.loadRegistry, l.loadDeclarations, l.loadDeadlines, l.loadFollowUps}
-	if concurrent {
-		if err := runAll(ctx, jobs); err != nil {
+	jobs := []func(context.Context) error{l.loadRatings}
+	if parallel > 1 && agency == "" {
+		parts, err := l.servicesParts(ctx, parallel)
+		if err != nil {
 			return err
 		}
-	} else {
-		for _, job := range jobs {
-			if err := job(ctx); err != nil {
-				return err
-			}
+		for _, part := range parts {
+			jobs = append(jobs, func(ctx context.Context) error { return l.loadServicesPart(ctx, part) })
 		}
+	} else {
+		jobs = append(jobs, l.loadServices)
+	}
+	jobs = append(jobs, l.loadFollowUps, l.loadAppeals, l.loadRegistry, l.loadDeclarations, l.loadDeadlines)
+	if err := runAll(ctx, jobs, parallel); err != nil {
+		return err
 	}
 	return l.loadCoverage(ctx)
 }
 
-// runAll runs the jobs at once and returns the first error; the first error cancels the others.
-func runAll(ctx context.Context, jobs []func(context.Context) error) error {
+// ServerThreads is the max_threads setting of conn's sessions, the threads ClickHouse gives one
+// query: 'N' on 18.16, 'auto(N)' on current versions. A value it cannot read counts as 1.
+func ServerThreads(ctx context.Context, conn driver.Conn) (int, error) {
+	var v string
+	if err := conn.QueryRow(ctx, "SELECT value FROM system.settings WHERE name = 'max_threads'").Scan(&v); err != nil {
+		return 0, fmt.Errorf("read the max_threads setting: %w (check the connection to ClickHouse)", err)
+	}
+	return threads(v), nil
+}
+
+// threads reads a max_threads value ('N', 'auto(N)', possibly quoted); 1 when it holds no positive number.
+func threads(v string) int {
+	n, err := strconv.Atoi(strings.Trim(v, "auto()'"))
+	if err != nil || n < 1 {
+		return 1
+	}
+	return n
+}
+
+// runAll runs the jobs, at most width at once, taking them in order, and returns the first
+// error; the first error stops the others (their context is cancelled, and no job starts after it).
+func runAll(ctx context.Context, jobs []func(context.Context) error, width int) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make([]error, len(jobs))
+	next := make(chan int, len(jobs))
+	for i := range jobs {
+		next <- i
+	}
+	close(next)
 	var wg sync.WaitGroup
-	for i, job := range jobs {
+	for range max(1, min(width, len(jobs))) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if errs[i] = job(ctx); errs[i] != nil {
-				cancel()
+			for i := range next {
+				if ctx.Err() != nil {
+					return
+				}
+				if errs[i] = jobs[i](ctx); errs[i] != nil {
+					cancel()
+				}
 			}
 		}()
 	}
@@ -151,35 +182,33 @@ func runAll(ctx context.Context, jobs []func(context.Context) error) error {
 			return err
 		}
 	}
-	return errors.Join(errs...)
-}
-
-// loadServicesSplit runs sql/services.sql in up to parts parts at once, each over a contiguous
-// range of the service groups g, cut where the groups with rows in the quarter's months of
-// client_service_events (reading g alone is cheap) split into equal shares. The ranges cover every
-// g, including one first inserted after the cut. The table is sorted by g first, so each part reads
-// only its range's granules.
-func (l *loader) loadServicesSplit(ctx context.Context, parts int) error {
-	gs, err := l.groups(ctx, "SELECT DISTINCT g FROM client_service_events PREWHERE month >= {{LOOKBACK_MONTH}} AND month <= {{QE_MONTH}} ORDER BY g")
-	if err != nil {
+	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	if len(gs) < 2 {
-		return l.loadServices(ctx)
+	return context.Cause(ctx)
+}
+
+// servicesParts returns the filters ({{PART}}) of up to n parts of sql/services.sql, each a
+// contiguous range of the service groups g, cut where the groups with rows in the quarter's
+// months of client_service_events (reading g alone is cheap) split into equal shares. The ranges
+// cover every g, including one first inserted after the cut. The table is sorted by g first, so
+// each part reads only its range's granules.
+func (l *loader) servicesParts(ctx context.Context, n int) ([]string, error) {
+	gs, err := l.groups(ctx, "SELECT DISTINCT g FROM client_service_events PREWHERE month >= {{LOOKBACK_MONTH}} AND month <= {{QE_MONTH}} ORDER BY g")
+	if err != nil {
+		return nil, err
 	}
-	n := min(parts, len(gs))
-	jobs := make([]func(context.Context) error, n)
-	for i := range jobs {
-		var part string
+	n = max(1, min(n, len(gs)))
+	parts := make([]string, n)
+	for i := range parts {
 		if i > 0 {
-			part = fmt.Sprintf("AND g >= %d", gs[i*len(gs)/n])
+			parts[i] = fmt.Sprintf("AND g >= %d", gs[i*len(gs)/n])
 		}
 		if i < n-1 {
-			part += fmt.Sprintf(" AND g < %d", gs[(i+1)*len(gs)/n])
+			parts[i] += fmt.Sprintf(" AND g < %d", gs[(i+1)*len(gs)/n])
 		}
-		jobs[i] = func(ctx context.Context) error { return l.loadServicesPart(ctx, part) }
 	}
-	return runAll(ctx, jobs)
+	return parts, nil
 }
 
 // groups runs a query (with the {{NAME}} placeholders of queryVars) that returns service groups g.

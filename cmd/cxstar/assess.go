@@ -22,13 +22,19 @@ func runAssess(ctx context.Context, args []string) error {
 	lang := langFlag(fs, "labels")
 	noStore := noStoreFlag(fs, "print only; do not write assessments and indicator_details (for a closed quarter: nor the pending revision the dashboards show)")
 	registryVersion := envString(fs, "registry-version", "CXSTAR_REGISTRY_VERSION", "", "read the registry as of this load_id (see cxstar registry versions; default: the newest load)")
-	parallel := envIntMin(fs, "parallel", "CXSTAR_ASSESS_PARALLEL", 1, 1, "queries at once: 1 runs the assessment's queries one after the other; N > 1 runs them at once, each on its own connection, with the services query in N parts (pays when ClickHouse has that many free cores: on 18.16 a query with FINAL uses one)")
+	parallel := envIntMin(fs, "parallel", "CXSTAR_ASSESS_PARALLEL", 0, 0, fmt.Sprintf("queries at once, each on its own connection, with the services query in that many parts: 1 runs them one after the other; 0 takes the server's max_threads (on 18.16 a query with FINAL uses one thread); at most %d", transform.MaxParallel))
+	fs.check(func() error {
+		if *parallel > transform.MaxParallel {
+			return fmt.Errorf("--parallel %d: at most %d, the connections cxstar opens to ClickHouse (0 takes the server's max_threads)", *parallel, transform.MaxParallel)
+		}
+		return nil
+	})
 	off := addOfficialFlags(fs)
 	if err := fs.parseNoArgs(args); err != nil {
 		return err
 	}
 	req := transform.Request{RegistryVersion: *registryVersion, Agency: *agency, Timezone: *qdb.tz, Store: !*noStore, Bands: map[metrics.Standard]*metrics.BandSet{},
-		Concurrent: *parallel > 1, Parts: *parallel}
+		Parallel: *parallel}
 	if *standard != "both" && *standard != "" {
 		std, err := metrics.ParseStandard(*standard)
 		if err != nil {
@@ -57,6 +63,11 @@ func runAssess(ctx context.Context, args []string) error {
 		return err
 	}
 	defer done()
+	if req.Parallel == 0 {
+		if req.Parallel, err = transform.ServerThreads(ctx, conn); err != nil {
+			return err
+		}
+	}
 	// Closing: the quarter has settled, so its inputs are merged first (cxstar compact); the
 	// closing assessment and every later one read less. A failed merge changes no result: warn.
 	if *off.close {

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cxstar/cxstar/internal/testkit/assessjson"
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
+	"github.com/cxstar/cxstar/transform"
 )
 
 // TestOfficialFlagsEnv: --close, --reason and --revision take their defaults from CXSTAR_CLOSE,
@@ -189,12 +191,20 @@ func TestAssessParallel(t *testing.T) {
 		}
 		return out
 	}
-	one, three := assess("1"), assess("3")
+	one, three, auto := assess("1"), assess("3"), assess("0")
 	rate := regexp.MustCompile(`(?m)^P-T1-3 +.* +(50\.0|66\.7) `)
 	if n := len(rate.FindAllString(one, -1)); n != 2 {
 		t.Errorf("one query after the other: %d repeat-rate lines of 50.0 or 66.7, want 2 (a1, a3):\n%s", n, one)
 	}
 	if one != three {
 		t.Errorf("--parallel 3 printed\n%s\nwant what --parallel 1 printed:\n%s", three, one)
+	}
+	if one != auto {
+		t.Errorf("--parallel 0 (the server's max_threads) printed\n%s\nwant what --parallel 1 printed:\n%s", auto, one)
+	}
+	// More queries at once than cxstar opens connections is refused before anything runs.
+	err := runAssess(context.Background(), []string{"--clickhouse", dsn, "--quarter", "2026Q3", "--parallel", strconv.Itoa(transform.MaxParallel + 1)})
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("at most %d", transform.MaxParallel)) {
+		t.Errorf("assess --parallel %d: %v, want an error naming the limit %d", transform.MaxParallel+1, err, transform.MaxParallel)
 	}
 }

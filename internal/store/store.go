@@ -18,6 +18,10 @@ import (
 // the private server of scripts/clickhouse.sh, database cxstar.
 const DefaultDSN = "clickhouse://127.0.0.1:19000/cxstar"
 
+// MaxOpenConns is the size of the connection pool Open gives a DSN without max_open_conns: the
+// queries one client runs at once (transform.Assess runs up to that many).
+const MaxOpenConns = 8
+
 var dbName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
 
 // Options parses a clickhouse:// DSN and adds the settings cxstar needs on every connection.
@@ -58,7 +62,7 @@ func Options(dsn string) (*clickhouse.Options, error) {
 		opts.DialTimeout = 5 * time.Second
 	}
 	if opts.MaxOpenConns == 0 {
-		opts.MaxOpenConns = 8
+		opts.MaxOpenConns = MaxOpenConns
 	}
 	return opts, nil
 }
