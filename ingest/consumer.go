@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -44,6 +45,9 @@ type Consumer struct {
 	v       *Validator
 	w       *Writer
 	m       *consumerMetrics
+	// dialer is the partition readers': WithKafkaSecurity's (default kafka.DefaultDialer), its
+	// connections read through a buffer (readDialer).
+	dialer *kafka.Dialer
 
 	consumed, inserted, duplicates, rejected, committed, batches atomic.Int64
 	joined                                                       atomic.Bool
@@ -60,6 +64,7 @@ func NewConsumer(brokers []string, v *Validator, w *Writer, opts ...ConsumerOpti
 	}
 	cfg.batchBytes = min(cfg.batchBytes, max(1, cfg.maxBuffer/2)) // WithMaxBuffer's documented bound
 	c := &Consumer{cfg: cfg, brokers: brokers, v: v, w: w, topics: map[string]Kind{}, m: newConsumerMetrics(cfg.registerer)}
+	c.dialer = readDialer(cmp.Or(cfg.dialer, kafka.DefaultDialer))
 	for k, t := range cfg.topics {
 		c.topics[t] = k
 	}

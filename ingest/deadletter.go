@@ -83,11 +83,7 @@ func (c *Consumer) deadLetters(ctx context.Context, dead []rejected, owned []tp)
 // exponential backoff until it can or ctx ends. An element is nil when the partition no longer
 // holds the message.
 func (c *Consumer) refetch(ctx context.Context, k tp, offsets []int64) ([]*kafka.Message, error) {
-	dialer := c.cfg.dialer
-	if dialer == nil {
-		dialer = kafka.DefaultDialer
-	}
-	r := &partitionReader{fetchConfig: defaultFetch, dialer: dialer, brokers: c.brokers, topic: k.topic, partition: k.part, log: c.cfg.log}
+	r := &partitionReader{fetchConfig: defaultFetch, dialer: c.dialer, brokers: c.brokers, topic: k.topic, partition: k.part, log: c.cfg.log}
 	backoff := r.backoffMin
 	for {
 		msgs, err := r.reread(ctx, offsets)

@@ -174,10 +174,6 @@ func (c *Consumer) startReaders(gen *kafka.Generation) *partitionReaders {
 	pr := &partitionReaders{in: make(chan *chunk, readerChunks), free: make(chan *chunk, 2*readerChunks)}
 	rctx, stop := context.WithCancel(context.Background())
 	pr.stop = stop
-	dialer := c.cfg.dialer
-	if dialer == nil {
-		dialer = kafka.DefaultDialer
-	}
 	for topic, parts := range gen.Assignments {
 		for _, pa := range parts {
 			part := len(pr.owned)
@@ -185,7 +181,7 @@ func (c *Consumer) startReaders(gen *kafka.Generation) *partitionReaders {
 			pr.kinds = append(pr.kinds, c.topics[topic])
 			pr.consumed = append(pr.consumed, c.m.consumedCounter(topic))
 			c.m.assigned.WithLabelValues(topic, strconv.Itoa(pa.ID)).Set(1)
-			r := &partitionReader{fetchConfig: defaultFetch, dialer: dialer, brokers: c.brokers,
+			r := &partitionReader{fetchConfig: defaultFetch, dialer: c.dialer, brokers: c.brokers,
 				topic: topic, partition: pa.ID, part: part, log: c.cfg.log, out: pr.in, free: pr.free}
 			pr.wg.Add(1)
 			go func() {

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -527,5 +528,61 @@ func TestDeadLettersReadAgain(t *testing.T) {
 				t.Errorf("fetched from offsets %v; want %v", fetches, tt.fetches)
 			}
 		})
+	}
+}
+
+// countingConn is a net.Conn that serves a stream from src and counts the reads asked of it.
+type countingConn struct {
+	net.Conn
+	src   io.Reader
+	reads int
+}
+
+func (c *countingConn) Read(p []byte) (int, error) { c.reads++; return c.src.Read(p) }
+
+// TestReadDialer: a 1 MiB answer read as kafka-go reads it (4 KiB at a time) reaches the
+// connection in 1 MiB / 64 KiB = 16 reads (one more sees the end) instead of 256, with the same
+// bytes; the dialer's other settings are kept, and a dial error is passed on.
+func TestReadDialer(t *testing.T) {
+	stream := make([]byte, 1<<20)
+	for i := range stream {
+		stream[i] = byte(i * 7)
+	}
+	var under *countingConn
+	errDown := errors.New("broker down")
+	base := &kafka.Dialer{ClientID: "cxstar-test", Timeout: 3 * time.Second, DialFunc: func(ctx context.Context, network, address string) (net.Conn, error) {
+		if address == "down:9092" {
+			return nil, errDown
+		}
+		under = &countingConn{src: bytes.NewReader(stream)}
+		return under, nil
+	}}
+	d := readDialer(base)
+	if d.ClientID != base.ClientID || d.Timeout != base.Timeout || base.DialFunc == nil {
+		t.Fatalf("readDialer changed the dialer's settings: %+v", d)
+	}
+	conn, err := d.DialFunc(context.Background(), "tcp", "up:9092")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As kafka-go reads a fetch: values of a few hundred bytes through its 4 KiB bufio.Reader.
+	r := bufio.NewReaderSize(conn, 4096)
+	var got []byte
+	value := make([]byte, 400)
+	for {
+		n, err := io.ReadFull(r, value)
+		got = append(got, value[:n]...)
+		if err != nil {
+			break
+		}
+	}
+	if !bytes.Equal(got, stream) {
+		t.Fatalf("read %d bytes, want the %d bytes of the stream", len(got), len(stream))
+	}
+	if want := len(stream)/readBufferBytes + 1; under.reads != want {
+		t.Errorf("%d reads of the connection, want %d", under.reads, want)
+	}
+	if _, err := d.DialFunc(context.Background(), "tcp", "down:9092"); !errors.Is(err, errDown) {
+		t.Errorf("dial error %v, want %v", err, errDown)
 	}
 }
