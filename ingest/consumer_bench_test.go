@@ -26,9 +26,9 @@ func benchMessages(n int) []kafka.Message {
 }
 
 // BenchmarkProcess is the consumer's work per message between the partition readers and the
-// writer: decode and validate, the duplicate check, the batch's columns, with 50k-message
-// batches reset after each flush as the generation loop does. ClickHouse and Kafka are not
-// involved.
+// writer: decode and validate, the duplicate check, the batch's columns, in groups of one
+// partition as the generation loop takes a chunk, with 50k-message batches reset after each flush
+// as the generation loop does. ClickHouse and Kafka are not involved.
 func BenchmarkProcess(b *testing.B) {
 	const batch = 50_000
 	msgs := benchMessages(200_000)
@@ -36,24 +36,35 @@ func BenchmarkProcess(b *testing.B) {
 	p := newPending(18, batch, DefaultBatchBytes)
 	kinds := [3]Kind{KindService, KindRating, KindAppeal}
 	seen := NewSeen(DefaultDedupeWindow)
-	recs := make([]record, len(msgs))
+	// The messages of each of the 18 partitions in offset order, as chunks hold them.
+	parts := make([][]record, 18)
 	for i, m := range msgs {
-		recs[i] = record{m.Offset, m.Value}
+		parts[i%18] = append(parts[i%18], record{m.Offset, m.Value})
 	}
-	var ev Event
+	var dec [group]decoded
 	b.ReportAllocs()
 	cpu0 := cpuTime(b)
-	for i := 0; b.Loop(); i++ {
-		j := i % len(msgs)
-		if j == 0 {
-			seen = NewSeen(DefaultDedupeWindow) // the same ids again would all be duplicates
+	n, part, at := 0, 0, 0
+	for b.Loop() {
+		if at == len(parts[part]) {
+			if part, at = (part+1)%18, 0; part == 0 {
+				seen = NewSeen(DefaultDedupeWindow) // the same ids again would all be duplicates
+			}
 		}
-		c.process(tp{msgs[j].Topic, msgs[j].Partition}, j%18, msgs[j].HighWaterMark, &recs[j], &ev, p, seen, kinds[j%3])
-		if p.messages >= batch {
-			p.reset()
+		recs := parts[part][at:min(at+group, len(parts[part]))]
+		k := tp{msgs[part].Topic, msgs[part].Partition}
+		g := dec[:len(recs)]
+		c.decode(k, recs, g, seen, kinds[part%3])
+		for i := range g {
+			c.place(k, part, int64(len(msgs)), &recs[i], &g[i], p, seen)
+			if p.messages >= batch {
+				p.reset()
+			}
 		}
+		at += len(recs)
+		n += len(recs)
 	}
-	b.ReportMetric(float64(cpuTime(b)-cpu0)/float64(b.N), "cpu-ns/msg")
+	b.ReportMetric(float64(cpuTime(b)-cpu0)/float64(n), "cpu-ns/msg")
 }
 
 // BenchmarkSeen is the duplicate check of distinct ids with the default window (so the set

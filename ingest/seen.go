@@ -36,8 +36,23 @@ func NewSeen(limit int) *Seen {
 }
 
 // Add records id and reports whether it was already recorded.
-func (s *Seen) Add(id string) (dup bool) {
-	k := [2]uint64{maphash.String(s.s1, id), maphash.String(s.s2, id) | 1} // never the empty slot's 0
+func (s *Seen) Add(id string) (dup bool) { return s.add(s.key(id)) }
+
+// key is id's 128-bit hash, as the tables hold it.
+func (s *Seen) key(id string) [2]uint64 {
+	return [2]uint64{maphash.String(s.s1, id), maphash.String(s.s2, id) | 1} // never the empty slot's 0
+}
+
+// touch reads the slot where add(k) starts looking in the current half and returns its second
+// word, so that an add(k) soon after finds the slot in the CPU's cache. The table is larger than
+// the caches, and touches of several keys in a row wait for their cache misses at once, where
+// the adds one after the other would wait for each in turn.
+func (s *Seen) touch(k [2]uint64) uint64 {
+	return s.cur.slots[int(k[0])&(len(s.cur.slots)-1)][1]
+}
+
+// add is Add of the id whose key is k.
+func (s *Seen) add(k [2]uint64) (dup bool) {
 	i, found := s.cur.find(k)
 	if found {
 		return true
