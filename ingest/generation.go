@@ -265,8 +265,8 @@ func (bw *batchWriter) close() {
 
 // group is how many messages of a chunk are decoded before their ids are checked for
 // duplicates: the checks' cache misses then overlap (Seen.touch). The duplicate table (4 MiB a
-// half with the default window) is larger than the caches, and a check waiting for its miss
-// alone was a tenth of the consumer's CPU.
+// half with the default window) is larger than the caches, and checks each waiting for its own
+// miss were 14 % of the CPU of `cxstar ingest` in its profiles.
 const group = 8
 
 // decoded is a message of a group, decoded: its event, or the rejection; the key of its event
