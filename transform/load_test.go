@@ -15,8 +15,8 @@ import (
 	"github.com/cxstar/cxstar/internal/testkit/chdbtest"
 )
 
-// TestRunAll checks the worker pool of the assessment's queries: at most width jobs at once, taken
-// in order, every job run once, and the first error stops the jobs not yet started.
+// TestRunAll checks the worker pool of the assessment's queries: at most width jobs at once, one
+// at a time in order, every job run once, and the first error stops the jobs not yet started.
 func TestRunAll(t *testing.T) {
 	errBoom := errors.New("boom")
 	for _, tc := range []struct {
@@ -64,7 +64,9 @@ func TestRunAll(t *testing.T) {
 			if int(peak.Load()) != tc.wantPeak {
 				t.Errorf("%d jobs at once, want %d", peak.Load(), tc.wantPeak)
 			}
-			slices.Sort(ran)
+			if tc.width > 1 {
+				slices.Sort(ran) // jobs at once start in order but may reach ran in any
+			}
 			if !slices.Equal(ran, tc.wantRun) {
 				t.Errorf("ran jobs %v, want %v", ran, tc.wantRun)
 			}
