@@ -353,6 +353,8 @@ func appliedVersions(ctx context.Context, conn driver.Conn, table string) (map[i
 }
 
 func record(ctx context.Context, conn driver.Conn, table string, m schemas.Migration) error {
+	ctx, stop := InsertContext(ctx)
+	defer stop()
 	b, err := conn.PrepareBatch(ctx, "INSERT INTO "+table+" (version, name, applied_at)")
 	if err != nil {
 		return fmt.Errorf("record migration %s: %w", m.Name, err)
