@@ -16,8 +16,6 @@ import (
 	chcolumn "github.com/ClickHouse/clickhouse-go/v2/lib/column"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/cxstar/cxstar/internal/store"
 )
 
 // Writer inserts batches into ClickHouse over the native protocol, retrying failed inserts with
@@ -182,8 +180,6 @@ func (w *Writer) writeOne(ctx context.Context, ins insert) error {
 // columns (fill), shared where the driver's column holds the same ch-go type, and are emptied
 // once the insert is over.
 func (w *Writer) send(ctx context.Context, ins insert) error {
-	ctx, stop := store.InsertContext(ctx)
-	defer stop()
 	batch, err := w.conn.PrepareBatch(ctx, ins.sql)
 	if err != nil {
 		return fmt.Errorf("prepare: %w", err)

@@ -7,7 +7,6 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/quarter"
 )
@@ -19,8 +18,6 @@ const storeCols = "run_id, computed_at, quarter, quarter_start, standard, agency
 // Store writes the lists of one run into the priorities table: one row per life situation and
 // per service, segment and channel inside it, with its reasons in Russian and English.
 func Store(ctx context.Context, conn driver.Conn, runID string, computedAt time.Time, q quarter.Quarter, std metrics.Standard, lists []List) error {
-	ctx, stop := store.InsertContext(ctx)
-	defer stop()
 	b, err := conn.PrepareBatch(ctx, "INSERT INTO priorities ("+storeCols+")")
 	if err != nil {
 		return fmt.Errorf("store priorities: %w (has `cxstar migrate` run? the table comes with migration 040)", err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
@@ -107,33 +106,5 @@ func TestInsertSelect(t *testing.T) {
 	err = store.Insert(ctx, conn, "store nope", "INSERT INTO nope (k, v)", func(b driver.Batch) error { return nil })
 	if err == nil || !strings.HasPrefix(err.Error(), "store nope: ") || !strings.Contains(err.Error(), "run `cxstar migrate`") {
 		t.Fatalf("Insert into a missing table: got %v, want store nope: … (run `cxstar migrate`)", err)
-	}
-}
-
-// TestInsertContext: an insert's context ends with the caller's while the insert runs, and not
-// when the caller's ends after the insert returned (the driver would then close a pooled
-// connection); it keeps the caller's values.
-func TestInsertContext(t *testing.T) {
-	type key struct{}
-	parent, cancel := context.WithCancel(context.WithValue(context.Background(), key{}, "v"))
-	during, stop := store.InsertContext(parent)
-	if during.Value(key{}) != "v" {
-		t.Errorf("the insert's context lost the caller's values")
-	}
-	cancel()
-	select {
-	case <-during.Done():
-	case <-time.After(5 * time.Second):
-		t.Fatal("the caller's end did not end the running insert's context")
-	}
-	stop()
-
-	parent, cancel = context.WithCancel(context.Background())
-	after, stop := store.InsertContext(parent)
-	stop() // the insert returned
-	cancel()
-	time.Sleep(10 * time.Millisecond) // AfterFunc would have run by now
-	if after.Err() != nil {
-		t.Errorf("the caller's end after the insert ended the insert's context: %v", after.Err())
 	}
 }

@@ -91,10 +91,11 @@ func MigrateCluster(ctx context.Context, dsn, cluster string) ([]Applied, error)
 	}
 	boot := *opts
 	boot.Auth.Database = "default"
-	conn, err := clickhouse.Open(&boot)
+	c, err := clickhouse.Open(&boot)
 	if err != nil {
 		return nil, fmt.Errorf("connect to ClickHouse at %v: %w", opts.Addr, err)
 	}
+	conn := insertConn{c} // the ledger's inserts (record)
 	defer conn.Close()
 	if err := conn.Ping(ctx); err != nil {
 		return nil, fmt.Errorf("ping ClickHouse at %v (are the cluster's nodes up? --clickhouse names one of them): %w", opts.Addr, err)
@@ -322,8 +323,8 @@ func shardConn(ctx context.Context, opts *clickhouse.Options, rs []shardReplica,
 		c, err := clickhouse.Open(&o)
 		if err == nil {
 			if err = c.Ping(ctx); err == nil {
-				open[shard] = c
-				return c, nil
+				open[shard] = insertConn{c}
+				return open[shard], nil
 			}
 			c.Close()
 		}
@@ -353,8 +354,6 @@ func appliedVersions(ctx context.Context, conn driver.Conn, table string) (map[i
 }
 
 func record(ctx context.Context, conn driver.Conn, table string, m schemas.Migration) error {
-	ctx, stop := InsertContext(ctx)
-	defer stop()
 	b, err := conn.PrepareBatch(ctx, "INSERT INTO "+table+" (version, name, applied_at)")
 	if err != nil {
 		return fmt.Errorf("record migration %s: %w", m.Name, err)

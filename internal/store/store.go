@@ -102,7 +102,7 @@ func Open(ctx context.Context, dsn string) (driver.Conn, error) {
 		}
 		return nil, fmt.Errorf("ping ClickHouse at %v (is a server listening there? set --clickhouse or CXSTAR_CLICKHOUSE to its address): %w", opts.Addr, err)
 	}
-	return conn, nil
+	return insertConn{conn}, nil
 }
 
 // Applied is one migration that Migrate ran.
