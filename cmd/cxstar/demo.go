@@ -336,17 +336,14 @@ func (r *demoRun) assessAll(ctx context.Context) error {
 			res.Levels[a.ID][std] = make([]*int, len(g.Quarters()))
 		}
 	}
-	// The quarters have settled: merge their inputs first, as `cxstar compact` does.
+	// The quarters have settled: merge their inputs' ended partitions first, as `cxstar compact
+	// --all` does.
 	t := time.Now()
-	merged := 0
-	for _, q := range g.Quarters() {
-		m, err := transform.Compact(ctx, []driver.Conn{conn}, func(t string) string { return t }, transform.Request{Quarter: q.String()})
-		if err != nil {
-			return err
-		}
-		merged += len(m)
+	merged, err := transform.Compact(ctx, []driver.Conn{conn}, func(t string) string { return t }, transform.Request{})
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(w, "      compact: %d partitions of the settled quarters merged in %s\n", merged, time.Since(t).Round(time.Millisecond))
+	fmt.Fprintf(w, "      compact: %d partitions of the settled quarters merged in %s\n", len(merged), time.Since(t).Round(time.Millisecond))
 	for qi, q := range g.Quarters() {
 		t := time.Now()
 		res.Quarters = append(res.Quarters, q.String())
