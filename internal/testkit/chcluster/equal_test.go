@@ -198,15 +198,43 @@ func diff(want, got map[string]string) []string {
 }
 
 // syncReplicas waits until every replica of every replicated table of db has fetched what its
-// peers have, so that a read served by any replica sees every insert.
+// peers have, so that a read served by any replica sees every insert. It first waits (up to 60 s)
+// for replicas that are read-only: a replica whose ZooKeeper session expired (ZooKeeper or the
+// node was down) stays so until ClickHouse opens a new session, a few seconds later on its own
+// schedule, and SYSTEM SYNC REPLICA fails on it meanwhile ("Session expired").
 func syncReplicas(t testing.TB, dsn, db string) {
 	t.Helper()
+	waitWritable(t, dsn, db, 60*time.Second)
 	for n := 1; n <= 4; n++ {
 		c := chcluster.Node(t, dsn, n, "")
 		for _, name := range chtest.Strings(t, c, "SELECT name FROM system.tables WHERE database = '"+db+"' AND engine LIKE 'Replicated%'") {
 			if err := c.Exec(context.Background(), "SYSTEM SYNC REPLICA "+db+"."+name); err != nil {
 				t.Fatalf("node %d: sync %s: %v", n, name, err)
 			}
+		}
+	}
+}
+
+// waitWritable waits until no replicated table of db on any of the four nodes is read-only (its
+// ZooKeeper session restored), and fails the test after timeout, naming the tables still read-only.
+func waitWritable(t testing.TB, dsn, db string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for n := 1; n <= 4; n++ {
+		c := chcluster.Node(t, dsn, n, "")
+		start := time.Now()
+		for {
+			ro := chtest.Strings(t, c, "SELECT table FROM system.replicas WHERE database = '"+db+"' AND (is_readonly OR is_session_expired) ORDER BY table")
+			if len(ro) == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("node %d: still read-only after waiting %v: %v", n, timeout, ro)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if waited := time.Since(start); waited > time.Second {
+			t.Logf("node %d: waited %v for its replicas to leave read-only", n, waited.Round(100*time.Millisecond))
 		}
 	}
 }
