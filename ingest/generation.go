@@ -43,10 +43,12 @@ type rejected struct {
 	r      *Rejection
 }
 
-// position is the last offset of a partition in a batch and the partition's high watermark
-// when that message was fetched; in is false when the batch holds none of the partition.
+// position is the last offset of a partition in a batch, the partition's high watermark when
+// that message was fetched, and how many of the batch's messages are the partition's; in is
+// false when the batch holds none of the partition.
 type position struct {
 	offset, hwm int64
+	n           int
 	in          bool
 }
 
@@ -222,18 +224,44 @@ func (c *Consumer) startBatchWriter(gen *kafka.Generation, dlq deadLetters, owne
 	}
 	go func() {
 		defer close(bw.done)
-		durable := map[tp]int64{}
-		hwm := map[tp]int64{}
-		for p := range bw.full {
-			if !bw.failed.Load() {
-				if err := c.flush(wctx, gen, dlq, p, owned, durable, hwm); err != nil {
-					bw.failed.Store(true)
-					bw.err = err
+		ofs := newCommitState(len(owned))
+		// A refused commit is tried again after the batch wait, also when no batch follows.
+		retry := time.NewTimer(time.Hour)
+		retry.Stop()
+		defer retry.Stop()
+		for {
+			select {
+			case p, ok := <-bw.full:
+				if !ok {
+					// The end of the generation: a last try for offsets a refused commit left.
+					if !bw.failed.Load() && ofs.behind() {
+						c.commit(gen, owned, ofs)
+					}
+					return
+				}
+				if !bw.failed.Load() {
+					start := time.Now()
+					c.flushSince.Store(start.UnixNano())
+					if err := c.flush(wctx, dlq, p, owned, ofs); err != nil {
+						bw.failed.Store(true)
+						bw.err = err
+					} else {
+						c.commit(gen, owned, ofs)
+						c.m.flushSeconds.Observe(time.Since(start).Seconds())
+					}
+					c.flushSince.Store(0)
+				}
+				bw.m.buffered.Set(float64(bw.buffered.Add(-int64(p.bytes()))))
+				p.reset()
+				bw.free <- p
+			case <-retry.C:
+				if !bw.failed.Load() {
+					c.commit(gen, owned, ofs)
 				}
 			}
-			bw.m.buffered.Set(float64(bw.buffered.Add(-int64(p.bytes()))))
-			p.reset()
-			bw.free <- p
+			if ofs.behind() && !bw.failed.Load() {
+				retry.Reset(c.cfg.batchWait)
+			}
 		}
 	}()
 	return bw
@@ -301,7 +329,9 @@ func (c *Consumer) decode(k tp, msgs []record, out []decoded, seen *Seen, want K
 // place puts message m of partition k (index part in the generation's partitions, with high
 // watermark hwm), decoded as d, into the pending batch: a row, a duplicate or a dead letter.
 func (c *Consumer) place(k tp, part int, hwm int64, m *record, d *decoded, p *pending, seen *Seen) {
-	p.last[part] = position{m.offset, hwm, true}
+	pos := &p.last[part]
+	pos.offset, pos.hwm, pos.in = m.offset, hwm, true
+	pos.n++
 	p.messages++
 	if d.err != nil {
 		r := d.err.(*Rejection)
@@ -317,13 +347,48 @@ func (c *Consumer) place(k tp, part int, hwm int64, m *record, d *decoded, p *pe
 	p.rows.addFrom(&d.ev, k.topic, k.part, m.offset)
 }
 
-// flush writes one batch and commits the offsets it advanced. owned names the partitions of
-// p.last; durable and hwm carry the committed position of each partition across the batches of
-// one generation.
-func (c *Consumer) flush(ctx context.Context, gen *kafka.Generation, dlq deadLetters, p *pending, owned []tp, durable, hwm map[tp]int64) error {
+// commitState is what the batch writer of one generation knows of its partitions (by index in
+// partitionReaders.owned): the offset after the last stored message (durable), the last offset
+// the coordinator acknowledged (acked, -1 before any), the high watermark as of the last stored
+// message, and the messages stored since the acknowledged offset (uncounted).
+type commitState struct {
+	durable, acked, hwm []int64
+	uncounted           []int64
+}
+
+func newCommitState(partitions int) *commitState {
+	o := &commitState{durable: make([]int64, partitions), acked: make([]int64, partitions),
+		hwm: make([]int64, partitions), uncounted: make([]int64, partitions)}
+	for i := range partitions {
+		o.durable[i], o.acked[i] = -1, -1
+	}
+	return o
+}
+
+// stored records a written batch.
+func (o *commitState) stored(p *pending) {
+	for i, pos := range p.last {
+		if pos.in {
+			o.durable[i], o.hwm[i] = pos.offset+1, pos.hwm
+			o.uncounted[i] += int64(pos.n)
+		}
+	}
+}
+
+// behind reports whether a stored offset awaits its commit.
+func (o *commitState) behind() bool {
+	for i := range o.durable {
+		if o.durable[i] > o.acked[i] {
+			return true
+		}
+	}
+	return false
+}
+
+// flush writes one batch: its dead letters, then its rows. The offsets it advanced are then
+// committed (commit).
+func (c *Consumer) flush(ctx context.Context, dlq deadLetters, p *pending, owned []tp, ofs *commitState) error {
 	start := time.Now()
-	c.flushSince.Store(start.UnixNano())
-	defer c.flushSince.Store(0)
 	if len(p.dead) > 0 {
 		msgs, err := c.deadLetters(ctx, p.dead, owned)
 		if err != nil {
@@ -345,39 +410,50 @@ func (c *Consumer) flush(ctx context.Context, gen *kafka.Generation, dlq deadLet
 	c.m.duplicates.Add(float64(p.dups))
 	c.rejected.Add(int64(len(p.dead)))
 	c.batches.Add(1)
+	ofs.stored(p)
+	c.cfg.log.Debug("batch stored", "messages", p.messages, "rows", n, "duplicates", p.dups, "rejected", len(p.dead), "took", time.Since(start))
+	return nil
+}
 
-	offsets := map[string]map[int]int64{}
-	for i, pos := range p.last {
-		if !pos.in {
+// commit commits the stored offset of every partition whose last acknowledged commit is behind
+// it: the partitions of the batch just stored, and those of an earlier commit the coordinator
+// refused (a later commit carries them, even when their partitions get no new message).
+func (c *Consumer) commit(gen *kafka.Generation, owned []tp, ofs *commitState) {
+	req := map[string]map[int]int64{}
+	for i := range ofs.durable {
+		if ofs.durable[i] > ofs.acked[i] {
+			k := owned[i]
+			if req[k.topic] == nil {
+				req[k.topic] = map[int]int64{}
+			}
+			req[k.topic][k.part] = ofs.durable[i]
+		}
+	}
+	if len(req) == 0 {
+		return
+	}
+	if err := gen.CommitOffsets(req); err != nil {
+		// The rows are stored. The coordinator refused the commit: usually the group is
+		// rebalancing and this generation is over, and the next owner re-reads these messages
+		// (the raw tables store each event_id once); if the generation goes on, the next commit
+		// carries these offsets too.
+		c.m.commitErrors.Inc()
+		c.cfg.log.Warn("offset commit refused; a later commit carries the offsets, or the messages will be read again and stored once", "generation", gen.ID, "err", err)
+		return
+	}
+	var messages int64
+	for i := range ofs.durable {
+		if ofs.durable[i] <= ofs.acked[i] {
 			continue
 		}
+		ofs.acked[i] = ofs.durable[i]
+		messages += ofs.uncounted[i]
+		ofs.uncounted[i] = 0
 		k := owned[i]
-		durable[k] = pos.offset + 1
-		hwm[k] = pos.hwm
-		if offsets[k.topic] == nil {
-			offsets[k.topic] = map[int]int64{}
-		}
-		offsets[k.topic][k.part] = pos.offset + 1
+		part := strconv.Itoa(k.part)
+		c.m.committed.WithLabelValues(k.topic, part).Set(float64(ofs.acked[i]))
+		c.m.lag.WithLabelValues(k.topic, part).Set(float64(max(0, ofs.hwm[i]-ofs.acked[i])))
 	}
-	if err := gen.CommitOffsets(offsets); err != nil {
-		// The rows are stored; the coordinator refused the commit, usually because the group is
-		// rebalancing and this generation is over. The next owner re-reads these messages and the
-		// raw tables store each event_id once.
-		c.m.commitErrors.Inc()
-		c.cfg.log.Warn("offset commit refused; the messages will be read again and stored once", "generation", gen.ID, "err", err)
-	} else {
-		c.committed.Add(int64(p.messages))
-		for i, pos := range p.last {
-			if !pos.in {
-				continue
-			}
-			k := owned[i]
-			part := strconv.Itoa(k.part)
-			c.m.committed.WithLabelValues(k.topic, part).Set(float64(durable[k]))
-			c.m.lag.WithLabelValues(k.topic, part).Set(float64(max(0, hwm[k]-durable[k])))
-		}
-	}
-	c.m.flushSeconds.Observe(time.Since(start).Seconds())
-	c.cfg.log.Debug("batch committed", "messages", p.messages, "rows", n, "duplicates", p.dups, "rejected", len(p.dead), "took", time.Since(start))
-	return nil
+	c.committed.Add(messages)
+	c.cfg.log.Debug("batch committed", "messages", messages, "partitions", len(req))
 }

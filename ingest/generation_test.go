@@ -39,7 +39,7 @@ func TestDecodeGroup(t *testing.T) {
 		t.Errorf("messages %d, rows %d, duplicates %d, dead letters %v; want 8, 3, 3, [%s %s]",
 			p.messages, p.rows.Len(), p.dups, codes, CodeInvalidJSON, CodeWrongTopic)
 	}
-	if want := (position{17, 100, true}); p.last[1] != want || p.last[0].in {
+	if want := (position{offset: 17, hwm: 100, n: 8, in: true}); p.last[1] != want || p.last[0].in {
 		t.Errorf("positions %+v, want partition 1 at %+v and partition 0 untouched", p.last, want)
 	}
 }
