@@ -37,7 +37,7 @@ func TestRefusedCommitRetried(t *testing.T) {
 	kafkatest.Publish(t, c.ListenAddrs(), ev)
 	// The first commit is refused (a transient error: the generation goes on). Its batch holds 200
 	// messages of some partitions; later batches may hold none of some of those.
-	refused := c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.OffsetCommit}, Err: kerr.CoordinatorLoadInProgress, TopLevel: false})
+	refused := c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.OffsetCommit}, Err: kerr.CoordinatorLoadInProgress})
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

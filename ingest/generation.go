@@ -420,6 +420,7 @@ func (c *Consumer) flush(ctx context.Context, dlq deadLetters, p *pending, owned
 // refused (a later commit carries them, even when their partitions get no new message).
 func (c *Consumer) commit(gen *kafka.Generation, owned []tp, ofs *commitState) {
 	req := map[string]map[int]int64{}
+	parts := 0
 	for i := range ofs.durable {
 		if ofs.durable[i] > ofs.acked[i] {
 			k := owned[i]
@@ -427,9 +428,10 @@ func (c *Consumer) commit(gen *kafka.Generation, owned []tp, ofs *commitState) {
 				req[k.topic] = map[int]int64{}
 			}
 			req[k.topic][k.part] = ofs.durable[i]
+			parts++
 		}
 	}
-	if len(req) == 0 {
+	if parts == 0 {
 		return
 	}
 	if err := gen.CommitOffsets(req); err != nil {
@@ -455,5 +457,5 @@ func (c *Consumer) commit(gen *kafka.Generation, owned []tp, ofs *commitState) {
 		c.m.lag.WithLabelValues(k.topic, part).Set(float64(max(0, ofs.hwm[i]-ofs.acked[i])))
 	}
 	c.committed.Add(messages)
-	c.cfg.log.Debug("batch committed", "messages", messages, "partitions", len(req))
+	c.cfg.log.Debug("batch committed", "messages", messages, "partitions", parts)
 }
