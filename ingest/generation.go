@@ -233,8 +233,9 @@ func (c *Consumer) startBatchWriter(gen *kafka.Generation, dlq deadLetters, owne
 			select {
 			case p, ok := <-bw.full:
 				if !ok {
-					// The end of the generation: a last try for offsets a refused commit left.
-					if !bw.failed.Load() && ofs.behind() {
+					// The end of the generation: a last try for offsets a refused commit left
+					// (commit sends nothing when none is behind).
+					if !bw.failed.Load() {
 						c.commit(gen, owned, ofs)
 					}
 					return
