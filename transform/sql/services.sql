@@ -118,11 +118,15 @@ FROM
         SELECT
             g,
             -- the number of a row of one request (0 when it is not active in the quarter); 1 for a
-            -- row of several (a number is >= 8: kinds start at 1)
-            if(one_req, if(fl1 > 4294967295, bitShiftLeft(bitAnd(bitShiftRight(attr1, 1), 4294967295), 8)
+            -- row of several (a number is >= 8: kinds start at 1). A sum of products rather than
+            -- if(): current ClickHouse evaluates an if()'s branch only for the rows that take it,
+            -- and so first copies the block's arrays row by row into a filtered block (~0.6 s over
+            -- the 3.1 M rows of 10 M events); 18.16 computes both branches either way.
+            toUInt64(one_req AND fl1 > 4294967295) * (bitShiftLeft(bitAnd(bitShiftRight(attr1, 1), 4294967295), 8)
                 + bitShiftLeft(bitAnd(bitShiftRight(attr1, 33), 3), 3) + bitShiftLeft(toUInt64(bitAnd(fl1, 4294967295) > 0), 2)
                 + bitShiftLeft(toUInt64(sub1), 1)
-                + toUInt64(sub1 AND done1 < bitAnd(head1, 4294967295) AND bitAnd(head1, 4294967295) <= done1 + {{WINDOW}}), 0), 1) AS o1,
+                + toUInt64(sub1 AND done1 < bitAnd(head1, 4294967295) AND bitAnd(head1, 4294967295) <= done1 + {{WINDOW}}))
+                + toUInt64(NOT one_req)                   AS o1,
             if(one_req, toUInt64(0), cs1)                 AS k1,
             if(one_req, toUInt64(0), cs2)                 AS k2,
             count()                                       AS cnt,
