@@ -13,6 +13,23 @@ import (
 	"github.com/cxstar/cxstar/ingest"
 )
 
+// span is how long after 2026-06-01 08:00 UTC a generated stream may last: it ends by
+// 2026-11-01, before any day the streams are generated on.
+const span = 153 * 24 * time.Hour // to 2026-11-01 08:00 UTC
+
+// base is when the first generated event occurs.
+var base = time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
+
+// occurredAt is when event i of a stream of n occurs: 7 s after the one before, or closer when
+// the stream would otherwise last longer than span.
+func occurredAt(i, n int) time.Time {
+	step := 7 * time.Second
+	if time.Duration(n)*step > span {
+		step = span / time.Duration(n)
+	}
+	return base.Add(time.Duration(i) * step)
+}
+
 // TB is the part of testing.TB that WriteFile needs (so that this package does not import testing).
 type TB interface {
 	Helper()
@@ -37,14 +54,15 @@ func (e *Events) Valid() int {
 // dupEvery-th of them once more later in the stream (0: none), and adds one invalid line after
 // every invalidEvery-th valid event (0: none), cycling through out_of_range (rating score 11),
 // bad_enum (service status "lost") and personal_data (an e-mail as client_id on an appeal).
-// Event ids carry prefix, so two streams with different prefixes never share an id.
+// Event ids carry prefix, so two streams with different prefixes never share an id. The events
+// occur from 2026-06-01 08:00 UTC on, 7 s apart, and all within span of it: longer streams are
+// packed closer, so that none is in the future.
 func Generate(prefix string, n, dupEvery, invalidEvery int) *Events {
 	e := &Events{Distinct: map[ingest.Kind]int{}, InvalidBy: map[string]int{}}
-	base := time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
 	var pendingDup [][]byte
 	bad := 0
 	for i := 0; i < n; i++ {
-		ts := base.Add(time.Duration(i) * 7 * time.Second).Format(time.RFC3339)
+		ts := occurredAt(i, n).Format(time.RFC3339)
 		id := fmt.Sprintf("%s-%d", prefix, i)
 		agency := fmt.Sprintf("agency-%d", i%7)
 		client := fmt.Sprintf("c%08x", (i*2654435761)&0xffffffff)
