@@ -58,12 +58,13 @@ type Result struct {
 	Ratio             float64       // IngestRowsPerSec / min(InsertRowsPerSec, ConsumeMsgsPerSec); the raw insert is the lower one; target ≥ 0.8 of it
 	PeakRSSBytes      int64         // VmHWM of the ingest process; target < 300 MB
 	IngestCPUPerRow   time.Duration // user + system CPU of the whole ingest process, per event
+	BrokerCPUPerRow   time.Duration // user + system CPU of this process, nearly all the in-process broker's, while ingest ran, per event
 }
 
 // String formats the result for a report.
 func (r Result) String() string {
-	return fmt.Sprintf("kafka ingest: %d events  ingest %.0f rows/s (%.0f incl. startup)  baselines: ClickHouse insert %.0f rows/s, kafka-go consume %.0f msg/s  ratio %.2f of the lower baseline  peak RSS %.0f MB  ingest CPU %.2f µs/row",
-		r.Events, r.IngestRowsPerSec, r.IngestWallPerSec, r.InsertRowsPerSec, r.ConsumeMsgsPerSec, r.Ratio, float64(r.PeakRSSBytes)/(1<<20), r.IngestCPUPerRow.Seconds()*1e6)
+	return fmt.Sprintf("kafka ingest: %d events  ingest %.0f rows/s (%.0f incl. startup)  baselines: ClickHouse insert %.0f rows/s, kafka-go consume %.0f msg/s  ratio %.2f of the lower baseline  peak RSS %.0f MB  ingest CPU %.2f µs/row  broker CPU %.2f µs/row",
+		r.Events, r.IngestRowsPerSec, r.IngestWallPerSec, r.InsertRowsPerSec, r.ConsumeMsgsPerSec, r.Ratio, float64(r.PeakRSSBytes)/(1<<20), r.IngestCPUPerRow.Seconds()*1e6, r.BrokerCPUPerRow.Seconds()*1e6)
 }
 
 // Run measures once: publishes the events to an in-process broker, runs both baselines, then
@@ -177,6 +178,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	// the last message (a batch is committed once ClickHouse has acknowledged its rows). Both come
 	// from the process's log, so that the bench does not query ClickHouse while it measures.
 	var joined, stored atomic.Int64
+	cpu0 := processCPU()
 	start = time.Now()
 	if err := cmd.Start(); err != nil {
 		return res, fmt.Errorf("start %s ingest: %w", o.Binary, err)
@@ -216,6 +218,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	end := time.Unix(0, stored.Load())
+	res.BrokerCPUPerRow = (processCPU() - cpu0) / time.Duration(o.Events)
 	if n, err := rows(ctx, conn); err != nil || n != uint64(o.Events) {
 		return res, fmt.Errorf("ingest committed every message but ClickHouse holds %d rows of %d (%v)", n, o.Events, err)
 	}
@@ -371,4 +374,13 @@ func vmHWM(pid int) int64 {
 		}
 	}
 	return 0
+}
+
+// processCPU is the user + system CPU this process has used so far (0 when it cannot be read).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
