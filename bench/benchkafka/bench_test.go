@@ -39,7 +39,8 @@ func TestRunSmall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Events != 20_000 || r.IngestRowsPerSec <= 0 || r.InsertRowsPerSec <= 0 || r.ConsumeMsgsPerSec <= 0 || r.Ratio <= 0 || r.PeakRSSBytes < 1<<20 || r.IngestCPUPerRow <= 0 || r.BrokerCPUPerRow <= 0 {
+	if r.Events != 20_000 || r.IngestRowsPerSec <= 0 || r.InsertRowsPerSec <= 0 || r.ConsumeMsgsPerSec <= 0 || r.Ratio <= 0 || r.PeakRSSBytes < 1<<20 || r.IngestCPUPerRow <= 0 || r.BrokerCPUPerRow <= 0 ||
+		r.InsertServer.CPU <= 0 || r.IngestServer.CPU <= 0 {
 		t.Fatalf("implausible result: %+v", r)
 	}
 	t.Log(r)

@@ -59,12 +59,41 @@ type Result struct {
 	PeakRSSBytes      int64         // VmHWM of the ingest process; target < 300 MB
 	IngestCPUPerRow   time.Duration // user + system CPU of the whole ingest process, per event
 	BrokerCPUPerRow   time.Duration // user + system CPU of this process, nearly all the in-process broker's, while ingest ran, per event
+	InsertServer      ServerCPU     // ClickHouse's query threads during the raw insert, per event
+	IngestServer      ServerCPU     // ClickHouse's query threads while ingest ran, per event
+}
+
+// ServerCPU is what ClickHouse's query threads used (system.events: UserTimeMicroseconds +
+// SystemTimeMicroseconds) and how long they waited for a core while runnable
+// (OSCPUWaitMicroseconds). The counters are the whole server's: other clients' queries count too.
+type ServerCPU struct {
+	CPU, Wait time.Duration
+}
+
+func (a ServerCPU) sub(b ServerCPU) ServerCPU { return ServerCPU{a.CPU - b.CPU, a.Wait - b.Wait} }
+
+func (a ServerCPU) per(n int) ServerCPU {
+	return ServerCPU{a.CPU / time.Duration(n), a.Wait / time.Duration(n)}
+}
+
+// serverCPU reads the server's counters of its query threads so far.
+func serverCPU(ctx context.Context, conn driver.Conn) (ServerCPU, error) {
+	var cpu, wait uint64
+	err := conn.QueryRow(ctx, `SELECT
+		sumIf(value, event IN ('UserTimeMicroseconds', 'SystemTimeMicroseconds')),
+		sumIf(value, event = 'OSCPUWaitMicroseconds')
+		FROM system.events`).Scan(&cpu, &wait)
+	if err != nil {
+		return ServerCPU{}, fmt.Errorf("read ClickHouse's CPU counters (system.events): %w", err)
+	}
+	return ServerCPU{time.Duration(cpu) * time.Microsecond, time.Duration(wait) * time.Microsecond}, nil
 }
 
 // String formats the result for a report.
 func (r Result) String() string {
-	return fmt.Sprintf("kafka ingest: %d events  ingest %.0f rows/s (%.0f incl. startup)  baselines: ClickHouse insert %.0f rows/s, kafka-go consume %.0f msg/s  ratio %.2f of the lower baseline  peak RSS %.0f MB  ingest CPU %.2f µs/row  broker CPU %.2f µs/row",
-		r.Events, r.IngestRowsPerSec, r.IngestWallPerSec, r.InsertRowsPerSec, r.ConsumeMsgsPerSec, r.Ratio, float64(r.PeakRSSBytes)/(1<<20), r.IngestCPUPerRow.Seconds()*1e6, r.BrokerCPUPerRow.Seconds()*1e6)
+	return fmt.Sprintf("kafka ingest: %d events  ingest %.0f rows/s (%.0f incl. startup)  baselines: ClickHouse insert %.0f rows/s, kafka-go consume %.0f msg/s  ratio %.2f of the lower baseline  peak RSS %.0f MB  ingest CPU %.2f µs/row  broker CPU %.2f µs/row  ClickHouse CPU (waiting for a core) %.2f (%.2f) µs/row beside ingest, %.2f (%.2f) in the raw insert",
+		r.Events, r.IngestRowsPerSec, r.IngestWallPerSec, r.InsertRowsPerSec, r.ConsumeMsgsPerSec, r.Ratio, float64(r.PeakRSSBytes)/(1<<20), r.IngestCPUPerRow.Seconds()*1e6, r.BrokerCPUPerRow.Seconds()*1e6,
+		us(r.IngestServer.CPU), us(r.IngestServer.Wait), us(r.InsertServer.CPU), us(r.InsertServer.Wait))
 }
 
 // Run measures once: publishes the events to an in-process broker, runs both baselines, then
@@ -140,6 +169,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		batches = append(batches, cur)
 	}
 	w := ingest.NewWriter(conn, ingest.WithMaxAttempts(3))
+	srv0, err := serverCPU(ctx, conn)
+	if err != nil {
+		return res, err
+	}
 	start := time.Now()
 	for _, bt := range batches {
 		if err := w.Write(ctx, bt); err != nil {
@@ -147,6 +180,11 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		}
 	}
 	res.InsertRowsPerSec = float64(o.Events) / time.Since(start).Seconds()
+	srv1, err := serverCPU(ctx, conn)
+	if err != nil {
+		return res, err
+	}
+	res.InsertServer = srv1.sub(srv0).per(o.Events)
 	batches = nil
 	logf("baseline ClickHouse insert: %.0f rows/s", res.InsertRowsPerSec)
 
@@ -178,6 +216,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	// the last message (a batch is committed once ClickHouse has acknowledged its rows). Both come
 	// from the process's log, so that the bench does not query ClickHouse while it measures.
 	var joined, stored atomic.Int64
+	if srv0, err = serverCPU(ctx, conn); err != nil {
+		return res, err
+	}
 	cpu0 := processCPU()
 	start = time.Now()
 	if err := cmd.Start(); err != nil {
@@ -219,6 +260,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	end := time.Unix(0, stored.Load())
 	res.BrokerCPUPerRow = (processCPU() - cpu0) / time.Duration(o.Events)
+	if srv1, err = serverCPU(ctx, conn); err != nil {
+		return res, err
+	}
+	res.IngestServer = srv1.sub(srv0).per(o.Events)
 	if n, err := rows(ctx, conn); err != nil || n != uint64(o.Events) {
 		return res, fmt.Errorf("ingest committed every message but ClickHouse holds %d rows of %d (%v)", n, o.Events, err)
 	}
@@ -375,6 +420,8 @@ func vmHWM(pid int) int64 {
 	}
 	return 0
 }
+
+func us(d time.Duration) float64 { return d.Seconds() * 1e6 }
 
 // processCPU is the user + system CPU this process has used so far (0 when it cannot be read).
 func processCPU() time.Duration {
