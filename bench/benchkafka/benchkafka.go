@@ -421,6 +421,7 @@ func vmHWM(pid int) int64 {
 	return 0
 }
 
+// us is d in microseconds.
 func us(d time.Duration) float64 { return d.Seconds() * 1e6 }
 
 // processCPU is the user + system CPU this process has used so far (0 when it cannot be read).

@@ -13,9 +13,9 @@ import (
 	"github.com/cxstar/cxstar/ingest"
 )
 
-// span is how long after 2026-06-01 08:00 UTC a generated stream may last: it ends by
-// 2026-11-01, before any day the streams are generated on.
-const span = 153 * 24 * time.Hour // to 2026-11-01 08:00 UTC
+// span is how long a generated stream may last from base: to 2026-11-01 08:00 UTC, a day already
+// past, so that the validator takes no event for one from the future.
+const span = 153 * 24 * time.Hour
 
 // base is when the first generated event occurs.
 var base = time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
