@@ -1,7 +1,9 @@
 package ingest
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 	"unsafe"
@@ -341,12 +343,30 @@ func (d *decoder) str() ([]byte, bool, *Rejection) {
 	d.i++
 	start := d.i
 	raw, ascii := true, true
+	var high uint64 // the top bits of the bytes skipped eight at a time: non-zero if any is not ASCII
 	for d.i < len(d.data) {
+		for d.i+8 <= len(d.data) {
+			x := binary.LittleEndian.Uint64(d.data[d.i:])
+			if m := stops(x); m != 0 {
+				n := bits.TrailingZeros64(m) >> 3 // the plain bytes before the stop
+				high |= x & (1<<(8*n) - 1)
+				d.i += n
+				break
+			}
+			high |= x
+			d.i += 8
+		}
+		if d.i >= len(d.data) {
+			break
+		}
 		c := d.data[d.i]
 		switch {
 		case c == '"':
 			s := d.data[start:d.i]
 			d.i++
+			if high&(ones*0x80) != 0 {
+				ascii = false
+			}
 			if raw && !ascii && !utf8.Valid(s) {
 				raw = false
 			}
@@ -383,6 +403,18 @@ func (d *decoder) str() ([]byte, bool, *Rejection) {
 		}
 	}
 	return nil, false, d.syntax("unterminated string")
+}
+
+// ones has a 1 in each of a uint64's eight bytes: ones*b repeats byte b in all of them.
+const ones = 0x0101010101010101
+
+// stops marks (in the top bit of each byte) the bytes of x, eight bytes of a string read
+// little-endian, where str must stop: '"', '\\' and control characters below 0x20. A mark above
+// the lowest one may be false (a borrow from the byte below), so only the lowest is to be trusted;
+// a word with no mark holds none of them. (v-ones)&^v marks the zero bytes of v.
+func stops(x uint64) uint64 {
+	q, b := x^(ones*'"'), x^(ones*'\\')
+	return ((q-ones)&^q | (b-ones)&^b | (x-ones*0x20)&^x) & (ones * 0x80)
 }
 
 // number checks a number token's syntax.

@@ -3,6 +3,8 @@ package ingest
 import (
 	"bytes"
 	"encoding/json"
+	"math/bits"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
@@ -122,5 +124,62 @@ func TestDecodeMatchesReference(t *testing.T) {
 		" \t\r\n" + goodAppeal + "\n", `{"schema":"rating.v1"`, `{"schema`, strings.Repeat("[", 10002) + strings.Repeat("]", 10002),
 	} {
 		checkAgainstReference(t, v, []byte(in))
+	}
+}
+
+// TestStops checks the word-at-a-time scan of strings against a byte-at-a-time reference: the
+// lowest mark of stops is the first '"', '\\' or control byte, and there is no mark without one.
+// The words: every byte value at every position over plain, non-ASCII and borrow-prone
+// neighbours (0x00, 0x20, 0x21, 0x80), and a million random ones.
+func TestStops(t *testing.T) {
+	first := func(x uint64) int {
+		for i := range 8 {
+			if c := byte(x >> (8 * i)); c == '"' || c == '\\' || c < 0x20 {
+				return i
+			}
+		}
+		return 8
+	}
+	check := func(x uint64) {
+		t.Helper()
+		got := 8
+		if m := stops(x); m != 0 {
+			got = bits.TrailingZeros64(m) >> 3
+		}
+		if want := first(x); got != want {
+			t.Fatalf("stops(%#016x): first stop at byte %d, want %d", x, got, want)
+		}
+	}
+	for _, fill := range []byte{'a', 0xd0, 0x00, 0x1f, 0x20, 0x21, '"', '\\', 0x80, 0xff} {
+		for pos := range 8 {
+			for c := range 256 {
+				x := ones * uint64(fill)
+				x = x&^(0xff<<(8*pos)) | uint64(c)<<(8*pos)
+				check(x)
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 1_000_000 {
+		check(rng.Uint64())
+	}
+}
+
+// TestDecodeStringOffsets puts each kind of special byte (the closing quote, an escape, a
+// control character, non-ASCII and invalid UTF-8) after 0–23 plain bytes and before 0–9 more,
+// so that it falls at each place of an eight-byte word, in the word of the closing quote and in
+// the tail read byte by byte.
+func TestDecodeStringOffsets(t *testing.T) {
+	v := testValidator()
+	base := strings.TrimSuffix(goodRating, "}")
+	for _, special := range []string{``, `\"`, `\\`, `\u00e9`, `\n`, "\t", "\x01", "é", "Добрый", "\xff", "\xe2\x80"} {
+		for n := range 24 { // plain bytes before the special one
+			for m := range 10 { // and after it
+				for _, tail := range []string{`"}`, `"`, ``} { // a whole event, a string cut after its quote, an unterminated one
+					id := strings.Repeat("x", n) + special + strings.Repeat("y", m)
+					checkAgainstReference(t, v, []byte(base+`,"event_id":"`+id+tail))
+				}
+			}
+		}
 	}
 }

@@ -277,3 +277,33 @@ func TestIsSpaceMatchesUnicode(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckID: the identifier rules byte by byte, including the UTF-8 check that only strings
+// with a non-ASCII byte go through.
+func TestCheckID(t *testing.T) {
+	for _, tc := range []struct {
+		val      string
+		optional bool
+		code     string // "" when accepted
+	}{
+		{"se-1", false, ""},
+		{"", false, CodeMissingField},
+		{"", true, ""},
+		{"a\x01b", false, CodeBadID},
+		{"a\x7f", false, CodeBadID},
+		{"заявка-1", false, ""},
+		{strings.Repeat("я", 128), false, ""}, // 256 bytes, 128 characters
+		{strings.Repeat("x", 129), false, CodeBadID},
+		{"\xff", false, CodeBadID},
+		{"ab\xe2\x80", false, CodeBadID}, // a cut three-byte character
+		{"ab\xe2\x80\x94", false, ""},    // the whole of it (an em dash)
+	} {
+		r := checkID("event_id", tc.val, tc.optional)
+		switch {
+		case tc.code == "" && r != nil:
+			t.Errorf("checkID(%q): rejected %v", tc.val, r)
+		case tc.code != "" && (r == nil || r.Code != tc.code):
+			t.Errorf("checkID(%q) = %v, want code %s", tc.val, r, tc.code)
+		}
+	}
+}

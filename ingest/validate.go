@@ -150,12 +150,15 @@ func checkID(field, val string, optional bool) *Rejection {
 	if len(val) > 128 && utf8.RuneCountInString(val) > 128 {
 		return reject(CodeBadID, field, "is %d characters long; the limit is 128", utf8.RuneCountInString(val))
 	}
+	var high byte // the top bits of the bytes: 0 if all are ASCII, which needs no UTF-8 check
 	for i := 0; i < len(val); i++ {
-		if c := val[i]; c < 0x20 || c == 0x7f {
+		c := val[i]
+		if c < 0x20 || c == 0x7f {
 			return reject(CodeBadID, field, "contains a control character at byte %d", i)
 		}
+		high |= c
 	}
-	if !utf8.ValidString(val) {
+	if high >= 0x80 && !utf8.ValidString(val) {
 		return reject(CodeBadID, field, "is not valid UTF-8")
 	}
 	return nil
