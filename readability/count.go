@@ -1,6 +1,9 @@
 package readability
 
-import "unicode"
+import (
+	"unicode"
+	"unicode/utf8"
+)
 
 // Counts are what the readability formulas are computed from. Ingest stores them for every
 // written reply (the text itself is never kept), and Score computes them for the check.
@@ -22,17 +25,34 @@ type Counts struct {
 func Count(text string) Counts {
 	var r Counts
 	inWord, sentenceOpen := false, false
-	for _, c := range text {
-		letter, vowel := classify(c)
+	for i := 0; i < len(text); {
+		c, size := rune(text[i]), 1
+		switch b := text[i]; {
+		case b < 0x80:
+		case b >= 0xc2 && b < 0xe0 && i+1 < len(text) && text[i+1]&0xc0 == 0x80: // two bytes (U+0080–U+07FF): Cyrillic and most Latin
+			c, size = rune(b&0x1f)<<6|rune(text[i+1]&0x3f), 2
+		default:
+			c, size = utf8.DecodeRuneInString(text[i:])
+		}
+		i += size
+		var k uint8
+		if c < rune(len(classes)) {
+			k = classes[c]
+		} else if letter, vowel := classify(c); letter {
+			k = classLetter
+			if vowel {
+				k |= classVowel
+			}
+		}
 		switch {
-		case letter:
+		case k != 0:
 			r.Chars++
 			if !inWord {
 				r.Words++
 				inWord = true
 			}
 			sentenceOpen = true
-			if vowel {
+			if k&classVowel != 0 {
 				r.Syllables++
 			}
 		default:
@@ -48,6 +68,25 @@ func Count(text string) Counts {
 	}
 	return r
 }
+
+// The classes of the code points below U+0460 (ASCII, Latin, Greek, Cyrillic), from classify:
+// classLetter for a letter or digit, classVowel added for a vowel.
+const (
+	classLetter uint8 = 1
+	classVowel  uint8 = 2
+)
+
+var classes = func() (t [0x460]uint8) {
+	for c := range t {
+		if letter, vowel := classify(rune(c)); letter {
+			t[c] = classLetter
+			if vowel {
+				t[c] |= classVowel
+			}
+		}
+	}
+	return t
+}()
 
 // classify says whether c is a letter or digit, and whether it is a vowel. ASCII and Cyrillic,
 // nearly all of the replies, take a fast path without Unicode tables.
