@@ -259,36 +259,49 @@ func TestTwoProcessesShareTheGroup(t *testing.T) {
 	}
 	checkDeadLetters(t, addr, ev, true)
 
-	// Phase 2: a rebalance in the middle of ingestion. Publish 30,000 more events and start a
-	// third process while the first two are storing them; the totals must still be exact.
-	ev2 := kafkatest.Generate("pair2", 30_000, 10, 300)
-	path2 := ev2.WriteFile(t, t.TempDir(), "pair2.jsonl")
-	before := rawCount(conn)
-	pp2 := start(t, "produce-2", "produce", "--brokers", addr, path2)
-	for rawCount(conn) < before+3000 {
-		select {
-		case <-pp2.done:
-		case <-time.After(10 * time.Millisecond):
-			continue
+	// Phase 2: a rebalance in the middle of ingestion. A third process starts while the first two
+	// store a stream that keeps arriving: files of 10,000 events are published one after another
+	// until the third process owns partitions, and one more after that, so the group rebalances
+	// with rows still coming in however fast the consumers are. The totals must still be exact.
+	both := &kafkatest.Events{Distinct: map[ingest.Kind]int{}, InvalidBy: map[string]int{}}
+	lines := 0
+	add := func(e *kafkatest.Events) {
+		for k, n := range e.Distinct {
+			both.Distinct[k] += n
 		}
-		if pp2.err != nil {
-			t.Fatalf("cxstar produce: %v", pp2.err)
+		for code, n := range e.InvalidBy {
+			both.InvalidBy[code] += n
 		}
-		time.Sleep(10 * time.Millisecond)
+		both.Invalid += e.Invalid
+		lines += len(e.Lines)
 	}
+	add(ev)
+	publish := func(i int) {
+		e := kafkatest.Generate(fmt.Sprintf("pair2-%d", i), 10_000, 10, 300)
+		pp := start(t, fmt.Sprintf("produce-%d", i+2), "produce", "--brokers", addr, e.WriteFile(t, t.TempDir(), "pair2.jsonl"))
+		<-pp.done
+		if pp.err != nil {
+			t.Fatalf("cxstar produce: %v", pp.err)
+		}
+		add(e)
+	}
+	publish(0)
 	m3 := freeport.Port(t)
 	p3 := start(t, "ingest-3", append(ingestArgs(addr, dsn, "pair"), "--listen", fmt.Sprintf("127.0.0.1:%d", m3))...)
-	mid := rawCount(conn)
-	<-pp2.done
-	if pp2.err != nil {
-		t.Fatalf("cxstar produce: %v", pp2.err)
-	}
-	both := &kafkatest.Events{Distinct: map[ingest.Kind]int{}, Invalid: ev.Invalid + ev2.Invalid, InvalidBy: map[string]int{}}
-	for k, n := range ev.Distinct {
-		both.Distinct[k] = n + ev2.Distinct[k]
-	}
-	for k, n := range ev.InvalidBy {
-		both.InvalidBy[k] = n + ev2.InvalidBy[k]
+	var mid uint64 // rows stored when the third process was seen owning partitions
+	for i := 1; ; i++ {
+		joined := len(owned(m3)) > 0
+		if joined {
+			mid = rawCount(conn)
+		}
+		publish(i)
+		if joined {
+			t.Logf("the third process joined with %d rows stored; %d files of 10,000 events published", mid, i+1)
+			break
+		}
+		if i == 30 {
+			t.Fatalf("the third process owned no partition after %d files were published", i+1)
+		}
 	}
 	checkExact(t, conn, both, 60*time.Second)
 	if stored := uint64(both.Valid()); mid >= stored {
@@ -325,8 +338,8 @@ func TestTwoProcessesShareTheGroup(t *testing.T) {
 	}
 	// A rebalance may hand a partition over with messages fetched but not yet committed: they
 	// are read again (at least once), never skipped.
-	if consumed < int64(len(ev.Lines)+len(ev2.Lines)) {
-		t.Errorf("consumed %d messages in all; want at least %d", consumed, len(ev.Lines)+len(ev2.Lines))
+	if consumed < int64(lines) {
+		t.Errorf("consumed %d messages in all; want at least %d", consumed, lines)
 	}
 	checkDeadLetters(t, addr, both, false)
 	if err := bp.stop(t, 10*time.Second); err != nil {
