@@ -26,11 +26,15 @@ type AssessOptions struct {
 	// Compact measures the assessment a second time after transform.Compact has merged the
 	// quarter's inputs (`cxstar compact`, run once a quarter has settled).
 	Compact bool
+	// Parallel is the measured assessments' transform.Request.Parallel. 0 (the default) takes the
+	// server's max_threads, as `cxstar assess` does: the threads the scan's queries get too.
+	Parallel int
 }
 
 // AssessResult holds the medians of one AssessVsScan run.
 type AssessResult struct {
 	Ratings, ServiceEvents int64         // rows in the tables
+	Parallel               int           // the assessments' queries at once (transform.Request.Parallel)
 	Generate               time.Duration // time to insert the rows (0 when reused)
 	Scan                   time.Duration // median of one full scan of both tables (count() … WHERE on the same columns)
 	Assess                 time.Duration // median of Assess (both standards, no store)
@@ -48,8 +52,8 @@ type AssessResult struct {
 
 // String formats the result for `cxstar bench` and test logs.
 func (r AssessResult) String() string {
-	s := fmt.Sprintf("assess over %d ratings + %d service events: median %v; full scan of the same columns: median %v; ratio %.2f× (target ≤ 3×); generate %v; scans %v; assesses %v",
-		r.Ratings, r.ServiceEvents, r.Assess.Round(time.Millisecond), r.Scan.Round(time.Millisecond), r.Ratio, r.Generate.Round(time.Millisecond), r.Scans, r.Assesses)
+	s := fmt.Sprintf("assess over %d ratings + %d service events (%d queries at once): median %v; full scan of the same columns: median %v; ratio %.2f× (target ≤ 3×); generate %v; scans %v; assesses %v",
+		r.Ratings, r.ServiceEvents, r.Parallel, r.Assess.Round(time.Millisecond), r.Scan.Round(time.Millisecond), r.Ratio, r.Generate.Round(time.Millisecond), r.Scans, r.Assesses)
 	if r.Compact > 0 {
 		s += fmt.Sprintf("; compact %v (%d partitions); then assess median %v, scan median %v, ratio %.2f×; assesses %v",
 			r.Compact.Round(time.Millisecond), len(r.Merged), r.CompactedAssess.Round(time.Millisecond), r.CompactedScan.Round(time.Millisecond), r.CompactedRatio, r.CompactedRuns)
@@ -146,6 +150,11 @@ FROM numbers(%[3]d)`, start, span, o.ServiceEvents)
 		}
 		res.Ratings, res.ServiceEvents = int64(r), int64(s)
 	}
+	if res.Parallel = o.Parallel; res.Parallel <= 0 {
+		if res.Parallel, err = transform.ServerThreads(ctx, conn); err != nil {
+			return res, err
+		}
+	}
 	qs, qe, lb := chTime(q.Start()), chTime(q.End()), chTime(q.Start().Add(-28*24*time.Hour))
 	// The full scan reads the columns the assessment reads, with the same time filters.
 	scans := []string{
@@ -167,7 +176,7 @@ FROM numbers(%[3]d)`, start, span, o.ServiceEvents)
 			}
 			scan = append(scan, time.Since(t0).Round(time.Millisecond))
 			t0 = time.Now()
-			if _, err := transform.Assess(ctx, conn, transform.Request{Quarter: o.Quarter, Now: now}); err != nil {
+			if _, err := transform.Assess(ctx, conn, transform.Request{Quarter: o.Quarter, Now: now, Parallel: res.Parallel}); err != nil {
 				return scan, assess, fmt.Errorf("assess: %w", err)
 			}
 			assess = append(assess, time.Since(t0).Round(time.Millisecond))
