@@ -57,6 +57,7 @@ func checkPseudonymRunes(s string) *Rejection {
 	return pseudonymVerdict(s, digits, at, allDigitsOrSep)
 }
 
+// rejectSpace is the refusal of a client_id with white space in it.
 func rejectSpace() *Rejection {
 	return reject(CodePersonalData, "client_id", "contains white space: looks like a name or a formatted number, not a pseudonym; send a hash (e.g. hex HMAC-SHA256) instead")
 }
