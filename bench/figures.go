@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/cxstar/cxstar/ingest"
+	"github.com/cxstar/cxstar/internal/proccpu"
 	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/simulate"
 )
@@ -245,17 +245,9 @@ type timer struct {
 	cpu  time.Duration
 }
 
-func startTimer() timer { return timer{time.Now(), processCPU()} }
+func startTimer() timer { return timer{time.Now(), proccpu.Used()} }
 
 // stop returns the wall and CPU seconds since start.
 func (t timer) stop() (wall, cpu float64) {
-	return time.Since(t.wall).Seconds(), max((processCPU() - t.cpu).Seconds(), 1e-9)
-}
-
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return time.Since(t.wall).Seconds(), max((proccpu.Used() - t.cpu).Seconds(), 1e-9)
 }

@@ -2,11 +2,11 @@ package export
 
 import (
 	"context"
-	"syscall"
 	"testing"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/cxstar/cxstar/internal/proccpu"
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
 )
 
@@ -33,7 +33,7 @@ func BenchmarkExport(b *testing.B) {
 		b.Run(string(f), func(b *testing.B) {
 			var res BenchResult
 			var err error
-			cpu0 := cpuTime()
+			cpu0 := proccpu.Used()
 			for b.Loop() {
 				res, err = bench(context.Background(), conn, "ratings", q3, f)
 				if err != nil {
@@ -45,14 +45,14 @@ func BenchmarkExport(b *testing.B) {
 			}
 			b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 			b.ReportMetric(float64(res.Bytes)/benchRows, "bytes/row")
-			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/benchRows, "cpu-ns/row")
+			b.ReportMetric(float64(proccpu.Used()-cpu0)/float64(b.N)/benchRows, "cpu-ns/row")
 		})
 	}
 	// Without FINAL: separates the server's merge-on-read cost (FINAL on 18.16 is single-threaded)
 	// from the driver → Arrow → file conversion that this package does.
 	for _, f := range []Format{Parquet, Arrow} {
 		b.Run(string(f)+"-nofinal", func(b *testing.B) {
-			cpu0 := cpuTime()
+			cpu0 := proccpu.Used()
 			for b.Loop() {
 				st, err := Query(context.Background(), conn, "SELECT * FROM ratings", f, nopWriter{})
 				if err != nil || st.Rows != benchRows {
@@ -60,18 +60,7 @@ func BenchmarkExport(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/benchRows, "cpu-ns/row")
+			b.ReportMetric(float64(proccpu.Used()-cpu0)/float64(b.N)/benchRows, "cpu-ns/row")
 		})
 	}
-}
-
-// cpuTime is the user+system CPU time of this process in nanoseconds: on a shared, loaded
-// machine the CPU spent per row (driver decoding + Arrow/Parquet encoding, not the ClickHouse
-// server) is steadier than wall-clock rows/s.
-func cpuTime() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
 }

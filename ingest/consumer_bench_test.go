@@ -3,12 +3,12 @@ package ingest
 import (
 	"context"
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/cxstar/cxstar/internal/proccpu"
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
 )
 
@@ -43,7 +43,7 @@ func BenchmarkProcess(b *testing.B) {
 	}
 	var dec [group]decoded
 	b.ReportAllocs()
-	cpu0 := cpuTime(b)
+	cpu0 := proccpu.Used()
 	n, part, at := 0, 0, 0
 	for b.Loop() {
 		if at == len(parts[part]) {
@@ -64,7 +64,7 @@ func BenchmarkProcess(b *testing.B) {
 		at += len(recs)
 		n += len(recs)
 	}
-	b.ReportMetric(float64(cpuTime(b)-cpu0)/float64(n), "cpu-ns/msg")
+	b.ReportMetric(float64(proccpu.Used()-cpu0)/float64(n), "cpu-ns/msg")
 }
 
 // BenchmarkSeen is the duplicate check of distinct ids with the default window (so the set
@@ -76,7 +76,7 @@ func BenchmarkSeen(b *testing.B) {
 	}
 	b.ReportAllocs()
 	s := NewSeen(DefaultDedupeWindow)
-	cpu0 := cpuTime(b)
+	cpu0 := proccpu.Used()
 	for i := 0; b.Loop(); i++ {
 		if i%len(ids) == 0 {
 			s = NewSeen(DefaultDedupeWindow)
@@ -85,17 +85,7 @@ func BenchmarkSeen(b *testing.B) {
 			b.Fatal("a distinct id reported as a duplicate")
 		}
 	}
-	b.ReportMetric(float64(cpuTime(b)-cpu0)/float64(b.N), "cpu-ns/op")
-}
-
-// cpuTime is the user + system CPU time of the process so far: on shared cores the CPU a
-// benchmark takes is steadier than its wall time.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64(proccpu.Used()-cpu0)/float64(b.N), "cpu-ns/op")
 }
 
 // BenchmarkFill is the writer's hand-over of one 50k-row batch to the driver: the driver's
@@ -120,12 +110,12 @@ func BenchmarkFill(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			cpu0 := cpuTime(b)
+			cpu0 := proccpu.Used()
 			if err := fill(db, ins); err != nil {
 				_ = db.Abort()
 				b.Fatal(err)
 			}
-			cpu += cpuTime(b) - cpu0
+			cpu += proccpu.Used() - cpu0
 			if err := db.Abort(); err != nil {
 				b.Fatal(err)
 			}

@@ -26,6 +26,7 @@ import (
 	"github.com/cxstar/cxstar/ingest"
 	"github.com/cxstar/cxstar/ingest/kafkagen"
 	"github.com/cxstar/cxstar/internal/broker"
+	"github.com/cxstar/cxstar/internal/proccpu"
 	"github.com/cxstar/cxstar/internal/store"
 )
 
@@ -219,7 +220,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if srv0, err = serverCPU(ctx, conn); err != nil {
 		return res, err
 	}
-	cpu0 := processCPU()
+	cpu0 := proccpu.Used()
 	start = time.Now()
 	if err := cmd.Start(); err != nil {
 		return res, fmt.Errorf("start %s ingest: %w", o.Binary, err)
@@ -259,7 +260,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	end := time.Unix(0, stored.Load())
-	res.BrokerCPUPerRow = (processCPU() - cpu0) / time.Duration(o.Events)
+	res.BrokerCPUPerRow = (proccpu.Used() - cpu0) / time.Duration(o.Events)
 	if srv1, err = serverCPU(ctx, conn); err != nil {
 		return res, err
 	}
@@ -423,12 +424,3 @@ func vmHWM(pid int) int64 {
 
 // us is d in microseconds.
 func us(d time.Duration) float64 { return d.Seconds() * 1e6 }
-
-// processCPU is the user + system CPU this process has used so far (0 when it cannot be read).
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
