@@ -38,11 +38,8 @@ func Count(text string) Counts {
 		var k uint8
 		if c < rune(len(classes)) {
 			k = classes[c]
-		} else if letter, vowel := classify(c); letter {
-			k = classLetter
-			if vowel {
-				k |= classVowel
-			}
+		} else {
+			k = classOf(c)
 		}
 		switch {
 		case k != 0:
@@ -78,15 +75,22 @@ const (
 
 var classes = func() (t [0x460]uint8) {
 	for c := range t {
-		if letter, vowel := classify(rune(c)); letter {
-			t[c] = classLetter
-			if vowel {
-				t[c] |= classVowel
-			}
-		}
+		t[c] = classOf(rune(c))
 	}
 	return t
 }()
+
+// classOf is the class of c: 0, classLetter, or classLetter|classVowel.
+func classOf(c rune) uint8 {
+	letter, vowel := classify(c)
+	switch {
+	case vowel:
+		return classLetter | classVowel
+	case letter:
+		return classLetter
+	}
+	return 0
+}
 
 // classify says whether c is a letter or digit, and whether it is a vowel. ASCII and Cyrillic,
 // nearly all of the replies, take a fast path without Unicode tables.
