@@ -11,10 +11,10 @@ import (
 	"github.com/cxstar/cxstar/quarter"
 )
 
-// Compacting a closed quarter. An assessment reads client_service_events and rating_answers with
-// FINAL, which on ClickHouse 18.16 merges every part it reads in one thread at every run. A
-// partition that no longer receives events keeps the parts its inserts left, since the background
-// merges leave a large part beside a few small ones; merged once into one part each, the same rows
+// Compacting a closed quarter. An assessment reads client_service_events, rating_answers and
+// followup_items with FINAL, which on ClickHouse 18.16 merges every part it reads in one thread at
+// every run. A partition that no longer receives events keeps the parts its inserts left, since the
+// background merges leave a large part beside a few small ones; merged once into one part each, the same rows
 // take the services query about 40 % less CPU and the ratings query about 30 % (BENCHMARKS.md,
 // assess), with the same results: a merge does what FINAL does, once and for good.
 
@@ -28,9 +28,7 @@ type compactInput struct {
 	lookback, after bool
 }
 
-// compactInputs are the inputs read with FINAL that are partitioned by time (migrations 022, 051).
-// followup_items is not: it is one partition, and merging it all again each quarter would cost
-// more than its read (~0.1 s of CPU on 10 M answers).
+// compactInputs are the inputs read with FINAL, each partitioned by time (migrations 022, 051, 052).
 var compactInputs = []compactInput{
 	// PARTITION BY month (toYYYYMM of the UTC time); services.sql reads the months from the repeat
 	// window's start to the quarter's last.
@@ -38,6 +36,9 @@ var compactInputs = []compactInput{
 	// PARTITION BY toStartOfQuarter(occurred_at, 'Europe/Moscow'); ratings.sql reads every answer
 	// from the quarter start on (a later answer may supersede one of the quarter).
 	{table: "rating_answers", period: quarterPeriod, after: true},
+	// PARTITION BY toStartOfQuarter(answered_at, 'Europe/Moscow'); followup.sql reads the items
+	// answered in the quarter.
+	{table: "followup_items", period: quarterPeriod},
 }
 
 // Compacted is one partition that Compact merged into one part.

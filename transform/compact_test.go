@@ -68,7 +68,7 @@ func TestCompact(t *testing.T) {
 	august := time.Date(2026, 8, 15, 0, 0, 0, 0, time.UTC)
 	window := map[string]bool{
 		"client_service_events 202603": true, "client_service_events 202604": true, "client_service_events 202605": true,
-		"client_service_events 202606": true, "rating_answers 20260401": true,
+		"client_service_events 202606": true, "rating_answers 20260401": true, "followup_items 20260401": true,
 	}
 	for _, e := range chdbtest.Both(t) {
 		t.Run(e.Name, func(t *testing.T) {
