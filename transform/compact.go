@@ -11,11 +11,11 @@ import (
 	"github.com/cxstar/cxstar/quarter"
 )
 
-// Compacting a closed quarter. An assessment reads client_service_events, rating_answers and
-// followup_items with FINAL, which on ClickHouse 18.16 merges every part it reads in one thread at
-// every run. A partition that no longer receives events keeps the parts its inserts left, since the
-// background merges leave a large part beside a few small ones; merged once into one part each, the same rows
-// take the services query about 40 % less CPU and the ratings query about 30 % (BENCHMARKS.md,
+// Compacting a closed quarter. An assessment reads client_service_events, rating_answers,
+// followup_items and followups with FINAL, which on ClickHouse 18.16 merges every part it reads in
+// one thread at every run. A partition that no longer receives events keeps the parts its inserts
+// left, since the background merges leave a large part beside a few small ones; merged once into
+// one part each, the same rows take the services query about 40 % less CPU and the ratings query about 30 % (BENCHMARKS.md,
 // assess), with the same results: a merge does what FINAL does, once and for good.
 
 // compactInput is one assessment input that Compact merges.
@@ -28,7 +28,7 @@ type compactInput struct {
 	lookback, after bool
 }
 
-// compactInputs are the inputs read with FINAL, each partitioned by time (migrations 022, 051, 052).
+// compactInputs are the inputs read with FINAL, each partitioned by time (migrations 022, 051–053).
 var compactInputs = []compactInput{
 	// PARTITION BY month (toYYYYMM of the UTC time); services.sql reads the months from the repeat
 	// window's start to the quarter's last.
@@ -39,6 +39,9 @@ var compactInputs = []compactInput{
 	// PARTITION BY toStartOfQuarter(answered_at, 'Europe/Moscow'); followup.sql reads the items
 	// answered in the quarter.
 	{table: "followup_items", period: quarterPeriod},
+	// PARTITION BY toStartOfQuarter(occurred_at, 'Europe/Moscow'); followup.sql reads the steps
+	// from the quarter start on (a step may answer an item of the quarter after its end).
+	{table: "followups", period: quarterPeriod, after: true},
 }
 
 // Compacted is one partition that Compact merged into one part.

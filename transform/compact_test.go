@@ -69,6 +69,7 @@ func TestCompact(t *testing.T) {
 	window := map[string]bool{
 		"client_service_events 202603": true, "client_service_events 202604": true, "client_service_events 202605": true,
 		"client_service_events 202606": true, "rating_answers 20260401": true, "followup_items 20260401": true,
+		"followups 20260401": true,
 	}
 	for _, e := range chdbtest.Both(t) {
 		t.Run(e.Name, func(t *testing.T) {
@@ -89,6 +90,7 @@ func TestCompact(t *testing.T) {
 				l.service("cp", "person", c, r("f"), "s1", "service", "submitted", "2026-08-01T10:00:00Z", nil)
 				onC := map[string]any{"service_id": "s1", "request_id": r("c")}
 				l.rating("", "cp", "person", c, "satisfaction", 1+i, "2026-05-10T10:00:00Z", onC)
+				l.service("cp", "person", c, r("c"), "s1", "service", "followed_up", "2026-05-12T10:00:00Z", nil) // answers the detractor of May (i = 0, 1)
 				if i == 0 {
 					l.rating("", "cp", "person", c, "satisfaction", 4, "2026-07-20T10:00:00Z", onC) // supersedes the answer of May
 				}

@@ -229,7 +229,7 @@ func crossCheck(t *testing.T, cfg crossConfig) {
 				t.Errorf("2026Q3 has no drill-down values: the data exercise too little")
 			}
 		})
-		// The assessment inputs (migrations 022, 051, 052) are derived from the raw tables: inserting
+		// The assessment inputs (migrations 022, 051–053) are derived from the raw tables: inserting
 		// every raw row into them a second time changes no result, and neither does rebuilding them
 		// from the raw tables alone with the migrations' INSERT … SELECT statements. Each is checked
 		// against the reference, and the whole runs (with the monitors, which the reference does not
@@ -287,11 +287,11 @@ func crossCheck(t *testing.T, cfg crossConfig) {
 }
 
 // inputTables are the assessment inputs derived from the raw tables by materialized views.
-var inputTables = []string{"rating_answers", "rating_groups", "client_service_events", "service_groups", "followup_items"}
+var inputTables = []string{"rating_answers", "rating_groups", "client_service_events", "service_groups", "followup_items", "followups"}
 
 // inputRebuild returns the INSERT … SELECT statements that fill the assessment inputs from the raw
-// tables: for each input table the one of the newest migration that has one (022, 051 for
-// client_service_events and 052 for followup_items, whose layouts they changed).
+// tables: for each input table the one of the newest migration that has one (022; 051, 052 and 053
+// for client_service_events, followup_items and followups, whose layouts they changed).
 func inputRebuild(t *testing.T) []string {
 	t.Helper()
 	all, err := schemas.Migrations()

@@ -49,6 +49,11 @@ func TestFollowUp(t *testing.T) {
 		{"fI2", P, "qI", "satisfaction", 1, "2026-09-10T07:05:00Z", "2026-09-11T07:00:00Z"},
 		// H: a detractor answer one second before Q3 (Moscow): an item of Q2, not of Q3.
 		{"fH", P, "qH", "nps", 0, "2026-06-30T20:59:59Z", ""},
+		// L: answer Tue 2026-09-29 10:00 MSK, step Fri 2026-10-02 10:00 MSK, in the next quarter: in
+		// time, an item of Q3.
+		{"fL", P, "qL", "nps", 2, "2026-09-29T07:00:00Z", "2026-10-02T07:00:00Z"},
+		// M: answer 2026-07-01 10:00 MSK; the only step came the evening before, in Q2: late.
+		{"fM", P, "qM", "nps", 5, "2026-07-01T07:00:00Z", "2026-06-30T20:00:00Z"},
 		// K: a business client's detractor answer, followed up in a day.
 		{"fK", B, "qK", "nps", 1, "2026-08-05T07:00:00Z", "2026-08-06T07:00:00Z"},
 		// Not items: a passive NPS (7), a satisfaction of 3, an ease answer (and below, a detractor
@@ -76,9 +81,9 @@ func TestFollowUp(t *testing.T) {
 			if err := conn.QueryRow(ctx, "SELECT count(), uniqExact(event_id) FROM followup_items FINAL").Scan(&items, &unique); err != nil {
 				t.Fatal(err)
 			}
-			// fA, fB, fC, fD, fD2, fE, fF, fG, fI1, fI2, fH, fK: 12 items, one per answer.
-			if items != 12 || unique != 12 {
-				t.Errorf("follow-up items: %d rows for %d answers, want 12 and 12 (answer fA stored %d times)", items, unique, stored)
+			// fA, fB, fC, fD, fD2, fE, fF, fG, fI1, fI2, fH, fL, fM, fK: 14 items, one per answer.
+			if items != 14 || unique != 14 {
+				t.Errorf("follow-up items: %d rows for %d answers, want 14 and 14 (answer fA stored %d times)", items, unique, stored)
 			}
 			if err := conn.Exec(ctx, "OPTIMIZE TABLE followup_items FINAL"); err != nil {
 				t.Fatal(err)
@@ -86,11 +91,11 @@ func TestFollowUp(t *testing.T) {
 			if err := conn.QueryRow(ctx, "SELECT count() FROM followup_items").Scan(&items); err != nil {
 				t.Fatal(err)
 			}
-			if items != 12 {
-				t.Errorf("after the merge: %d rows, want 12", items)
+			if items != 14 {
+				t.Errorf("after the merge: %d rows, want 14", items)
 			}
 			inTime := chtest.Strings(t, conn, "SELECT event_id FROM followup_status WHERE within_5_working_days = 1 ORDER BY event_id")
-			if got, want := strings.Join(inTime, " "), "fA fC fD2 fG fI1 fI2 fK"; got != want {
+			if got, want := strings.Join(inTime, " "), "fA fC fD2 fG fI1 fI2 fK fL"; got != want {
 				t.Errorf("in time: %s, want %s", got, want)
 			}
 
@@ -98,14 +103,14 @@ func TestFollowUp(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// People: A, C, D2, G, I1, I2 of A, B, C, D, D2, E, F, G, I1, I2 = 6/10 = 60.0 %;
-			// Wilson 95 %: 31.3–83.2. Business: K, 1/1 = 100.0 %, 20.7–100.0.
+			// People: A, C, D2, G, I1, I2, L of A, B, C, D, D2, E, F, G, I1, I2, L, M = 7/12 = 58.3 %;
+			// Wilson 95 %: 32.0–80.7. Business: K, 1/1 = 100.0 %, 20.7–100.0.
 			for _, c := range []struct {
 				std           metrics.Standard
 				value, lo, hi string
 				n             int64
 			}{
-				{metrics.People, "60.0", "31.3", "83.2", 10},
+				{metrics.People, "58.3", "32.0", "80.7", 12},
 				{metrics.Business, "100.0", "20.7", "100.0", 1},
 			} {
 				m := scorecardtest.Monitor(run.Scorecard(c.std), "a1", metrics.MonitorFollowUp)
@@ -125,8 +130,8 @@ func TestFollowUp(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m := scorecardtest.Monitor(early.Scorecard(metrics.People), "a1", metrics.MonitorFollowUp); m == nil || m.Status != metrics.NotAssessed || m.Value.String() != "60.0" {
-				t.Errorf("before the last deadline: %+v, want not_assessed 60.0", m)
+			if m := scorecardtest.Monitor(early.Scorecard(metrics.People), "a1", metrics.MonitorFollowUp); m == nil || m.Status != metrics.NotAssessed || m.Value.String() != "58.3" {
+				t.Errorf("before the last deadline: %+v, want not_assessed 58.3", m)
 			}
 		})
 	}

@@ -7,9 +7,10 @@
 -- the view because ClickHouse 18.16 does not move a filter into a subquery with FINAL: through the
 -- view, every item since the start was merged before the quarter's filter. Here the filter is the
 -- WHERE of the FINAL read itself, so only the quarter's partition of followup_items (migration 052)
--- is read; every copy of an item has the item's answered_at, so the filter keeps all copies of an
--- item or none, and FINAL still keeps one. TestFollowUp checks the view and this query on the
--- same hand-computed boundaries.
+-- is read, and of followups (053) the partitions from the quarter's start on: a step before it
+-- cannot answer an item of the quarter, which it must follow. Every copy of an item or a step has
+-- its time, so a filter keeps all copies or none, and FINAL still keeps one. TestFollowUp checks
+-- the view and this query on the same hand-computed boundaries.
 SELECT
     toString(agency_id)                  AS agency,
     toString(client_type)                AS client_type_name,
@@ -45,7 +46,7 @@ FROM
             (
                 SELECT agency_id, request_id, groupArray(toUInt32(occurred_at)) AS steps
                 FROM followups FINAL
-                WHERE 1 {{AGENCY}}
+                WHERE occurred_at >= {{QS}} {{AGENCY}}
                 GROUP BY agency_id, request_id
             ) AS done USING (agency_id, request_id)
         )
