@@ -29,6 +29,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/cxstar/cxstar/quarter"
+	"github.com/cxstar/cxstar/transform"
 )
 
 // Format is an output file format.
@@ -113,7 +114,8 @@ var exportedRows = promauto.NewCounterVec(prometheus.CounterOpts{
 // filtered on occurred_at within the quarter's boundaries in q.Loc. assessments and indicator_details are filtered
 // on quarter_start; without allRuns they read the *_latest views (the newest run per agency).
 // followup_items are the detractor follow-up items answered in the quarter with their follow-up
-// state (the followup_status view: each answer once).
+// state: the rows and columns of the followup_status view for them (each answer once), read from
+// the quarter's partitions only (transform.FollowUpItemsSQL).
 func TableQuery(table string, q quarter.Quarter, allRuns bool) (string, error) {
 	start, end := q.Start().UTC().Format("2006-01-02 15:04:05"), q.End().UTC().Format("2006-01-02 15:04:05")
 	switch table {
@@ -121,8 +123,7 @@ func TableQuery(table string, q quarter.Quarter, allRuns bool) (string, error) {
 		return fmt.Sprintf("SELECT * FROM %s FINAL WHERE occurred_at >= toDateTime('%s', 'UTC') AND occurred_at < toDateTime('%s', 'UTC')",
 			table, start, end), nil
 	case "followup_items":
-		return fmt.Sprintf("SELECT * FROM followup_status WHERE answered_at >= toDateTime('%s', 'UTC') AND answered_at < toDateTime('%s', 'UTC') ORDER BY agency_id, answered_at, event_id",
-			start, end), nil
+		return "SELECT * FROM (\n" + transform.FollowUpItemsSQL(q.Start(), q.End()) + ") ORDER BY agency_id, answered_at, event_id", nil
 	case "assessments", "indicator_details":
 		from := table + "_latest"
 		if allRuns {

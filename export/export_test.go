@@ -270,6 +270,11 @@ func TestExportRoundTrip(t *testing.T) {
 		service_id, service_kind, status, channel, life_situation_id, scenario_id, segment_id, proactive, ingested_at, source)`,
 		[]any{"s1", q3.Start().Add(time.Hour), "agency-1", "person", "c1", "req-1", "svc-1", "support_measure", "completed", "mfc", "ls-1", "sc-1", "seg", uint8(1), ing, "test"},
 		[]any{"s2", q3.End().Add(-time.Second), "agency-2", "business", "c2", "req-2", "svc-2", "service", "refused", "api", "", "", "", uint8(0), ing, "test"},
+		// Follow-up steps of the items r000000 (2 hours after the answer: in time), r000004 (10 days
+		// after: late) and r000008 (an hour before the answer, in 2026Q2: not a follow-up of it).
+		[]any{"f0", q3.Start().Add(2 * time.Hour), "agency-0", "business", "c00000", "req-0", "svc-0", "service", "followed_up", "phone", "", "", "", uint8(0), ing, "test"},
+		[]any{"f4", q3.Start().Add(10 * 24 * time.Hour), "agency-4", "person", "c00004", "req-4", "svc-4", "service", "followed_up", "phone", "", "", "", uint8(0), ing, "test"},
+		[]any{"f8", q3.Start().Add(-time.Hour), "agency-3", "person", "c00008", "req-8", "svc-1", "service", "followed_up", "phone", "", "", "", uint8(0), ing, "test"},
 	)
 	insertRows(t, conn, `INSERT INTO appeals (event_id, occurred_at, agency_id, client_type, client_id, appeal_id, step, message_type,
 		channel, automated, excluded, reply_chars, reply_words, reply_sentences, reply_syllables, service_id, life_situation_id, ingested_at, source)`,
@@ -307,10 +312,11 @@ func TestExportRoundTrip(t *testing.T) {
 	}
 	// Hand count: ratings 25 seeded (all in Q3, minutes 0..24), r000003 twice → 25; old/new are outside.
 	// assessments_latest for 2026Q3: run2's two rows (run1 is older, the Q2 row is another quarter).
-	// service_events and appeals: both rows are inside the quarter; indicator_details_latest: run2's 2 rows.
+	// service_events: s1, s2, f0 and f4 are inside the quarter (f8 is before it); appeals: both rows
+	// are inside the quarter; indicator_details_latest: run2's 2 rows.
 	// followup_items: of the 25 seeded answers, i%4 = 0 is nps with score 1 (i = 0, 4, …, 24: 7) and
 	// i%4 = 1 satisfaction with score 2 (i = 1, 5, …, 21: 6), all naming a request: 13 detractor items.
-	wantRows := map[string]int{"ratings": 25, "assessments": 2, "service_events": 2, "appeals": 2, "indicator_details": 2, "followup_items": 13}
+	wantRows := map[string]int{"ratings": 25, "assessments": 2, "service_events": 4, "appeals": 2, "indicator_details": 2, "followup_items": 13}
 	for _, table := range Tables {
 		for _, f := range []Format{Parquet, Arrow} {
 			t.Run(table+"/"+string(f), func(t *testing.T) {
@@ -358,6 +364,32 @@ func TestExportRoundTrip(t *testing.T) {
 				want := clickhouseRows(t, conn, query, names)
 				sortRows(got)
 				sortRows(want)
+				if table == "followup_items" {
+					// The export's query reads only the quarter's partitions; its rows are the view's.
+					view := clickhouseRows(t, conn, fmt.Sprintf("SELECT * FROM followup_status WHERE answered_at >= toDateTime(%d) AND answered_at < toDateTime(%d)",
+						q3.Start().Unix(), q3.End().Unix()), names)
+					sortRows(view)
+					if fmt.Sprint(view) != fmt.Sprint(want) {
+						t.Errorf("exported follow-up items differ from followup_status for the quarter:\n export %q\n view   %q", want, view)
+					}
+					// By hand: r000000 and r000004 followed up, r000000 alone within 5 working days.
+					var followed, inTime []string
+					for _, r := range want {
+						row := map[string]string{}
+						for i, n := range names {
+							row[n] = r[i]
+						}
+						if row["followed_up"] == "1" {
+							followed = append(followed, row["event_id"])
+						}
+						if row["within_5_working_days"] == "1" {
+							inTime = append(inTime, row["event_id"])
+						}
+					}
+					if fmt.Sprint(followed) != "[r000000 r000004]" || fmt.Sprint(inTime) != "[r000000]" {
+						t.Errorf("followed up %v, in time %v; want [r000000 r000004] and [r000000]", followed, inTime)
+					}
+				}
 				if len(got) != len(want) || len(got) != wantRows[table] {
 					t.Fatalf("%d rows read back, ClickHouse has %d, want %d", len(got), len(want), wantRows[table])
 				}

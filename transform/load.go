@@ -111,6 +111,7 @@ func load(ctx context.Context, conn driver.Conn, q quarter.Quarter, p metrics.Pa
 	l := &loader{conn: conn, vars: queryVars(q, p, agency), want: want, data: data}
 	l.vars["REG_FILTER"] = regFilter
 	l.vars["SCENARIOS"] = store.Render(scenariosSQL, l.vars)
+	l.vars["FOLLOWUP_ITEMS"] = store.Render(followupItemsSQL, l.vars)
 	jobs := []func(context.Context) error{l.loadRatings}
 	if parallel > 1 && agency == "" {
 		parts, err := l.servicesParts(ctx, parallel)

@@ -34,6 +34,19 @@ var coverageSQL string
 //go:embed sql/followup.sql
 var followupSQL string
 
+// followupItemsSQL is not a query of its own: followup.sql reads it as {{FOLLOWUP_ITEMS}}, and
+// FollowUpItemsSQL gives it to the export.
+//
+//go:embed sql/followup_items.sql
+var followupItemsSQL string
+
+// FollowUpItemsSQL returns the SELECT of the detractor follow-up items answered in [from, to),
+// one row each with the columns and values of the view followup_status, reading only the
+// partitions of followup_items and followups that they need (the view reads every partition).
+func FollowUpItemsSQL(from, to time.Time) string {
+	return store.Render(followupItemsSQL, map[string]string{"QS": ts(from), "QE": ts(to), "AGENCY": ""})
+}
+
 // scenariosSQL is not a query of its own: registry.sql and coverage.sql read it as {{SCENARIOS}}.
 //
 //go:embed sql/scenarios.sql
