@@ -36,10 +36,10 @@ var compactInputs = []compactInput{
 	// PARTITION BY toStartOfQuarter(occurred_at, 'Europe/Moscow'); ratings.sql reads every answer
 	// from the quarter start on (a later answer may supersede one of the quarter).
 	{table: "rating_answers", period: quarterPeriod, after: true},
-	// PARTITION BY toStartOfQuarter(answered_at, 'Europe/Moscow'); followup.sql reads the items
+	// PARTITION BY toStartOfQuarter(answered_at, 'Europe/Moscow'); followup_items.sql reads the items
 	// answered in the quarter.
 	{table: "followup_items", period: quarterPeriod},
-	// PARTITION BY toStartOfQuarter(occurred_at, 'Europe/Moscow'); followup.sql reads the steps
+	// PARTITION BY toStartOfQuarter(occurred_at, 'Europe/Moscow'); followup_items.sql reads the steps
 	// from the quarter start on (a step may answer an item of the quarter after its end).
 	{table: "followups", period: quarterPeriod, after: true},
 }
