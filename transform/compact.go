@@ -15,8 +15,9 @@ import (
 // followup_items and followups with FINAL, which on ClickHouse 18.16 merges every part it reads in
 // one thread at every run. A partition that no longer receives events keeps the parts its inserts
 // left, since the background merges leave a large part beside a few small ones; merged once into
-// one part each, the same rows take the services query about 40 % less CPU and the ratings query about 30 % (BENCHMARKS.md,
-// assess), with the same results: a merge does what FINAL does, once and for good.
+// one part each, the same rows take the services query about 40 % less CPU and the ratings query
+// about 30 % (BENCHMARKS.md, assess), with the same results: a merge does what FINAL does, once and
+// for good.
 
 // compactInput is one assessment input that Compact merges.
 type compactInput struct {
