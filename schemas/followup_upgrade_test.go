@@ -3,13 +3,11 @@ package schemas_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
 	"github.com/cxstar/cxstar/schemas"
 )
@@ -41,22 +39,7 @@ func TestUpgradeFollowUpFrom051(t *testing.T) {
 		chtest.Insert(t, c, insertRatings, ratingsBefore)
 		chtest.Insert(t, c, insertServiceEvents, stepsBefore)
 	}
-	applied, err := store.Migrate(ctx, old)
-	if err != nil {
-		t.Fatalf("migrate the database at 051: %v", err)
-	}
-	var got, want []string
-	for _, a := range applied {
-		got = append(got, a.Name)
-	}
-	for _, m := range all {
-		if m.Version > 51 {
-			want = append(want, m.Name)
-		}
-	}
-	if len(want) < 2 || want[0] != "052_followup_items_quarters" || strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Fatalf("migrate applied %v, want %v (from 052_followup_items_quarters on)", got, want)
-	}
+	migrateFrom(t, ctx, old, all, 51, "052_followup_items_quarters", "053_followups_quarters")
 	for _, c := range []driver.Conn{fresh, old} {
 		chtest.Insert(t, c, insertRatings, ratingsAfter)
 		chtest.Insert(t, c, insertServiceEvents, stepsAfter)

@@ -45,23 +45,8 @@ func TestUpgradeFromFirst022(t *testing.T) {
 	for _, c := range []driver.Conn{fresh, old} {
 		chtest.Insert(t, c, insertServiceEvents, before)
 	}
-	applied, err := store.Migrate(ctx, old)
-	if err != nil {
-		t.Fatalf("migrate the upgraded database: %v", err)
-	}
 	// Migrate applies 023 and whatever came after it, exactly as on any database at version 22.
-	var got, want []string
-	for _, a := range applied {
-		got = append(got, a.Name)
-	}
-	for _, m := range all {
-		if m.Version > 22 {
-			want = append(want, m.Name)
-		}
-	}
-	if len(want) == 0 || want[0] != "023_client_service_events_key" || strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Fatalf("migrate applied %v, want %v (from 023_client_service_events_key on)", got, want)
-	}
+	migrateFrom(t, ctx, old, all, 22, "023_client_service_events_key")
 	for _, c := range []driver.Conn{fresh, old} {
 		chtest.Insert(t, c, insertServiceEvents, after)
 	}
@@ -166,6 +151,28 @@ func siblingDB(t *testing.T, dsn, suffix string) (driver.Conn, string) {
 		conn.Close()
 	})
 	return conn, db
+}
+
+// migrateFrom runs `cxstar migrate` (store.Migrate) on conn, a database at version from, and
+// fails unless it applied exactly the migrations after from, the first of them named first.
+func migrateFrom(t *testing.T, ctx context.Context, conn driver.Conn, all []schemas.Migration, from int, first ...string) {
+	t.Helper()
+	applied, err := store.Migrate(ctx, conn)
+	if err != nil {
+		t.Fatalf("migrate the database at version %d: %v", from, err)
+	}
+	var got, want []string
+	for _, a := range applied {
+		got = append(got, a.Name)
+	}
+	for _, m := range all {
+		if m.Version > from {
+			want = append(want, m.Name)
+		}
+	}
+	if len(want) < len(first) || strings.Join(want[:len(first)], ",") != strings.Join(first, ",") || strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("migrate applied %v, want %v (from %v on)", got, want, first)
+	}
 }
 
 // migrateUpTo leaves conn as `cxstar migrate` of an older release did: every statement of the
