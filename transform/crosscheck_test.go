@@ -210,7 +210,7 @@ func crossCheck(t *testing.T, cfg crossConfig) {
 			compareAll(t, all)
 		})
 		// The queries one after the other (the default), and up to 2, 5 or MaxParallel at once with
-		// the services query split into as many parts by ranges of service groups, give the same runs.
+		// the services query split into twice as many parts by ranges of service groups, give the same runs.
 		t.Run("parts", func(t *testing.T) {
 			var first *transform.Run
 			for _, parallel := range []int{0, 2, 5, transform.MaxParallel} {

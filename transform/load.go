@@ -101,12 +101,14 @@ type loader struct {
 // load runs the aggregation queries of one quarter and folds their rows into data.
 //
 // The queries are independent: up to parallel of them run at once, each on its own connection
-// (ClickHouse 18.16 runs a query with FINAL in one thread), the largest first; with parallel 1
-// they run one after the other. With parallel > 1 the largest, services (client_service_events
-// FINAL and the array arithmetic of every client × service), is split into parallel parts by
-// ranges of its service groups (servicesParts). The folds add counts and touch disjoint fields
-// per query, so the result does not depend on the order in which the rows arrive. Coverage comes
-// last: it completes the agencies the other queries found.
+// (ClickHouse 18.16 runs a query with FINAL in one thread); with parallel 1 they run one after
+// the other. With parallel > 1 the largest, services (client_service_events FINAL and the array
+// arithmetic of every client × service), is split into 2 × parallel parts by ranges of its
+// service groups (servicesParts): the connection that finishes the ratings query takes the parts
+// left, so the connections finish closer together than with one part each (more parts read more
+// granules at the ranges' edges; BENCHMARKS.md, assess). The folds add counts and touch disjoint
+// fields per query, so the result does not depend on the order in which the rows arrive.
+// Coverage comes last: it completes the agencies the other queries found.
 func load(ctx context.Context, conn driver.Conn, q quarter.Quarter, p metrics.Parameters, agency, regFilter string, parallel int, want map[metrics.Standard]bool, data map[key]*agencyData) error {
 	l := &loader{conn: conn, vars: queryVars(q, p, agency), want: want, data: data}
 	l.vars["REG_FILTER"] = regFilter
@@ -114,7 +116,7 @@ func load(ctx context.Context, conn driver.Conn, q quarter.Quarter, p metrics.Pa
 	l.vars["FOLLOWUP_ITEMS"] = store.Render(followupItemsSQL, l.vars)
 	jobs := []func(context.Context) error{l.loadRatings}
 	if parallel > 1 && agency == "" {
-		parts, err := l.servicesParts(ctx, parallel)
+		parts, err := l.servicesParts(ctx, 2*parallel)
 		if err != nil {
 			return err
 		}

@@ -22,7 +22,7 @@ func runAssess(ctx context.Context, args []string) error {
 	lang := langFlag(fs, "labels")
 	noStore := noStoreFlag(fs, "print only; do not write assessments and indicator_details (for a closed quarter: nor the pending revision the dashboards show)")
 	registryVersion := envString(fs, "registry-version", "CXSTAR_REGISTRY_VERSION", "", "read the registry as of this load_id (see cxstar registry versions; default: the newest load)")
-	parallel := envIntMin(fs, "parallel", "CXSTAR_ASSESS_PARALLEL", 0, 0, fmt.Sprintf("queries at once, each on its own connection, with the services query in that many parts: 1 runs them one after the other; 0 takes the server's max_threads (on 18.16 a query with FINAL uses one thread); at most %d", transform.MaxParallel))
+	parallel := envIntMin(fs, "parallel", "CXSTAR_ASSESS_PARALLEL", 0, 0, fmt.Sprintf("queries at once, each on its own connection, with the services query in twice that many parts: 1 runs them one after the other; 0 takes the server's max_threads (on 18.16 a query with FINAL uses one thread); at most %d", transform.MaxParallel))
 	fs.check(func() error {
 		if *parallel > transform.MaxParallel {
 			return fmt.Errorf("--parallel %d: at most %d, the connections cxstar opens to ClickHouse (0 takes the server's max_threads)", *parallel, transform.MaxParallel)

@@ -165,7 +165,7 @@ func TestAssessClosedQuarter(t *testing.T) {
 	}
 }
 
-// TestAssessParallel: --parallel 3 runs the queries at once with the services query in three parts
+// TestAssessParallel: --parallel 3 runs the queries at once with the services query in six parts (as many as service groups allow: two here)
 // and prints what one query after the other prints. Two agencies with the same client and service:
 // a1 has 1 repeat of 2 requests submitted in 2026Q3 (50.0 %), a3 2 of 3 (66.7 %).
 func TestAssessParallel(t *testing.T) {
