@@ -13,6 +13,7 @@ import (
 	"github.com/cxstar/cxstar/internal/store"
 	"github.com/cxstar/cxstar/metrics"
 	"github.com/cxstar/cxstar/tenancy"
+	"github.com/cxstar/cxstar/transform"
 )
 
 // Agency is one agency (орган власти) whose dashboard is rendered.
@@ -179,12 +180,20 @@ func agencyRevisionSQL(t text) string {
 		"FROM official_revisions\nWHERE quarter = '$quarter'"
 }
 
+// quarterStart is the first instant of the dashboard's $quarter ('2026Q3') in the Moscow calendar,
+// a constant of the query, so that ClickHouse selects partitions by it.
+const quarterStart = "toDateTime(concat(substring('$quarter', 1, 4), '-', arrayElement(['01', '04', '07', '10'], toUInt8(substring('$quarter', 6, 1))), '-01 00:00:00'), 'Europe/Moscow')"
+
 // followupSQL lists the agency's detractor follow-up items answered in $quarter (Moscow calendar)
-// for $standard from its copy of followup_status (migration 050): open items first, newest first.
-const followupSQL = "SELECT answered_at, client_id, request_id, service_id, question, score, followed_up_at, within_5_working_days\nFROM followup_status\n" +
-	"WHERE agency_id = '$agency' AND client_type = if('$standard' = 'business', 'business', 'person')\n" +
-	"  AND concat(toString(toYear(answered_at, 'Europe/Moscow')), 'Q', toString(toQuarter(answered_at, 'Europe/Moscow'))) = '$quarter'\n" +
-	"ORDER BY followed_up, answered_at DESC\nLIMIT 500"
+// for $standard, open items first, newest first, with the values of followup_status (migration
+// 050). It does not read that view, which merges every item and step since the start before any
+// filter (ClickHouse 18.16 does not move a filter into a subquery with FINAL): the per-item query
+// of the assessment (transform.FollowUpItemsQuery) reads only the quarter's partitions of the
+// agency's items and the steps from the quarter's start on, in the main tables and in an agency
+// database's copies (package tenancy) alike.
+var followupSQL = "SELECT answered_at, client_id, request_id, service_id, question, score, followed_up_at, within_5_working_days\nFROM\n(\n" +
+	transform.FollowUpItemsQuery(quarterStart, "addMonths("+quarterStart+", 3)", "AND agency_id = '$agency'") +
+	")\nWHERE client_type = if('$standard' = 'business', 'business', 'person')\nORDER BY followed_up, answered_at DESC\nLIMIT 500"
 
 // startSQL lists the ranked life situations of priorities_latest under where, with the reason in
 // the dashboard's language.

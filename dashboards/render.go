@@ -221,7 +221,10 @@ func Render(outDir string, cfg RenderConfig, agencies []Agency, opts ...Option) 
 			}
 		}
 		b.Files[filepath.Join("clickhouse", "users.d", tenancy.UsersFile(cfg.MainDB))] = tenancy.UsersXML(cfg.MainDB, ts, nets)
-		b.Files[filepath.Join("clickhouse", "agency_databases.sql")] = []byte("-- Agency databases (ClickHouse 18.16 and current): run as an admin user.\n" + strings.Join(ddl, "\n\n") + "\n")
+		b.Files[filepath.Join("clickhouse", "agency_databases.sql")] = []byte("-- Agency databases (ClickHouse 18.16 and current): run as an admin user.\n" +
+			"-- An agency database whose followup_items or followups has no partition key (system.tables.partition_key = '')\n" +
+			"-- was created by an earlier version: drop those tables and their *_feed views first, and this file fills them\n" +
+			"-- again from the main tables (`cxstar dashboards push` does that by itself).\n" + strings.Join(ddl, "\n\n") + "\n")
 		b.Files[filepath.Join("clickhouse", "users_current_clickhouse.sql")] = []byte("-- The same users for current ClickHouse (SQL access control; 18.16 uses users.d instead).\n" + tenancy.UsersSQL(ts, nets))
 	}
 	return b, nil

@@ -114,7 +114,7 @@ func TestAgencyDashboardShape(t *testing.T) {
 			t.Errorf("panel %d does not filter by agency: %s", i, tg.RawSQL)
 		}
 		if !strings.Contains(tg.RawSQL, "assessments_latest") && !strings.Contains(tg.RawSQL, "indicator_details_latest") &&
-			!strings.Contains(tg.RawSQL, "priorities_latest") && !strings.Contains(tg.RawSQL, "followup_status") &&
+			!strings.Contains(tg.RawSQL, "priorities_latest") && !strings.Contains(tg.RawSQL, "followup_items FINAL") &&
 			!strings.Contains(tg.RawSQL, "indicator_comparisons_latest") {
 			t.Errorf("panel %d reads something else: %s", i, tg.RawSQL)
 		}

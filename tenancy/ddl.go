@@ -213,7 +213,11 @@ const (
 // followupDDL returns the agency database's detractor follow-up items and steps, fed from the main
 // raw tables by the rule of migration 050 (so that they are fed on a cluster too, where the main
 // follow-up tables are written on the shards), and its followup_status view, the same view as the
-// main database's for one agency.
+// main database's for one agency. Like the main tables (migrations 052, 053) the copies are
+// partitioned by quarter (Moscow) of the answer and of the step, and their agency_id is an ALIAS
+// of the agency's id: the dashboard's follow-up table (transform.FollowUpItemsQuery) runs on them
+// and on the main tables alike and reads only the partitions of its quarter. Every copy of an
+// answer or a step has its time, so copies meet in one partition and FINAL keeps one.
 func followupDDL(db, m, id string) []string {
 	items := "SELECT event_id, occurred_at AS answered_at, client_type, client_id, request_id, service_id, question, score, ingested_at FROM " + m + ".ratings WHERE agency_id = " + id + " AND " + detractor
 	steps := "SELECT " + followupStepCols + " FROM " + m + ".service_events WHERE agency_id = " + id + " AND status = 'followed_up'"
@@ -226,18 +230,34 @@ func followupDDL(db, m, id string) []string {
                    'sat_compliance_costs' = 6, 'sat_assessment_costs' = 7, 'sat_requirements_evaluation' = 8,
                    'sat_informing_training' = 9, 'sat_feedback_channels' = 10, 'sat_path_time' = 11,
                    'sat_risk_profile' = 12, 'sat_control_activities' = 13),
-    score UInt8, ingested_at DateTime('UTC')
+    score UInt8, ingested_at DateTime('UTC'), agency_id String ALIAS ` + id + `
 )
 ENGINE = ReplacingMergeTree(ingested_at)
+PARTITION BY toStartOfQuarter(answered_at, 'Europe/Moscow')
 ORDER BY event_id`,
-		"CREATE TABLE IF NOT EXISTS " + db + ".followups (event_id String, occurred_at DateTime('UTC'), request_id String, ingested_at DateTime('UTC'))" +
-			" ENGINE = ReplacingMergeTree(ingested_at) ORDER BY (request_id, event_id)",
+		"CREATE TABLE IF NOT EXISTS " + db + ".followups (event_id String, occurred_at DateTime('UTC'), request_id String, ingested_at DateTime('UTC'), agency_id String ALIAS " + id + ")" +
+			" ENGINE = ReplacingMergeTree(ingested_at) PARTITION BY toStartOfQuarter(occurred_at, 'Europe/Moscow') ORDER BY (request_id, event_id)",
 		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".followup_items_feed TO " + db + ".followup_items AS " + items,
 		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".followups_feed TO " + db + ".followups AS " + steps,
 		"INSERT INTO " + db + ".followup_items (" + followupItemCols + ") " + items + " AND event_id NOT IN (SELECT event_id FROM " + db + ".followup_items)",
 		"INSERT INTO " + db + ".followups (" + followupStepCols + ") " + steps + " AND event_id NOT IN (SELECT event_id FROM " + db + ".followups)",
 		"CREATE VIEW IF NOT EXISTS " + db + ".followup_status AS " + followUpStatusSQL(db, id),
 	}
+}
+
+// followupCopies are the agency database's follow-up tables and the materialized views that feed them.
+var followupCopies = map[string]string{"followup_items": "followup_items_feed", "followups": "followups_feed"}
+
+// followupUpgradeDDL returns the statements that drop the given follow-up tables of agency database
+// db (those provisioned before the copies were partitioned by quarter) and their feeds, so that
+// AgencyDDL, run next, creates them partitioned and fills them again from the main database's raw
+// tables, which hold every row the copies had.
+func followupUpgradeDDL(db string, tables []string) []string {
+	var out []string
+	for _, table := range tables {
+		out = append(out, "DROP TABLE IF EXISTS "+db+"."+followupCopies[table], "DROP TABLE IF EXISTS "+db+"."+table)
+	}
+	return out
 }
 
 // followUpStatusSQL is the SELECT of the agency database db's followup_status view: each item of
@@ -281,12 +301,18 @@ var clusterName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
 // assessment inserted later on any node reaches its feed there (the main assessments table is
 // replicated to every node, its feeds run where the insert lands) and replicates from it.
 func AgencyClusterDDL(mainDB, cluster string, t Tenant) ([]string, error) {
+	return onCluster(AgencyDDL(mainDB, t), cluster, t)
+}
+
+// onCluster returns agency t's statements (of AgencyDDL or followupUpgradeDDL) for a cluster, as
+// AgencyClusterDDL describes.
+func onCluster(stmts []string, cluster string, t Tenant) ([]string, error) {
 	if !clusterName.MatchString(cluster) {
 		return nil, fmt.Errorf("cluster name %q must match %s", cluster, clusterName)
 	}
 	db := q(t.Database)
 	var out []string
-	for _, stmt := range AgencyDDL(mainDB, t) {
+	for _, stmt := range stmts {
 		switch {
 		case strings.HasPrefix(stmt, "CREATE DATABASE IF NOT EXISTS "), strings.HasPrefix(stmt, "DROP TABLE IF EXISTS "):
 			stmt += " ON CLUSTER " + cluster

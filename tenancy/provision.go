@@ -54,9 +54,11 @@ func (c Config) Tenants(agencyIDs []string) (po Tenant, ag []Tenant, err error) 
 	return po, ag, nil
 }
 
-// Provision creates the agency databases (AgencyDDL) through admin, writes UsersXML
-// into c.UsersDir, and waits until every tenant can log in on every node (a server reloads users.d
-// by itself within a few seconds). It returns the tenants.
+// Provision creates the agency databases (AgencyDDL) through admin, first dropping the follow-up
+// copies of a database provisioned before they were partitioned by quarter (AgencyDDL fills them
+// again from the main tables), writes UsersXML into c.UsersDir, and waits until every tenant can
+// log in on every node (a server reloads users.d by itself within a few seconds). It returns the
+// tenants.
 func Provision(ctx context.Context, admin driver.Conn, c Config, agencyIDs []string) (Tenant, []Tenant, error) {
 	if len(c.Networks) == 0 {
 		c.Networks = []string{"127.0.0.1", "::1"}
@@ -74,9 +76,13 @@ func Provision(ctx context.Context, admin driver.Conn, c Config, agencyIDs []str
 		return po, nil, fmt.Errorf("database %s has no assessments/indicator_details tables: run `cxstar migrate` first", c.MainDB)
 	}
 	for _, t := range ag {
-		ddl := AgencyDDL(c.MainDB, t)
+		stale, err := unpartitioned(ctx, admin, t.Database)
+		if err != nil {
+			return po, nil, err
+		}
+		ddl := append(followupUpgradeDDL(q(t.Database), stale), AgencyDDL(c.MainDB, t)...)
 		if c.Cluster != "" {
-			if ddl, err = AgencyClusterDDL(c.MainDB, c.Cluster, t); err != nil {
+			if ddl, err = onCluster(ddl, c.Cluster, t); err != nil {
 				return po, nil, err
 			}
 		}
@@ -105,6 +111,25 @@ func Provision(ctx context.Context, admin driver.Conn, c Config, agencyIDs []str
 		}
 	}
 	return po, ag, nil
+}
+
+// unpartitioned returns the follow-up tables of agency database db that exist without a partition
+// key: provisioned before the copies were partitioned by quarter (followupUpgradeDDL).
+func unpartitioned(ctx context.Context, admin driver.Conn, db string) ([]string, error) {
+	var tables []string
+	err := store.Each(ctx, admin, "agency follow-up tables", "SELECT name FROM system.tables WHERE database = "+store.Quote(db)+
+		" AND name IN ('followup_items', 'followups') AND partition_key = '' ORDER BY name", func(rows driver.Rows) error {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return err
+		}
+		tables = append(tables, name)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("check the follow-up tables of %s: %w", db, err)
+	}
+	return tables, nil
 }
 
 // loginAddrs are the servers Provision waits on: c.Addr, and on a cluster every node of it (each

@@ -43,8 +43,19 @@ var followupItemsSQL string
 // FollowUpItemsSQL returns the SELECT of the detractor follow-up items answered in [from, to),
 // one row each with the columns and values of the view followup_status, reading only the
 // partitions of followup_items and followups that they need (the view reads every partition).
-func FollowUpItemsSQL(from, to time.Time) string {
-	return store.Render(followupItemsSQL, map[string]string{"QS": ts(from), "QE": ts(to), "AGENCY": ""})
+func FollowUpItemsSQL(from, to time.Time) string { return FollowUpItemsQuery(ts(from), ts(to), "") }
+
+// FollowUpItemsQuery is FollowUpItemsSQL with the bounds as SQL expressions of a DateTime (a
+// dashboard's quarter variable, say), and filter ("" or "AND …" on the columns of followup_items,
+// such as agency_id) applied to the items and steps as they are read. The bounds must be
+// constant for the query, so that ClickHouse reads only the partitions they select. The file's
+// leading comment, which documents it here, is left out.
+func FollowUpItemsQuery(from, to, filter string) string {
+	sql := followupItemsSQL
+	for strings.HasPrefix(sql, "--") {
+		_, sql, _ = strings.Cut(sql, "\n")
+	}
+	return store.Render(sql, map[string]string{"QS": from, "QE": to, "AGENCY": filter})
 }
 
 // scenariosSQL is not a query of its own: registry.sql and coverage.sql read it as {{SCENARIOS}}.
