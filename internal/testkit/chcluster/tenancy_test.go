@@ -5,12 +5,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/cxstar/cxstar/dashboards"
 	"github.com/cxstar/cxstar/internal/testkit/chcluster"
+	"github.com/cxstar/cxstar/internal/testkit/chtest"
 	"github.com/cxstar/cxstar/tenancy"
 )
 
@@ -72,15 +76,7 @@ func TestClusterTenancy(t *testing.T) {
 	ctx := context.Background()
 	conn, dsn := chcluster.DB(t)
 	db := dbOf(dsn)
-	dataDir := os.Getenv("CXSTAR_CLUSTER_DIR")
-	if dataDir == "" {
-		home, _ := os.UserHomeDir()
-		dataDir = filepath.Join(home, ".cache", "cxstar", "chcluster")
-	}
-	var dirs []string
-	for n := 1; n <= 4; n++ {
-		dirs = append(dirs, filepath.Join(dataDir, fmt.Sprintf("node%d", n), "users.d"))
-	}
+	dirs := usersDirs()
 	insertAssessment(t, conn, "fed-tax", "run-1")
 	insertAssessment(t, conn, "fed-other", "run-1")
 	insertComparison(t, conn, "fed-tax", "run-1", 1)
@@ -150,4 +146,127 @@ func TestClusterTenancy(t *testing.T) {
 		}
 		c.Close()
 	}
+}
+
+// TestClusterFollowUpCopiesUpgrade gives an agency database on the cluster the follow-up copies
+// of an earlier version (the same tables, feeds and copy without the partition key and the
+// agency_id alias), then provisions: through every node the copies are partitioned by quarter,
+// followup_status shows the agency's two items (2026Q2 and 2026Q3, both followed up the next
+// working day), the dashboard's follow-up table shows the 2026Q3 one, and an answer inserted
+// on the other shard afterwards reaches every replica.
+func TestClusterFollowUpCopiesUpgrade(t *testing.T) {
+	ctx := context.Background()
+	conn, dsn := chcluster.DB(t)
+	db := dbOf(dsn)
+	const ratings = "INSERT INTO ratings (event_id, occurred_at, agency_id, client_type, client_id, question, score, service_id, request_id, ingested_at, source)"
+	const steps = "INSERT INTO service_events (event_id, occurred_at, agency_id, client_type, client_id, request_id, service_id, status, channel, ingested_at, source)"
+	ing := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	day := func(m time.Month, d int) time.Time { return time.Date(2026, m, d, 7, 0, 0, 0, time.UTC) }
+	insertRows(t, conn, ratings, [][]any{
+		{"fed-tax-d1", day(8, 3), "fed-tax", "person", "c1", "nps", uint8(2), "s1", "fed-tax-r1", ing, "t"},
+		{"fed-tax-d2", day(5, 12), "fed-tax", "person", "c2", "nps", uint8(0), "s1", "fed-tax-r2", ing, "t"},
+		{"fed-other-d1", day(8, 3), "fed-other", "person", "c1", "nps", uint8(2), "s1", "fed-other-r1", ing, "t"},
+	})
+	insertRows(t, conn, steps, [][]any{
+		{"fed-tax-f1", day(8, 4), "fed-tax", "person", "c1", "fed-tax-r1", "s1", "followed_up", "phone", ing, "t"},
+		{"fed-tax-f2", day(5, 13), "fed-tax", "person", "c2", "fed-tax-r2", "s1", "followed_up", "phone", ing, "t"},
+	})
+	dirs := usersDirs()
+	cfg := tenancy.Config{MainDB: db, UsersDir: dirs[0], MoreUsersDirs: dirs[1:], Cluster: chcluster.Name,
+		Secret: []byte("cluster-upgrade-secret"), Addr: chcluster.Addr(4)}
+	_, ag, err := cfg.Tenants([]string{"fed-tax"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, d := range dirs {
+			os.Remove(filepath.Join(d, tenancy.UsersFile(db)))
+		}
+		_ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+ag[0].Database+" ON CLUSTER "+chcluster.Name)
+	})
+	// The earlier version's agency database.
+	old, err := tenancy.AgencyClusterDDL(db, chcluster.Name, ag[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	partition := regexp.MustCompile(`\s*PARTITION BY toStartOfQuarter\((answered_at|occurred_at), 'Europe/Moscow'\)`)
+	alias := regexp.MustCompile(`, agency_id String ALIAS 'fed-tax'`)
+	for _, stmt := range old {
+		stmt = alias.ReplaceAllString(partition.ReplaceAllString(stmt, ""), "")
+		if err := conn.Exec(ctx, stmt); err != nil {
+			t.Fatalf("the earlier version's agency database: %v\n%.200s", err, stmt)
+		}
+	}
+	layout := "SELECT concat(name, ': ', partition_key) FROM system.tables WHERE database = '" + ag[0].Database + "' AND name IN ('followup_items', 'followups') ORDER BY name"
+	if got := strings.Join(chtest.Strings(t, chcluster.Node(t, dsn, 2, ""), layout), "; "); got != "followup_items: ; followups: " {
+		t.Fatalf("node 2 before the upgrade: %q, want both tables without a partition key", got)
+	}
+	if _, _, err := tenancy.Provision(ctx, conn, cfg, []string{"fed-tax"}); err != nil {
+		t.Fatal(err)
+	}
+	insertRows(t, chcluster.Node(t, dsn, 3, ""), ratings, [][]any{{"fed-tax-d3", day(9, 1), "fed-tax", "person", "c3", "satisfaction", uint8(1), "s1", "fed-tax-r3", ing, "t"}})
+	syncReplicas(t, dsn, db)
+	syncReplicas(t, dsn, ag[0].Database)
+	d, err := dashboards.AgencyDashboard(dashboards.Agency{ID: "fed-tax"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var panel string
+	for _, q := range dashboards.Queries(d) {
+		if strings.Contains(q.SQL, "followup_items FINAL") {
+			panel = q.SQL
+		}
+	}
+	vars := map[string]string{"agency": "fed-tax", "standard": "people", "quarter": "2026Q3"}
+	panel = dashboards.ExpandSQL(dashboards.InterpolateVars(panel, vars), vars, time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), time.Hour)
+	for n := 1; n <= 4; n++ {
+		if got := strings.Join(chtest.Strings(t, chcluster.Node(t, dsn, n, ""), layout), "; "); !strings.Contains(got, "followup_items: toStartOfQuarter(answered_at, 'Europe/Moscow')") ||
+			!strings.Contains(got, "followups: toStartOfQuarter(occurred_at, 'Europe/Moscow')") {
+			t.Errorf("node %d after the upgrade: %q, want both tables partitioned by quarter", n, got)
+		}
+		c, err := tenancy.Conn(chcluster.Addr(n), ag[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if got, want := strings.Join(chtest.Strings(t, c, "SELECT concat(event_id, ' ', toString(followed_up), ' ', toString(within_5_working_days)) FROM followup_status ORDER BY event_id"), ", "),
+			"fed-tax-d1 1 1, fed-tax-d2 1 1, fed-tax-d3 0 0"; got != want {
+			t.Errorf("node %d: followup_status %q, want %q", n, got, want)
+		}
+		if got, want := strings.Join(chtest.Strings(t, c, "SELECT concat(request_id, ' ', ifNull(toString(followed_up_at), '-')) FROM ("+panel+") AS p"), "; "),
+			"fed-tax-r3 -; fed-tax-r1 2026-08-04 07:00:00"; got != want {
+			t.Errorf("node %d: the follow-up table for 2026Q3 %q, want %q", n, got, want)
+		}
+	}
+}
+
+// insertRows inserts rows through conn with query (an INSERT … (columns)).
+func insertRows(t *testing.T, conn driver.Conn, query string, rows [][]any) {
+	t.Helper()
+	b, err := conn.PrepareBatch(context.Background(), query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if err := b.Append(r...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// usersDirs are the users.d directories of the four nodes (scripts/chcluster.sh).
+func usersDirs() []string {
+	dataDir := os.Getenv("CXSTAR_CLUSTER_DIR")
+	if dataDir == "" {
+		home, _ := os.UserHomeDir()
+		dataDir = filepath.Join(home, ".cache", "cxstar", "chcluster")
+	}
+	var dirs []string
+	for n := 1; n <= 4; n++ {
+		dirs = append(dirs, filepath.Join(dataDir, fmt.Sprintf("node%d", n), "users.d"))
+	}
+	return dirs
 }
