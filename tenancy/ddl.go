@@ -24,8 +24,64 @@ func q(ident string) string { return "`" + ident + "`" }
 
 // AgencyDDL returns the statements that create agency t's database, its copies of the
 // assessment tables, the materialized views that feed them from mainDB, and the _latest views.
-// Every statement is idempotent and runs on ClickHouse 18.16 and current ClickHouse.
+// Every statement is idempotent and runs on ClickHouse 18.16 and current ClickHouse. After each
+// copy's feed comes the INSERT … SELECT of the rows mainDB held before the feed existed, then a
+// row of the copy in the database's copied table (see copiedDDL).
 func AgencyDDL(mainDB string, t Tenant) []string {
+	db := q(t.Database)
+	stmts := agencyDDL(mainDB, t)
+	out := []string{stmts[0], copiedDDL(db)}
+	for _, stmt := range stmts[1:] {
+		out = append(out, stmt)
+		if name, ok := copyInsert(db, stmt); ok {
+			out = append(out, markCopied(db, name))
+		}
+	}
+	return out
+}
+
+// copiedDDL creates the agency database's record of the copies whose earlier rows have been copied
+// from the main database. Provision copies a copy's earlier rows only while it has no row here:
+// the INSERT reads the agency's whole history in the main table and holds every event id of the
+// copy in memory (NOT IN), a cost that grows with the history and is needed once per copy.
+func copiedDDL(db string) string {
+	return "CREATE TABLE IF NOT EXISTS " + db + ".copied (name String, copied_at DateTime('UTC')) ENGINE = ReplacingMergeTree(copied_at) ORDER BY name"
+}
+
+// copyInsert reports whether stmt is the INSERT … SELECT of a copy's earlier rows, and the copy.
+func copyInsert(db, stmt string) (string, bool) {
+	rest, ok := strings.CutPrefix(stmt, "INSERT INTO "+db+".")
+	if !ok {
+		return "", false
+	}
+	name, _, ok := strings.Cut(rest, " (")
+	return name, ok && name != "copied"
+}
+
+// markCopied records in database db that copy name holds the rows of the main database. It is an
+// INSERT … SELECT: over the native protocol, 18.16 waits for data blocks after INSERT … VALUES.
+func markCopied(db, name string) string {
+	return "INSERT INTO " + db + ".copied (name, copied_at) SELECT " + store.Quote(name) + ", now()"
+}
+
+// skipCopied returns stmts (of AgencyDDL for database db) without the INSERTs of the copies in
+// done and the rows that would record them again.
+func skipCopied(db string, stmts []string, done map[string]bool) []string {
+	marks := map[string]bool{}
+	for name := range done {
+		marks[markCopied(db, name)] = true
+	}
+	var out []string
+	for _, stmt := range stmts {
+		if name, ok := copyInsert(db, stmt); ok && done[name] || marks[stmt] {
+			continue
+		}
+		out = append(out, stmt)
+	}
+	return out
+}
+
+func agencyDDL(mainDB string, t Tenant) []string {
 	db, m, id := q(t.Database), q(mainDB), store.Quote(t.AgencyID)
 	// The newest official revision's run of a closed quarter, the newest run of any other: the rule
 	// of the main database's views (032's assessments_latest, 043's indicator_comparisons_latest),

@@ -58,7 +58,8 @@ func (c Config) Tenants(agencyIDs []string) (po Tenant, ag []Tenant, err error) 
 // copies of a database provisioned before they were partitioned by quarter (AgencyDDL fills them
 // again from the main tables), writes UsersXML into c.UsersDir, and waits until every tenant can
 // log in on every node (a server reloads users.d by itself within a few seconds). It returns the
-// tenants.
+// tenants. A copy's earlier rows are copied once: not again for a copy the database records as
+// copied (copiedDDL), which its feed has kept up to date since.
 func Provision(ctx context.Context, admin driver.Conn, c Config, agencyIDs []string) (Tenant, []Tenant, error) {
 	if len(c.Networks) == 0 {
 		c.Networks = []string{"127.0.0.1", "::1"}
@@ -80,7 +81,14 @@ func Provision(ctx context.Context, admin driver.Conn, c Config, agencyIDs []str
 		if err != nil {
 			return po, nil, err
 		}
-		ddl := append(followupUpgradeDDL(q(t.Database), stale), AgencyDDL(c.MainDB, t)...)
+		done, err := copied(ctx, admin, t.Database)
+		if err != nil {
+			return po, nil, err
+		}
+		for _, name := range stale {
+			delete(done, name)
+		}
+		ddl := append(followupUpgradeDDL(q(t.Database), stale), skipCopied(q(t.Database), AgencyDDL(c.MainDB, t), done)...)
 		if c.Cluster != "" {
 			if ddl, err = onCluster(ddl, c.Cluster, t); err != nil {
 				return po, nil, err
@@ -130,6 +138,47 @@ func unpartitioned(ctx context.Context, admin driver.Conn, db string) ([]string,
 		return nil, fmt.Errorf("check the follow-up tables of %s: %w", db, err)
 	}
 	return tables, nil
+}
+
+// copied returns the copies of agency database db whose earlier rows have been copied (recorded
+// in db.copied, copiedDDL) since the table was last created: their INSERTs are not run again. A copy
+// dropped and created again after its record, by hand or by a run cut off before its INSERT, is
+// newer than the record and is copied again.
+func copied(ctx context.Context, admin driver.Conn, db string) (map[string]bool, error) {
+	created := map[string]time.Time{}
+	err := store.Each(ctx, admin, "agency tables", "SELECT name, metadata_modification_time FROM system.tables WHERE database = "+store.Quote(db),
+		func(rows driver.Rows) error {
+			var name string
+			var at time.Time
+			if err := rows.Scan(&name, &at); err != nil {
+				return err
+			}
+			created[name] = at
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("list the tables of %s: %w", db, err)
+	}
+	done := map[string]bool{}
+	if _, ok := created["copied"]; !ok {
+		return done, nil
+	}
+	err = store.Each(ctx, admin, "agency copies", "SELECT name, max(copied_at) FROM "+q(db)+".copied GROUP BY name",
+		func(rows driver.Rows) error {
+			var name string
+			var at time.Time
+			if err := rows.Scan(&name, &at); err != nil {
+				return err
+			}
+			if c, ok := created[name]; ok && !at.Before(c) {
+				done[name] = true
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("read the copies of %s: %w", db, err)
+	}
+	return done, nil
 }
 
 // loginAddrs are the servers Provision waits on: c.Addr, and on a cluster every node of it (each

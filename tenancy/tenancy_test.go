@@ -2,8 +2,10 @@ package tenancy_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cxstar/cxstar/internal/testkit/chtest"
 	"github.com/cxstar/cxstar/internal/testkit/tenanttest"
@@ -117,5 +119,78 @@ func TestTenantNames(t *testing.T) {
 	b, _ := tenancy.AgencyTenant("cxstar", "mvd", []byte("k2"))
 	if a.Password == b.Password {
 		t.Error("passwords do not depend on the secret")
+	}
+}
+
+// TestProvisionCopiesOnce: Provision copies the rows the main tables held before a copy's feed
+// once. Emptied by hand afterwards, a copy stays empty through the next Provision (its earlier
+// rows are not read again; the feed keeps it up to date); dropped and created again by a run cut off
+// before its INSERT, it is filled again.
+// mvd has 3 survey answers (one delivered twice: 4 rows) and 2 follow-up steps (seedFollowUps).
+func TestProvisionCopiesOnce(t *testing.T) {
+	conn, dsn := chtest.DB(t)
+	ctx := context.Background()
+	agency := tenanttest.Agencies[0]
+	seed(t, conn, []string{agency})
+	cfg := tenancy.Config{MainDB: tenanttest.MainDB(t, dsn), UsersDir: tenanttest.UsersDir(), Secret: []byte("once-secret"), Addr: chtest.Addr()}
+	tenanttest.Cleanup(t, conn, cfg, []string{agency})
+	provision := func() {
+		t.Helper()
+		if _, _, err := tenancy.Provision(ctx, conn, cfg, []string{agency}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, ag, err := cfg.Tenants([]string{agency})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := "`" + ag[0].Database + "`"
+	rows := func() string {
+		t.Helper()
+		var r, f uint64
+		if err := conn.QueryRow(ctx, "SELECT (SELECT count() FROM "+db+".ratings), (SELECT count() FROM "+db+".followups)").Scan(&r, &f); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("ratings %d, followups %d", r, f)
+	}
+	provision()
+	if got := rows(); got != "ratings 4, followups 2" {
+		t.Fatalf("after the first provision: %s, want ratings 4, followups 2", got)
+	}
+	if got := strings.Join(chtest.Strings(t, conn, "SELECT DISTINCT name FROM "+db+".copied ORDER BY name"), " "); got !=
+		"appeals assessments feed_seen followup_items followups indicator_comparisons indicator_details official_revisions priorities ratings service_events" {
+		t.Errorf("copied records %q", got)
+	}
+	for _, stmt := range []string{"TRUNCATE TABLE " + db + ".ratings", "TRUNCATE TABLE " + db + ".followups"} {
+		if err := conn.Exec(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	provision()
+	if got := rows(); got != "ratings 0, followups 0" {
+		t.Errorf("a second provision copied the earlier rows again: %s, want ratings 0, followups 0", got)
+	}
+	// Dropped, then created again by a run cut off before their INSERTs (AgencyDDL without them):
+	// the copies are newer than their records and are filled again. system.tables has a table's
+	// creation to the second, so the copies are made a second after their records.
+	time.Sleep(1100 * time.Millisecond)
+	for _, stmt := range []string{"DROP TABLE " + db + ".ratings", "DROP TABLE " + db + ".followups"} {
+		if err := conn.Exec(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, stmt := range tenancy.AgencyDDL(cfg.MainDB, ag[0]) {
+		if !strings.HasPrefix(stmt, "INSERT") {
+			if err := conn.Exec(ctx, stmt); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if got := rows(); got != "ratings 0, followups 0" {
+		t.Fatalf("the copies made again without their INSERTs hold %s", got)
+	}
+	provision()
+	if got := rows(); got != "ratings 4, followups 2" {
+		t.Errorf("after a run cut off: %s, want the copies filled again (ratings 4, followups 2)", got)
 	}
 }
