@@ -52,7 +52,7 @@ type AssessResult struct {
 
 // String formats the result for `cxstar bench` and test logs.
 func (r AssessResult) String() string {
-	s := fmt.Sprintf("assess over %d ratings + %d service events (%d queries at once): median %v; full scan of the same columns: median %v; ratio %.2f× (target ≤ 3×); generate %v; scans %v; assesses %v",
+	s := fmt.Sprintf("assess over %d ratings + %d service events (queries at once: %d): median %v; full scan of the same columns: median %v; ratio %.2f× (target ≤ 3×); generate %v; scans %v; assesses %v",
 		r.Ratings, r.ServiceEvents, r.Parallel, r.Assess.Round(time.Millisecond), r.Scan.Round(time.Millisecond), r.Ratio, r.Generate.Round(time.Millisecond), r.Scans, r.Assesses)
 	if r.Compact > 0 {
 		s += fmt.Sprintf("; compact %v (%d partitions); then assess median %v, scan median %v, ratio %.2f×; assesses %v",

@@ -81,7 +81,7 @@ func runAssess(ctx context.Context, s *state) error {
 	f := Figure{Name: "assess", Project: "transform.Assess, both standards", Value: r.Assess.Seconds(), Unit: "s",
 		Baseline: "one full scan of the same tables (count() … WHERE on the same columns)", Base: r.Scan.Seconds(),
 		Target: "≤ 3× the scan (ratio ≥ 0.33)", Runs: len(r.Assesses),
-		Note: fmt.Sprintf("%d ratings + %d service events; assess = %.1f× the scan; %d queries at once (the server's max_threads, as `cxstar assess`)", r.Ratings, r.ServiceEvents, r.Ratio, r.Parallel)}
+		Note: fmt.Sprintf("%d ratings + %d service events; assess = %.1f× the scan; queries at once: %d (the server's max_threads, as `cxstar assess`)", r.Ratings, r.ServiceEvents, r.Ratio, r.Parallel)}
 	if f.Value > 0 {
 		f.Ratio = f.Base / f.Value
 	}
