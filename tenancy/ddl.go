@@ -27,14 +27,21 @@ func q(ident string) string { return "`" + ident + "`" }
 // Every statement is idempotent and runs on ClickHouse 18.16 and current ClickHouse. After each
 // copy's feed comes the INSERT … SELECT of the rows mainDB held before the feed existed, then a
 // row of the copy in the database's copied table (see copiedDDL).
-func AgencyDDL(mainDB string, t Tenant) []string {
+func AgencyDDL(mainDB string, t Tenant) []string { return agencyStatements(mainDB, t, nil) }
+
+// agencyStatements is AgencyDDL without the INSERTs of the copies in done (and the rows that would
+// record them again): copies whose earlier rows the database already holds.
+func agencyStatements(mainDB string, t Tenant, done map[string]bool) []string {
 	db := q(t.Database)
 	stmts := agencyDDL(mainDB, t)
 	out := []string{stmts[0], copiedDDL(db)}
 	for _, stmt := range stmts[1:] {
-		out = append(out, stmt)
-		if name, ok := copyInsert(db, stmt); ok {
-			out = append(out, markCopied(db, name))
+		name, ok := copyInsert(db, stmt)
+		switch {
+		case !ok:
+			out = append(out, stmt)
+		case !done[name]:
+			out = append(out, stmt, markCopied(db, name))
 		}
 	}
 	return out
@@ -55,30 +62,13 @@ func copyInsert(db, stmt string) (string, bool) {
 		return "", false
 	}
 	name, _, ok := strings.Cut(rest, " (")
-	return name, ok && name != "copied"
+	return name, ok
 }
 
 // markCopied records in database db that copy name holds the rows of the main database. It is an
 // INSERT … SELECT: over the native protocol, 18.16 waits for data blocks after INSERT … VALUES.
 func markCopied(db, name string) string {
 	return "INSERT INTO " + db + ".copied (name, copied_at) SELECT " + store.Quote(name) + ", now()"
-}
-
-// skipCopied returns stmts (of AgencyDDL for database db) without the INSERTs of the copies in
-// done and the rows that would record them again.
-func skipCopied(db string, stmts []string, done map[string]bool) []string {
-	marks := map[string]bool{}
-	for name := range done {
-		marks[markCopied(db, name)] = true
-	}
-	var out []string
-	for _, stmt := range stmts {
-		if name, ok := copyInsert(db, stmt); ok && done[name] || marks[stmt] {
-			continue
-		}
-		out = append(out, stmt)
-	}
-	return out
 }
 
 func agencyDDL(mainDB string, t Tenant) []string {

@@ -77,18 +77,11 @@ func Provision(ctx context.Context, admin driver.Conn, c Config, agencyIDs []str
 		return po, nil, fmt.Errorf("database %s has no assessments/indicator_details tables: run `cxstar migrate` first", c.MainDB)
 	}
 	for _, t := range ag {
-		stale, err := unpartitioned(ctx, admin, t.Database)
+		stale, done, err := agencyState(ctx, admin, t.Database)
 		if err != nil {
 			return po, nil, err
 		}
-		done, err := copied(ctx, admin, t.Database)
-		if err != nil {
-			return po, nil, err
-		}
-		for _, name := range stale {
-			delete(done, name)
-		}
-		ddl := append(followupUpgradeDDL(q(t.Database), stale), skipCopied(q(t.Database), AgencyDDL(c.MainDB, t), done)...)
+		ddl := append(followupUpgradeDDL(q(t.Database), stale), agencyStatements(c.MainDB, t, done)...)
 		if c.Cluster != "" {
 			if ddl, err = onCluster(ddl, c.Cluster, t); err != nil {
 				return po, nil, err
@@ -121,47 +114,34 @@ func Provision(ctx context.Context, admin driver.Conn, c Config, agencyIDs []str
 	return po, ag, nil
 }
 
-// unpartitioned returns the follow-up tables of agency database db that exist without a partition
-// key: provisioned before the copies were partitioned by quarter (followupUpgradeDDL).
-func unpartitioned(ctx context.Context, admin driver.Conn, db string) ([]string, error) {
-	var tables []string
-	err := store.Each(ctx, admin, "agency follow-up tables", "SELECT name FROM system.tables WHERE database = "+store.Quote(db)+
-		" AND name IN ('followup_items', 'followups') AND partition_key = '' ORDER BY name", func(rows driver.Rows) error {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return err
-		}
-		tables = append(tables, name)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("check the follow-up tables of %s: %w", db, err)
-	}
-	return tables, nil
-}
-
-// copied returns the copies of agency database db whose earlier rows have been copied (recorded
-// in db.copied, copiedDDL) since the table was last created: their INSERTs are not run again. A copy
-// dropped and created again after its record, by hand or by a run cut off before its INSERT, is
-// newer than the record and is copied again.
-func copied(ctx context.Context, admin driver.Conn, db string) (map[string]bool, error) {
+// agencyState reads what agency database db already holds. stale: its follow-up tables without a
+// partition key, provisioned before the copies were partitioned by quarter (followupUpgradeDDL
+// drops them). done: the copies whose earlier rows have been copied (recorded in db.copied,
+// copiedDDL) since the table was last created, whose INSERTs are not run again. A copy dropped and
+// created again after its record, by hand or by a run cut off before its INSERT, is newer than the
+// record and is copied again; so is a stale table, which is dropped and created again.
+func agencyState(ctx context.Context, admin driver.Conn, db string) (stale []string, done map[string]bool, err error) {
 	created := map[string]time.Time{}
-	err := store.Each(ctx, admin, "agency tables", "SELECT name, metadata_modification_time FROM system.tables WHERE database = "+store.Quote(db),
+	err = store.Each(ctx, admin, "agency tables", "SELECT name, metadata_modification_time, partition_key FROM system.tables WHERE database = "+store.Quote(db)+" ORDER BY name",
 		func(rows driver.Rows) error {
-			var name string
+			var name, key string
 			var at time.Time
-			if err := rows.Scan(&name, &at); err != nil {
+			if err := rows.Scan(&name, &at, &key); err != nil {
 				return err
 			}
-			created[name] = at
+			if _, ok := followupCopies[name]; ok && key == "" {
+				stale = append(stale, name)
+			} else {
+				created[name] = at
+			}
 			return nil
 		})
 	if err != nil {
-		return nil, fmt.Errorf("list the tables of %s: %w", db, err)
+		return nil, nil, fmt.Errorf("list the tables of %s: %w", db, err)
 	}
-	done := map[string]bool{}
+	done = map[string]bool{}
 	if _, ok := created["copied"]; !ok {
-		return done, nil
+		return stale, done, nil
 	}
 	err = store.Each(ctx, admin, "agency copies", "SELECT name, max(copied_at) FROM "+q(db)+".copied GROUP BY name",
 		func(rows driver.Rows) error {
@@ -176,9 +156,9 @@ func copied(ctx context.Context, admin driver.Conn, db string) (map[string]bool,
 			return nil
 		})
 	if err != nil {
-		return nil, fmt.Errorf("read the copies of %s: %w", db, err)
+		return nil, nil, fmt.Errorf("read the copies of %s: %w", db, err)
 	}
-	return done, nil
+	return stale, done, nil
 }
 
 // loginAddrs are the servers Provision waits on: c.Addr, and on a cluster every node of it (each
