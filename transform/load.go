@@ -64,7 +64,7 @@ type key struct {
 func errInputs(table string) error {
 	return fmt.Errorf("assessment inputs: counts without a row in %s (the derived tables of migration 022 are out of step): "+
 		"truncate rating_answers, rating_groups, client_service_events and service_groups, run the INSERT … SELECT statements "+
-		"at the end of schemas/migrations/022_indicator_inputs.sql (for client_service_events the one of 051_client_service_events_groups.sql), then assess again", table)
+		"at the end of schemas/migrations/022_indicator_inputs.sql (for client_service_events the one of 054_client_service_events_pairs.sql), then assess again", table)
 }
 
 func standardOf(clientType string) metrics.Standard {

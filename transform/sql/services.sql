@@ -1,8 +1,9 @@
 -- Service histories of one quarter plus the repeat-request lookback, counted per agency × client
--- type × service × life situation × service kind. client_service_events (migrations 022 and 051)
--- holds, per client × service, every status event as two packed UInt64 (see the migration); FINAL merges the
--- months of [quarter start − window, quarter end) into one row per client × service, without a
--- hash table. All the work below is arithmetic inside that row, on the events in the window:
+-- type × service × life situation × service kind. client_service_events (migrations 022, 051 and
+-- 054) holds, per client × service, every status event as two packed UInt64 side by side in one
+-- state, [req1, time1, req2, time2, …] (see the migrations); FINAL merges the months of
+-- [quarter start − window, quarter end) into one row per client × service, without a hash table.
+-- All the work below is arithmetic inside that row, on the events in the window:
 --   0. the fast path. Most rows hold one request (a client rarely asks for the same service twice
 --      in a quarter and its lookback), and for one request every value is a reduction over its
 --      events: active when an event is in the quarter; its kind the largest kind, its life
@@ -97,8 +98,11 @@ FROM
         -- table, sharded by client) every shard merges its own rows, takes the fast path and counts,
         -- and the initiator adds up the counts per number.
         WITH
-            finalizeAggregation(req_bits)                                                                AS req_all,
-            finalizeAggregation(time_bits)                                                               AS time_all,
+            -- the events' packed values, split into the request bits (odd positions) and the time bits
+            finalizeAggregation(ev_bits)                                                                 AS ev_all,
+            arrayMap(i -> i % 2, arrayEnumerate(ev_all))                                                 AS ev_odd,
+            arrayFilter((x, o) -> o = 1, ev_all, ev_odd)                                                 AS req_all,
+            arrayFilter((x, o) -> o = 0, ev_all, ev_odd)                                                 AS time_all,
             -- the events in the window
             arrayFilter((x, t) -> t >= {{LOOKBACK_V}} AND t < {{QE_V}}, req_all, time_all)                AS rw,
             arrayFilter(t -> t >= {{LOOKBACK_V}} AND t < {{QE_V}}, time_all)                             AS tw,
