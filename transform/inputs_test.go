@@ -3,6 +3,7 @@ package transform
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -178,6 +179,103 @@ SELECT 'bad-%d', toDateTime('2026-07-11 10:00:00', 'UTC'), 'av', 'person', 'cb%d
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("counts with answers outside the scale %v, want %v", got, want)
 			}
+		})
+	}
+}
+
+// TestEventPairsAcrossMerges: client_service_events keeps each status event as a request value and
+// a time value side by side in one state (migration 054); merging states (FINAL at read time, and
+// OPTIMIZE on disk) must keep every pair together. Three separate loads of one client × service
+// (three states), then each event must come back as one pair whose status (request value) and
+// second (time value) are the event's own, and the events of one request share its request hash,
+// on both engines.
+func TestEventPairsAcrossMerges(t *testing.T) {
+	ctx := context.Background()
+	type ev struct{ request, status, at string }
+	loads := [][]ev{
+		{{"R1", "submitted", "2026-07-01T10:00:00Z"}, {"R1", "in_progress", "2026-07-02T11:00:00Z"}},
+		{{"R1", "completed", "2026-07-03T12:00:00Z"}, {"R2", "submitted", "2026-07-05T09:30:00Z"}},
+		{{"R2", "refused", "2026-07-06T08:15:00Z"}, {"R3", "submitted", "2026-07-07T07:00:00Z"}},
+	}
+	code := map[string]uint64{"submitted": 1, "in_progress": 2, "completed": 3, "refused": 4}
+	var want []string // status@unix second, per request, in load order
+	wantReq := map[string][]string{}
+	for _, load := range loads {
+		for _, e := range load {
+			at, err := time.Parse(time.RFC3339, e.at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := fmt.Sprintf("%d@%d", code[e.status], at.Unix())
+			want = append(want, p)
+			wantReq[e.request] = append(wantReq[e.request], p)
+		}
+	}
+	for _, e := range chdbtest.Both(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			for i, load := range loads {
+				var l lines
+				for _, ev := range load {
+					l.service("a1", "person", "c1", ev.request, "sA", "service", ev.status, ev.at, nil)
+				}
+				loadLines(t, e.Conn, fmt.Sprintf("pairs-%d.jsonl", i), l)
+			}
+			check := func(when string) {
+				t.Helper()
+				rows, err := e.Conn.Query(ctx, "SELECT finalizeAggregation(ev_bits) FROM client_service_events FINAL")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rows.Close()
+				var states [][]uint64
+				for rows.Next() {
+					var bits []uint64
+					if err := rows.Scan(&bits); err != nil {
+						t.Fatal(err)
+					}
+					states = append(states, bits)
+				}
+				if err := rows.Err(); err != nil {
+					t.Fatal(err)
+				}
+				if len(states) != 1 || len(states[0]) != 2*len(want) {
+					t.Fatalf("%s: %d rows of %v values, want one row of %d (a request and a time value per event)", when, len(states), states, 2*len(want))
+				}
+				var got []string
+				byHash := map[uint64][]string{}
+				for i := 0; i < len(states[0]); i += 2 {
+					req, tm := states[0][i], states[0][i+1]
+					p := fmt.Sprintf("%d@%d", req>>4&7, tm>>32)
+					got = append(got, p)
+					byHash[req>>8] = append(byHash[req>>8], p)
+				}
+				sort.Strings(got)
+				w := append([]string(nil), want...)
+				sort.Strings(w)
+				if fmt.Sprint(got) != fmt.Sprint(w) {
+					t.Errorf("%s: events (status@second) %v, want %v", when, got, w)
+				}
+				var gotReq, wReq []string
+				for _, ps := range byHash {
+					sort.Strings(ps)
+					gotReq = append(gotReq, fmt.Sprint(ps))
+				}
+				for _, ps := range wantReq {
+					ps = append([]string(nil), ps...)
+					sort.Strings(ps)
+					wReq = append(wReq, fmt.Sprint(ps))
+				}
+				sort.Strings(gotReq)
+				sort.Strings(wReq)
+				if fmt.Sprint(gotReq) != fmt.Sprint(wReq) {
+					t.Errorf("%s: events by request hash %v, want %v", when, gotReq, wReq)
+				}
+			}
+			check("FINAL over the loads' parts")
+			if err := e.Conn.Exec(ctx, "OPTIMIZE TABLE client_service_events FINAL"); err != nil {
+				t.Fatal(err)
+			}
+			check("after OPTIMIZE … FINAL")
 		})
 	}
 }
