@@ -264,10 +264,10 @@ func layout(t *testing.T, c driver.Conn, db string, views bool) string {
 // depends on insert order, which no reader relies on.
 func inputs(t *testing.T, c driver.Conn) []string {
 	t.Helper()
-	rows, err := c.Query(context.Background(), `SELECT month, g, cs1, cs2,
-		arraySort(arrayMap((r, t) -> concat(toString(r), ':', toString(t)),
-			arrayFilter((x, i) -> i % 2 = 1, finalizeAggregation(ev_bits), arrayEnumerate(finalizeAggregation(ev_bits))),
-			arrayFilter((x, i) -> i % 2 = 0, finalizeAggregation(ev_bits), arrayEnumerate(finalizeAggregation(ev_bits)))))
+	rows, err := c.Query(context.Background(), `WITH finalizeAggregation(ev_bits) AS ev
+		SELECT month, g, cs1, cs2,
+			arraySort(arrayMap((r, t) -> concat(toString(r), ':', toString(t)),
+				arrayFilter((x, i) -> i % 2 = 1, ev, arrayEnumerate(ev)), arrayFilter((x, i) -> i % 2 = 0, ev, arrayEnumerate(ev))))
 		FROM client_service_events FINAL ORDER BY g, cs1, cs2, month`)
 	if err != nil {
 		t.Fatal(err)
