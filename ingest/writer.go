@@ -195,11 +195,14 @@ func (w *Writer) send(ctx context.Context, ins insert) error {
 	return nil
 }
 
-// fillScratch is fill's memory, kept between inserts: the native encoding of the columns, and
-// the values of one String column as strings.
+// fillScratch is fill's memory, kept between inserts: the native encoding of the columns, the
+// values of one String column as strings, and the reader of the encoding (its 128 KiB buffer
+// allocated once, not once an insert).
 type fillScratch struct {
 	buf   proto.Buffer
 	views []string
+	src   bytes.Reader
+	rd    *proto.Reader // reads src; nil after an error, which may leave bytes in its buffer
 }
 
 var scratch = sync.Pool{New: func() any { return new(fillScratch) }}
@@ -212,13 +215,18 @@ var scratch = sync.Pool{New: func() any { return new(fillScratch) }}
 // server, and decoded through one reader (the driver's reader buffers 128 KiB: one reader a
 // column would allocate that much each) in the driver's own path for a block read from the
 // server: one pass per column, no per-value conversion.
-func fill(batch driver.Batch, ins insert) error {
+func fill(batch driver.Batch, ins insert) (err error) {
 	cols := batch.Columns()
 	if len(cols) != len(ins.cols) {
 		return fmt.Errorf("%s: the driver prepared %d columns for %d in the statement", ins.table, len(cols), len(ins.cols))
 	}
 	sc := scratch.Get().(*fillScratch)
-	defer scratch.Put(sc)
+	defer func() {
+		if err != nil {
+			sc.rd = nil // a failed decode may have left bytes in the reader's buffer
+		}
+		scratch.Put(sc)
+	}()
 	buf := &sc.buf
 	buf.Reset()
 	appended := make([]bool, len(cols))
@@ -249,8 +257,13 @@ func fill(batch driver.Batch, ins insert) error {
 		}
 		src.EncodeColumn(buf)
 	}
-	r := bytes.NewReader(buf.Buf)
-	rd := proto.NewReader(r)
+	// A reader that read to the end (the check below) holds nothing: reset, it reads the new
+	// encoding from its start.
+	sc.src.Reset(buf.Buf)
+	if sc.rd == nil {
+		sc.rd = proto.NewReader(&sc.src)
+	}
+	rd := sc.rd
 	for i, col := range cols {
 		if appended[i] {
 			if col.Rows() != ins.rows {
