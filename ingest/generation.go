@@ -165,7 +165,8 @@ func (c *Consumer) runGeneration(ctx, gctx context.Context, gen *kafka.Generatio
 // same index, the event kind of its topic (0: any) and its topic's counter of consumed messages.
 type partitionReaders struct {
 	in       chan *chunk
-	free     chan *chunk // chunks the loop has walked, for the readers to refill
+	free     chan *chunk   // chunks the loop has walked, for the readers to refill
+	budget   chan struct{} // a slot for each chunk the readers made (readerBudget)
 	stop     context.CancelFunc
 	wg       sync.WaitGroup
 	owned    []tp
@@ -177,8 +178,16 @@ type partitionReaders struct {
 // about as many messages as kafka-go's Readers and the channel behind them held before.
 const readerChunks = 16
 
+// readerBudget is how many chunks the readers of a generation make at most (~17 MiB of slabs):
+// those waiting in in, the one the loop walks, and one each being filled by some of the readers;
+// a reader that finds none free waits for the loop to hand one back. Unbounded, each reader
+// filled a whole fetch before passing it on: 18 partitions held ~86 chunks (47 MB), touched for
+// the first time while the first batch was being decoded.
+const readerBudget = 2 * readerChunks
+
 func (c *Consumer) startReaders(gen *kafka.Generation) *partitionReaders {
-	pr := &partitionReaders{in: make(chan *chunk, readerChunks), free: make(chan *chunk, 2*readerChunks)}
+	// free holds every chunk made, so that recycle never drops one whose slot stays taken.
+	pr := &partitionReaders{in: make(chan *chunk, readerChunks), free: make(chan *chunk, readerBudget), budget: make(chan struct{}, readerBudget)}
 	rctx, stop := context.WithCancel(context.Background())
 	pr.stop = stop
 	for topic, parts := range gen.Assignments {
@@ -189,7 +198,7 @@ func (c *Consumer) startReaders(gen *kafka.Generation) *partitionReaders {
 			pr.consumed = append(pr.consumed, c.m.consumedCounter(topic))
 			c.m.assigned.WithLabelValues(topic, strconv.Itoa(pa.ID)).Set(1)
 			r := &partitionReader{fetchConfig: defaultFetch, dialer: c.dialer, brokers: c.brokers,
-				topic: topic, partition: pa.ID, part: part, log: c.cfg.log, out: pr.in, free: pr.free}
+				topic: topic, partition: pa.ID, part: part, log: c.cfg.log, out: pr.in, free: pr.free, budget: pr.budget}
 			pr.wg.Add(1)
 			go func() {
 				defer pr.wg.Done()

@@ -72,11 +72,11 @@ type partitionReader struct {
 	part      int // index of the partition in partitionReaders.owned, set on each chunk
 	log       *slog.Logger
 	out       chan<- *chunk
-	free      chan *chunk // chunks handed back by the loop (may be nil)
-	batch     []*chunk    // the current fetch's chunks, reused
-	failures  int         // connections or fetches that failed since the last fetch that did not
-	largest   int         // bytes of the largest value read so far
-	alloc     bool        // the next fetch reads with ReadMessage: a value did not fit an empty slab
+	free      chan *chunk   // chunks handed back by the loop (may be nil)
+	budget    chan struct{} // a slot for each chunk made, at most its capacity (nil: no bound); cap(free) ≥ cap(budget)
+	failures  int           // connections or fetches that failed since the last fetch that did not
+	largest   int           // bytes of the largest value read so far
+	alloc     bool          // the next fetch reads with ReadMessage: a value did not fit an empty slab
 }
 
 // run reads from offset (below 0: the first offset the partition holds) until ctx ends,
@@ -198,8 +198,9 @@ func (r *partitionReader) seek(ctx context.Context, conn *kafka.Conn, offset int
 	return offset, err
 }
 
-// fetch reads one fetch's messages from offset and sends them in chunks. It returns the offset
-// after the last message read, and the fetch's error (nil when it ended normally).
+// fetch reads one fetch's messages from offset and sends them in chunks, each as soon as it is
+// full. It returns the offset after the last message read, and the fetch's error (nil when it
+// ended normally).
 //
 // Values are read with Batch.Read into the chunk's slab: ReadMessage would allocate each
 // message's key and value. Read fails with io.ErrShortBuffer, leaving the batch at that message,
@@ -207,18 +208,25 @@ func (r *partitionReader) seek(ctx context.Context, conn *kafka.Conn, offset int
 // at it with an empty slab, or, when the value did not fit an empty slab either, reads its
 // messages with ReadMessage.
 func (r *partitionReader) fetch(ctx context.Context, conn *kafka.Conn, offset int64) (int64, error) {
-	// One read deadline for the whole fetch: the answer may take maxWait, and its messages are
-	// read from the socket as they are decoded. Nothing is sent before the fetch is read, so
-	// that a slow consumer cannot make the deadline pass.
-	_ = conn.SetReadDeadline(time.Now().Add(r.maxWait + r.readTimeout))
+	// The answer may take maxWait, and its messages are read from the socket as they are
+	// decoded. The deadline is set again after each wait for the loop (to take a full chunk, to
+	// hand back an empty one), so that a slow consumer cannot make it pass.
+	deadline := func() { _ = conn.SetReadDeadline(time.Now().Add(r.maxWait + r.readTimeout)) }
+	deadline()
 	b := conn.ReadBatchWith(kafka.ReadBatchConfig{MinBytes: r.minBytes, MaxBytes: r.maxBytes, MaxWait: r.maxWait})
-	ch := r.chunkFor(b.HighWaterMark())
+	hwm := b.HighWaterMark()
+	ch := r.chunkFor(ctx, hwm)
 	alloc := r.alloc
 	r.alloc = false
-	for {
+	for ch != nil {
 		if len(ch.msgs) == r.chunk || (!alloc && cap(ch.slab)-len(ch.slab) < r.largest) {
-			r.batch = append(r.batch, ch)
-			ch = r.chunkFor(b.HighWaterMark())
+			full := ch
+			if ch = nil; !r.send(ctx, full) {
+				break
+			}
+			ch = r.chunkFor(ctx, hwm)
+			deadline()
+			continue
 		}
 		var rec record
 		if alloc {
@@ -254,43 +262,54 @@ func (r *partitionReader) fetch(ctx context.Context, conn *kafka.Conn, offset in
 		// left the connection short of when the batch began before it.
 		_, err = conn.Seek(offset, kafka.SeekAbsolute|kafka.SeekDontCheck)
 	}
-	r.batch = append(r.batch, ch)
-	sent := r.send(ctx)
-	if err == nil && !sent {
-		err = ctx.Err()
+	if (ch == nil || !r.send(ctx, ch)) && err == nil {
+		err = ctx.Err() // ctx ended while the chunks were passed on
 	}
 	return offset, err
 }
 
-// chunkFor returns an empty chunk of the partition, a recycled one when there is one.
-func (r *partitionReader) chunkFor(hwm int64) *chunk {
+// chunkFor returns an empty chunk of the partition: a recycled one when there is one, else a new
+// one while the chunks of the generation are fewer than its budget; else it waits for the loop to
+// hand one back. It returns nil when ctx ended first.
+func (r *partitionReader) chunkFor(ctx context.Context, hwm int64) *chunk {
+	var ch *chunk
 	select {
-	case ch := <-r.free:
-		ch.part, ch.hwm = r.part, hwm
-		return ch
+	case ch = <-r.free:
 	default:
-		return &chunk{part: r.part, hwm: hwm, msgs: make([]record, 0, r.chunk), slab: make([]byte, 0, r.slab)}
-	}
-}
-
-// send passes the fetch's chunks to the generation loop; it returns false when ctx ended first.
-func (r *partitionReader) send(ctx context.Context) bool {
-	defer func() { clear(r.batch); r.batch = r.batch[:0] }()
-	for i, ch := range r.batch {
-		if len(ch.msgs) == 0 {
-			recycle(r.free, ch)
-			continue
+		if r.budget == nil {
+			ch = newChunk(r.chunk, r.slab)
+			break
 		}
 		select {
-		case r.out <- ch:
+		case ch = <-r.free:
+		case r.budget <- struct{}{}:
+			ch = newChunk(r.chunk, r.slab)
 		case <-ctx.Done():
-			for _, ch := range r.batch[i:] {
-				recycle(r.free, ch)
-			}
-			return false
+			return nil
 		}
 	}
-	return true
+	ch.part, ch.hwm = r.part, hwm
+	return ch
+}
+
+func newChunk(msgs, slab int) *chunk {
+	return &chunk{msgs: make([]record, 0, msgs), slab: make([]byte, 0, slab)}
+}
+
+// send passes ch to the generation loop (an empty one goes back to free); it returns false when
+// ctx ended first.
+func (r *partitionReader) send(ctx context.Context, ch *chunk) bool {
+	if len(ch.msgs) == 0 {
+		recycle(r.free, ch)
+		return true
+	}
+	select {
+	case r.out <- ch:
+		return true
+	case <-ctx.Done():
+		recycle(r.free, ch)
+		return false
+	}
 }
 
 // recycle empties ch and keeps it in free for another fetch, unless free is full. Nothing may

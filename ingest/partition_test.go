@@ -193,6 +193,42 @@ func TestPartitionReader(t *testing.T) {
 		want: offsets(0, 10),
 		logs: []string{"level=WARN", "offset=3"},
 	}, {
+		name: "a budget of one chunk", // the reader waits for the loop to hand the chunk back
+		cfg:  func(f *fetchConfig) { f.chunk = 3 },
+		run: func(e *partEnv) {
+			e.budget = make(chan struct{}, 1)
+			e.write(0, 10)
+			e.start(0)
+			e.collect(10)
+			if len(e.made) != 1 {
+				e.t.Errorf("%d chunks made; want 1 (the budget)", len(e.made))
+			}
+		},
+		want: offsets(0, 10), chunks: []int{3, 3, 3, 1},
+	}, {
+		// The loop keeps each chunk longer than the read deadline: the reader, which waits for
+		// it in the middle of a fetch, sets the deadline again before it reads on. The fetch
+		// (8 KB) is larger than the connection's 4 KiB read buffer, so the reads after the
+		// waits go to the socket, where a passed deadline fails them.
+		name: "waits for the loop longer than the read timeout",
+		cfg: func(f *fetchConfig) {
+			f.chunk, f.maxWait, f.readTimeout = 2, 10*time.Millisecond, 50*time.Millisecond
+		},
+		run: func(e *partEnv) {
+			e.budget, e.hold = make(chan struct{}, 1), 200*time.Millisecond
+			vals := make([]string, 8)
+			for i := range vals {
+				vals[i] = strings.Repeat(strconv.Itoa(i), 1000)
+			}
+			e.writeValues(true, vals...) // one record batch, one fetch
+			e.start(0)
+			e.collect(8)
+			if strings.Contains(e.log.String(), "cannot read") {
+				e.t.Errorf("the reader reconnected:\n%s", e.log)
+			}
+		},
+		want: offsets(0, 8), chunks: []int{2, 2, 2, 2},
+	}, {
 		name: "stop while a chunk waits for the loop",
 		run: func(e *partEnv) {
 			e.write(0, 10)
@@ -251,6 +287,9 @@ type partEnv struct {
 	got    []record
 	hwm    []int64 // of each message got, as of its fetch
 	chunks []int
+	budget chan struct{}   // the reader's (nil: no bound)
+	hold   time.Duration   // how long collect keeps each chunk before it hands it back
+	made   map[*chunk]bool // the chunks collect received
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -328,7 +367,7 @@ func (e *partEnv) start(offset int64) {
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel, e.done = cancel, make(chan struct{})
 	r := &partitionReader{fetchConfig: e.cfg, dialer: kafka.DefaultDialer, brokers: e.c.ListenAddrs(),
-		topic: partTopic, partition: 0, part: 7, out: e.out, free: e.free,
+		topic: partTopic, partition: 0, part: 7, out: e.out, free: e.free, budget: e.budget,
 		log: slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: dropTime}))}
 	go func() {
 		defer close(e.done)
@@ -358,6 +397,11 @@ func (e *partEnv) collect(n int) {
 				e.hwm = append(e.hwm, ch.hwm)
 			}
 			e.chunks = append(e.chunks, len(ch.msgs))
+			if e.made == nil {
+				e.made = map[*chunk]bool{}
+			}
+			e.made[ch] = true
+			time.Sleep(e.hold)
 			recycle(e.free, ch)
 		case <-timeout:
 			e.t.Fatalf("%d of %d messages after 10 s; log:\n%s", len(e.got), n, e.log)
