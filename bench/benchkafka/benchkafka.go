@@ -59,6 +59,7 @@ type Result struct {
 	Ratio             float64       // IngestRowsPerSec / min(InsertRowsPerSec, ConsumeMsgsPerSec); the raw insert is the lower one; target ≥ 0.8 of it
 	PeakRSSBytes      int64         // VmHWM of the ingest process; target < 300 MB
 	IngestCPUPerRow   time.Duration // user + system CPU of the whole ingest process, per event
+	IngestFaults      int64         // minor page faults of the whole ingest process (first touches of its memory)
 	BrokerCPUPerRow   time.Duration // user + system CPU of this process, nearly all the in-process broker's, while ingest ran, per event
 	InsertServer      ServerCPU     // ClickHouse's query threads during the raw insert, per event
 	IngestServer      ServerCPU     // ClickHouse's query threads while ingest ran, per event
@@ -92,8 +93,8 @@ func serverCPU(ctx context.Context, conn driver.Conn) (ServerCPU, error) {
 
 // String formats the result for a report.
 func (r Result) String() string {
-	return fmt.Sprintf("kafka ingest: %d events  ingest %.0f rows/s (%.0f incl. startup)  baselines: ClickHouse insert %.0f rows/s, kafka-go consume %.0f msg/s  ratio %.2f of the lower baseline  peak RSS %.0f MB  ingest CPU %.2f µs/row  broker CPU %.2f µs/row  ClickHouse CPU (waiting for a core) %.2f (%.2f) µs/row beside ingest, %.2f (%.2f) in the raw insert",
-		r.Events, r.IngestRowsPerSec, r.IngestWallPerSec, r.InsertRowsPerSec, r.ConsumeMsgsPerSec, r.Ratio, float64(r.PeakRSSBytes)/(1<<20), r.IngestCPUPerRow.Seconds()*1e6, r.BrokerCPUPerRow.Seconds()*1e6,
+	return fmt.Sprintf("kafka ingest: %d events  ingest %.0f rows/s (%.0f incl. startup)  baselines: ClickHouse insert %.0f rows/s, kafka-go consume %.0f msg/s  ratio %.2f of the lower baseline  peak RSS %.0f MB  ingest CPU %.2f µs/row (%dk page faults)  broker CPU %.2f µs/row  ClickHouse CPU (waiting for a core) %.2f (%.2f) µs/row beside ingest, %.2f (%.2f) in the raw insert",
+		r.Events, r.IngestRowsPerSec, r.IngestWallPerSec, r.InsertRowsPerSec, r.ConsumeMsgsPerSec, r.Ratio, float64(r.PeakRSSBytes)/(1<<20), r.IngestCPUPerRow.Seconds()*1e6, r.IngestFaults/1000, r.BrokerCPUPerRow.Seconds()*1e6,
 		us(r.IngestServer.CPU), us(r.IngestServer.Wait), us(r.InsertServer.CPU), us(r.InsertServer.Wait))
 }
 
@@ -288,6 +289,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	exited = true
 	if st := cmd.ProcessState; st != nil {
 		res.IngestCPUPerRow = (st.UserTime() + st.SystemTime()) / time.Duration(o.Events)
+		if ru, ok := st.SysUsage().(*syscall.Rusage); ok {
+			res.IngestFaults = ru.Minflt
+		}
 	}
 	if profile != "" {
 		logf("CPU profile of cxstar ingest: %s", profile)
