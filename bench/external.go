@@ -36,7 +36,7 @@ func runKafka(ctx context.Context, s *state) error {
 	if err != nil {
 		return err
 	}
-	var ingest, insert, consume, rss, cpu, broker, srvIngest, srvInsert []float64
+	var ingest, insert, consume, rss, cpu, faults, broker, srvIngest, srvInsert []float64
 	var events int
 	for i := 0; i < s.o.Runs; i++ {
 		r, err := benchkafka.Run(ctx, benchkafka.Options{Binary: s.o.Binary, DSN: dsn, Events: s.o.KafkaEvents, ProfileDir: s.o.ProfileDir, Log: s.o.Log})
@@ -47,11 +47,12 @@ func runKafka(ctx context.Context, s *state) error {
 		ingest, insert, consume = append(ingest, r.IngestRowsPerSec), append(insert, r.InsertRowsPerSec), append(consume, r.ConsumeMsgsPerSec)
 		rss = append(rss, float64(r.PeakRSSBytes)/(1<<20))
 		cpu = append(cpu, r.IngestCPUPerRow.Seconds()*1e6)
+		faults = append(faults, float64(r.IngestFaults))
 		broker = append(broker, r.BrokerCPUPerRow.Seconds()*1e6)
 		srvIngest, srvInsert = append(srvIngest, r.IngestServer.CPU.Seconds()*1e6), append(srvInsert, r.InsertServer.CPU.Seconds()*1e6)
 		events = r.Events
 	}
-	note := fmt.Sprintf("%d events; `cxstar ingest` in its own process, from joining the group to the last row in ClickHouse; its own CPU %.2f µs/row, the in-process broker's %.2f; ClickHouse's query threads %.2f µs/row beside it, %.2f in the raw insert", events, median(cpu), median(broker), median(srvIngest), median(srvInsert))
+	note := fmt.Sprintf("%d events; `cxstar ingest` in its own process, from joining the group to the last row in ClickHouse; its own CPU %.2f µs/row (%.0fk minor page faults), the in-process broker's %.2f; ClickHouse's query threads %.2f µs/row beside it, %.2f in the raw insert", events, median(cpu), median(faults)/1000, median(broker), median(srvIngest), median(srvInsert))
 	s.add(rate("kafka ingest", "cxstar ingest (broker → ClickHouse)", "rows/s", "raw ClickHouse insert of the same rows (ingest.Writer)",
 		ingest, insert, "≥ 0.8", note))
 	s.add(rate("kafka ingest", "cxstar ingest (broker → ClickHouse)", "rows/s", "raw kafka-go group consume of the same messages",
