@@ -221,7 +221,8 @@ func (r *partitionReader) fetch(ctx context.Context, conn *kafka.Conn, offset in
 	for ch != nil {
 		if len(ch.msgs) == r.chunk || (!alloc && cap(ch.slab)-len(ch.slab) < r.largest) {
 			full := ch
-			if ch = nil; !r.send(ctx, full) {
+			ch = nil // passed on: after the loop, nil means ctx ended
+			if !r.send(ctx, full) {
 				break
 			}
 			ch = r.chunkFor(ctx, hwm)
@@ -292,6 +293,7 @@ func (r *partitionReader) chunkFor(ctx context.Context, hwm int64) *chunk {
 	return ch
 }
 
+// newChunk returns an empty chunk for msgs messages whose values take slab bytes.
 func newChunk(msgs, slab int) *chunk {
 	return &chunk{msgs: make([]record, 0, msgs), slab: make([]byte, 0, slab)}
 }
