@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
+	"github.com/cxstar/cxstar/bench/benchkafka"
 	"github.com/cxstar/cxstar/ingest"
 	"github.com/cxstar/cxstar/internal/proccpu"
 	"github.com/cxstar/cxstar/internal/store"
@@ -187,14 +189,14 @@ func runBackfill(ctx context.Context, s *state) error {
 	var ev ingest.Event
 	seen := ingest.NewSeen(0)
 	var rows int64
-	for _, l := range lines {
+	for i, l := range lines {
 		if v.Decode(l, &ev) != nil || seen.Add(ev.EventID) {
 			continue
 		}
 		if rows%batchRows == 0 {
 			batches = append(batches, new(ingest.Batch))
 		}
-		batches[len(batches)-1].Add(&ev, "bench")
+		batches[len(batches)-1].Add(&ev, path+":"+strconv.Itoa(i+1)) // the source the loader writes
 		rows++
 	}
 	var proj, base, cpuPerRow []float64
@@ -210,6 +212,11 @@ func runBackfill(ctx context.Context, s *state) error {
 			return err
 		})
 		el, cpu := t.stop()
+		if err != nil {
+			conn.Close()
+			return err
+		}
+		want, err := benchkafka.RowsHash(ctx, conn)
 		conn.Close()
 		if err != nil {
 			return err
@@ -231,7 +238,14 @@ func runBackfill(ctx context.Context, s *state) error {
 			}
 		}
 		base = append(base, float64(rows)/time.Since(t0).Seconds())
+		got, err := benchkafka.RowsHash(ctx, conn)
 		conn.Close()
+		if err != nil {
+			return err
+		}
+		if got != want {
+			return fmt.Errorf("the raw insert stored other rows than the loader: hash of event ids and sources %d, want %d", got, want)
+		}
 	}
 	s.add(rate("backfill", "ingest.Loader (file → validate → insert)", "rows/s", "raw ClickHouse insert of the same rows (ingest.Writer, 50k-row batches)",
 		proj, base, "≥ 0.95", fmt.Sprintf("%d rows, %.0f MB file; cxstar's own CPU %.2f µs/row (the rest is ClickHouse)", rows, float64(len(bytes.Join(lines, nil)))/1e6, median(cpuPerRow))))

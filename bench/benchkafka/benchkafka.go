@@ -149,7 +149,8 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	logf("published %d events", o.Events)
 
-	// Baseline 1: raw ClickHouse insert of the same rows, validated beforehand (not timed).
+	// Baseline 1: raw ClickHouse insert of the same rows, validated beforehand (not timed). A
+	// row's source is its message's topic/partition/offset, as the consumer writes it (sources).
 	if err := truncate(ctx, conn); err != nil {
 		return res, err
 	}
@@ -157,11 +158,16 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	var batches []*ingest.Batch
 	cur := new(ingest.Batch)
 	var e ingest.Event
+	src := newSources(broker.DefaultPartitions)
 	for i, l := range ev.Lines {
 		if err := v.Decode(l, &e); err != nil {
 			return res, fmt.Errorf("generated line %d is invalid: %w", i, err)
 		}
-		cur.Add(&e, "bench/"+strconv.Itoa(i))
+		source, err := src.next(l)
+		if err != nil {
+			return res, fmt.Errorf("generated line %d: %w", i, err)
+		}
+		cur.Add(&e, source)
 		if cur.Len() >= o.BatchMessages {
 			batches = append(batches, cur)
 			cur = new(ingest.Batch)
@@ -188,6 +194,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	res.InsertServer = srv1.sub(srv0).per(o.Events)
 	batches = nil
+	want, err := RowsHash(ctx, conn)
+	if err != nil {
+		return res, err
+	}
 	logf("baseline ClickHouse insert: %.0f rows/s", res.InsertRowsPerSec)
 
 	// Baseline 2: raw kafka-go consume of the same messages.
@@ -268,6 +278,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	res.IngestServer = srv1.sub(srv0).per(o.Events)
 	if n, err := rows(ctx, conn); err != nil || n != uint64(o.Events) {
 		return res, fmt.Errorf("ingest committed every message but ClickHouse holds %d rows of %d (%v)", n, o.Events, err)
+	}
+	if got, err := RowsHash(ctx, conn); err != nil || got != want {
+		return res, fmt.Errorf("the ingest process stored other rows than the raw insert: hash of event ids and sources %d, want %d (%v)", got, want, err)
 	}
 	res.PeakRSSBytes = vmHWM(cmd.Process.Pid)
 	res.IngestWallPerSec = float64(o.Events) / end.Sub(start).Seconds()
@@ -371,6 +384,48 @@ func rows(ctx context.Context, conn driver.Conn) (uint64, error) {
 	var n uint64
 	err := conn.QueryRow(ctx, "SELECT (SELECT count() FROM service_events) + (SELECT count() FROM ratings) + (SELECT count() FROM appeals)").Scan(&n)
 	return n, err
+}
+
+// RowsHash sums a hash of every stored row's event id and source over the three raw tables:
+// equal after two runs that stored the same rows.
+func RowsHash(ctx context.Context, conn driver.Conn) (uint64, error) {
+	var h uint64
+	err := conn.QueryRow(ctx, `SELECT (SELECT sum(cityHash64(event_id, source)) FROM service_events)
+		+ (SELECT sum(cityHash64(event_id, source)) FROM ratings) + (SELECT sum(cityHash64(event_id, source)) FROM appeals)`).Scan(&h)
+	if err != nil {
+		return 0, fmt.Errorf("hash the stored rows: %w", err)
+	}
+	return h, nil
+}
+
+// sources gives each published line, in publishing order, the source the consumer writes for
+// it: topic/partition/offset, where the partition is the one the producer's Murmur2 balancer
+// picks for the line's key and the offset is the line's place among that partition's lines.
+type sources struct {
+	parts []int
+	bal   kafka.Murmur2Balancer
+	offs  map[string]int64 // topic/partition → its next offset
+}
+
+// newSources returns the sources of topics of partitions partitions each.
+func newSources(partitions int) *sources {
+	s := &sources{offs: map[string]int64{}}
+	for p := range partitions {
+		s.parts = append(s.parts, p)
+	}
+	return s
+}
+
+// next returns the source of the next line.
+func (s *sources) next(line []byte) (string, error) {
+	topic, key, ok := ingest.Route(line, ingest.DefaultTopics())
+	if !ok {
+		return "", fmt.Errorf("the producer would not route it (no schema or key field)")
+	}
+	tp := topic + "/" + strconv.Itoa(s.bal.Balance(kafka.Message{Key: key}, s.parts...))
+	off := s.offs[tp]
+	s.offs[tp]++
+	return tp + "/" + strconv.FormatInt(off, 10), nil
 }
 
 // consume reads n messages of the three topics with a kafka-go group Reader, committing as it goes.
