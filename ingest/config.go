@@ -83,8 +83,8 @@ func (c *consumerConfig) validate() error {
 		return rangeError("batch-bytes", "WithFlush", c.batchBytes, "at least 1")
 	case c.batchWait <= 0:
 		return rangeError("batch-wait", "WithFlush", c.batchWait, "positive")
-	case c.maxBuffer < 2:
-		return rangeError("max-buffer-bytes", "WithMaxBuffer", c.maxBuffer, "at least 2")
+	case c.maxBuffer < batchesInFlight:
+		return rangeError("max-buffer-bytes", "WithMaxBuffer", c.maxBuffer, "at least 3")
 	case c.dedupe < 0:
 		return rangeError("dedupe-window", "WithDedupeWindow", c.dedupe, "0 (no limit) or more")
 	case c.stopTimeout <= 0:
@@ -138,9 +138,9 @@ func WithFlush(messages, bytes int, wait time.Duration) ConsumerOption {
 	}
 }
 
-// WithMaxBuffer bounds the bytes held in batches: one batch is filled while the previous one is
-// written, so a batch is flushed at half of this at the latest, and fetching stops (backpressure)
-// while both are full. Default: 128 MiB.
+// WithMaxBuffer bounds the bytes held in batches: three are held (one being written, one waiting
+// behind it, one being filled), so a batch is flushed at a third of this at the latest, and
+// fetching stops (backpressure) while all three are full. Default: 128 MiB.
 func WithMaxBuffer(bytes int) ConsumerOption {
 	return func(c *consumerConfig) { c.maxBuffer = bytes }
 }

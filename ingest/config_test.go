@@ -23,7 +23,7 @@ func TestSettingsOutOfRangeAreRefused(t *testing.T) {
 		{"tiny buffer", CheckConsumer(WithMaxBuffer(1)), "--max-buffer-bytes (WithMaxBuffer) is 1"},
 		{"negative window", CheckConsumer(WithDedupeWindow(-1)), "--dedupe-window (WithDedupeWindow) is -1"},
 		{"short session", CheckConsumer(WithSessionTimeout(10 * time.Millisecond)), "--session-timeout (WithSessionTimeout) is 10ms; it must be at least 1s"},
-		{"buffer halves the batch bound", CheckConsumer(WithMaxBuffer(64<<10), WithFlush(10, 1<<30, time.Second)), ""},
+		{"buffer bounds the batch", CheckConsumer(WithMaxBuffer(64<<10), WithFlush(10, 1<<30, time.Second)), ""},
 		{"retry max below min", CheckWriter(WithBackoff(2*time.Second, time.Second)), "--retry-max (WithBackoff) is 1s; it must be at least --retry-min (2s)"},
 		{"negative attempts", CheckWriter(WithMaxAttempts(-1)), "--attempts (WithMaxAttempts) is -1"},
 	} {

@@ -62,7 +62,7 @@ func NewConsumer(brokers []string, v *Validator, w *Writer, opts ...ConsumerOpti
 	for _, o := range opts {
 		o(&cfg)
 	}
-	cfg.batchBytes = min(cfg.batchBytes, max(1, cfg.maxBuffer/2)) // WithMaxBuffer's documented bound
+	cfg.batchBytes = min(cfg.batchBytes, max(1, cfg.maxBuffer/batchesInFlight)) // WithMaxBuffer's documented bound
 	c := &Consumer{cfg: cfg, brokers: brokers, v: v, w: w, topics: map[string]Kind{}, m: newConsumerMetrics(cfg.registerer)}
 	c.dialer = readDialer(cmp.Or(cfg.dialer, kafka.DefaultDialer))
 	for k, t := range cfg.topics {
@@ -112,9 +112,9 @@ func (k kafkaLogger) Printf(format string, args ...any) {
 	k.l.Log(context.Background(), k.level, "kafka: "+fmt.Sprintf(format, args...))
 }
 
-// Run consumes until ctx ends, then writes and commits the batch in flight and returns nil. It
-// returns an error only when it cannot start or when the last batch could not be written in
-// time (it is then re-read on the next start: nothing is lost).
+// Run consumes until ctx ends, then writes and commits the batches in flight and returns nil. It
+// returns an error only when it cannot start or when a batch could not be written in time (its
+// messages are then re-read on the next start: nothing is lost).
 func (c *Consumer) Run(ctx context.Context) error {
 	if err := c.cfg.validate(); err != nil {
 		return err

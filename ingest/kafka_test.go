@@ -266,7 +266,7 @@ func TestStaleGenerationCommitIsRefused(t *testing.T) {
 }
 
 // TestBackpressureWhileClickHouseIsDown: with ClickHouse unreachable the consumer keeps at most
-// two batches (one being written, one full), stops fetching instead of growing, reports itself
+// three batches (one being written, two full), stops fetching instead of growing, reports itself
 // stalled, commits nothing, and on stop returns an error saying the batch will be read again.
 func TestBackpressureWhileClickHouseIsDown(t *testing.T) {
 	b := kafkatest.StartBroker(t)
@@ -283,9 +283,10 @@ func TestBackpressureWhileClickHouseIsDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer dead.Close()
-	// maxBuffer 64 KiB → a batch is handed over once it reaches 32 KiB. Batch.Add counts at least
-	// 96 bytes an event, so a batch reaches 32,768 bytes after at most ⌈32768/96⌉ = 342 events;
-	// one batch stuck in the writer plus one waiting to be handed over: at most 684.
+	// maxBuffer 64 KiB → a batch is handed over once it reaches ⌊65536/3⌋ = 21,845 bytes. Batch.Add
+	// counts at least 96 bytes an event, so a batch reaches them after at most ⌈21845/96⌉ = 228
+	// events; one batch stuck in the writer, one waiting behind it and one waiting to be handed
+	// over: at most 684.
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	c := ingest.NewConsumer(b.Addrs(), ingest.NewValidator(),
 		ingest.NewWriter(dead, ingest.WithBackoff(10*time.Millisecond, 50*time.Millisecond), ingest.WithLogger(quiet)),
@@ -301,7 +302,7 @@ func TestBackpressureWhileClickHouseIsDown(t *testing.T) {
 	cancel()
 	runErr := <-done
 	if st.Consumed == 0 || st.Consumed > 684 {
-		t.Errorf("processed %d messages while ClickHouse was down; want between 1 and 684 (two batches)", st.Consumed)
+		t.Errorf("processed %d messages while ClickHouse was down; want between 1 and 684 (three batches)", st.Consumed)
 	}
 	if st.Committed != 0 || st.Inserted != 0 {
 		t.Errorf("committed %d, inserted %d while ClickHouse was down; want 0", st.Committed, st.Inserted)

@@ -28,7 +28,7 @@ ClickHouse through the same validation and insert path as ` + "`cxstar backfill`
 dead-letter topic with headers cx-error, cx-reason, cx-source. Offsets are committed only after
 ClickHouse (and the dead-letter topic) acknowledged the batch holding them; while ClickHouse is down
 the batch is retried with capped exponential backoff and nothing is committed. SIGTERM writes and
-commits the batch in flight, then exits 0. Serves /metrics (Prometheus) and /healthz on --listen.`
+commits the batches in flight, then exits 0. Serves /metrics (Prometheus) and /healthz on --listen.`
 
 // runIngest is `cxstar ingest`: flags and their checks, the ClickHouse connection, the /metrics
 // server, then the consumer until a signal. It reads top to bottom as the service's start, so it
@@ -47,7 +47,7 @@ func runIngest(ctx context.Context, args []string) error {
 	dedupe := envInt(fs, "dedupe-window", "CXSTAR_DEDUPE_WINDOW", ingest.DefaultDedupeWindow, "recent event ids remembered to count duplicates")
 	minBackoff := envDuration(fs, "retry-min", "CXSTAR_RETRY_MIN", ingest.DefaultRetryMin, "first pause after a failed ClickHouse insert")
 	maxBackoff := envDuration(fs, "retry-max", "CXSTAR_RETRY_MAX", ingest.DefaultRetryMax, "largest pause between ClickHouse insert attempts (capped exponential backoff)")
-	stopTimeout := envDuration(fs, "stop-timeout", "CXSTAR_STOP_TIMEOUT", ingest.DefaultStopTimeout, "on SIGTERM or rebalance, how long the batch in flight may take to be written")
+	stopTimeout := envDuration(fs, "stop-timeout", "CXSTAR_STOP_TIMEOUT", ingest.DefaultStopTimeout, "on SIGTERM or rebalance, how long the batches in flight may take to be written")
 	session := envDuration(fs, "session-timeout", "CXSTAR_KAFKA_SESSION_TIMEOUT", ingest.DefaultSessionTimeout, "consumer-group session timeout (a dead member's partitions move after this)")
 	stall := envDuration(fs, "stall-after", "CXSTAR_INGEST_STALL_AFTER", ingest.DefaultStallAfter, "/healthz answers 503 when one batch has waited this long for ClickHouse or the broker")
 	memLimit := envInt(fs, "memory-limit", "CXSTAR_INGEST_MEMORY_LIMIT", 256<<20, "soft limit of the Go heap in bytes, so that the process stays well under 300 MB whatever the backlog (0: none; GOMEMLIMIT wins when set)")
