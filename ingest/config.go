@@ -84,7 +84,7 @@ func (c *consumerConfig) validate() error {
 	case c.batchWait <= 0:
 		return rangeError("batch-wait", "WithFlush", c.batchWait, "positive")
 	case c.maxBuffer < batchesInFlight:
-		return rangeError("max-buffer-bytes", "WithMaxBuffer", c.maxBuffer, "at least 3")
+		return rangeError("max-buffer-bytes", "WithMaxBuffer", c.maxBuffer, fmt.Sprintf("at least %d (a byte for each batch in flight)", batchesInFlight))
 	case c.dedupe < 0:
 		return rangeError("dedupe-window", "WithDedupeWindow", c.dedupe, "0 (no limit) or more")
 	case c.stopTimeout <= 0:
