@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/cxstar/cxstar/bench/benchkafka"
@@ -196,7 +195,7 @@ func runBackfill(ctx context.Context, s *state) error {
 		if rows%batchRows == 0 {
 			batches = append(batches, new(ingest.Batch))
 		}
-		batches[len(batches)-1].Add(&ev, path+":"+strconv.Itoa(i+1)) // the source the loader writes
+		batches[len(batches)-1].Add(&ev, ingest.LineSource(path, i+1))
 		rows++
 	}
 	var proj, base, cpuPerRow []float64

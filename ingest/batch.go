@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"strconv"
 	"time"
 	"unsafe"
 
@@ -165,7 +164,7 @@ func (b *Batch) addFrom(ev *Event, topic string, partition int, offset int64) {
 func (b *Batch) addLine(ev *Event, file string, line int) {
 	if t := b.add(ev); t != nil {
 		start := len(t.source.Buf)
-		t.source.Buf = strconv.AppendInt(append(append(t.source.Buf, file...), ':'), int64(line), 10)
+		t.source.Buf = appendLineSource(t.source.Buf, file, line)
 		t.source.Pos = append(t.source.Pos, proto.Position{Start: start, End: len(t.source.Buf)})
 		b.bytes += len(t.source.Buf) - start
 	}

@@ -38,7 +38,7 @@ func deadLetter(m *kafka.Message, r *Rejection) kafka.Message {
 	headers := append(m.Headers[:len(m.Headers):len(m.Headers)],
 		kafka.Header{Key: HeaderError, Value: []byte(r.Code)},
 		kafka.Header{Key: HeaderReason, Value: []byte(reason)},
-		kafka.Header{Key: HeaderSource, Value: []byte(sourceOf(m))})
+		kafka.Header{Key: HeaderSource, Value: []byte(MessageSource(m))})
 	return kafka.Message{Key: m.Key, Value: m.Value, Headers: headers}
 }
 
@@ -104,10 +104,19 @@ func (c *Consumer) refetch(ctx context.Context, k tp, offsets []int64) ([]*kafka
 	}
 }
 
-// sourceOf is a message's topic/partition/offset, stored with its row or dead letter.
-func sourceOf(m *kafka.Message) string {
+// MessageSource is a message's topic/partition/offset, as the consumer stores it with its row or
+// dead letter.
+func MessageSource(m *kafka.Message) string {
 	var buf [128]byte
 	return string(appendSource(buf[:0], m.Topic, m.Partition, m.Offset)) // one allocation
+}
+
+// LineSource is file:line, as backfill stores it with the row of a file's line.
+func LineSource(file string, line int) string { return string(appendLineSource(nil, file, line)) }
+
+// appendLineSource appends file:line to b.
+func appendLineSource(b []byte, file string, line int) []byte {
+	return strconv.AppendInt(append(append(b, file...), ':'), int64(line), 10)
 }
 
 // appendSource appends topic/partition/offset to b.

@@ -286,8 +286,8 @@ func (c *Consumer) startBatchWriter(gen *kafka.Generation, dlq deadLetters, owne
 
 // hand gives p to the writer and returns an empty batch to fill. Backpressure: while the writer
 // is busy (ClickHouse slow or down) and a batch already waits behind the one it writes, nothing
-// is read. A stop request (ctx or gctx ending) must
-// still get through, so that SIGTERM is honoured within the stop timeout: it calls stop.
+// is read. A stop request (ctx or gctx ending) must still get through, so that SIGTERM is
+// honoured within the stop timeout: it calls stop.
 func (bw *batchWriter) hand(ctx, gctx context.Context, p *pending, stop func()) *pending {
 	bw.m.batchRows.Observe(float64(p.messages))
 	bw.m.buffered.Set(float64(bw.buffered.Add(int64(p.bytes()))))

@@ -402,14 +402,21 @@ func RowsHash(ctx context.Context, conn driver.Conn) (uint64, error) {
 // it: topic/partition/offset, where the partition is the one the producer's Murmur2 balancer
 // picks for the line's key and the offset is the line's place among that partition's lines.
 type sources struct {
-	parts []int
-	bal   kafka.Murmur2Balancer
-	offs  map[string]int64 // topic/partition → its next offset
+	topics map[ingest.Kind]string
+	parts  []int
+	bal    kafka.Murmur2Balancer
+	offs   map[partition]int64 // each partition's next offset
+}
+
+// partition is a topic's partition.
+type partition struct {
+	topic string
+	id    int
 }
 
 // newSources returns the sources of topics of partitions partitions each.
 func newSources(partitions int) *sources {
-	s := &sources{offs: map[string]int64{}}
+	s := &sources{topics: ingest.DefaultTopics(), offs: map[partition]int64{}}
 	for p := range partitions {
 		s.parts = append(s.parts, p)
 	}
@@ -418,14 +425,16 @@ func newSources(partitions int) *sources {
 
 // next returns the source of the next line.
 func (s *sources) next(line []byte) (string, error) {
-	topic, key, ok := ingest.Route(line, ingest.DefaultTopics())
+	topic, key, ok := ingest.Route(line, s.topics)
 	if !ok {
 		return "", fmt.Errorf("the producer would not route it (no schema or key field)")
 	}
-	tp := topic + "/" + strconv.Itoa(s.bal.Balance(kafka.Message{Key: key}, s.parts...))
-	off := s.offs[tp]
+	m := kafka.Message{Topic: topic, Key: key}
+	m.Partition = s.bal.Balance(m, s.parts...)
+	tp := partition{topic, m.Partition}
+	m.Offset = s.offs[tp]
 	s.offs[tp]++
-	return tp + "/" + strconv.FormatInt(off, 10), nil
+	return ingest.MessageSource(&m), nil
 }
 
 // consume reads n messages of the three topics with a kafka-go group Reader, committing as it goes.
